@@ -1,0 +1,239 @@
+# Generated from openapi.yaml by scripts/regenerate: do not edit by hand.
+# Change openapi.yaml, generator-config.yaml or scripts/templates/ and rerun it.
+from http import HTTPStatus
+from typing import Any
+
+import httpx
+
+from ...client import AuthenticatedClient, Client
+from ...lib.responses import BODY_PARSE_ERRORS, parsed_or_raise
+from ...models.create_usage_event_request import CreateUsageEventRequest
+from ...models.error_body import Error
+from ...models.usage_event import UsageEvent
+from ...models.validation_error import ValidationError
+from ...types import Response
+
+# Every status openapi.yaml documents for this operation.
+_DOCUMENTED_STATUSES = frozenset({201, 400, 401, 403, 413, 415, 429, 500})
+
+
+def _get_kwargs(
+    *,
+    body: CreateUsageEventRequest,
+) -> dict[str, Any]:
+    headers: dict[str, Any] = {}
+
+    _kwargs: dict[str, Any] = {
+        "method": "post",
+        "url": "/v0/usage",
+    }
+
+    _kwargs["json"] = body.to_dict()
+
+    headers["Content-Type"] = "application/json"
+
+    _kwargs["headers"] = headers
+    return _kwargs
+
+
+def _parse_response(
+    *, client: AuthenticatedClient | Client, response: httpx.Response
+) -> Error | Error | ValidationError | UsageEvent | None:
+    if response.status_code == 201:
+        response_201 = UsageEvent.from_dict(response.json())
+
+        return response_201
+
+    # An error status may come from a proxy with any body: then there is no parsed model.
+    try:
+        if response.status_code == 400:
+
+            def _parse_response_400(data: object) -> Error | ValidationError:
+                try:
+                    if not isinstance(data, dict):
+                        raise TypeError()
+                    response_400_type_0 = ValidationError.from_dict(data)
+
+                    return response_400_type_0
+                except (TypeError, ValueError, AttributeError, KeyError):
+                    pass
+                if not isinstance(data, dict):
+                    raise TypeError()
+                response_400_type_1 = Error.from_dict(data)
+
+                return response_400_type_1
+
+            response_400 = _parse_response_400(response.json())
+
+            return response_400
+
+        if response.status_code == 401:
+            response_401 = Error.from_dict(response.json())
+
+            return response_401
+
+        if response.status_code == 403:
+            response_403 = Error.from_dict(response.json())
+
+            return response_403
+
+        if response.status_code == 413:
+            response_413 = Error.from_dict(response.json())
+
+            return response_413
+
+        if response.status_code == 415:
+            response_415 = Error.from_dict(response.json())
+
+            return response_415
+
+        if response.status_code == 429:
+            response_429 = Error.from_dict(response.json())
+
+            return response_429
+
+        if response.status_code == 500:
+            response_500 = Error.from_dict(response.json())
+
+            return response_500
+
+    except BODY_PARSE_ERRORS:
+        return None
+    return None
+
+
+def _build_response(
+    *, client: AuthenticatedClient | Client, response: httpx.Response
+) -> Response[Error | Error | ValidationError | UsageEvent]:
+    return Response(
+        status_code=HTTPStatus(response.status_code),
+        content=response.content,
+        headers=response.headers,
+        parsed=_parse_response(client=client, response=response),
+    )
+
+
+def sync_detailed(
+    *,
+    client: AuthenticatedClient,
+    body: CreateUsageEventRequest,
+) -> Response[Error | Error | ValidationError | UsageEvent]:
+    """Create
+
+     Creates a usage event. The idempotencyKey is used to ensure the event is
+    processed only once by downstream consumers, even if the same event is
+    submitted multiple times. Duplicate submissions will be accepted and return
+    the same response.
+
+    Args:
+        body (CreateUsageEventRequest):
+
+    Raises:
+        httpx.TimeoutException: If the request takes longer than Client.timeout.
+
+    Returns:
+        Response[Error | Error | ValidationError | UsageEvent]
+    """
+
+    kwargs = _get_kwargs(
+        body=body,
+    )
+
+    response = client.get_httpx_client().request(
+        **kwargs,
+    )
+
+    return _build_response(client=client, response=response)
+
+
+def sync(
+    *,
+    client: AuthenticatedClient,
+    body: CreateUsageEventRequest,
+) -> UsageEvent:
+    """Create
+
+     Creates a usage event. The idempotencyKey is used to ensure the event is
+    processed only once by downstream consumers, even if the same event is
+    submitted multiple times. Duplicate submissions will be accepted and return
+    the same response.
+
+    Args:
+        body (CreateUsageEventRequest):
+
+    Raises:
+        errors.ApiError: If the status is not a documented success; the subclass names the
+            status (errors.NotFoundError, errors.RateLimitError, ...).
+        httpx.TimeoutException: If the request takes longer than Client.timeout.
+
+    Returns:
+        UsageEvent
+    """
+
+    response = sync_detailed(
+        client=client,
+        body=body,
+    )
+    return parsed_or_raise(response, UsageEvent, _DOCUMENTED_STATUSES, client)
+
+
+async def asyncio_detailed(
+    *,
+    client: AuthenticatedClient,
+    body: CreateUsageEventRequest,
+) -> Response[Error | Error | ValidationError | UsageEvent]:
+    """Create
+
+     Creates a usage event. The idempotencyKey is used to ensure the event is
+    processed only once by downstream consumers, even if the same event is
+    submitted multiple times. Duplicate submissions will be accepted and return
+    the same response.
+
+    Args:
+        body (CreateUsageEventRequest):
+
+    Raises:
+        httpx.TimeoutException: If the request takes longer than Client.timeout.
+
+    Returns:
+        Response[Error | Error | ValidationError | UsageEvent]
+    """
+
+    kwargs = _get_kwargs(
+        body=body,
+    )
+
+    response = await client.get_async_httpx_client().request(**kwargs)
+
+    return _build_response(client=client, response=response)
+
+
+async def asyncio(
+    *,
+    client: AuthenticatedClient,
+    body: CreateUsageEventRequest,
+) -> UsageEvent:
+    """Create
+
+     Creates a usage event. The idempotencyKey is used to ensure the event is
+    processed only once by downstream consumers, even if the same event is
+    submitted multiple times. Duplicate submissions will be accepted and return
+    the same response.
+
+    Args:
+        body (CreateUsageEventRequest):
+
+    Raises:
+        errors.ApiError: If the status is not a documented success; the subclass names the
+            status (errors.NotFoundError, errors.RateLimitError, ...).
+        httpx.TimeoutException: If the request takes longer than Client.timeout.
+
+    Returns:
+        UsageEvent
+    """
+
+    response = await asyncio_detailed(
+        client=client,
+        body=body,
+    )
+    return parsed_or_raise(response, UsageEvent, _DOCUMENTED_STATUSES, client)

@@ -1,0 +1,337 @@
+# Generated from openapi.yaml by scripts/regenerate: do not edit by hand.
+# Change openapi.yaml, generator-config.yaml or scripts/templates/ and rerun it.
+import datetime
+from http import HTTPStatus
+from typing import Any
+
+import httpx
+
+from ...client import AuthenticatedClient, Client
+from ...lib.responses import BODY_PARSE_ERRORS, parsed_or_raise
+from ...models.error_body import Error
+from ...models.usage_event_list import UsageEventList
+from ...models.validation_error import ValidationError
+from ...types import UNSET, Response, Unset
+
+# Every status openapi.yaml documents for this operation.
+_DOCUMENTED_STATUSES = frozenset({200, 400, 401, 403, 429, 500})
+
+
+def _get_kwargs(
+    *,
+    start_time: datetime.datetime,
+    end_time: datetime.datetime,
+    limit: int | Unset = 10,
+    offset: int | Unset = 0,
+    customer_id: str | Unset = UNSET,
+    merchant_id: str | Unset = UNSET,
+    consumer_id: str | Unset = UNSET,
+    subscription_id: str | Unset = UNSET,
+) -> dict[str, Any]:
+
+    params: dict[str, Any] = {}
+
+    json_start_time = start_time.isoformat()
+    params["startTime"] = json_start_time
+
+    json_end_time = end_time.isoformat()
+    params["endTime"] = json_end_time
+
+    params["limit"] = limit
+
+    params["offset"] = offset
+
+    params["customerId"] = customer_id
+
+    params["merchantId"] = merchant_id
+
+    params["consumerId"] = consumer_id
+
+    params["subscriptionId"] = subscription_id
+
+    params = {k: v for k, v in params.items() if v is not UNSET and v is not None}
+
+    _kwargs: dict[str, Any] = {
+        "method": "get",
+        "url": "/v0/usage",
+        "params": params,
+    }
+
+    return _kwargs
+
+
+def _parse_response(
+    *, client: AuthenticatedClient | Client, response: httpx.Response
+) -> Error | Error | ValidationError | UsageEventList | None:
+    if response.status_code == 200:
+        response_200 = UsageEventList.from_dict(response.json())
+
+        return response_200
+
+    # An error status may come from a proxy with any body: then there is no parsed model.
+    try:
+        if response.status_code == 400:
+
+            def _parse_response_400(data: object) -> Error | ValidationError:
+                try:
+                    if not isinstance(data, dict):
+                        raise TypeError()
+                    response_400_type_0 = ValidationError.from_dict(data)
+
+                    return response_400_type_0
+                except (TypeError, ValueError, AttributeError, KeyError):
+                    pass
+                if not isinstance(data, dict):
+                    raise TypeError()
+                response_400_type_1 = Error.from_dict(data)
+
+                return response_400_type_1
+
+            response_400 = _parse_response_400(response.json())
+
+            return response_400
+
+        if response.status_code == 401:
+            response_401 = Error.from_dict(response.json())
+
+            return response_401
+
+        if response.status_code == 403:
+            response_403 = Error.from_dict(response.json())
+
+            return response_403
+
+        if response.status_code == 429:
+            response_429 = Error.from_dict(response.json())
+
+            return response_429
+
+        if response.status_code == 500:
+            response_500 = Error.from_dict(response.json())
+
+            return response_500
+
+    except BODY_PARSE_ERRORS:
+        return None
+    return None
+
+
+def _build_response(
+    *, client: AuthenticatedClient | Client, response: httpx.Response
+) -> Response[Error | Error | ValidationError | UsageEventList]:
+    return Response(
+        status_code=HTTPStatus(response.status_code),
+        content=response.content,
+        headers=response.headers,
+        parsed=_parse_response(client=client, response=response),
+    )
+
+
+def sync_detailed(
+    *,
+    client: AuthenticatedClient,
+    start_time: datetime.datetime,
+    end_time: datetime.datetime,
+    limit: int | Unset = 10,
+    offset: int | Unset = 0,
+    customer_id: str | Unset = UNSET,
+    merchant_id: str | Unset = UNSET,
+    consumer_id: str | Unset = UNSET,
+    subscription_id: str | Unset = UNSET,
+) -> Response[Error | Error | ValidationError | UsageEventList]:
+    """List
+
+     Lists the usage events whose `timestamp` lies between `startTime` and
+    `endTime` (both inclusive) and that match at least one of the filters
+    `customerId`, `merchantId`, `consumerId` or `subscriptionId`, ordered by
+    `timestamp` then `id`, one page of `limit` events from `offset` at a time.
+
+    Args:
+        start_time (datetime.datetime):
+        end_time (datetime.datetime):
+        limit (int | Unset):  Default: 10.
+        offset (int | Unset):  Default: 0.
+        customer_id (str | Unset): An identifier such as `cus_abc123xyz` or `org_abc123xyz`.
+        merchant_id (str | Unset): An identifier such as `cus_abc123xyz` or `org_abc123xyz`.
+        consumer_id (str | Unset): An identifier such as `cus_abc123xyz` or `org_abc123xyz`.
+        subscription_id (str | Unset): An identifier such as `cus_abc123xyz` or `org_abc123xyz`.
+
+    Raises:
+        httpx.TimeoutException: If the request takes longer than Client.timeout.
+
+    Returns:
+        Response[Error | Error | ValidationError | UsageEventList]
+    """
+
+    kwargs = _get_kwargs(
+        start_time=start_time,
+        end_time=end_time,
+        limit=limit,
+        offset=offset,
+        customer_id=customer_id,
+        merchant_id=merchant_id,
+        consumer_id=consumer_id,
+        subscription_id=subscription_id,
+    )
+
+    response = client.get_httpx_client().request(
+        **kwargs,
+    )
+
+    return _build_response(client=client, response=response)
+
+
+def sync(
+    *,
+    client: AuthenticatedClient,
+    start_time: datetime.datetime,
+    end_time: datetime.datetime,
+    limit: int | Unset = 10,
+    offset: int | Unset = 0,
+    customer_id: str | Unset = UNSET,
+    merchant_id: str | Unset = UNSET,
+    consumer_id: str | Unset = UNSET,
+    subscription_id: str | Unset = UNSET,
+) -> UsageEventList:
+    """List
+
+     Lists the usage events whose `timestamp` lies between `startTime` and
+    `endTime` (both inclusive) and that match at least one of the filters
+    `customerId`, `merchantId`, `consumerId` or `subscriptionId`, ordered by
+    `timestamp` then `id`, one page of `limit` events from `offset` at a time.
+
+    Args:
+        start_time (datetime.datetime):
+        end_time (datetime.datetime):
+        limit (int | Unset):  Default: 10.
+        offset (int | Unset):  Default: 0.
+        customer_id (str | Unset): An identifier such as `cus_abc123xyz` or `org_abc123xyz`.
+        merchant_id (str | Unset): An identifier such as `cus_abc123xyz` or `org_abc123xyz`.
+        consumer_id (str | Unset): An identifier such as `cus_abc123xyz` or `org_abc123xyz`.
+        subscription_id (str | Unset): An identifier such as `cus_abc123xyz` or `org_abc123xyz`.
+
+    Raises:
+        errors.ApiError: If the status is not a documented success; the subclass names the
+            status (errors.NotFoundError, errors.RateLimitError, ...).
+        httpx.TimeoutException: If the request takes longer than Client.timeout.
+
+    Returns:
+        UsageEventList
+    """
+
+    response = sync_detailed(
+        client=client,
+        start_time=start_time,
+        end_time=end_time,
+        limit=limit,
+        offset=offset,
+        customer_id=customer_id,
+        merchant_id=merchant_id,
+        consumer_id=consumer_id,
+        subscription_id=subscription_id,
+    )
+    return parsed_or_raise(response, UsageEventList, _DOCUMENTED_STATUSES, client)
+
+
+async def asyncio_detailed(
+    *,
+    client: AuthenticatedClient,
+    start_time: datetime.datetime,
+    end_time: datetime.datetime,
+    limit: int | Unset = 10,
+    offset: int | Unset = 0,
+    customer_id: str | Unset = UNSET,
+    merchant_id: str | Unset = UNSET,
+    consumer_id: str | Unset = UNSET,
+    subscription_id: str | Unset = UNSET,
+) -> Response[Error | Error | ValidationError | UsageEventList]:
+    """List
+
+     Lists the usage events whose `timestamp` lies between `startTime` and
+    `endTime` (both inclusive) and that match at least one of the filters
+    `customerId`, `merchantId`, `consumerId` or `subscriptionId`, ordered by
+    `timestamp` then `id`, one page of `limit` events from `offset` at a time.
+
+    Args:
+        start_time (datetime.datetime):
+        end_time (datetime.datetime):
+        limit (int | Unset):  Default: 10.
+        offset (int | Unset):  Default: 0.
+        customer_id (str | Unset): An identifier such as `cus_abc123xyz` or `org_abc123xyz`.
+        merchant_id (str | Unset): An identifier such as `cus_abc123xyz` or `org_abc123xyz`.
+        consumer_id (str | Unset): An identifier such as `cus_abc123xyz` or `org_abc123xyz`.
+        subscription_id (str | Unset): An identifier such as `cus_abc123xyz` or `org_abc123xyz`.
+
+    Raises:
+        httpx.TimeoutException: If the request takes longer than Client.timeout.
+
+    Returns:
+        Response[Error | Error | ValidationError | UsageEventList]
+    """
+
+    kwargs = _get_kwargs(
+        start_time=start_time,
+        end_time=end_time,
+        limit=limit,
+        offset=offset,
+        customer_id=customer_id,
+        merchant_id=merchant_id,
+        consumer_id=consumer_id,
+        subscription_id=subscription_id,
+    )
+
+    response = await client.get_async_httpx_client().request(**kwargs)
+
+    return _build_response(client=client, response=response)
+
+
+async def asyncio(
+    *,
+    client: AuthenticatedClient,
+    start_time: datetime.datetime,
+    end_time: datetime.datetime,
+    limit: int | Unset = 10,
+    offset: int | Unset = 0,
+    customer_id: str | Unset = UNSET,
+    merchant_id: str | Unset = UNSET,
+    consumer_id: str | Unset = UNSET,
+    subscription_id: str | Unset = UNSET,
+) -> UsageEventList:
+    """List
+
+     Lists the usage events whose `timestamp` lies between `startTime` and
+    `endTime` (both inclusive) and that match at least one of the filters
+    `customerId`, `merchantId`, `consumerId` or `subscriptionId`, ordered by
+    `timestamp` then `id`, one page of `limit` events from `offset` at a time.
+
+    Args:
+        start_time (datetime.datetime):
+        end_time (datetime.datetime):
+        limit (int | Unset):  Default: 10.
+        offset (int | Unset):  Default: 0.
+        customer_id (str | Unset): An identifier such as `cus_abc123xyz` or `org_abc123xyz`.
+        merchant_id (str | Unset): An identifier such as `cus_abc123xyz` or `org_abc123xyz`.
+        consumer_id (str | Unset): An identifier such as `cus_abc123xyz` or `org_abc123xyz`.
+        subscription_id (str | Unset): An identifier such as `cus_abc123xyz` or `org_abc123xyz`.
+
+    Raises:
+        errors.ApiError: If the status is not a documented success; the subclass names the
+            status (errors.NotFoundError, errors.RateLimitError, ...).
+        httpx.TimeoutException: If the request takes longer than Client.timeout.
+
+    Returns:
+        UsageEventList
+    """
+
+    response = await asyncio_detailed(
+        client=client,
+        start_time=start_time,
+        end_time=end_time,
+        limit=limit,
+        offset=offset,
+        customer_id=customer_id,
+        merchant_id=merchant_id,
+        consumer_id=consumer_id,
+        subscription_id=subscription_id,
+    )
+    return parsed_or_raise(response, UsageEventList, _DOCUMENTED_STATUSES, client)

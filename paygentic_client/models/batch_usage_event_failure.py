@@ -1,0 +1,71 @@
+# Generated from openapi.yaml by scripts/regenerate: do not edit by hand.
+# Change openapi.yaml, generator-config.yaml or scripts/templates/ and rerun it.
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any, TypeVar, cast
+
+from attrs import define as _attrs_define
+
+from ..types import UNSET, Unset
+
+T = TypeVar("T", bound="BatchUsageEventFailure")
+
+
+@_attrs_define
+class BatchUsageEventFailure:
+    """
+    Attributes:
+        index (int): Position of the failed event in the request's `events`.
+        error (str): Why the event was not created.
+        idempotency_key (None | str | Unset):
+    """
+
+    index: int
+    error: str
+    idempotency_key: None | str | Unset = UNSET
+
+    def to_dict(self) -> dict[str, Any]:
+        index = self.index
+
+        error = self.error
+
+        idempotency_key: None | str | Unset
+        idempotency_key = UNSET if isinstance(self.idempotency_key, Unset) else self.idempotency_key
+
+        field_dict: dict[str, Any] = {}
+
+        field_dict.update(
+            {
+                "index": index,
+                "error": error,
+            }
+        )
+        if idempotency_key is not UNSET:
+            field_dict["idempotencyKey"] = idempotency_key
+
+        return field_dict
+
+    @classmethod
+    def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
+        d = dict(src_dict)
+        index = d.pop("index")
+
+        error = d.pop("error")
+
+        def _parse_idempotency_key(data: object) -> None | str | Unset:
+            if data is None:
+                return data
+            if isinstance(data, Unset):
+                return data
+            return cast(None | str | Unset, data)
+
+        idempotency_key = _parse_idempotency_key(d.pop("idempotencyKey", UNSET))
+
+        batch_usage_event_failure = cls(
+            index=index,
+            error=error,
+            idempotency_key=idempotency_key,
+        )
+
+        return batch_usage_event_failure

@@ -1,0 +1,96 @@
+# Generated from openapi.yaml by scripts/regenerate: do not edit by hand.
+# Change openapi.yaml, generator-config.yaml or scripts/templates/ and rerun it.
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, Any, Literal, TypeVar, cast
+
+from attrs import define as _attrs_define
+
+if TYPE_CHECKING:
+    from ..models.batch_usage_event_failure import BatchUsageEventFailure
+    from ..models.batch_usage_event_summary import BatchUsageEventSummary
+    from ..models.usage_event import UsageEvent
+
+
+T = TypeVar("T", bound="BatchUsageEventResponse")
+
+
+@_attrs_define
+class BatchUsageEventResponse:
+    """
+    Attributes:
+        object_ (Literal['batchUsageEvents']):
+        successful (list[UsageEvent]):
+        failed (list[BatchUsageEventFailure]):
+        summary (BatchUsageEventSummary):
+    """
+
+    object_: Literal["batchUsageEvents"]
+    successful: list[UsageEvent]
+    failed: list[BatchUsageEventFailure]
+    summary: BatchUsageEventSummary
+
+    def to_dict(self) -> dict[str, Any]:
+        object_ = self.object_
+
+        successful = []
+        for successful_item_data in self.successful:
+            successful_item = successful_item_data.to_dict()
+            successful.append(successful_item)
+
+        failed = []
+        for failed_item_data in self.failed:
+            failed_item = failed_item_data.to_dict()
+            failed.append(failed_item)
+
+        summary = self.summary.to_dict()
+
+        field_dict: dict[str, Any] = {}
+
+        field_dict.update(
+            {
+                "object": object_,
+                "successful": successful,
+                "failed": failed,
+                "summary": summary,
+            }
+        )
+
+        return field_dict
+
+    @classmethod
+    def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
+        from ..models.batch_usage_event_failure import BatchUsageEventFailure  # noqa: PLC0415
+        from ..models.batch_usage_event_summary import BatchUsageEventSummary  # noqa: PLC0415
+        from ..models.usage_event import UsageEvent  # noqa: PLC0415
+
+        d = dict(src_dict)
+        object_ = cast(Literal["batchUsageEvents"], d.pop("object"))
+        if object_ != "batchUsageEvents":
+            raise ValueError(f"object must match const 'batchUsageEvents', got '{object_}'")
+
+        successful = []
+        _successful = d.pop("successful")
+        for successful_item_data in _successful:
+            successful_item = UsageEvent.from_dict(successful_item_data)
+
+            successful.append(successful_item)
+
+        failed = []
+        _failed = d.pop("failed")
+        for failed_item_data in _failed:
+            failed_item = BatchUsageEventFailure.from_dict(failed_item_data)
+
+            failed.append(failed_item)
+
+        summary = BatchUsageEventSummary.from_dict(d.pop("summary"))
+
+        batch_usage_event_response = cls(
+            object_=object_,
+            successful=successful,
+            failed=failed,
+            summary=summary,
+        )
+
+        return batch_usage_event_response

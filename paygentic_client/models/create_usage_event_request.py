@@ -1,0 +1,123 @@
+# Generated from openapi.yaml by scripts/regenerate: do not edit by hand.
+# Change openapi.yaml, generator-config.yaml or scripts/templates/ and rerun it.
+from __future__ import annotations
+
+import datetime
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, Any, TypeVar
+
+from attrs import define as _attrs_define
+
+from ..types import UNSET, Unset
+
+if TYPE_CHECKING:
+    from ..models.create_usage_event_request_property import CreateUsageEventRequestProperty
+    from ..models.metadata import Metadata
+
+
+T = TypeVar("T", bound="CreateUsageEventRequest")
+
+
+@_attrs_define
+class CreateUsageEventRequest:
+    """
+    Attributes:
+        idempotency_key (str): Unique deduplication key preventing duplicate event processing. Sample values:
+            'usg_2024_01_15_abc123', 'event_wallet_xyz789', 'consumption_ref_456def'
+        customer_id (str): An identifier such as `cus_abc123xyz` or `org_abc123xyz`.
+        merchant_id (str): An identifier such as `cus_abc123xyz` or `org_abc123xyz`.
+        timestamp (datetime.datetime): Actual occurrence timestamp for the consumption event in ISO 8601 format.
+            Sample values: '2024-01-15T10:30:00Z', '2024-02-01T14:45:30Z'. Represents
+            when the event occurred, not when Paygentic received it.
+        properties (list[CreateUsageEventRequestProperty]):
+        entitlement_id (str | Unset): Commitment identifier for this consumption event. Sample values:
+            'com_abc123xyz', 'com_789def456'
+        metadata (Metadata | Unset): Custom key-value attributes providing context about the consumption event;
+            values are strings. Sample values: {"model_name": "claude-3-opus",
+            "input_tokens": "1500", "output_tokens": "800"}
+    """
+
+    idempotency_key: str
+    customer_id: str
+    merchant_id: str
+    timestamp: datetime.datetime
+    properties: list[CreateUsageEventRequestProperty]
+    entitlement_id: str | Unset = UNSET
+    metadata: Metadata | Unset = UNSET
+
+    def to_dict(self) -> dict[str, Any]:
+        idempotency_key = self.idempotency_key
+
+        customer_id = self.customer_id
+
+        merchant_id = self.merchant_id
+
+        timestamp = self.timestamp.isoformat()
+
+        properties = []
+        for properties_item_data in self.properties:
+            properties_item = properties_item_data.to_dict()
+            properties.append(properties_item)
+
+        entitlement_id = self.entitlement_id
+
+        metadata: dict[str, Any] | Unset = UNSET
+        if not isinstance(self.metadata, Unset):
+            metadata = self.metadata.to_dict()
+
+        field_dict: dict[str, Any] = {}
+
+        field_dict.update(
+            {
+                "idempotencyKey": idempotency_key,
+                "customerId": customer_id,
+                "merchantId": merchant_id,
+                "timestamp": timestamp,
+                "properties": properties,
+            }
+        )
+        if entitlement_id is not UNSET:
+            field_dict["entitlementId"] = entitlement_id
+        if metadata is not UNSET:
+            field_dict["metadata"] = metadata
+
+        return field_dict
+
+    @classmethod
+    def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
+        from ..models.create_usage_event_request_property import CreateUsageEventRequestProperty  # noqa: PLC0415
+        from ..models.metadata import Metadata  # noqa: PLC0415
+
+        d = dict(src_dict)
+        idempotency_key = d.pop("idempotencyKey")
+
+        customer_id = d.pop("customerId")
+
+        merchant_id = d.pop("merchantId")
+
+        timestamp = datetime.datetime.fromisoformat(d.pop("timestamp"))
+
+        properties = []
+        _properties = d.pop("properties")
+        for properties_item_data in _properties:
+            properties_item = CreateUsageEventRequestProperty.from_dict(properties_item_data)
+
+            properties.append(properties_item)
+
+        entitlement_id = d.pop("entitlementId", UNSET)
+
+        _metadata = d.pop("metadata", UNSET)
+        metadata: Metadata | Unset
+        metadata = UNSET if isinstance(_metadata, Unset) else Metadata.from_dict(_metadata)
+
+        create_usage_event_request = cls(
+            idempotency_key=idempotency_key,
+            customer_id=customer_id,
+            merchant_id=merchant_id,
+            timestamp=timestamp,
+            properties=properties,
+            entitlement_id=entitlement_id,
+            metadata=metadata,
+        )
+
+        return create_usage_event_request

@@ -1,0 +1,64 @@
+# Generated from openapi.yaml by scripts/regenerate: do not edit by hand.
+# Change openapi.yaml, generator-config.yaml or scripts/templates/ and rerun it.
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any, TypeVar
+
+from attrs import define as _attrs_define
+
+from ..types import UNSET, Unset
+
+T = TypeVar("T", bound="CreateUsageEventRequestProperty")
+
+
+@_attrs_define
+class CreateUsageEventRequestProperty:
+    """
+    Attributes:
+        billable_metric_id (str): An identifier such as `cus_abc123xyz` or `org_abc123xyz`.
+        quantity (float): How much of the billable metric was consumed. A number (not only an
+            integer): fractional units such as GPU hours are allowed.
+        price (str | Unset): Price per unit as a decimal number of US dollars, e.g. "0.125".
+    """
+
+    billable_metric_id: str
+    quantity: float
+    price: str | Unset = UNSET
+
+    def to_dict(self) -> dict[str, Any]:
+        billable_metric_id = self.billable_metric_id
+
+        quantity = self.quantity
+
+        price = self.price
+
+        field_dict: dict[str, Any] = {}
+
+        field_dict.update(
+            {
+                "billableMetricId": billable_metric_id,
+                "quantity": quantity,
+            }
+        )
+        if price is not UNSET:
+            field_dict["price"] = price
+
+        return field_dict
+
+    @classmethod
+    def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
+        d = dict(src_dict)
+        billable_metric_id = d.pop("billableMetricId")
+
+        quantity = d.pop("quantity")
+
+        price = d.pop("price", UNSET)
+
+        create_usage_event_request_property = cls(
+            billable_metric_id=billable_metric_id,
+            quantity=quantity,
+            price=price,
+        )
+
+        return create_usage_event_request_property

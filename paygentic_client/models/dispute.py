@@ -1,0 +1,193 @@
+# Generated from openapi.yaml by scripts/regenerate: do not edit by hand.
+# Change openapi.yaml, generator-config.yaml or scripts/templates/ and rerun it.
+from __future__ import annotations
+
+import datetime
+from collections.abc import Mapping
+from typing import Any, Literal, TypeVar, cast
+
+from attrs import define as _attrs_define
+
+from ..models.dispute_status import DisputeStatus
+from ..types import UNSET, Unset
+
+T = TypeVar("T", bound="Dispute")
+
+
+@_attrs_define
+class Dispute:
+    """
+    Attributes:
+        id (str):
+        object_ (Literal['dispute']):
+        usage_event_id (str):
+        customer_id (str):
+        merchant_id (str):
+        status (DisputeStatus):
+        created_at (datetime.datetime):
+        updated_at (datetime.datetime):
+        customer_message (None | str | Unset):
+        merchant_message (None | str | Unset):
+        disputed_amount (None | str | Unset): Disputed amount as a decimal string.
+        resolved_at (datetime.datetime | None | Unset):
+    """
+
+    id: str
+    object_: Literal["dispute"]
+    usage_event_id: str
+    customer_id: str
+    merchant_id: str
+    status: DisputeStatus
+    created_at: datetime.datetime
+    updated_at: datetime.datetime
+    customer_message: None | str | Unset = UNSET
+    merchant_message: None | str | Unset = UNSET
+    disputed_amount: None | str | Unset = UNSET
+    resolved_at: datetime.datetime | None | Unset = UNSET
+
+    def to_dict(self) -> dict[str, Any]:
+        id = self.id
+
+        object_ = self.object_
+
+        usage_event_id = self.usage_event_id
+
+        customer_id = self.customer_id
+
+        merchant_id = self.merchant_id
+
+        status = self.status.value
+
+        created_at = self.created_at.isoformat()
+
+        updated_at = self.updated_at.isoformat()
+
+        customer_message: None | str | Unset
+        if isinstance(self.customer_message, Unset):
+            customer_message = UNSET
+        else:
+            customer_message = self.customer_message
+
+        merchant_message: None | str | Unset
+        if isinstance(self.merchant_message, Unset):
+            merchant_message = UNSET
+        else:
+            merchant_message = self.merchant_message
+
+        disputed_amount: None | str | Unset
+        disputed_amount = UNSET if isinstance(self.disputed_amount, Unset) else self.disputed_amount
+
+        resolved_at: None | str | Unset
+        if isinstance(self.resolved_at, Unset):
+            resolved_at = UNSET
+        elif isinstance(self.resolved_at, datetime.datetime):
+            resolved_at = self.resolved_at.isoformat()
+        else:
+            resolved_at = self.resolved_at
+
+        field_dict: dict[str, Any] = {}
+
+        field_dict.update(
+            {
+                "id": id,
+                "object": object_,
+                "usageEventId": usage_event_id,
+                "customerId": customer_id,
+                "merchantId": merchant_id,
+                "status": status,
+                "createdAt": created_at,
+                "updatedAt": updated_at,
+            }
+        )
+        if customer_message is not UNSET:
+            field_dict["customerMessage"] = customer_message
+        if merchant_message is not UNSET:
+            field_dict["merchantMessage"] = merchant_message
+        if disputed_amount is not UNSET:
+            field_dict["disputedAmount"] = disputed_amount
+        if resolved_at is not UNSET:
+            field_dict["resolvedAt"] = resolved_at
+
+        return field_dict
+
+    @classmethod
+    def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
+        d = dict(src_dict)
+        id = d.pop("id")
+
+        object_ = cast(Literal["dispute"], d.pop("object"))
+        if object_ != "dispute":
+            raise ValueError(f"object must match const 'dispute', got '{object_}'")
+
+        usage_event_id = d.pop("usageEventId")
+
+        customer_id = d.pop("customerId")
+
+        merchant_id = d.pop("merchantId")
+
+        status = DisputeStatus(d.pop("status"))
+
+        created_at = datetime.datetime.fromisoformat(d.pop("createdAt"))
+
+        updated_at = datetime.datetime.fromisoformat(d.pop("updatedAt"))
+
+        def _parse_customer_message(data: object) -> None | str | Unset:
+            if data is None:
+                return data
+            if isinstance(data, Unset):
+                return data
+            return cast(None | str | Unset, data)
+
+        customer_message = _parse_customer_message(d.pop("customerMessage", UNSET))
+
+        def _parse_merchant_message(data: object) -> None | str | Unset:
+            if data is None:
+                return data
+            if isinstance(data, Unset):
+                return data
+            return cast(None | str | Unset, data)
+
+        merchant_message = _parse_merchant_message(d.pop("merchantMessage", UNSET))
+
+        def _parse_disputed_amount(data: object) -> None | str | Unset:
+            if data is None:
+                return data
+            if isinstance(data, Unset):
+                return data
+            return cast(None | str | Unset, data)
+
+        disputed_amount = _parse_disputed_amount(d.pop("disputedAmount", UNSET))
+
+        def _parse_resolved_at(data: object) -> datetime.datetime | None | Unset:
+            if data is None:
+                return data
+            if isinstance(data, Unset):
+                return data
+            try:
+                if not isinstance(data, str):
+                    raise TypeError()
+                resolved_at_type_0 = datetime.datetime.fromisoformat(data)
+
+                return resolved_at_type_0
+            except (TypeError, ValueError, AttributeError, KeyError):
+                pass
+            return cast(datetime.datetime | None | Unset, data)
+
+        resolved_at = _parse_resolved_at(d.pop("resolvedAt", UNSET))
+
+        dispute = cls(
+            id=id,
+            object_=object_,
+            usage_event_id=usage_event_id,
+            customer_id=customer_id,
+            merchant_id=merchant_id,
+            status=status,
+            created_at=created_at,
+            updated_at=updated_at,
+            customer_message=customer_message,
+            merchant_message=merchant_message,
+            disputed_amount=disputed_amount,
+            resolved_at=resolved_at,
+        )
+
+        return dispute

@@ -1,0 +1,118 @@
+# Generated from openapi.yaml by scripts/regenerate: do not edit by hand.
+# Change openapi.yaml, generator-config.yaml or scripts/templates/ and rerun it.
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, Any, TypeVar, cast
+
+from attrs import define as _attrs_define
+
+from ..types import UNSET, Unset
+
+if TYPE_CHECKING:
+    from ..models.error_details_type_0 import ErrorDetailsType0
+
+
+T = TypeVar("T", bound="Error")
+
+
+@_attrs_define
+class Error:
+    """
+    Attributes:
+        message (str): What went wrong, readable by a person.
+        error (None | str | Unset): Coarse category such as "bad_request" or "not_found".
+        code (None | str | Unset): UPPER_SNAKE_CASE business code.
+        details (ErrorDetailsType0 | None | Unset): Structured context about the error.
+    """
+
+    message: str
+    error: None | str | Unset = UNSET
+    code: None | str | Unset = UNSET
+    details: ErrorDetailsType0 | None | Unset = UNSET
+
+    def to_dict(self) -> dict[str, Any]:
+        from ..models.error_details_type_0 import ErrorDetailsType0  # noqa: PLC0415
+
+        message = self.message
+
+        error: None | str | Unset
+        error = UNSET if isinstance(self.error, Unset) else self.error
+
+        code: None | str | Unset
+        code = UNSET if isinstance(self.code, Unset) else self.code
+
+        details: dict[str, Any] | None | Unset
+        if isinstance(self.details, Unset):
+            details = UNSET
+        elif isinstance(self.details, ErrorDetailsType0):
+            details = self.details.to_dict()
+        else:
+            details = self.details
+
+        field_dict: dict[str, Any] = {}
+
+        field_dict.update(
+            {
+                "message": message,
+            }
+        )
+        if error is not UNSET:
+            field_dict["error"] = error
+        if code is not UNSET:
+            field_dict["code"] = code
+        if details is not UNSET:
+            field_dict["details"] = details
+
+        return field_dict
+
+    @classmethod
+    def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
+        from ..models.error_details_type_0 import ErrorDetailsType0  # noqa: PLC0415
+
+        d = dict(src_dict)
+        message = d.pop("message")
+
+        def _parse_error(data: object) -> None | str | Unset:
+            if data is None:
+                return data
+            if isinstance(data, Unset):
+                return data
+            return cast(None | str | Unset, data)
+
+        error = _parse_error(d.pop("error", UNSET))
+
+        def _parse_code(data: object) -> None | str | Unset:
+            if data is None:
+                return data
+            if isinstance(data, Unset):
+                return data
+            return cast(None | str | Unset, data)
+
+        code = _parse_code(d.pop("code", UNSET))
+
+        def _parse_details(data: object) -> ErrorDetailsType0 | None | Unset:
+            if data is None:
+                return data
+            if isinstance(data, Unset):
+                return data
+            try:
+                if not isinstance(data, dict):
+                    raise TypeError()
+                details_type_0 = ErrorDetailsType0.from_dict(data)
+
+                return details_type_0
+            except (TypeError, ValueError, AttributeError, KeyError):
+                pass
+            return cast(ErrorDetailsType0 | None | Unset, data)
+
+        details = _parse_details(d.pop("details", UNSET))
+
+        error_body = cls(
+            message=message,
+            error=error,
+            code=code,
+            details=details,
+        )
+
+        return error_body

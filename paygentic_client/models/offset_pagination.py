@@ -1,0 +1,60 @@
+# Generated from openapi.yaml by scripts/regenerate: do not edit by hand.
+# Change openapi.yaml, generator-config.yaml or scripts/templates/ and rerun it.
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any, TypeVar
+
+from attrs import define as _attrs_define
+
+T = TypeVar("T", bound="OffsetPagination")
+
+
+@_attrs_define
+class OffsetPagination:
+    """
+    Attributes:
+        limit (int):
+        offset (int):
+        total (int): Number of events matching the filters, over all pages.
+    """
+
+    limit: int
+    offset: int
+    total: int
+
+    def to_dict(self) -> dict[str, Any]:
+        limit = self.limit
+
+        offset = self.offset
+
+        total = self.total
+
+        field_dict: dict[str, Any] = {}
+
+        field_dict.update(
+            {
+                "limit": limit,
+                "offset": offset,
+                "total": total,
+            }
+        )
+
+        return field_dict
+
+    @classmethod
+    def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
+        d = dict(src_dict)
+        limit = d.pop("limit")
+
+        offset = d.pop("offset")
+
+        total = d.pop("total")
+
+        offset_pagination = cls(
+            limit=limit,
+            offset=offset,
+            total=total,
+        )
+
+        return offset_pagination

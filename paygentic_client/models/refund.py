@@ -1,0 +1,67 @@
+# Generated from openapi.yaml by scripts/regenerate: do not edit by hand.
+# Change openapi.yaml, generator-config.yaml or scripts/templates/ and rerun it.
+from __future__ import annotations
+
+import datetime
+from collections.abc import Mapping
+from typing import Any, TypeVar, cast
+
+from attrs import define as _attrs_define
+
+from ..types import UNSET, Unset
+
+T = TypeVar("T", bound="Refund")
+
+
+@_attrs_define
+class Refund:
+    """Refund information for the usage event when it has been refunded. This object
+    is populated by the server and returned in GET and PATCH responses. It cannot
+    be set directly in request bodies.
+
+        Attributes:
+            refunded_at (datetime.datetime):
+            reason (None | str | Unset):
+    """
+
+    refunded_at: datetime.datetime
+    reason: None | str | Unset = UNSET
+
+    def to_dict(self) -> dict[str, Any]:
+        refunded_at = self.refunded_at.isoformat()
+
+        reason: None | str | Unset
+        reason = UNSET if isinstance(self.reason, Unset) else self.reason
+
+        field_dict: dict[str, Any] = {}
+
+        field_dict.update(
+            {
+                "refundedAt": refunded_at,
+            }
+        )
+        if reason is not UNSET:
+            field_dict["reason"] = reason
+
+        return field_dict
+
+    @classmethod
+    def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
+        d = dict(src_dict)
+        refunded_at = datetime.datetime.fromisoformat(d.pop("refundedAt"))
+
+        def _parse_reason(data: object) -> None | str | Unset:
+            if data is None:
+                return data
+            if isinstance(data, Unset):
+                return data
+            return cast(None | str | Unset, data)
+
+        reason = _parse_reason(d.pop("reason", UNSET))
+
+        refund = cls(
+            refunded_at=refunded_at,
+            reason=reason,
+        )
+
+        return refund

@@ -1,0 +1,55 @@
+# Generated from openapi.yaml by scripts/regenerate: do not edit by hand.
+# Change openapi.yaml, generator-config.yaml or scripts/templates/ and rerun it.
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any, TypeVar
+
+from attrs import define as _attrs_define
+
+from ..types import UNSET, Unset
+
+T = TypeVar("T", bound="RefundUsageEventRequest")
+
+
+@_attrs_define
+class RefundUsageEventRequest:
+    """
+    Attributes:
+        refunded (bool): Must be `true`; a refund cannot be undone.
+        reason (str | Unset): Why the event is refunded.
+    """
+
+    refunded: bool
+    reason: str | Unset = UNSET
+
+    def to_dict(self) -> dict[str, Any]:
+        refunded = self.refunded
+
+        reason = self.reason
+
+        field_dict: dict[str, Any] = {}
+
+        field_dict.update(
+            {
+                "refunded": refunded,
+            }
+        )
+        if reason is not UNSET:
+            field_dict["reason"] = reason
+
+        return field_dict
+
+    @classmethod
+    def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
+        d = dict(src_dict)
+        refunded = d.pop("refunded")
+
+        reason = d.pop("reason", UNSET)
+
+        refund_usage_event_request = cls(
+            refunded=refunded,
+            reason=reason,
+        )
+
+        return refund_usage_event_request

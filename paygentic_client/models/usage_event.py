@@ -1,0 +1,320 @@
+# Generated from openapi.yaml by scripts/regenerate: do not edit by hand.
+# Change openapi.yaml, generator-config.yaml or scripts/templates/ and rerun it.
+from __future__ import annotations
+
+import datetime
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, Any, Literal, TypeVar, cast
+
+from attrs import define as _attrs_define
+
+from ..types import UNSET, Unset
+
+if TYPE_CHECKING:
+    from ..models.billing import Billing
+    from ..models.dispute import Dispute
+    from ..models.refund import Refund
+    from ..models.usage_event_metadata_type_0 import UsageEventMetadataType0
+    from ..models.usage_event_property import UsageEventProperty
+
+
+T = TypeVar("T", bound="UsageEvent")
+
+
+@_attrs_define
+class UsageEvent:
+    """
+    Attributes:
+        id (str): Unique identifier for a usage event.
+        object_ (Literal['usageEvent']):
+        customer_id (str):
+        merchant_id (str):
+        subscription_id (str):
+        timestamp (datetime.datetime):
+        created_at (datetime.datetime):
+        properties (list[UsageEventProperty]):
+        idempotency_key (None | str | Unset):
+        description (None | str | Unset): Readable summary explaining what triggered this consumption event.
+        consumer_id (None | str | Unset):
+        entitlement_id (None | str | Unset):
+        metadata (None | Unset | UsageEventMetadataType0):
+        billing (Billing | None | Unset):
+        refund (None | Refund | Unset):
+        dispute (Dispute | None | Unset):
+    """
+
+    id: str
+    object_: Literal["usageEvent"]
+    customer_id: str
+    merchant_id: str
+    subscription_id: str
+    timestamp: datetime.datetime
+    created_at: datetime.datetime
+    properties: list[UsageEventProperty]
+    idempotency_key: None | str | Unset = UNSET
+    description: None | str | Unset = UNSET
+    consumer_id: None | str | Unset = UNSET
+    entitlement_id: None | str | Unset = UNSET
+    metadata: None | Unset | UsageEventMetadataType0 = UNSET
+    billing: Billing | None | Unset = UNSET
+    refund: None | Refund | Unset = UNSET
+    dispute: Dispute | None | Unset = UNSET
+
+    def to_dict(self) -> dict[str, Any]:
+        from ..models.billing import Billing  # noqa: PLC0415
+        from ..models.dispute import Dispute  # noqa: PLC0415
+        from ..models.refund import Refund  # noqa: PLC0415
+        from ..models.usage_event_metadata_type_0 import UsageEventMetadataType0  # noqa: PLC0415
+
+        id = self.id
+
+        object_ = self.object_
+
+        customer_id = self.customer_id
+
+        merchant_id = self.merchant_id
+
+        subscription_id = self.subscription_id
+
+        timestamp = self.timestamp.isoformat()
+
+        created_at = self.created_at.isoformat()
+
+        properties = []
+        for properties_item_data in self.properties:
+            properties_item = properties_item_data.to_dict()
+            properties.append(properties_item)
+
+        idempotency_key: None | str | Unset
+        idempotency_key = UNSET if isinstance(self.idempotency_key, Unset) else self.idempotency_key
+
+        description: None | str | Unset
+        description = UNSET if isinstance(self.description, Unset) else self.description
+
+        consumer_id: None | str | Unset
+        consumer_id = UNSET if isinstance(self.consumer_id, Unset) else self.consumer_id
+
+        entitlement_id: None | str | Unset
+        entitlement_id = UNSET if isinstance(self.entitlement_id, Unset) else self.entitlement_id
+
+        metadata: dict[str, Any] | None | Unset
+        if isinstance(self.metadata, Unset):
+            metadata = UNSET
+        elif isinstance(self.metadata, UsageEventMetadataType0):
+            metadata = self.metadata.to_dict()
+        else:
+            metadata = self.metadata
+
+        billing: dict[str, Any] | None | Unset
+        if isinstance(self.billing, Unset):
+            billing = UNSET
+        elif isinstance(self.billing, Billing):
+            billing = self.billing.to_dict()
+        else:
+            billing = self.billing
+
+        refund: dict[str, Any] | None | Unset
+        if isinstance(self.refund, Unset):
+            refund = UNSET
+        elif isinstance(self.refund, Refund):
+            refund = self.refund.to_dict()
+        else:
+            refund = self.refund
+
+        dispute: dict[str, Any] | None | Unset
+        if isinstance(self.dispute, Unset):
+            dispute = UNSET
+        elif isinstance(self.dispute, Dispute):
+            dispute = self.dispute.to_dict()
+        else:
+            dispute = self.dispute
+
+        field_dict: dict[str, Any] = {}
+
+        field_dict.update(
+            {
+                "id": id,
+                "object": object_,
+                "customerId": customer_id,
+                "merchantId": merchant_id,
+                "subscriptionId": subscription_id,
+                "timestamp": timestamp,
+                "createdAt": created_at,
+                "properties": properties,
+            }
+        )
+        if idempotency_key is not UNSET:
+            field_dict["idempotencyKey"] = idempotency_key
+        if description is not UNSET:
+            field_dict["description"] = description
+        if consumer_id is not UNSET:
+            field_dict["consumerId"] = consumer_id
+        if entitlement_id is not UNSET:
+            field_dict["entitlementId"] = entitlement_id
+        if metadata is not UNSET:
+            field_dict["metadata"] = metadata
+        if billing is not UNSET:
+            field_dict["billing"] = billing
+        if refund is not UNSET:
+            field_dict["refund"] = refund
+        if dispute is not UNSET:
+            field_dict["dispute"] = dispute
+
+        return field_dict
+
+    @classmethod
+    def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
+        from ..models.billing import Billing  # noqa: PLC0415
+        from ..models.dispute import Dispute  # noqa: PLC0415
+        from ..models.refund import Refund  # noqa: PLC0415
+        from ..models.usage_event_metadata_type_0 import UsageEventMetadataType0  # noqa: PLC0415
+        from ..models.usage_event_property import UsageEventProperty  # noqa: PLC0415
+
+        d = dict(src_dict)
+        id = d.pop("id")
+
+        object_ = cast(Literal["usageEvent"], d.pop("object"))
+        if object_ != "usageEvent":
+            raise ValueError(f"object must match const 'usageEvent', got '{object_}'")
+
+        customer_id = d.pop("customerId")
+
+        merchant_id = d.pop("merchantId")
+
+        subscription_id = d.pop("subscriptionId")
+
+        timestamp = datetime.datetime.fromisoformat(d.pop("timestamp"))
+
+        created_at = datetime.datetime.fromisoformat(d.pop("createdAt"))
+
+        properties = []
+        _properties = d.pop("properties")
+        for properties_item_data in _properties:
+            properties_item = UsageEventProperty.from_dict(properties_item_data)
+
+            properties.append(properties_item)
+
+        def _parse_idempotency_key(data: object) -> None | str | Unset:
+            if data is None:
+                return data
+            if isinstance(data, Unset):
+                return data
+            return cast(None | str | Unset, data)
+
+        idempotency_key = _parse_idempotency_key(d.pop("idempotencyKey", UNSET))
+
+        def _parse_description(data: object) -> None | str | Unset:
+            if data is None:
+                return data
+            if isinstance(data, Unset):
+                return data
+            return cast(None | str | Unset, data)
+
+        description = _parse_description(d.pop("description", UNSET))
+
+        def _parse_consumer_id(data: object) -> None | str | Unset:
+            if data is None:
+                return data
+            if isinstance(data, Unset):
+                return data
+            return cast(None | str | Unset, data)
+
+        consumer_id = _parse_consumer_id(d.pop("consumerId", UNSET))
+
+        def _parse_entitlement_id(data: object) -> None | str | Unset:
+            if data is None:
+                return data
+            if isinstance(data, Unset):
+                return data
+            return cast(None | str | Unset, data)
+
+        entitlement_id = _parse_entitlement_id(d.pop("entitlementId", UNSET))
+
+        def _parse_metadata(data: object) -> None | Unset | UsageEventMetadataType0:
+            if data is None:
+                return data
+            if isinstance(data, Unset):
+                return data
+            try:
+                if not isinstance(data, dict):
+                    raise TypeError()
+                metadata_type_0 = UsageEventMetadataType0.from_dict(data)
+
+                return metadata_type_0
+            except (TypeError, ValueError, AttributeError, KeyError):
+                pass
+            return cast(None | Unset | UsageEventMetadataType0, data)
+
+        metadata = _parse_metadata(d.pop("metadata", UNSET))
+
+        def _parse_billing(data: object) -> Billing | None | Unset:
+            if data is None:
+                return data
+            if isinstance(data, Unset):
+                return data
+            try:
+                if not isinstance(data, dict):
+                    raise TypeError()
+                billing_type_0 = Billing.from_dict(data)
+
+                return billing_type_0
+            except (TypeError, ValueError, AttributeError, KeyError):
+                pass
+            return cast(Billing | None | Unset, data)
+
+        billing = _parse_billing(d.pop("billing", UNSET))
+
+        def _parse_refund(data: object) -> None | Refund | Unset:
+            if data is None:
+                return data
+            if isinstance(data, Unset):
+                return data
+            try:
+                if not isinstance(data, dict):
+                    raise TypeError()
+                refund_type_0 = Refund.from_dict(data)
+
+                return refund_type_0
+            except (TypeError, ValueError, AttributeError, KeyError):
+                pass
+            return cast(None | Refund | Unset, data)
+
+        refund = _parse_refund(d.pop("refund", UNSET))
+
+        def _parse_dispute(data: object) -> Dispute | None | Unset:
+            if data is None:
+                return data
+            if isinstance(data, Unset):
+                return data
+            try:
+                if not isinstance(data, dict):
+                    raise TypeError()
+                dispute_type_0 = Dispute.from_dict(data)
+
+                return dispute_type_0
+            except (TypeError, ValueError, AttributeError, KeyError):
+                pass
+            return cast(Dispute | None | Unset, data)
+
+        dispute = _parse_dispute(d.pop("dispute", UNSET))
+
+        usage_event = cls(
+            id=id,
+            object_=object_,
+            customer_id=customer_id,
+            merchant_id=merchant_id,
+            subscription_id=subscription_id,
+            timestamp=timestamp,
+            created_at=created_at,
+            properties=properties,
+            idempotency_key=idempotency_key,
+            description=description,
+            consumer_id=consumer_id,
+            entitlement_id=entitlement_id,
+            metadata=metadata,
+            billing=billing,
+            refund=refund,
+            dispute=dispute,
+        )
+
+        return usage_event

@@ -1,0 +1,71 @@
+# Generated from openapi.yaml by scripts/regenerate: do not edit by hand.
+# Change openapi.yaml, generator-config.yaml or scripts/templates/ and rerun it.
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any, TypeVar, cast
+
+from attrs import define as _attrs_define
+
+from ..types import UNSET, Unset
+
+T = TypeVar("T", bound="UsageEventProperty")
+
+
+@_attrs_define
+class UsageEventProperty:
+    """
+    Attributes:
+        billable_metric_id (str):
+        quantity (float):
+        price (None | str | Unset): Price per unit as a decimal number of US dollars, or null.
+    """
+
+    billable_metric_id: str
+    quantity: float
+    price: None | str | Unset = UNSET
+
+    def to_dict(self) -> dict[str, Any]:
+        billable_metric_id = self.billable_metric_id
+
+        quantity = self.quantity
+
+        price: None | str | Unset
+        price = UNSET if isinstance(self.price, Unset) else self.price
+
+        field_dict: dict[str, Any] = {}
+
+        field_dict.update(
+            {
+                "billableMetricId": billable_metric_id,
+                "quantity": quantity,
+            }
+        )
+        if price is not UNSET:
+            field_dict["price"] = price
+
+        return field_dict
+
+    @classmethod
+    def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
+        d = dict(src_dict)
+        billable_metric_id = d.pop("billableMetricId")
+
+        quantity = d.pop("quantity")
+
+        def _parse_price(data: object) -> None | str | Unset:
+            if data is None:
+                return data
+            if isinstance(data, Unset):
+                return data
+            return cast(None | str | Unset, data)
+
+        price = _parse_price(d.pop("price", UNSET))
+
+        usage_event_property = cls(
+            billable_metric_id=billable_metric_id,
+            quantity=quantity,
+            price=price,
+        )
+
+        return usage_event_property

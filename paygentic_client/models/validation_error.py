@@ -1,0 +1,79 @@
+# Generated from openapi.yaml by scripts/regenerate: do not edit by hand.
+# Change openapi.yaml, generator-config.yaml or scripts/templates/ and rerun it.
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, Any, Literal, TypeVar, cast
+
+from attrs import define as _attrs_define
+
+from ..types import UNSET, Unset
+
+if TYPE_CHECKING:
+    from ..models.validation_error_detail import ValidationErrorDetail
+
+
+T = TypeVar("T", bound="ValidationError")
+
+
+@_attrs_define
+class ValidationError:
+    """
+    Attributes:
+        message (str):
+        errors (list[ValidationErrorDetail]):
+        error (Literal['validation_error'] | Unset):
+    """
+
+    message: str
+    errors: list[ValidationErrorDetail]
+    error: Literal["validation_error"] | Unset = UNSET
+
+    def to_dict(self) -> dict[str, Any]:
+        message = self.message
+
+        errors = []
+        for errors_item_data in self.errors:
+            errors_item = errors_item_data.to_dict()
+            errors.append(errors_item)
+
+        error = self.error
+
+        field_dict: dict[str, Any] = {}
+
+        field_dict.update(
+            {
+                "message": message,
+                "errors": errors,
+            }
+        )
+        if error is not UNSET:
+            field_dict["error"] = error
+
+        return field_dict
+
+    @classmethod
+    def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
+        from ..models.validation_error_detail import ValidationErrorDetail  # noqa: PLC0415
+
+        d = dict(src_dict)
+        message = d.pop("message")
+
+        errors = []
+        _errors = d.pop("errors")
+        for errors_item_data in _errors:
+            errors_item = ValidationErrorDetail.from_dict(errors_item_data)
+
+            errors.append(errors_item)
+
+        error = cast(Literal["validation_error"] | Unset, d.pop("error", UNSET))
+        if error != "validation_error" and not isinstance(error, Unset):
+            raise ValueError(f"error must match const 'validation_error', got '{error}'")
+
+        validation_error = cls(
+            message=message,
+            errors=errors,
+            error=error,
+        )
+
+        return validation_error

@@ -1,0 +1,71 @@
+# Generated from openapi.yaml by scripts/regenerate: do not edit by hand.
+# Change openapi.yaml, generator-config.yaml or scripts/templates/ and rerun it.
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any, TypeVar, cast
+
+from attrs import define as _attrs_define
+
+from ..types import UNSET, Unset
+
+T = TypeVar("T", bound="ValidationErrorDetail")
+
+
+@_attrs_define
+class ValidationErrorDetail:
+    """
+    Attributes:
+        field (str): Where the error is, e.g. `events[3].properties[0].quantity`.
+        message (str):
+        code (None | str | Unset):
+    """
+
+    field: str
+    message: str
+    code: None | str | Unset = UNSET
+
+    def to_dict(self) -> dict[str, Any]:
+        field = self.field
+
+        message = self.message
+
+        code: None | str | Unset
+        code = UNSET if isinstance(self.code, Unset) else self.code
+
+        field_dict: dict[str, Any] = {}
+
+        field_dict.update(
+            {
+                "field": field,
+                "message": message,
+            }
+        )
+        if code is not UNSET:
+            field_dict["code"] = code
+
+        return field_dict
+
+    @classmethod
+    def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
+        d = dict(src_dict)
+        field = d.pop("field")
+
+        message = d.pop("message")
+
+        def _parse_code(data: object) -> None | str | Unset:
+            if data is None:
+                return data
+            if isinstance(data, Unset):
+                return data
+            return cast(None | str | Unset, data)
+
+        code = _parse_code(d.pop("code", UNSET))
+
+        validation_error_detail = cls(
+            field=field,
+            message=message,
+            code=code,
+        )
+
+        return validation_error_detail

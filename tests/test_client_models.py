@@ -1,0 +1,65 @@
+"""The models parse everything production sends: nulls, absent fields, nested objects."""
+
+from __future__ import annotations
+
+import datetime
+
+from client_harness import OPERATIONS, SPEC, FakeApi, call_sync
+
+from paygentic_client.models import Billing, Dispute, DisputeStatus, Refund, UsageEvent
+from paygentic_client.types import UNSET
+
+EXAMPLES = SPEC["components"]["examples"]
+
+
+def test_nulls_in_optional_fields_and_nested_objects_parse_as_none() -> None:
+    body = EXAMPLES["UnbilledUsageEvent"]["value"]
+    api = FakeApi.json(200, body)
+
+    event = call_sync(OPERATIONS["getUsageEvent"], "sync", api.client())
+
+    assert isinstance(event, UsageEvent)
+    assert event.consumer_id is None
+    assert event.entitlement_id is None
+    assert event.description is None
+    assert event.metadata is None
+    assert event.billing is None
+    assert event.refund is None
+    assert event.dispute is None
+    (prop,) = event.properties
+    assert (prop.billable_metric_id, prop.quantity, prop.price) == ("bm_gpu_hours", 2.5, None)
+    assert event.timestamp == datetime.datetime(2024, 2, 1, 14, 45, 30, tzinfo=datetime.UTC)
+
+
+def test_nested_objects_parse_with_their_own_nulls() -> None:
+    event = UsageEvent.from_dict(EXAMPLES["RefundedDisputedUsageEvent"]["value"])
+
+    assert isinstance(event.billing, Billing)
+    assert (event.billing.price, event.billing.total_amount) == (160000000, 160000000)
+    assert isinstance(event.refund, Refund)
+    assert event.refund.reason is None
+    assert isinstance(event.dispute, Dispute)
+    assert event.dispute.status is DisputeStatus.ACCEPTED
+    assert event.dispute.merchant_message is None
+    assert event.dispute.resolved_at == datetime.datetime(2024, 3, 5, 12, tzinfo=datetime.UTC)
+
+    billed = UsageEvent.from_dict(EXAMPLES["BilledUsageEvent"]["value"])
+    assert isinstance(billed.billing, Billing)
+    assert billed.billing.invoice_id is None
+
+
+def test_absent_optional_fields_parse_as_unset() -> None:
+    body = {
+        key: value
+        for key, value in EXAMPLES["UnbilledUsageEvent"]["value"].items()
+        if key in {"id", "object", "customerId", "merchantId", "subscriptionId"}
+        or key in {"properties", "timestamp", "createdAt"}
+    }
+
+    event = UsageEvent.from_dict(body)
+
+    assert event.billing is UNSET
+    assert event.description is UNSET
+    assert event.to_dict() == {**body, "timestamp": "2024-02-01T14:45:30+00:00"} | {
+        "createdAt": "2024-02-01T14:45:31+00:00"
+    }
