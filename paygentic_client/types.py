@@ -47,7 +47,9 @@ T = TypeVar("T")
 class Response(Generic[T]):
     """A response from an endpoint"""
 
-    status_code: HTTPStatus
+    # paygentic: an int for codes that HTTPStatus does not know (e.g. Cloudflare's 520),
+    # which would otherwise make HTTPStatus(code) raise ValueError before any error handling.
+    status_code: HTTPStatus | int
     content: bytes
     headers: MutableMapping[str, str]
     parsed: T | None

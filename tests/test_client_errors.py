@@ -212,3 +212,15 @@ def test_the_rate_limit_error_keeps_the_retry_after_header() -> None:
         call_sync(OPERATIONS["createUsageEvent"], "sync", api.client())
 
     assert raised.value.headers["retry-after"] == "2"
+
+
+def test_a_status_unknown_to_http_status_is_still_a_server_error() -> None:
+    # Cloudflare answers 520 when the origin fails; HTTPStatus(520) would raise ValueError.
+    api = FakeApi(520, b"error code: 520", {"content-type": "text/plain"})
+    operation = OPERATIONS["createUsageEvent"]
+
+    response = call_sync(operation, "sync_detailed", api.client())
+    assert (response.status_code, response.parsed) == (520, None)
+    with pytest.raises(errors.InternalServerError) as raised:
+        call_sync(operation, "sync", api.client())
+    assert str(raised.value).startswith("HTTP 520: the body is not a documented error")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Collection
+from http import HTTPStatus
 from typing import Any, TypeVar
 
 from ..models.error_body import Error
@@ -18,6 +19,14 @@ T = TypeVar("T")
 # (json.JSONDecodeError is a ValueError). An error status may come from a proxy or gateway
 # with any body, so for error statuses these mean "no parsed model", not a failure.
 BODY_PARSE_ERRORS = (ValueError, TypeError, KeyError, AttributeError)
+
+
+def http_status(code: int) -> HTTPStatus | int:
+    """The HTTPStatus for a code, or the bare code when HTTPStatus does not know it."""
+    try:
+        return HTTPStatus(code)
+    except ValueError:  # e.g. Cloudflare's 520-527, nginx's 499
+        return code
 
 
 def parsed_or_raise(

@@ -1,12 +1,11 @@
 # Generated from openapi.yaml by scripts/regenerate: do not edit by hand.
 # Change openapi.yaml, generator-config.yaml or scripts/templates/ and rerun it.
-from http import HTTPStatus
 from typing import Any
 
 import httpx
 
 from ...client import AuthenticatedClient, Client
-from ...lib.responses import BODY_PARSE_ERRORS, parsed_or_raise
+from ...lib.responses import BODY_PARSE_ERRORS, http_status, parsed_or_raise
 from ...models.create_usage_event_request import CreateUsageEventRequest
 from ...models.error_body import Error
 from ...models.usage_event import UsageEvent
@@ -106,7 +105,7 @@ def _build_response(
     *, client: AuthenticatedClient | Client, response: httpx.Response
 ) -> Response[Error | Error | ValidationError | UsageEvent]:
     return Response(
-        status_code=HTTPStatus(response.status_code),
+        status_code=http_status(response.status_code),
         content=response.content,
         headers=response.headers,
         parsed=_parse_response(client=client, response=response),
