@@ -1,0 +1,141 @@
+"""Property-based fuzzing of a deployment of the usage-events API (run by scripts/fuzz).
+
+Runs schemathesis's command line over openapi.yaml with the project's schemathesis.toml: every
+check, every phase (examples, coverage, fuzzing, and the stateful phase that follows the
+spec's links). Without --url it starts a sandbox on a temporary database and fuzzes that.
+The JUnit report goes to a directory printed at the start and at the end; the exit status is
+schemathesis's (non-zero on any failure).
+
+The token and its merchant reach schemathesis through the environment
+(PAYGENTIC_BEARER_AUTH, PAYGENTIC_MERCHANT_ID, read by schemathesis.toml), never on a command
+line where other users of the machine could read them.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import os
+import secrets
+import subprocess
+import sys
+import tempfile
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+from paygentic_sandbox import SandboxProcess
+
+ROOT = Path(__file__).resolve().parent.parent
+SANDBOX_MERCHANT_ID = "org_fuzz"
+QUICK_MAX_EXAMPLES = 10
+
+
+@dataclass(frozen=True)
+class Target:
+    url: str
+    token: str
+    merchant_id: str
+
+
+def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(
+        prog="scripts/fuzz",
+        description="Fuzz a deployment of the usage-events API with schemathesis "
+        "(all checks, stateful phase). Without --url, fuzz a fresh local sandbox.",
+    )
+    parser.add_argument("--url", help="base URL of the API (default: start a sandbox)")
+    parser.add_argument(
+        "--token",
+        default=os.environ.get("PAYGENTIC_BEARER_AUTH"),
+        help="bearer token (default: $PAYGENTIC_BEARER_AUTH; needed with --url)",
+    )
+    parser.add_argument(
+        "--merchant-id",
+        default=os.environ.get("PAYGENTIC_MERCHANT_ID"),
+        help="the merchant organisation the token acts for: generated events are created for "
+        "it (default: $PAYGENTIC_MERCHANT_ID; needed with --url)",
+    )
+    parser.add_argument(
+        "--max-examples",
+        type=int,
+        help="test cases per operation and phase (default: schemathesis's, 100)",
+    )
+    parser.add_argument(
+        "--quick",
+        action="store_true",
+        help=f"a short run for CI: --max-examples {QUICK_MAX_EXAMPLES} unless given",
+    )
+    parser.add_argument("--seed", type=int, help="random seed, to reproduce a run")
+    parser.add_argument(
+        "--report-dir", type=Path, help="where to write junit.xml (default: a new temporary one)"
+    )
+    args = parser.parse_args(argv)
+    if args.url and not (args.token and args.merchant_id):
+        parser.error(
+            "with --url, give --token and --merchant-id "
+            "(or set PAYGENTIC_BEARER_AUTH and PAYGENTIC_MERCHANT_ID)"
+        )
+    if args.quick and args.max_examples is None:
+        args.max_examples = QUICK_MAX_EXAMPLES
+    return args
+
+
+@contextlib.contextmanager
+def target_for(args: argparse.Namespace) -> Iterator[Target]:
+    if args.url:
+        yield Target(args.url, args.token, args.merchant_id)
+        return
+    token = "fuzz_" + secrets.token_hex(16)
+    with (
+        tempfile.TemporaryDirectory(prefix="paygentic-fuzz-db-") as db_dir,
+        SandboxProcess(db=Path(db_dir) / "sandbox.db", tokens={token: SANDBOX_MERCHANT_ID}) as sb,
+    ):
+        print(f"Started a sandbox at {sb.url} (temporary database, merchant {SANDBOX_MERCHANT_ID})")
+        yield Target(sb.url, token, SANDBOX_MERCHANT_ID)
+
+
+def schemathesis_command(target: Target, args: argparse.Namespace, report_dir: Path) -> list[str]:
+    command = [
+        str(Path(sys.executable).parent / "schemathesis"),
+        "--config-file",
+        str(ROOT / "schemathesis.toml"),
+        "run",
+        str(ROOT / "openapi.yaml"),
+        "--url",
+        target.url,
+        "--checks",
+        "all",
+        "--phases",
+        "examples,coverage,fuzzing,stateful",
+        "--report",
+        "junit",
+        "--report-junit-path",
+        str(report_dir / "junit.xml"),
+    ]
+    if args.max_examples is not None:
+        command += ["--max-examples", str(args.max_examples)]
+    if args.seed is not None:
+        command += ["--seed", str(args.seed)]
+    return command
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = parse_args(argv)
+    report_dir = args.report_dir or Path(tempfile.mkdtemp(prefix="paygentic-fuzz-report-"))
+    report_dir.mkdir(parents=True, exist_ok=True)
+    print(f"JUnit report: {report_dir / 'junit.xml'}")
+    with target_for(args) as target:
+        env = {
+            **os.environ,
+            "PAYGENTIC_BEARER_AUTH": target.token,
+            "PAYGENTIC_MERCHANT_ID": target.merchant_id,
+        }
+        status = subprocess.call(schemathesis_command(target, args, report_dir), env=env)
+    verdict = "passed" if status == 0 else f"FAILED (exit status {status})"
+    print(f"Fuzzing {verdict}. JUnit report: {report_dir / 'junit.xml'}")
+    return status
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,105 @@
+"""Shared by the property tests (tests/test_property_*.py): openapi.yaml loaded by
+schemathesis with the project's schemathesis.toml and the sandbox's token, and a count of the
+cases each test ran (printed by tests/conftest.py at the end of the session)."""
+
+from __future__ import annotations
+
+import datetime
+import os
+from collections import Counter
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+from unittest import mock
+
+import pytest
+import schemathesis
+from dateutil.parser import isoparse
+from sandbox_fixture import MERCHANT_ID, TOKEN, TOKENS
+from schemathesis import Case
+from schemathesis.specs.openapi.schemas import OpenApiSchema
+
+from paygentic_sandbox import SandboxProcess
+
+ROOT = Path(__file__).resolve().parent.parent
+
+# Cases run per test, by test name.
+CASES: Counter[str] = Counter()
+
+
+@pytest.fixture(scope="session")
+def property_sandbox(tmp_path_factory: pytest.TempPathFactory) -> Iterator[SandboxProcess]:
+    """A sandbox of the property tests' own: their thousands of random events stay out of the
+    shared `sandbox` of the other tests."""
+    db = tmp_path_factory.mktemp("property-sandbox") / "sandbox.db"
+    with SandboxProcess(db=db, tokens=TOKENS) as server:
+        yield server
+
+
+def load_schema() -> OpenApiSchema:
+    """openapi.yaml with schemathesis.toml, whose `${...}` placeholders name the token and its
+    merchant: resolved here to the sandbox fixture's, without touching the process environment."""
+    env = {"PAYGENTIC_BEARER_AUTH": TOKEN, "PAYGENTIC_MERCHANT_ID": MERCHANT_ID}
+    with mock.patch.dict(os.environ, env):
+        config = schemathesis.Config.from_path(ROOT / "schemathesis.toml")
+    return schemathesis.openapi.from_path(ROOT / "openapi.yaml", config=config)
+
+
+def count_case(test_name: str) -> None:
+    CASES[test_name] += 1
+
+
+def scope_idempotency_keys(body: object, scope: str) -> None:
+    """Suffix every (valid) idempotency key of a create or batch body with `scope`, in place.
+
+    The sandbox keeps every event, so a scenario Hypothesis replays would otherwise meet the
+    events of its first run (already refunded, say), answer differently, and Hypothesis would
+    report the scenario as flaky. Keys stay within the spec's 1-255 characters; an invalid key
+    (of a negative case) is left as it is.
+    """
+    bodies = body.get("events") if isinstance(body, dict) and "events" in body else [body]
+    for event in bodies if isinstance(bodies, list) else []:
+        key = event.get("idempotencyKey") if isinstance(event, dict) else None
+        if isinstance(key, str) and 1 <= len(key) <= 255:
+            event["idempotencyKey"] = key[: 254 - len(scope)] + "~" + scope
+
+
+def assert_same_json(actual: Any, expected: Any, where: str = "$") -> None:
+    """`actual` equals `expected`, except that two strings that are equal date-times (such as
+    `...Z` and `...+00:00`) count as equal."""
+    if isinstance(expected, dict):
+        assert isinstance(actual, dict), f"{where}: {actual!r} is not an object"
+        assert actual.keys() == expected.keys(), (
+            f"{where}: keys {actual.keys()} != {expected.keys()}"
+        )
+        for key, value in expected.items():
+            assert_same_json(actual[key], value, f"{where}.{key}")
+    elif isinstance(expected, list):
+        assert isinstance(actual, list), f"{where}: {actual!r} is not an array"
+        assert len(actual) == len(expected), f"{where}: {len(actual)} items, not {len(expected)}"
+        for index, (left, right) in enumerate(zip(actual, expected, strict=True)):
+            assert_same_json(left, right, f"{where}[{index}]")
+    elif isinstance(expected, str) and isinstance(actual, str) and actual != expected:
+        assert _same_instant(actual, expected), f"{where}: {actual!r} != {expected!r}"
+    else:
+        # bool is an int in Python: compare types too, so that `true` never equals `1`.
+        assert actual == expected and isinstance(actual, bool) == isinstance(expected, bool), (
+            f"{where}: {actual!r} != {expected!r}"
+        )
+
+
+def _same_instant(left: str, right: str) -> bool:
+    try:
+        return _instant(left) == _instant(right)
+    except ValueError:
+        return False
+
+
+def _instant(text: str) -> datetime.datetime:
+    return isoparse(text)
+
+
+def json_object(case: Case[Any]) -> dict[str, Any]:
+    """The case's body, which for a positive case of this spec is always a JSON object."""
+    assert isinstance(case.body, dict), f"not a JSON object: {case.body!r}"
+    return case.body
