@@ -41,11 +41,16 @@ class FakeBatchApi:
         self._random = random.Random(seed)
         self._lock = threading.Lock()
 
-    def client(self) -> AuthenticatedClient:
+    def client(self, **options: Any) -> AuthenticatedClient:
+        """A client of this fake; without the client's own retries unless options say so,
+        so that the ingester's retries are what a test sees."""
+        options.setdefault("max_retries", 0)
         transport = httpx.MockTransport(self.handle)
         client = AuthenticatedClient(
-            base_url=BASE_URL, token=TOKEN, httpx_args={"transport": transport}
+            base_url=BASE_URL, token=TOKEN, httpx_args={"transport": transport}, **options
         )
+        if options["max_retries"]:
+            return client
         # The async client needs an async handler: a blocking one would stall the loop.
         async_client = httpx.AsyncClient(
             base_url=BASE_URL,

@@ -25,6 +25,7 @@ from paygentic_client.lib.batching import (
     QueueFullError,
     retry_after_seconds,
 )
+from paygentic_client.lib.retries import RetryPolicy
 from paygentic_client.models import (
     CreateUsageEventRequest,
     CreateUsageEventRequestProperty,
@@ -60,6 +61,18 @@ def test_threaded_exactly_once_under_faults() -> None:
     # Every resend of a batch is the same bytes, so the same keys.
     assert all(len(set(bodies)) == 1 for bodies in api.bodies_by_first_key.values())
     assert any(len(bodies) > 1 for bodies in api.bodies_by_first_key.values())
+
+
+def test_exactly_once_when_the_client_retries_too() -> None:
+    """The client's own retries (issue 6) come first; the ingester retries what they give up."""
+    api = FakeBatchApi(fault_rates={"drop": 0.3, "503": 0.3})
+    quick = RetryPolicy(backoff_initial=0.001, backoff_max=0.005)
+    client = api.client(max_retries=1, retry_policy=quick)
+    with UsageIngester(client, max_batch_size=50, flush_interval=0.05, backoff=FAST) as ingester:
+        handles = [ingester.submit(event(n)) for n in range(1000)]
+    assert all(handle.result().idempotency_key for handle in handles)
+    assert len(api.events) == 1000
+    assert 0 < ingester.stats().retried_batches < sum(api.fault_counts[f] for f in ("drop", "503"))
 
 
 def test_async_exactly_once_under_faults() -> None:

@@ -54,8 +54,9 @@ def test_threaded_ingester_delivers_each_event_exactly_once(
 ) -> None:
     server = sandbox_factory(faults=FAULTS, seed=3)
     submitted = events("cus_threaded")
+    # Without the client's own retries: every fault reaches the ingester, which retries.
     with (
-        AuthenticatedClient(base_url=server.url, token=TOKEN) as client,
+        AuthenticatedClient(base_url=server.url, token=TOKEN, max_retries=0) as client,
         UsageIngester(client, max_batch_size=500, flush_interval=0.2, backoff=QUICK) as ingester,
     ):
         handles = [ingester.submit(event) for event in submitted]
@@ -75,6 +76,7 @@ def test_async_ingester_delivers_each_event_exactly_once(sandbox_factory: Sandbo
     submitted = events("cus_async")
 
     async def main() -> None:
+        # With the client's default retries: the ingester retries what they give up on.
         async with (
             AuthenticatedClient(base_url=server.url, token=TOKEN) as client,
             AsyncUsageIngester(
@@ -83,7 +85,6 @@ def test_async_ingester_delivers_each_event_exactly_once(sandbox_factory: Sandbo
         ):
             handles = [await ingester.submit(event) for event in submitted]
         assert all(handle.result().idempotency_key for handle in handles)
-        assert ingester.stats().retried_batches > 0
 
     asyncio.run(main())
     server.stop()  # read back through a sandbox without faults, on the same database
