@@ -3,13 +3,9 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import Any, TypeVar
 
 from attrs import define as _attrs_define
-
-if TYPE_CHECKING:
-    from ..models.create_usage_event_request import CreateUsageEventRequest
-
 
 T = TypeVar("T", bound="BatchCreateUsageEventsRequest")
 
@@ -41,8 +37,6 @@ class BatchCreateUsageEventsRequest:
 
     @classmethod
     def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
-        from ..models.create_usage_event_request import CreateUsageEventRequest  # noqa: PLC0415
-
         d = dict(src_dict)
         events = []
         _events = d.pop("events")
@@ -56,3 +50,9 @@ class BatchCreateUsageEventsRequest:
         )
 
         return batch_create_usage_events_request
+
+
+# The models this one refers to are imported here, after the class, rather than at the top or
+# inside each method (an import per call is slow): models may refer to each other in a cycle,
+# and by the time another model's module imports this one, this module's class exists.
+from ..models.create_usage_event_request import CreateUsageEventRequest  # noqa: E402

@@ -3,15 +3,9 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import TYPE_CHECKING, Any, Literal, TypeVar, cast
+from typing import Any, Literal, TypeVar, cast
 
 from attrs import define as _attrs_define
-
-if TYPE_CHECKING:
-    from ..models.batch_usage_event_failure import BatchUsageEventFailure
-    from ..models.batch_usage_event_summary import BatchUsageEventSummary
-    from ..models.usage_event import UsageEvent
-
 
 T = TypeVar("T", bound="BatchUsageEventResponse")
 
@@ -61,10 +55,6 @@ class BatchUsageEventResponse:
 
     @classmethod
     def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
-        from ..models.batch_usage_event_failure import BatchUsageEventFailure  # noqa: PLC0415
-        from ..models.batch_usage_event_summary import BatchUsageEventSummary  # noqa: PLC0415
-        from ..models.usage_event import UsageEvent  # noqa: PLC0415
-
         d = dict(src_dict)
         object_ = cast(Literal["batchUsageEvents"], d.pop("object"))
         if object_ != "batchUsageEvents":
@@ -94,3 +84,11 @@ class BatchUsageEventResponse:
         )
 
         return batch_usage_event_response
+
+
+# The models this one refers to are imported here, after the class, rather than at the top or
+# inside each method (an import per call is slow): models may refer to each other in a cycle,
+# and by the time another model's module imports this one, this module's class exists.
+from ..models.batch_usage_event_failure import BatchUsageEventFailure  # noqa: E402
+from ..models.batch_usage_event_summary import BatchUsageEventSummary  # noqa: E402
+from ..models.usage_event import UsageEvent  # noqa: E402

@@ -4,16 +4,11 @@ from __future__ import annotations
 
 import datetime
 from collections.abc import Mapping
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import Any, TypeVar
 
 from attrs import define as _attrs_define
 
 from ..types import UNSET, Unset
-
-if TYPE_CHECKING:
-    from ..models.create_usage_event_request_property import CreateUsageEventRequestProperty
-    from ..models.metadata import Metadata
-
 
 T = TypeVar("T", bound="CreateUsageEventRequest")
 
@@ -85,9 +80,6 @@ class CreateUsageEventRequest:
 
     @classmethod
     def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
-        from ..models.create_usage_event_request_property import CreateUsageEventRequestProperty  # noqa: PLC0415
-        from ..models.metadata import Metadata  # noqa: PLC0415
-
         d = dict(src_dict)
         idempotency_key = d.pop("idempotencyKey")
 
@@ -121,3 +113,10 @@ class CreateUsageEventRequest:
         )
 
         return create_usage_event_request
+
+
+# The models this one refers to are imported here, after the class, rather than at the top or
+# inside each method (an import per call is slow): models may refer to each other in a cycle,
+# and by the time another model's module imports this one, this module's class exists.
+from ..models.create_usage_event_request_property import CreateUsageEventRequestProperty  # noqa: E402
+from ..models.metadata import Metadata  # noqa: E402

@@ -3,15 +3,11 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import TYPE_CHECKING, Any, TypeVar, cast
+from typing import Any, TypeVar, cast
 
 from attrs import define as _attrs_define
 
 from ..types import UNSET, Unset
-
-if TYPE_CHECKING:
-    from ..models.error_details_type_0 import ErrorDetailsType0
-
 
 T = TypeVar("T", bound="Error")
 
@@ -32,8 +28,6 @@ class Error:
     details: ErrorDetailsType0 | None | Unset = UNSET
 
     def to_dict(self) -> dict[str, Any]:
-        from ..models.error_details_type_0 import ErrorDetailsType0  # noqa: PLC0415
-
         message = self.message
 
         error: None | str | Unset
@@ -68,8 +62,6 @@ class Error:
 
     @classmethod
     def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
-        from ..models.error_details_type_0 import ErrorDetailsType0  # noqa: PLC0415
-
         d = dict(src_dict)
         message = d.pop("message")
 
@@ -116,3 +108,9 @@ class Error:
         )
 
         return error_body
+
+
+# The models this one refers to are imported here, after the class, rather than at the top or
+# inside each method (an import per call is slow): models may refer to each other in a cycle,
+# and by the time another model's module imports this one, this module's class exists.
+from ..models.error_details_type_0 import ErrorDetailsType0  # noqa: E402

@@ -4,19 +4,11 @@ from __future__ import annotations
 
 import datetime
 from collections.abc import Mapping
-from typing import TYPE_CHECKING, Any, Literal, TypeVar, cast
+from typing import Any, Literal, TypeVar, cast
 
 from attrs import define as _attrs_define
 
 from ..types import UNSET, Unset
-
-if TYPE_CHECKING:
-    from ..models.billing import Billing
-    from ..models.dispute import Dispute
-    from ..models.refund import Refund
-    from ..models.usage_event_metadata_type_0 import UsageEventMetadataType0
-    from ..models.usage_event_property import UsageEventProperty
-
 
 T = TypeVar("T", bound="UsageEvent")
 
@@ -61,11 +53,6 @@ class UsageEvent:
     dispute: Dispute | None | Unset = UNSET
 
     def to_dict(self) -> dict[str, Any]:
-        from ..models.billing import Billing  # noqa: PLC0415
-        from ..models.dispute import Dispute  # noqa: PLC0415
-        from ..models.refund import Refund  # noqa: PLC0415
-        from ..models.usage_event_metadata_type_0 import UsageEventMetadataType0  # noqa: PLC0415
-
         id = self.id
 
         object_ = self.object_
@@ -164,12 +151,6 @@ class UsageEvent:
 
     @classmethod
     def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
-        from ..models.billing import Billing  # noqa: PLC0415
-        from ..models.dispute import Dispute  # noqa: PLC0415
-        from ..models.refund import Refund  # noqa: PLC0415
-        from ..models.usage_event_metadata_type_0 import UsageEventMetadataType0  # noqa: PLC0415
-        from ..models.usage_event_property import UsageEventProperty  # noqa: PLC0415
-
         d = dict(src_dict)
         id = d.pop("id")
 
@@ -318,3 +299,13 @@ class UsageEvent:
         )
 
         return usage_event
+
+
+# The models this one refers to are imported here, after the class, rather than at the top or
+# inside each method (an import per call is slow): models may refer to each other in a cycle,
+# and by the time another model's module imports this one, this module's class exists.
+from ..models.billing import Billing  # noqa: E402
+from ..models.dispute import Dispute  # noqa: E402
+from ..models.refund import Refund  # noqa: E402
+from ..models.usage_event_metadata_type_0 import UsageEventMetadataType0  # noqa: E402
+from ..models.usage_event_property import UsageEventProperty  # noqa: E402

@@ -3,14 +3,9 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import TYPE_CHECKING, Any, Literal, TypeVar, cast
+from typing import Any, Literal, TypeVar, cast
 
 from attrs import define as _attrs_define
-
-if TYPE_CHECKING:
-    from ..models.offset_pagination import OffsetPagination
-    from ..models.usage_event import UsageEvent
-
 
 T = TypeVar("T", bound="UsageEventList")
 
@@ -52,9 +47,6 @@ class UsageEventList:
 
     @classmethod
     def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
-        from ..models.offset_pagination import OffsetPagination  # noqa: PLC0415
-        from ..models.usage_event import UsageEvent  # noqa: PLC0415
-
         d = dict(src_dict)
         object_ = cast(Literal["list"], d.pop("object"))
         if object_ != "list":
@@ -76,3 +68,10 @@ class UsageEventList:
         )
 
         return usage_event_list
+
+
+# The models this one refers to are imported here, after the class, rather than at the top or
+# inside each method (an import per call is slow): models may refer to each other in a cycle,
+# and by the time another model's module imports this one, this module's class exists.
+from ..models.offset_pagination import OffsetPagination  # noqa: E402
+from ..models.usage_event import UsageEvent  # noqa: E402

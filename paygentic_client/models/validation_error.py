@@ -3,15 +3,11 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import TYPE_CHECKING, Any, Literal, TypeVar, cast
+from typing import Any, Literal, TypeVar, cast
 
 from attrs import define as _attrs_define
 
 from ..types import UNSET, Unset
-
-if TYPE_CHECKING:
-    from ..models.validation_error_detail import ValidationErrorDetail
-
 
 T = TypeVar("T", bound="ValidationError")
 
@@ -54,8 +50,6 @@ class ValidationError:
 
     @classmethod
     def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
-        from ..models.validation_error_detail import ValidationErrorDetail  # noqa: PLC0415
-
         d = dict(src_dict)
         message = d.pop("message")
 
@@ -77,3 +71,9 @@ class ValidationError:
         )
 
         return validation_error
+
+
+# The models this one refers to are imported here, after the class, rather than at the top or
+# inside each method (an import per call is slow): models may refer to each other in a cycle,
+# and by the time another model's module imports this one, this module's class exists.
+from ..models.validation_error_detail import ValidationErrorDetail  # noqa: E402
