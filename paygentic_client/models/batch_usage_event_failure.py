@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any, TypeVar, cast
+from typing import Any, TypeVar
 
 from attrs import define as _attrs_define
 
@@ -30,8 +30,7 @@ class BatchUsageEventFailure:
 
         error = self.error
 
-        idempotency_key: None | str | Unset
-        idempotency_key = UNSET if isinstance(self.idempotency_key, Unset) else self.idempotency_key
+        idempotency_key: None | str | Unset = self.idempotency_key
 
         field_dict: dict[str, Any] = {}
 
@@ -53,14 +52,7 @@ class BatchUsageEventFailure:
 
         error = d.pop("error")
 
-        def _parse_idempotency_key(data: object) -> None | str | Unset:
-            if data is None:
-                return data
-            if isinstance(data, Unset):
-                return data
-            return cast(None | str | Unset, data)
-
-        idempotency_key = _parse_idempotency_key(d.pop("idempotencyKey", UNSET))
+        idempotency_key: None | str | Unset = d.pop("idempotencyKey", UNSET)
 
         batch_usage_event_failure = cls(
             index=index,

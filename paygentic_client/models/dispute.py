@@ -62,20 +62,11 @@ class Dispute:
 
         updated_at = self.updated_at.isoformat()
 
-        customer_message: None | str | Unset
-        if isinstance(self.customer_message, Unset):
-            customer_message = UNSET
-        else:
-            customer_message = self.customer_message
+        customer_message: None | str | Unset = self.customer_message
 
-        merchant_message: None | str | Unset
-        if isinstance(self.merchant_message, Unset):
-            merchant_message = UNSET
-        else:
-            merchant_message = self.merchant_message
+        merchant_message: None | str | Unset = self.merchant_message
 
-        disputed_amount: None | str | Unset
-        disputed_amount = UNSET if isinstance(self.disputed_amount, Unset) else self.disputed_amount
+        disputed_amount: None | str | Unset = self.disputed_amount
 
         resolved_at: None | str | Unset
         if isinstance(self.resolved_at, Unset):
@@ -131,49 +122,22 @@ class Dispute:
 
         updated_at = datetime.datetime.fromisoformat(d.pop("updatedAt"))
 
-        def _parse_customer_message(data: object) -> None | str | Unset:
-            if data is None:
-                return data
-            if isinstance(data, Unset):
-                return data
-            return cast(None | str | Unset, data)
+        customer_message: None | str | Unset = d.pop("customerMessage", UNSET)
 
-        customer_message = _parse_customer_message(d.pop("customerMessage", UNSET))
+        merchant_message: None | str | Unset = d.pop("merchantMessage", UNSET)
 
-        def _parse_merchant_message(data: object) -> None | str | Unset:
-            if data is None:
-                return data
-            if isinstance(data, Unset):
-                return data
-            return cast(None | str | Unset, data)
+        disputed_amount: None | str | Unset = d.pop("disputedAmount", UNSET)
 
-        merchant_message = _parse_merchant_message(d.pop("merchantMessage", UNSET))
-
-        def _parse_disputed_amount(data: object) -> None | str | Unset:
-            if data is None:
-                return data
-            if isinstance(data, Unset):
-                return data
-            return cast(None | str | Unset, data)
-
-        disputed_amount = _parse_disputed_amount(d.pop("disputedAmount", UNSET))
-
-        def _parse_resolved_at(data: object) -> datetime.datetime | None | Unset:
-            if data is None:
-                return data
-            if isinstance(data, Unset):
-                return data
+        _resolved_at = d.pop("resolvedAt", UNSET)
+        resolved_at: datetime.datetime | None | Unset
+        if isinstance(_resolved_at, str):
             try:
-                if not isinstance(data, str):
-                    raise TypeError()
-                resolved_at_type_0 = datetime.datetime.fromisoformat(data)
-
-                return resolved_at_type_0
+                resolved_at_type_0 = datetime.datetime.fromisoformat(_resolved_at)
+                resolved_at = resolved_at_type_0
             except (TypeError, ValueError, AttributeError, KeyError):
-                pass
-            return cast(datetime.datetime | None | Unset, data)
-
-        resolved_at = _parse_resolved_at(d.pop("resolvedAt", UNSET))
+                resolved_at = cast(datetime.datetime | None | Unset, _resolved_at)
+        else:
+            resolved_at = _resolved_at
 
         dispute = cls(
             id=id,

@@ -30,11 +30,9 @@ class Error:
     def to_dict(self) -> dict[str, Any]:
         message = self.message
 
-        error: None | str | Unset
-        error = UNSET if isinstance(self.error, Unset) else self.error
+        error: None | str | Unset = self.error
 
-        code: None | str | Unset
-        code = UNSET if isinstance(self.code, Unset) else self.code
+        code: None | str | Unset = self.code
 
         details: dict[str, Any] | None | Unset
         if isinstance(self.details, Unset):
@@ -65,40 +63,20 @@ class Error:
         d = dict(src_dict)
         message = d.pop("message")
 
-        def _parse_error(data: object) -> None | str | Unset:
-            if data is None:
-                return data
-            if isinstance(data, Unset):
-                return data
-            return cast(None | str | Unset, data)
+        error: None | str | Unset = d.pop("error", UNSET)
 
-        error = _parse_error(d.pop("error", UNSET))
+        code: None | str | Unset = d.pop("code", UNSET)
 
-        def _parse_code(data: object) -> None | str | Unset:
-            if data is None:
-                return data
-            if isinstance(data, Unset):
-                return data
-            return cast(None | str | Unset, data)
-
-        code = _parse_code(d.pop("code", UNSET))
-
-        def _parse_details(data: object) -> ErrorDetailsType0 | None | Unset:
-            if data is None:
-                return data
-            if isinstance(data, Unset):
-                return data
+        _details = d.pop("details", UNSET)
+        details: ErrorDetailsType0 | None | Unset
+        if isinstance(_details, dict):
             try:
-                if not isinstance(data, dict):
-                    raise TypeError()
-                details_type_0 = ErrorDetailsType0.from_dict(data)
-
-                return details_type_0
+                details_type_0 = ErrorDetailsType0.from_dict(_details)
+                details = details_type_0
             except (TypeError, ValueError, AttributeError, KeyError):
-                pass
-            return cast(ErrorDetailsType0 | None | Unset, data)
-
-        details = _parse_details(d.pop("details", UNSET))
+                details = cast(ErrorDetailsType0 | None | Unset, _details)
+        else:
+            details = _details
 
         error_body = cls(
             message=message,

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime
 from collections.abc import Mapping
-from typing import Any, TypeVar, cast
+from typing import Any, TypeVar
 
 from attrs import define as _attrs_define
 
@@ -30,8 +30,7 @@ class Refund:
     def to_dict(self) -> dict[str, Any]:
         refunded_at = self.refunded_at.isoformat()
 
-        reason: None | str | Unset
-        reason = UNSET if isinstance(self.reason, Unset) else self.reason
+        reason: None | str | Unset = self.reason
 
         field_dict: dict[str, Any] = {}
 
@@ -50,14 +49,7 @@ class Refund:
         d = dict(src_dict)
         refunded_at = datetime.datetime.fromisoformat(d.pop("refundedAt"))
 
-        def _parse_reason(data: object) -> None | str | Unset:
-            if data is None:
-                return data
-            if isinstance(data, Unset):
-                return data
-            return cast(None | str | Unset, data)
-
-        reason = _parse_reason(d.pop("reason", UNSET))
+        reason: None | str | Unset = d.pop("reason", UNSET)
 
         refund = cls(
             refunded_at=refunded_at,

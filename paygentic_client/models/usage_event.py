@@ -72,17 +72,13 @@ class UsageEvent:
             properties_item = properties_item_data.to_dict()
             properties.append(properties_item)
 
-        idempotency_key: None | str | Unset
-        idempotency_key = UNSET if isinstance(self.idempotency_key, Unset) else self.idempotency_key
+        idempotency_key: None | str | Unset = self.idempotency_key
 
-        description: None | str | Unset
-        description = UNSET if isinstance(self.description, Unset) else self.description
+        description: None | str | Unset = self.description
 
-        consumer_id: None | str | Unset
-        consumer_id = UNSET if isinstance(self.consumer_id, Unset) else self.consumer_id
+        consumer_id: None | str | Unset = self.consumer_id
 
-        entitlement_id: None | str | Unset
-        entitlement_id = UNSET if isinstance(self.entitlement_id, Unset) else self.entitlement_id
+        entitlement_id: None | str | Unset = self.entitlement_id
 
         metadata: dict[str, Any] | None | Unset
         if isinstance(self.metadata, Unset):
@@ -175,109 +171,57 @@ class UsageEvent:
 
             properties.append(properties_item)
 
-        def _parse_idempotency_key(data: object) -> None | str | Unset:
-            if data is None:
-                return data
-            if isinstance(data, Unset):
-                return data
-            return cast(None | str | Unset, data)
+        idempotency_key: None | str | Unset = d.pop("idempotencyKey", UNSET)
 
-        idempotency_key = _parse_idempotency_key(d.pop("idempotencyKey", UNSET))
+        description: None | str | Unset = d.pop("description", UNSET)
 
-        def _parse_description(data: object) -> None | str | Unset:
-            if data is None:
-                return data
-            if isinstance(data, Unset):
-                return data
-            return cast(None | str | Unset, data)
+        consumer_id: None | str | Unset = d.pop("consumerId", UNSET)
 
-        description = _parse_description(d.pop("description", UNSET))
+        entitlement_id: None | str | Unset = d.pop("entitlementId", UNSET)
 
-        def _parse_consumer_id(data: object) -> None | str | Unset:
-            if data is None:
-                return data
-            if isinstance(data, Unset):
-                return data
-            return cast(None | str | Unset, data)
-
-        consumer_id = _parse_consumer_id(d.pop("consumerId", UNSET))
-
-        def _parse_entitlement_id(data: object) -> None | str | Unset:
-            if data is None:
-                return data
-            if isinstance(data, Unset):
-                return data
-            return cast(None | str | Unset, data)
-
-        entitlement_id = _parse_entitlement_id(d.pop("entitlementId", UNSET))
-
-        def _parse_metadata(data: object) -> None | Unset | UsageEventMetadataType0:
-            if data is None:
-                return data
-            if isinstance(data, Unset):
-                return data
+        _metadata = d.pop("metadata", UNSET)
+        metadata: None | Unset | UsageEventMetadataType0
+        if isinstance(_metadata, dict):
             try:
-                if not isinstance(data, dict):
-                    raise TypeError()
-                metadata_type_0 = UsageEventMetadataType0.from_dict(data)
-
-                return metadata_type_0
+                metadata_type_0 = UsageEventMetadataType0.from_dict(_metadata)
+                metadata = metadata_type_0
             except (TypeError, ValueError, AttributeError, KeyError):
-                pass
-            return cast(None | Unset | UsageEventMetadataType0, data)
+                metadata = cast(None | Unset | UsageEventMetadataType0, _metadata)
+        else:
+            metadata = _metadata
 
-        metadata = _parse_metadata(d.pop("metadata", UNSET))
-
-        def _parse_billing(data: object) -> Billing | None | Unset:
-            if data is None:
-                return data
-            if isinstance(data, Unset):
-                return data
+        _billing = d.pop("billing", UNSET)
+        billing: Billing | None | Unset
+        if isinstance(_billing, dict):
             try:
-                if not isinstance(data, dict):
-                    raise TypeError()
-                billing_type_0 = Billing.from_dict(data)
-
-                return billing_type_0
+                billing_type_0 = Billing.from_dict(_billing)
+                billing = billing_type_0
             except (TypeError, ValueError, AttributeError, KeyError):
-                pass
-            return cast(Billing | None | Unset, data)
+                billing = cast(Billing | None | Unset, _billing)
+        else:
+            billing = _billing
 
-        billing = _parse_billing(d.pop("billing", UNSET))
-
-        def _parse_refund(data: object) -> None | Refund | Unset:
-            if data is None:
-                return data
-            if isinstance(data, Unset):
-                return data
+        _refund = d.pop("refund", UNSET)
+        refund: None | Refund | Unset
+        if isinstance(_refund, dict):
             try:
-                if not isinstance(data, dict):
-                    raise TypeError()
-                refund_type_0 = Refund.from_dict(data)
-
-                return refund_type_0
+                refund_type_0 = Refund.from_dict(_refund)
+                refund = refund_type_0
             except (TypeError, ValueError, AttributeError, KeyError):
-                pass
-            return cast(None | Refund | Unset, data)
+                refund = cast(None | Refund | Unset, _refund)
+        else:
+            refund = _refund
 
-        refund = _parse_refund(d.pop("refund", UNSET))
-
-        def _parse_dispute(data: object) -> Dispute | None | Unset:
-            if data is None:
-                return data
-            if isinstance(data, Unset):
-                return data
+        _dispute = d.pop("dispute", UNSET)
+        dispute: Dispute | None | Unset
+        if isinstance(_dispute, dict):
             try:
-                if not isinstance(data, dict):
-                    raise TypeError()
-                dispute_type_0 = Dispute.from_dict(data)
-
-                return dispute_type_0
+                dispute_type_0 = Dispute.from_dict(_dispute)
+                dispute = dispute_type_0
             except (TypeError, ValueError, AttributeError, KeyError):
-                pass
-            return cast(Dispute | None | Unset, data)
-
-        dispute = _parse_dispute(d.pop("dispute", UNSET))
+                dispute = cast(Dispute | None | Unset, _dispute)
+        else:
+            dispute = _dispute
 
         usage_event = cls(
             id=id,

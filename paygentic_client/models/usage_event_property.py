@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any, TypeVar, cast
+from typing import Any, TypeVar
 
 from attrs import define as _attrs_define
 
@@ -30,8 +30,7 @@ class UsageEventProperty:
 
         quantity = self.quantity
 
-        price: None | str | Unset
-        price = UNSET if isinstance(self.price, Unset) else self.price
+        price: None | str | Unset = self.price
 
         field_dict: dict[str, Any] = {}
 
@@ -53,14 +52,7 @@ class UsageEventProperty:
 
         quantity = d.pop("quantity")
 
-        def _parse_price(data: object) -> None | str | Unset:
-            if data is None:
-                return data
-            if isinstance(data, Unset):
-                return data
-            return cast(None | str | Unset, data)
-
-        price = _parse_price(d.pop("price", UNSET))
+        price: None | str | Unset = d.pop("price", UNSET)
 
         usage_event_property = cls(
             billable_metric_id=billable_metric_id,

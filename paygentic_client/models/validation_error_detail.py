@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any, TypeVar, cast
+from typing import Any, TypeVar
 
 from attrs import define as _attrs_define
 
@@ -30,8 +30,7 @@ class ValidationErrorDetail:
 
         message = self.message
 
-        code: None | str | Unset
-        code = UNSET if isinstance(self.code, Unset) else self.code
+        code: None | str | Unset = self.code
 
         field_dict: dict[str, Any] = {}
 
@@ -53,14 +52,7 @@ class ValidationErrorDetail:
 
         message = d.pop("message")
 
-        def _parse_code(data: object) -> None | str | Unset:
-            if data is None:
-                return data
-            if isinstance(data, Unset):
-                return data
-            return cast(None | str | Unset, data)
-
-        code = _parse_code(d.pop("code", UNSET))
+        code: None | str | Unset = d.pop("code", UNSET)
 
         validation_error_detail = cls(
             field=field,
