@@ -37,9 +37,9 @@ class BatchCreateUsageEventsRequest:
 
     @classmethod
     def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
-        d = dict(src_dict)
+        d = src_dict
         events = []
-        _events = d.pop("events")
+        _events = d["events"]
         for events_item_data in _events:
             events_item = CreateUsageEventRequest.from_dict(events_item_data)
 

@@ -47,12 +47,12 @@ class BatchUsageEventFailure:
 
     @classmethod
     def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
-        d = dict(src_dict)
-        index = d.pop("index")
+        d = src_dict
+        index = d["index"]
 
-        error = d.pop("error")
+        error = d["error"]
 
-        idempotency_key: None | str | Unset = d.pop("idempotencyKey", UNSET)
+        idempotency_key: None | str | Unset = d.get("idempotencyKey", UNSET)
 
         batch_usage_event_failure = cls(
             index=index,

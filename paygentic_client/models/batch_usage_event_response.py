@@ -55,26 +55,26 @@ class BatchUsageEventResponse:
 
     @classmethod
     def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
-        d = dict(src_dict)
-        object_ = cast(Literal["batchUsageEvents"], d.pop("object"))
+        d = src_dict
+        object_ = cast(Literal["batchUsageEvents"], d["object"])
         if object_ != "batchUsageEvents":
             raise ValueError(f"object must match const 'batchUsageEvents', got '{object_}'")
 
         successful = []
-        _successful = d.pop("successful")
+        _successful = d["successful"]
         for successful_item_data in _successful:
             successful_item = UsageEvent.from_dict(successful_item_data)
 
             successful.append(successful_item)
 
         failed = []
-        _failed = d.pop("failed")
+        _failed = d["failed"]
         for failed_item_data in _failed:
             failed_item = BatchUsageEventFailure.from_dict(failed_item_data)
 
             failed.append(failed_item)
 
-        summary = BatchUsageEventSummary.from_dict(d.pop("summary"))
+        summary = BatchUsageEventSummary.from_dict(d["summary"])
 
         batch_usage_event_response = cls(
             object_=object_,

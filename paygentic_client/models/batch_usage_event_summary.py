@@ -44,12 +44,12 @@ class BatchUsageEventSummary:
 
     @classmethod
     def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
-        d = dict(src_dict)
-        total = d.pop("total")
+        d = src_dict
+        total = d["total"]
 
-        successful = d.pop("successful")
+        successful = d["successful"]
 
-        failed = d.pop("failed")
+        failed = d["failed"]
 
         batch_usage_event_summary = cls(
             total=total,

@@ -68,18 +68,18 @@ class Billing:
 
     @classmethod
     def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
-        d = dict(src_dict)
-        billing_event_id: None | str | Unset = d.pop("billingEventId", UNSET)
+        d = src_dict
+        billing_event_id: None | str | Unset = d.get("billingEventId", UNSET)
 
-        currency: None | str | Unset = d.pop("currency", UNSET)
+        currency: None | str | Unset = d.get("currency", UNSET)
 
-        invoice_id: None | str | Unset = d.pop("invoiceId", UNSET)
+        invoice_id: None | str | Unset = d.get("invoiceId", UNSET)
 
-        price: int | None | Unset = d.pop("price", UNSET)
+        price: int | None | Unset = d.get("price", UNSET)
 
-        total_tax: int | None | Unset = d.pop("totalTax", UNSET)
+        total_tax: int | None | Unset = d.get("totalTax", UNSET)
 
-        total_amount: int | None | Unset = d.pop("totalAmount", UNSET)
+        total_amount: int | None | Unset = d.get("totalAmount", UNSET)
 
         billing = cls(
             billing_event_id=billing_event_id,

@@ -80,25 +80,25 @@ class CreateUsageEventRequest:
 
     @classmethod
     def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
-        d = dict(src_dict)
-        idempotency_key = d.pop("idempotencyKey")
+        d = src_dict
+        idempotency_key = d["idempotencyKey"]
 
-        customer_id = d.pop("customerId")
+        customer_id = d["customerId"]
 
-        merchant_id = d.pop("merchantId")
+        merchant_id = d["merchantId"]
 
-        timestamp = datetime.datetime.fromisoformat(d.pop("timestamp"))
+        timestamp = datetime.datetime.fromisoformat(d["timestamp"])
 
         properties = []
-        _properties = d.pop("properties")
+        _properties = d["properties"]
         for properties_item_data in _properties:
             properties_item = CreateUsageEventRequestProperty.from_dict(properties_item_data)
 
             properties.append(properties_item)
 
-        entitlement_id = d.pop("entitlementId", UNSET)
+        entitlement_id = d.get("entitlementId", UNSET)
 
-        _metadata = d.pop("metadata", UNSET)
+        _metadata = d.get("metadata", UNSET)
         metadata: Metadata | Unset
         metadata = UNSET if isinstance(_metadata, Unset) else Metadata.from_dict(_metadata)
 

@@ -48,12 +48,12 @@ class CreateUsageEventRequestProperty:
 
     @classmethod
     def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
-        d = dict(src_dict)
-        billable_metric_id = d.pop("billableMetricId")
+        d = src_dict
+        billable_metric_id = d["billableMetricId"]
 
-        quantity = d.pop("quantity")
+        quantity = d["quantity"]
 
-        price = d.pop("price", UNSET)
+        price = d.get("price", UNSET)
 
         create_usage_event_request_property = cls(
             billable_metric_id=billable_metric_id,

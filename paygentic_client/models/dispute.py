@@ -103,32 +103,32 @@ class Dispute:
 
     @classmethod
     def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
-        d = dict(src_dict)
-        id = d.pop("id")
+        d = src_dict
+        id = d["id"]
 
-        object_ = cast(Literal["dispute"], d.pop("object"))
+        object_ = cast(Literal["dispute"], d["object"])
         if object_ != "dispute":
             raise ValueError(f"object must match const 'dispute', got '{object_}'")
 
-        usage_event_id = d.pop("usageEventId")
+        usage_event_id = d["usageEventId"]
 
-        customer_id = d.pop("customerId")
+        customer_id = d["customerId"]
 
-        merchant_id = d.pop("merchantId")
+        merchant_id = d["merchantId"]
 
-        status = DisputeStatus(d.pop("status"))
+        status = DisputeStatus(d["status"])
 
-        created_at = datetime.datetime.fromisoformat(d.pop("createdAt"))
+        created_at = datetime.datetime.fromisoformat(d["createdAt"])
 
-        updated_at = datetime.datetime.fromisoformat(d.pop("updatedAt"))
+        updated_at = datetime.datetime.fromisoformat(d["updatedAt"])
 
-        customer_message: None | str | Unset = d.pop("customerMessage", UNSET)
+        customer_message: None | str | Unset = d.get("customerMessage", UNSET)
 
-        merchant_message: None | str | Unset = d.pop("merchantMessage", UNSET)
+        merchant_message: None | str | Unset = d.get("merchantMessage", UNSET)
 
-        disputed_amount: None | str | Unset = d.pop("disputedAmount", UNSET)
+        disputed_amount: None | str | Unset = d.get("disputedAmount", UNSET)
 
-        _resolved_at = d.pop("resolvedAt", UNSET)
+        _resolved_at = d.get("resolvedAt", UNSET)
         resolved_at: datetime.datetime | None | Unset
         if isinstance(_resolved_at, str):
             try:

@@ -60,14 +60,14 @@ class Error:
 
     @classmethod
     def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
-        d = dict(src_dict)
-        message = d.pop("message")
+        d = src_dict
+        message = d["message"]
 
-        error: None | str | Unset = d.pop("error", UNSET)
+        error: None | str | Unset = d.get("error", UNSET)
 
-        code: None | str | Unset = d.pop("code", UNSET)
+        code: None | str | Unset = d.get("code", UNSET)
 
-        _details = d.pop("details", UNSET)
+        _details = d.get("details", UNSET)
         details: ErrorDetailsType0 | None | Unset
         if isinstance(_details, dict):
             try:

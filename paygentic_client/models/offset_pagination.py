@@ -44,12 +44,12 @@ class OffsetPagination:
 
     @classmethod
     def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
-        d = dict(src_dict)
-        limit = d.pop("limit")
+        d = src_dict
+        limit = d["limit"]
 
-        offset = d.pop("offset")
+        offset = d["offset"]
 
-        total = d.pop("total")
+        total = d["total"]
 
         offset_pagination = cls(
             limit=limit,

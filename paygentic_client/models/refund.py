@@ -46,10 +46,10 @@ class Refund:
 
     @classmethod
     def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
-        d = dict(src_dict)
-        refunded_at = datetime.datetime.fromisoformat(d.pop("refundedAt"))
+        d = src_dict
+        refunded_at = datetime.datetime.fromisoformat(d["refundedAt"])
 
-        reason: None | str | Unset = d.pop("reason", UNSET)
+        reason: None | str | Unset = d.get("reason", UNSET)
 
         refund = cls(
             refunded_at=refunded_at,

@@ -42,10 +42,10 @@ class RefundUsageEventRequest:
 
     @classmethod
     def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
-        d = dict(src_dict)
-        refunded = d.pop("refunded")
+        d = src_dict
+        refunded = d["refunded"]
 
-        reason = d.pop("reason", UNSET)
+        reason = d.get("reason", UNSET)
 
         refund_usage_event_request = cls(
             refunded=refunded,

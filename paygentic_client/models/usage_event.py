@@ -147,39 +147,39 @@ class UsageEvent:
 
     @classmethod
     def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
-        d = dict(src_dict)
-        id = d.pop("id")
+        d = src_dict
+        id = d["id"]
 
-        object_ = cast(Literal["usageEvent"], d.pop("object"))
+        object_ = cast(Literal["usageEvent"], d["object"])
         if object_ != "usageEvent":
             raise ValueError(f"object must match const 'usageEvent', got '{object_}'")
 
-        customer_id = d.pop("customerId")
+        customer_id = d["customerId"]
 
-        merchant_id = d.pop("merchantId")
+        merchant_id = d["merchantId"]
 
-        subscription_id = d.pop("subscriptionId")
+        subscription_id = d["subscriptionId"]
 
-        timestamp = datetime.datetime.fromisoformat(d.pop("timestamp"))
+        timestamp = datetime.datetime.fromisoformat(d["timestamp"])
 
-        created_at = datetime.datetime.fromisoformat(d.pop("createdAt"))
+        created_at = datetime.datetime.fromisoformat(d["createdAt"])
 
         properties = []
-        _properties = d.pop("properties")
+        _properties = d["properties"]
         for properties_item_data in _properties:
             properties_item = UsageEventProperty.from_dict(properties_item_data)
 
             properties.append(properties_item)
 
-        idempotency_key: None | str | Unset = d.pop("idempotencyKey", UNSET)
+        idempotency_key: None | str | Unset = d.get("idempotencyKey", UNSET)
 
-        description: None | str | Unset = d.pop("description", UNSET)
+        description: None | str | Unset = d.get("description", UNSET)
 
-        consumer_id: None | str | Unset = d.pop("consumerId", UNSET)
+        consumer_id: None | str | Unset = d.get("consumerId", UNSET)
 
-        entitlement_id: None | str | Unset = d.pop("entitlementId", UNSET)
+        entitlement_id: None | str | Unset = d.get("entitlementId", UNSET)
 
-        _metadata = d.pop("metadata", UNSET)
+        _metadata = d.get("metadata", UNSET)
         metadata: None | Unset | UsageEventMetadataType0
         if isinstance(_metadata, dict):
             try:
@@ -190,7 +190,7 @@ class UsageEvent:
         else:
             metadata = _metadata
 
-        _billing = d.pop("billing", UNSET)
+        _billing = d.get("billing", UNSET)
         billing: Billing | None | Unset
         if isinstance(_billing, dict):
             try:
@@ -201,7 +201,7 @@ class UsageEvent:
         else:
             billing = _billing
 
-        _refund = d.pop("refund", UNSET)
+        _refund = d.get("refund", UNSET)
         refund: None | Refund | Unset
         if isinstance(_refund, dict):
             try:
@@ -212,7 +212,7 @@ class UsageEvent:
         else:
             refund = _refund
 
-        _dispute = d.pop("dispute", UNSET)
+        _dispute = d.get("dispute", UNSET)
         dispute: Dispute | None | Unset
         if isinstance(_dispute, dict):
             try:

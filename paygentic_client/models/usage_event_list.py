@@ -47,19 +47,19 @@ class UsageEventList:
 
     @classmethod
     def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
-        d = dict(src_dict)
-        object_ = cast(Literal["list"], d.pop("object"))
+        d = src_dict
+        object_ = cast(Literal["list"], d["object"])
         if object_ != "list":
             raise ValueError(f"object must match const 'list', got '{object_}'")
 
         data = []
-        _data = d.pop("data")
+        _data = d["data"]
         for data_item_data in _data:
             data_item = UsageEvent.from_dict(data_item_data)
 
             data.append(data_item)
 
-        pagination = OffsetPagination.from_dict(d.pop("pagination"))
+        pagination = OffsetPagination.from_dict(d["pagination"])
 
         usage_event_list = cls(
             object_=object_,

@@ -47,12 +47,12 @@ class UsageEventProperty:
 
     @classmethod
     def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
-        d = dict(src_dict)
-        billable_metric_id = d.pop("billableMetricId")
+        d = src_dict
+        billable_metric_id = d["billableMetricId"]
 
-        quantity = d.pop("quantity")
+        quantity = d["quantity"]
 
-        price: None | str | Unset = d.pop("price", UNSET)
+        price: None | str | Unset = d.get("price", UNSET)
 
         usage_event_property = cls(
             billable_metric_id=billable_metric_id,

@@ -50,17 +50,17 @@ class ValidationError:
 
     @classmethod
     def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
-        d = dict(src_dict)
-        message = d.pop("message")
+        d = src_dict
+        message = d["message"]
 
         errors = []
-        _errors = d.pop("errors")
+        _errors = d["errors"]
         for errors_item_data in _errors:
             errors_item = ValidationErrorDetail.from_dict(errors_item_data)
 
             errors.append(errors_item)
 
-        error = cast(Literal["validation_error"] | Unset, d.pop("error", UNSET))
+        error = cast(Literal["validation_error"] | Unset, d.get("error", UNSET))
         if error != "validation_error" and not isinstance(error, Unset):
             raise ValueError(f"error must match const 'validation_error', got '{error}'")
 

@@ -47,12 +47,12 @@ class ValidationErrorDetail:
 
     @classmethod
     def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
-        d = dict(src_dict)
-        field = d.pop("field")
+        d = src_dict
+        field = d["field"]
 
-        message = d.pop("message")
+        message = d["message"]
 
-        code: None | str | Unset = d.pop("code", UNSET)
+        code: None | str | Unset = d.get("code", UNSET)
 
         validation_error_detail = cls(
             field=field,
