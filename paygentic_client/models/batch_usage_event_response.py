@@ -76,11 +76,12 @@ class BatchUsageEventResponse:
 
         summary = BatchUsageEventSummary.from_dict(d["summary"])
 
+        # In the order the attributes are declared: positional arguments are much faster.
         batch_usage_event_response = cls(
-            object_=object_,
-            successful=successful,
-            failed=failed,
-            summary=summary,
+            object_,
+            successful,
+            failed,
+            summary,
         )
 
         return batch_usage_event_response

@@ -51,10 +51,11 @@ class BatchUsageEventSummary:
 
         failed = d["failed"]
 
+        # In the order the attributes are declared: positional arguments are much faster.
         batch_usage_event_summary = cls(
-            total=total,
-            successful=successful,
-            failed=failed,
+            total,
+            successful,
+            failed,
         )
 
         return batch_usage_event_summary

@@ -102,14 +102,15 @@ class CreateUsageEventRequest:
         metadata: Metadata | Unset
         metadata = UNSET if isinstance(_metadata, Unset) else Metadata.from_dict(_metadata)
 
+        # In the order the attributes are declared: positional arguments are much faster.
         create_usage_event_request = cls(
-            idempotency_key=idempotency_key,
-            customer_id=customer_id,
-            merchant_id=merchant_id,
-            timestamp=timestamp,
-            properties=properties,
-            entitlement_id=entitlement_id,
-            metadata=metadata,
+            idempotency_key,
+            customer_id,
+            merchant_id,
+            timestamp,
+            properties,
+            entitlement_id,
+            metadata,
         )
 
         return create_usage_event_request

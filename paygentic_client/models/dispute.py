@@ -139,19 +139,20 @@ class Dispute:
         else:
             resolved_at = _resolved_at
 
+        # In the order the attributes are declared: positional arguments are much faster.
         dispute = cls(
-            id=id,
-            object_=object_,
-            usage_event_id=usage_event_id,
-            customer_id=customer_id,
-            merchant_id=merchant_id,
-            status=status,
-            created_at=created_at,
-            updated_at=updated_at,
-            customer_message=customer_message,
-            merchant_message=merchant_message,
-            disputed_amount=disputed_amount,
-            resolved_at=resolved_at,
+            id,
+            object_,
+            usage_event_id,
+            customer_id,
+            merchant_id,
+            status,
+            created_at,
+            updated_at,
+            customer_message,
+            merchant_message,
+            disputed_amount,
+            resolved_at,
         )
 
         return dispute

@@ -78,11 +78,12 @@ class Error:
         else:
             details = _details
 
+        # In the order the attributes are declared: positional arguments are much faster.
         error_body = cls(
-            message=message,
-            error=error,
-            code=code,
-            details=details,
+            message,
+            error,
+            code,
+            details,
         )
 
         return error_body

@@ -51,10 +51,11 @@ class OffsetPagination:
 
         total = d["total"]
 
+        # In the order the attributes are declared: positional arguments are much faster.
         offset_pagination = cls(
-            limit=limit,
-            offset=offset,
-            total=total,
+            limit,
+            offset,
+            total,
         )
 
         return offset_pagination

@@ -51,9 +51,10 @@ class Refund:
 
         reason: None | str | Unset = d.get("reason", UNSET)
 
+        # In the order the attributes are declared: positional arguments are much faster.
         refund = cls(
-            refunded_at=refunded_at,
-            reason=reason,
+            refunded_at,
+            reason,
         )
 
         return refund

@@ -223,23 +223,24 @@ class UsageEvent:
         else:
             dispute = _dispute
 
+        # In the order the attributes are declared: positional arguments are much faster.
         usage_event = cls(
-            id=id,
-            object_=object_,
-            customer_id=customer_id,
-            merchant_id=merchant_id,
-            subscription_id=subscription_id,
-            timestamp=timestamp,
-            created_at=created_at,
-            properties=properties,
-            idempotency_key=idempotency_key,
-            description=description,
-            consumer_id=consumer_id,
-            entitlement_id=entitlement_id,
-            metadata=metadata,
-            billing=billing,
-            refund=refund,
-            dispute=dispute,
+            id,
+            object_,
+            customer_id,
+            merchant_id,
+            subscription_id,
+            timestamp,
+            created_at,
+            properties,
+            idempotency_key,
+            description,
+            consumer_id,
+            entitlement_id,
+            metadata,
+            billing,
+            refund,
+            dispute,
         )
 
         return usage_event

@@ -61,10 +61,11 @@ class UsageEventList:
 
         pagination = OffsetPagination.from_dict(d["pagination"])
 
+        # In the order the attributes are declared: positional arguments are much faster.
         usage_event_list = cls(
-            object_=object_,
-            data=data,
-            pagination=pagination,
+            object_,
+            data,
+            pagination,
         )
 
         return usage_event_list

@@ -54,10 +54,11 @@ class UsageEventProperty:
 
         price: None | str | Unset = d.get("price", UNSET)
 
+        # In the order the attributes are declared: positional arguments are much faster.
         usage_event_property = cls(
-            billable_metric_id=billable_metric_id,
-            quantity=quantity,
-            price=price,
+            billable_metric_id,
+            quantity,
+            price,
         )
 
         return usage_event_property

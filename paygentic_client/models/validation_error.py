@@ -64,10 +64,11 @@ class ValidationError:
         if error != "validation_error" and not isinstance(error, Unset):
             raise ValueError(f"error must match const 'validation_error', got '{error}'")
 
+        # In the order the attributes are declared: positional arguments are much faster.
         validation_error = cls(
-            message=message,
-            errors=errors,
-            error=error,
+            message,
+            errors,
+            error,
         )
 
         return validation_error
