@@ -20,18 +20,11 @@ class BatchCreateUsageEventsRequest:
     events: list[CreateUsageEventRequest]
 
     def to_dict(self) -> dict[str, Any]:
-        events = []
-        for events_item_data in self.events:
-            events_item = events_item_data.to_dict()
-            events.append(events_item)
+        events = [events_item_data.to_dict() for events_item_data in self.events]
 
-        field_dict: dict[str, Any] = {}
-
-        field_dict.update(
-            {
-                "events": events,
-            }
-        )
+        field_dict: dict[str, Any] = {
+            "events": events,
+        }
 
         return field_dict
 

@@ -32,14 +32,10 @@ class BatchUsageEventFailure:
 
         idempotency_key: None | str | Unset = self.idempotency_key
 
-        field_dict: dict[str, Any] = {}
-
-        field_dict.update(
-            {
-                "index": index,
-                "error": error,
-            }
-        )
+        field_dict: dict[str, Any] = {
+            "index": index,
+            "error": error,
+        }
         if idempotency_key is not UNSET:
             field_dict["idempotencyKey"] = idempotency_key
 

@@ -28,28 +28,18 @@ class BatchUsageEventResponse:
     def to_dict(self) -> dict[str, Any]:
         object_ = self.object_
 
-        successful = []
-        for successful_item_data in self.successful:
-            successful_item = successful_item_data.to_dict()
-            successful.append(successful_item)
+        successful = [successful_item_data.to_dict() for successful_item_data in self.successful]
 
-        failed = []
-        for failed_item_data in self.failed:
-            failed_item = failed_item_data.to_dict()
-            failed.append(failed_item)
+        failed = [failed_item_data.to_dict() for failed_item_data in self.failed]
 
         summary = self.summary.to_dict()
 
-        field_dict: dict[str, Any] = {}
-
-        field_dict.update(
-            {
-                "object": object_,
-                "successful": successful,
-                "failed": failed,
-                "summary": summary,
-            }
-        )
+        field_dict: dict[str, Any] = {
+            "object": object_,
+            "successful": successful,
+            "failed": failed,
+            "summary": summary,
+        }
 
         return field_dict
 

@@ -30,15 +30,11 @@ class BatchUsageEventSummary:
 
         failed = self.failed
 
-        field_dict: dict[str, Any] = {}
-
-        field_dict.update(
-            {
-                "total": total,
-                "successful": successful,
-                "failed": failed,
-            }
-        )
+        field_dict: dict[str, Any] = {
+            "total": total,
+            "successful": successful,
+            "failed": failed,
+        }
 
         return field_dict
 

@@ -49,8 +49,6 @@ class Billing:
         total_amount: int | None | Unset = self.total_amount
 
         field_dict: dict[str, Any] = {}
-
-        field_dict.update({})
         if billing_event_id is not UNSET:
             field_dict["billingEventId"] = billing_event_id
         if currency is not UNSET:

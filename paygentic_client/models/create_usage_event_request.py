@@ -49,10 +49,7 @@ class CreateUsageEventRequest:
 
         timestamp = self.timestamp.isoformat()
 
-        properties = []
-        for properties_item_data in self.properties:
-            properties_item = properties_item_data.to_dict()
-            properties.append(properties_item)
+        properties = [properties_item_data.to_dict() for properties_item_data in self.properties]
 
         entitlement_id = self.entitlement_id
 
@@ -60,17 +57,13 @@ class CreateUsageEventRequest:
         if not isinstance(self.metadata, Unset):
             metadata = self.metadata.to_dict()
 
-        field_dict: dict[str, Any] = {}
-
-        field_dict.update(
-            {
-                "idempotencyKey": idempotency_key,
-                "customerId": customer_id,
-                "merchantId": merchant_id,
-                "timestamp": timestamp,
-                "properties": properties,
-            }
-        )
+        field_dict: dict[str, Any] = {
+            "idempotencyKey": idempotency_key,
+            "customerId": customer_id,
+            "merchantId": merchant_id,
+            "timestamp": timestamp,
+            "properties": properties,
+        }
         if entitlement_id is not UNSET:
             field_dict["entitlementId"] = entitlement_id
         if metadata is not UNSET:

@@ -76,20 +76,16 @@ class Dispute:
         else:
             resolved_at = self.resolved_at
 
-        field_dict: dict[str, Any] = {}
-
-        field_dict.update(
-            {
-                "id": id,
-                "object": object_,
-                "usageEventId": usage_event_id,
-                "customerId": customer_id,
-                "merchantId": merchant_id,
-                "status": status,
-                "createdAt": created_at,
-                "updatedAt": updated_at,
-            }
-        )
+        field_dict: dict[str, Any] = {
+            "id": id,
+            "object": object_,
+            "usageEventId": usage_event_id,
+            "customerId": customer_id,
+            "merchantId": merchant_id,
+            "status": status,
+            "createdAt": created_at,
+            "updatedAt": updated_at,
+        }
         if customer_message is not UNSET:
             field_dict["customerMessage"] = customer_message
         if merchant_message is not UNSET:

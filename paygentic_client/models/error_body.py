@@ -42,13 +42,9 @@ class Error:
         else:
             details = self.details
 
-        field_dict: dict[str, Any] = {}
-
-        field_dict.update(
-            {
-                "message": message,
-            }
-        )
+        field_dict: dict[str, Any] = {
+            "message": message,
+        }
         if error is not UNSET:
             field_dict["error"] = error
         if code is not UNSET:

@@ -30,15 +30,11 @@ class OffsetPagination:
 
         total = self.total
 
-        field_dict: dict[str, Any] = {}
-
-        field_dict.update(
-            {
-                "limit": limit,
-                "offset": offset,
-                "total": total,
-            }
-        )
+        field_dict: dict[str, Any] = {
+            "limit": limit,
+            "offset": offset,
+            "total": total,
+        }
 
         return field_dict
 

@@ -32,13 +32,9 @@ class Refund:
 
         reason: None | str | Unset = self.reason
 
-        field_dict: dict[str, Any] = {}
-
-        field_dict.update(
-            {
-                "refundedAt": refunded_at,
-            }
-        )
+        field_dict: dict[str, Any] = {
+            "refundedAt": refunded_at,
+        }
         if reason is not UNSET:
             field_dict["reason"] = reason
 

@@ -28,13 +28,9 @@ class RefundUsageEventRequest:
 
         reason = self.reason
 
-        field_dict: dict[str, Any] = {}
-
-        field_dict.update(
-            {
-                "refunded": refunded,
-            }
-        )
+        field_dict: dict[str, Any] = {
+            "refunded": refunded,
+        }
         if reason is not UNSET:
             field_dict["reason"] = reason
 

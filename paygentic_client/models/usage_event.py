@@ -67,10 +67,7 @@ class UsageEvent:
 
         created_at = self.created_at.isoformat()
 
-        properties = []
-        for properties_item_data in self.properties:
-            properties_item = properties_item_data.to_dict()
-            properties.append(properties_item)
+        properties = [properties_item_data.to_dict() for properties_item_data in self.properties]
 
         idempotency_key: None | str | Unset = self.idempotency_key
 
@@ -112,20 +109,16 @@ class UsageEvent:
         else:
             dispute = self.dispute
 
-        field_dict: dict[str, Any] = {}
-
-        field_dict.update(
-            {
-                "id": id,
-                "object": object_,
-                "customerId": customer_id,
-                "merchantId": merchant_id,
-                "subscriptionId": subscription_id,
-                "timestamp": timestamp,
-                "createdAt": created_at,
-                "properties": properties,
-            }
-        )
+        field_dict: dict[str, Any] = {
+            "id": id,
+            "object": object_,
+            "customerId": customer_id,
+            "merchantId": merchant_id,
+            "subscriptionId": subscription_id,
+            "timestamp": timestamp,
+            "createdAt": created_at,
+            "properties": properties,
+        }
         if idempotency_key is not UNSET:
             field_dict["idempotencyKey"] = idempotency_key
         if description is not UNSET:

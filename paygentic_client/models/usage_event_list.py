@@ -26,22 +26,15 @@ class UsageEventList:
     def to_dict(self) -> dict[str, Any]:
         object_ = self.object_
 
-        data = []
-        for data_item_data in self.data:
-            data_item = data_item_data.to_dict()
-            data.append(data_item)
+        data = [data_item_data.to_dict() for data_item_data in self.data]
 
         pagination = self.pagination.to_dict()
 
-        field_dict: dict[str, Any] = {}
-
-        field_dict.update(
-            {
-                "object": object_,
-                "data": data,
-                "pagination": pagination,
-            }
-        )
+        field_dict: dict[str, Any] = {
+            "object": object_,
+            "data": data,
+            "pagination": pagination,
+        }
 
         return field_dict
 

@@ -32,14 +32,10 @@ class UsageEventProperty:
 
         price: None | str | Unset = self.price
 
-        field_dict: dict[str, Any] = {}
-
-        field_dict.update(
-            {
-                "billableMetricId": billable_metric_id,
-                "quantity": quantity,
-            }
-        )
+        field_dict: dict[str, Any] = {
+            "billableMetricId": billable_metric_id,
+            "quantity": quantity,
+        }
         if price is not UNSET:
             field_dict["price"] = price
 

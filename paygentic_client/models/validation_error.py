@@ -28,21 +28,14 @@ class ValidationError:
     def to_dict(self) -> dict[str, Any]:
         message = self.message
 
-        errors = []
-        for errors_item_data in self.errors:
-            errors_item = errors_item_data.to_dict()
-            errors.append(errors_item)
+        errors = [errors_item_data.to_dict() for errors_item_data in self.errors]
 
         error = self.error
 
-        field_dict: dict[str, Any] = {}
-
-        field_dict.update(
-            {
-                "message": message,
-                "errors": errors,
-            }
-        )
+        field_dict: dict[str, Any] = {
+            "message": message,
+            "errors": errors,
+        }
         if error is not UNSET:
             field_dict["error"] = error
 

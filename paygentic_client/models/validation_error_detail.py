@@ -32,14 +32,10 @@ class ValidationErrorDetail:
 
         code: None | str | Unset = self.code
 
-        field_dict: dict[str, Any] = {}
-
-        field_dict.update(
-            {
-                "field": field,
-                "message": message,
-            }
-        )
+        field_dict: dict[str, Any] = {
+            "field": field,
+            "message": message,
+        }
         if code is not UNSET:
             field_dict["code"] = code
 
