@@ -17,17 +17,21 @@ T = TypeVar("T", bound="CreateUsageEventRequest")
 class CreateUsageEventRequest:
     """
     Attributes:
-        idempotency_key (str): Unique deduplication key preventing duplicate event processing. Sample values:
+        idempotency_key (str): Unique deduplication key preventing duplicate event processing.
+            Sample values:
             'usg_2024_01_15_abc123', 'event_wallet_xyz789', 'consumption_ref_456def'
         customer_id (str): An identifier such as `cus_abc123xyz` or `org_abc123xyz`.
         merchant_id (str): An identifier such as `cus_abc123xyz` or `org_abc123xyz`.
-        timestamp (datetime.datetime): Actual occurrence timestamp for the consumption event in ISO 8601 format.
+        timestamp (datetime.datetime): Actual occurrence timestamp for the consumption event in
+            ISO 8601 format.
             Sample values: '2024-01-15T10:30:00Z', '2024-02-01T14:45:30Z'. Represents
             when the event occurred, not when Paygentic received it.
         properties (list[CreateUsageEventRequestProperty]):
-        entitlement_id (str | Unset): Commitment identifier for this consumption event. Sample values:
+        entitlement_id (str | Unset): Commitment identifier for this consumption event. Sample
+            values:
             'com_abc123xyz', 'com_789def456'
-        metadata (Metadata | Unset): Custom key-value attributes providing context about the consumption event;
+        metadata (Metadata | Unset): Custom key-value attributes providing context about the
+            consumption event;
             values are strings. Sample values: {"model_name": "claude-3-opus",
             "input_tokens": "1500", "output_tokens": "800"}
     """

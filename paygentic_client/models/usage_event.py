@@ -26,7 +26,8 @@ class UsageEvent:
         created_at (datetime.datetime):
         properties (list[UsageEventProperty]):
         idempotency_key (None | str | Unset):
-        description (None | str | Unset): Readable summary explaining what triggered this consumption event.
+        description (None | str | Unset): Readable summary explaining what triggered this
+            consumption event.
         consumer_id (None | str | Unset):
         entitlement_id (None | str | Unset):
         metadata (None | Unset | UsageEventMetadataType0):
