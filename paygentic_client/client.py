@@ -6,8 +6,10 @@ from typing import Any, Self
 import httpx
 from attrs import define, evolve, field
 
-from .lib.config import PRODUCTION_BASE_URL
+from .lib import logs
+from .lib.config import DEFAULT_TIMEOUT, PRODUCTION_BASE_URL, settings_from_env, with_user_agent
 from .lib.redact import redacted_headers_repr
+from .lib.retries import DEFAULT_MAX_RETRIES, RetryPolicy, async_client_args, sync_client_args
 
 
 @define
@@ -24,8 +26,16 @@ class Client:
 
         ``headers``: A dictionary of headers to be sent with every request
 
-        ``timeout``: The maximum amount of a time a request can take. API functions will raise
-        httpx.TimeoutException if this is exceeded.
+        ``timeout``: The httpx.Timeout of each attempt; defaults to 5 s to connect and 60 s
+        for the rest, enough for a batch of 1000 events. httpx.TimeoutException is raised
+        when the last attempt times out.
+
+        ``max_retries``: How many times a call is retried after a connection error, a timeout
+        or a 408/429/500/502/503/504 (default 3; 0 turns retries off). POST is retried too:
+        create and batch create carry idempotency keys and a retry resends the same bytes.
+
+        ``retry_policy``: A paygentic_client.lib.retries.RetryPolicy: backoff, the cap on
+        ``Retry-After``, and the time budget of a call.
 
         ``verify_ssl``: Whether or not to verify the SSL certificate of the API server. This
         should be True in production, but can be set to False for testing purposes.
@@ -43,7 +53,9 @@ class Client:
     _headers: dict[str, str] = field(
         factory=dict, kw_only=True, alias="headers", repr=redacted_headers_repr
     )
-    _timeout: httpx.Timeout | None = field(default=None, kw_only=True, alias="timeout")
+    _timeout: httpx.Timeout = field(default=DEFAULT_TIMEOUT, kw_only=True, alias="timeout")
+    _max_retries: int = field(default=DEFAULT_MAX_RETRIES, kw_only=True, alias="max_retries")
+    _retry_policy: RetryPolicy = field(factory=RetryPolicy, kw_only=True, alias="retry_policy")
     _verify_ssl: str | bool | ssl.SSLContext = field(default=True, kw_only=True, alias="verify_ssl")
     _follow_redirects: bool = field(default=False, kw_only=True, alias="follow_redirects")
     _httpx_args: dict[str, Any] = field(factory=dict, kw_only=True, alias="httpx_args")
@@ -86,14 +98,19 @@ class Client:
     def get_httpx_client(self) -> httpx.Client:
         """Get the underlying httpx.Client, constructing a new one if not previously set"""
         if self._client is None:
+            logs.configure_from_env()
             self._client = httpx.Client(
                 base_url=self._base_url,
                 cookies=self._cookies,
-                headers=self._headers,
+                headers=with_user_agent(self._headers),
                 timeout=self._timeout,
-                verify=self._verify_ssl,
                 follow_redirects=self._follow_redirects,
-                **self._httpx_args,
+                **sync_client_args(
+                    self._httpx_args,
+                    verify=self._verify_ssl,
+                    max_retries=self._max_retries,
+                    policy=self._retry_policy,
+                ),
             )
         return self._client
 
@@ -118,14 +135,19 @@ class Client:
     def get_async_httpx_client(self) -> httpx.AsyncClient:
         """Get the underlying httpx.AsyncClient, constructing a new one if not previously set"""
         if self._async_client is None:
+            logs.configure_from_env()
             self._async_client = httpx.AsyncClient(
                 base_url=self._base_url,
                 cookies=self._cookies,
-                headers=self._headers,
+                headers=with_user_agent(self._headers),
                 timeout=self._timeout,
-                verify=self._verify_ssl,
                 follow_redirects=self._follow_redirects,
-                **self._httpx_args,
+                **async_client_args(
+                    self._httpx_args,
+                    verify=self._verify_ssl,
+                    max_retries=self._max_retries,
+                    policy=self._retry_policy,
+                ),
             )
         return self._async_client
 
@@ -154,8 +176,16 @@ class AuthenticatedClient:
 
         ``headers``: A dictionary of headers to be sent with every request
 
-        ``timeout``: The maximum amount of a time a request can take. API functions will raise
-        httpx.TimeoutException if this is exceeded.
+        ``timeout``: The httpx.Timeout of each attempt; defaults to 5 s to connect and 60 s
+        for the rest, enough for a batch of 1000 events. httpx.TimeoutException is raised
+        when the last attempt times out.
+
+        ``max_retries``: How many times a call is retried after a connection error, a timeout
+        or a 408/429/500/502/503/504 (default 3; 0 turns retries off). POST is retried too:
+        create and batch create carry idempotency keys and a retry resends the same bytes.
+
+        ``retry_policy``: A paygentic_client.lib.retries.RetryPolicy: backoff, the cap on
+        ``Retry-After``, and the time budget of a call.
 
         ``verify_ssl``: Whether or not to verify the SSL certificate of the API server. This
         should be True in production, but can be set to False for testing purposes.
@@ -178,7 +208,9 @@ class AuthenticatedClient:
     _headers: dict[str, str] = field(
         factory=dict, kw_only=True, alias="headers", repr=redacted_headers_repr
     )
-    _timeout: httpx.Timeout | None = field(default=None, kw_only=True, alias="timeout")
+    _timeout: httpx.Timeout = field(default=DEFAULT_TIMEOUT, kw_only=True, alias="timeout")
+    _max_retries: int = field(default=DEFAULT_MAX_RETRIES, kw_only=True, alias="max_retries")
+    _retry_policy: RetryPolicy = field(factory=RetryPolicy, kw_only=True, alias="retry_policy")
     _verify_ssl: str | bool | ssl.SSLContext = field(default=True, kw_only=True, alias="verify_ssl")
     _follow_redirects: bool = field(default=False, kw_only=True, alias="follow_redirects")
     _httpx_args: dict[str, Any] = field(factory=dict, kw_only=True, alias="httpx_args")
@@ -213,6 +245,18 @@ class AuthenticatedClient:
             self._async_client.timeout = timeout
         return evolve(self, timeout=timeout)
 
+    @classmethod
+    def from_env(cls, **kwargs: Any) -> Self:
+        """A client configured by the environment: the token from ``PAYGENTIC_BEARER_AUTH``
+        and the server from ``PAYGENTIC_BASE_URL`` (default: production). Keyword arguments
+        are passed on (``base_url=`` overrides the variable).
+
+        Raises:
+            paygentic_client.errors.ConfigurationError: if ``PAYGENTIC_BEARER_AUTH`` is unset.
+        """
+        token, base_url = settings_from_env()
+        return cls(**{"base_url": base_url, **kwargs}, token=token)
+
     def set_httpx_client(self, client: httpx.Client) -> Self:
         """Manually set the underlying httpx.Client
 
@@ -228,14 +272,19 @@ class AuthenticatedClient:
             self._headers[self.auth_header_name] = (
                 f"{self.prefix} {self.token}" if self.prefix else self.token
             )
+            logs.configure_from_env()
             self._client = httpx.Client(
                 base_url=self._base_url,
                 cookies=self._cookies,
-                headers=self._headers,
+                headers=with_user_agent(self._headers),
                 timeout=self._timeout,
-                verify=self._verify_ssl,
                 follow_redirects=self._follow_redirects,
-                **self._httpx_args,
+                **sync_client_args(
+                    self._httpx_args,
+                    verify=self._verify_ssl,
+                    max_retries=self._max_retries,
+                    policy=self._retry_policy,
+                ),
             )
         return self._client
 
@@ -263,14 +312,19 @@ class AuthenticatedClient:
             self._headers[self.auth_header_name] = (
                 f"{self.prefix} {self.token}" if self.prefix else self.token
             )
+            logs.configure_from_env()
             self._async_client = httpx.AsyncClient(
                 base_url=self._base_url,
                 cookies=self._cookies,
-                headers=self._headers,
+                headers=with_user_agent(self._headers),
                 timeout=self._timeout,
-                verify=self._verify_ssl,
                 follow_redirects=self._follow_redirects,
-                **self._httpx_args,
+                **async_client_args(
+                    self._httpx_args,
+                    verify=self._verify_ssl,
+                    max_retries=self._max_retries,
+                    policy=self._retry_policy,
+                ),
             )
         return self._async_client
 

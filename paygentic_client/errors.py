@@ -5,6 +5,7 @@
 They are defined by hand in paygentic_client.lib.errors; catch them from here.
 """
 
+from .lib.config import ConfigurationError
 from .lib.errors import (
     ApiError,
     AuthenticationError,
@@ -21,6 +22,7 @@ __all__ = [
     "ApiError",
     "AuthenticationError",
     "BadRequestError",
+    "ConfigurationError",
     "InternalServerError",
     "NotFoundError",
     "PermissionDeniedError",

@@ -54,5 +54,11 @@ class Response(Generic[T]):
     headers: MutableMapping[str, str]
     parsed: T | None
 
+    # paygentic: the retrying transport counts the attempts in the X-Paygentic-Attempts header.
+    @property
+    def attempts(self) -> int:
+        """How many attempts the call took: 1 unless it was retried"""
+        return int(self.headers.get("x-paygentic-attempts", "1"))
+
 
 __all__ = ["UNSET", "File", "FileTypes", "RequestFiles", "Response", "Unset"]

@@ -25,6 +25,7 @@ from paygentic_client.api.usage_events import (
     list_usage_events,
     refund_usage_event,
 )
+from paygentic_client.lib.retries import RetryPolicy
 from paygentic_client.models import (
     BatchCreateUsageEventsRequest,
     BatchUsageEventResponse,
@@ -39,6 +40,18 @@ SPEC: dict[str, Any] = yaml.safe_load(SPEC_PATH.read_text())
 # Unusual enough that no 4-character window of it occurs in ordinary text.
 TOKEN = "tok_Zq9XvW7kLp3RmN8j"
 BASE_URL = "https://api.test.invalid"
+
+
+def _no_sleep(seconds: float) -> None:
+    pass
+
+
+async def _no_async_sleep(seconds: float) -> None:
+    pass
+
+
+# Retries as in production, but without waiting between attempts.
+INSTANT_RETRIES = RetryPolicy(sleep=_no_sleep, async_sleep=_no_async_sleep)
 
 
 def resolve(node: Any) -> Any:
@@ -182,7 +195,10 @@ class FakeApi:
     def client(self) -> AuthenticatedClient:
         transport = httpx.MockTransport(self.handle)
         return AuthenticatedClient(
-            base_url=BASE_URL, token=TOKEN, httpx_args={"transport": transport}
+            base_url=BASE_URL,
+            token=TOKEN,
+            httpx_args={"transport": transport},
+            retry_policy=INSTANT_RETRIES,
         )
 
 

@@ -63,3 +63,58 @@ def test_absent_optional_fields_parse_as_unset() -> None:
     assert event.to_dict() == {**body, "timestamp": "2024-02-01T14:45:30+00:00"} | {
         "createdAt": "2024-02-01T14:45:31+00:00"
     }
+
+
+def test_every_field_lands_in_its_own_attribute() -> None:
+    # from_dict passes the attributes positionally: a value in the wrong slot would show here,
+    # because every field of every nested model carries a distinct value.
+    at = "2024-03-05T12:00:00+00:00"
+    body = {
+        "id": "usg_1",
+        "object": "usageEvent",
+        "customerId": "cus_1",
+        "merchantId": "org_1",
+        "subscriptionId": "sub_1",
+        "timestamp": "2024-03-01T08:00:00.500000+00:00",
+        "createdAt": "2024-03-01T08:00:01+00:00",
+        "properties": [{"billableMetricId": "bm_1", "quantity": 2.5, "price": "0.125"}],
+        "idempotencyKey": "key_1",
+        "description": "described",
+        "consumerId": "org_consumer",
+        "entitlementId": "com_1",
+        "metadata": {"region": "eu"},
+        "billing": {
+            "billingEventId": "bev_1",
+            "currency": "USD",
+            "invoiceId": "inv_1",
+            "price": 1,
+            "totalTax": 2,
+            "totalAmount": 3,
+        },
+        "refund": {"refundedAt": at, "reason": "dup"},
+        "dispute": {
+            "id": "dsp_1",
+            "object": "dispute",
+            "usageEventId": "usg_1",
+            "customerId": "cus_2",
+            "merchantId": "org_2",
+            "status": "accepted",
+            "createdAt": "2024-03-02T10:00:00+00:00",
+            "updatedAt": "2024-03-03T10:00:00+00:00",
+            "customerMessage": "too much",
+            "merchantMessage": "sorry",
+            "disputedAmount": "1.50",
+            "resolvedAt": at,
+        },
+    }
+
+    event = UsageEvent.from_dict(body)
+
+    assert event.to_dict() == body
+    assert (event.customer_id, event.merchant_id, event.consumer_id) == (
+        "cus_1",
+        "org_1",
+        "org_consumer",
+    )
+    assert isinstance(event.billing, Billing)
+    assert (event.billing.price, event.billing.total_tax, event.billing.total_amount) == (1, 2, 3)

@@ -3,13 +3,9 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import Any, TypeVar
 
 from attrs import define as _attrs_define
-
-if TYPE_CHECKING:
-    from ..models.create_usage_event_request import CreateUsageEventRequest
-
 
 T = TypeVar("T", bound="BatchCreateUsageEventsRequest")
 
@@ -24,35 +20,33 @@ class BatchCreateUsageEventsRequest:
     events: list[CreateUsageEventRequest]
 
     def to_dict(self) -> dict[str, Any]:
-        events = []
-        for events_item_data in self.events:
-            events_item = events_item_data.to_dict()
-            events.append(events_item)
+        events = [events_item_data.to_dict() for events_item_data in self.events]
 
-        field_dict: dict[str, Any] = {}
-
-        field_dict.update(
-            {
-                "events": events,
-            }
-        )
+        field_dict: dict[str, Any] = {
+            "events": events,
+        }
 
         return field_dict
 
     @classmethod
     def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
-        from ..models.create_usage_event_request import CreateUsageEventRequest  # noqa: PLC0415
-
-        d = dict(src_dict)
+        d = src_dict
         events = []
-        _events = d.pop("events")
+        _events = d["events"]
         for events_item_data in _events:
             events_item = CreateUsageEventRequest.from_dict(events_item_data)
 
             events.append(events_item)
 
+        # In the order the attributes are declared: positional arguments are much faster.
         batch_create_usage_events_request = cls(
-            events=events,
+            events,
         )
 
         return batch_create_usage_events_request
+
+
+# The models this one refers to are imported here, after the class, rather than at the top or
+# inside each method (an import per call is slow): models may refer to each other in a cycle,
+# and by the time another model's module imports this one, this module's class exists.
+from ..models.create_usage_event_request import CreateUsageEventRequest  # noqa: E402

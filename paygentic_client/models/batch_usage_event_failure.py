@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any, TypeVar, cast
+from typing import Any, TypeVar
 
 from attrs import define as _attrs_define
 
@@ -30,17 +30,12 @@ class BatchUsageEventFailure:
 
         error = self.error
 
-        idempotency_key: None | str | Unset
-        idempotency_key = UNSET if isinstance(self.idempotency_key, Unset) else self.idempotency_key
+        idempotency_key: None | str | Unset = self.idempotency_key
 
-        field_dict: dict[str, Any] = {}
-
-        field_dict.update(
-            {
-                "index": index,
-                "error": error,
-            }
-        )
+        field_dict: dict[str, Any] = {
+            "index": index,
+            "error": error,
+        }
         if idempotency_key is not UNSET:
             field_dict["idempotencyKey"] = idempotency_key
 
@@ -48,24 +43,18 @@ class BatchUsageEventFailure:
 
     @classmethod
     def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
-        d = dict(src_dict)
-        index = d.pop("index")
+        d = src_dict
+        index = d["index"]
 
-        error = d.pop("error")
+        error = d["error"]
 
-        def _parse_idempotency_key(data: object) -> None | str | Unset:
-            if data is None:
-                return data
-            if isinstance(data, Unset):
-                return data
-            return cast(None | str | Unset, data)
+        idempotency_key: None | str | Unset = d.get("idempotencyKey", UNSET)
 
-        idempotency_key = _parse_idempotency_key(d.pop("idempotencyKey", UNSET))
-
+        # In the order the attributes are declared: positional arguments are much faster.
         batch_usage_event_failure = cls(
-            index=index,
-            error=error,
-            idempotency_key=idempotency_key,
+            index,
+            error,
+            idempotency_key,
         )
 
         return batch_usage_event_failure

@@ -3,15 +3,9 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import TYPE_CHECKING, Any, Literal, TypeVar, cast
+from typing import Any, Literal, TypeVar, cast
 
 from attrs import define as _attrs_define
-
-if TYPE_CHECKING:
-    from ..models.batch_usage_event_failure import BatchUsageEventFailure
-    from ..models.batch_usage_event_summary import BatchUsageEventSummary
-    from ..models.usage_event import UsageEvent
-
 
 T = TypeVar("T", bound="BatchUsageEventResponse")
 
@@ -34,63 +28,58 @@ class BatchUsageEventResponse:
     def to_dict(self) -> dict[str, Any]:
         object_ = self.object_
 
-        successful = []
-        for successful_item_data in self.successful:
-            successful_item = successful_item_data.to_dict()
-            successful.append(successful_item)
+        successful = [successful_item_data.to_dict() for successful_item_data in self.successful]
 
-        failed = []
-        for failed_item_data in self.failed:
-            failed_item = failed_item_data.to_dict()
-            failed.append(failed_item)
+        failed = [failed_item_data.to_dict() for failed_item_data in self.failed]
 
         summary = self.summary.to_dict()
 
-        field_dict: dict[str, Any] = {}
-
-        field_dict.update(
-            {
-                "object": object_,
-                "successful": successful,
-                "failed": failed,
-                "summary": summary,
-            }
-        )
+        field_dict: dict[str, Any] = {
+            "object": object_,
+            "successful": successful,
+            "failed": failed,
+            "summary": summary,
+        }
 
         return field_dict
 
     @classmethod
     def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
-        from ..models.batch_usage_event_failure import BatchUsageEventFailure  # noqa: PLC0415
-        from ..models.batch_usage_event_summary import BatchUsageEventSummary  # noqa: PLC0415
-        from ..models.usage_event import UsageEvent  # noqa: PLC0415
-
-        d = dict(src_dict)
-        object_ = cast(Literal["batchUsageEvents"], d.pop("object"))
+        d = src_dict
+        object_ = cast(Literal["batchUsageEvents"], d["object"])
         if object_ != "batchUsageEvents":
             raise ValueError(f"object must match const 'batchUsageEvents', got '{object_}'")
 
         successful = []
-        _successful = d.pop("successful")
+        _successful = d["successful"]
         for successful_item_data in _successful:
             successful_item = UsageEvent.from_dict(successful_item_data)
 
             successful.append(successful_item)
 
         failed = []
-        _failed = d.pop("failed")
+        _failed = d["failed"]
         for failed_item_data in _failed:
             failed_item = BatchUsageEventFailure.from_dict(failed_item_data)
 
             failed.append(failed_item)
 
-        summary = BatchUsageEventSummary.from_dict(d.pop("summary"))
+        summary = BatchUsageEventSummary.from_dict(d["summary"])
 
+        # In the order the attributes are declared: positional arguments are much faster.
         batch_usage_event_response = cls(
-            object_=object_,
-            successful=successful,
-            failed=failed,
-            summary=summary,
+            object_,
+            successful,
+            failed,
+            summary,
         )
 
         return batch_usage_event_response
+
+
+# The models this one refers to are imported here, after the class, rather than at the top or
+# inside each method (an import per call is slow): models may refer to each other in a cycle,
+# and by the time another model's module imports this one, this module's class exists.
+from ..models.batch_usage_event_failure import BatchUsageEventFailure  # noqa: E402
+from ..models.batch_usage_event_summary import BatchUsageEventSummary  # noqa: E402
+from ..models.usage_event import UsageEvent  # noqa: E402

@@ -30,31 +30,28 @@ class BatchUsageEventSummary:
 
         failed = self.failed
 
-        field_dict: dict[str, Any] = {}
-
-        field_dict.update(
-            {
-                "total": total,
-                "successful": successful,
-                "failed": failed,
-            }
-        )
+        field_dict: dict[str, Any] = {
+            "total": total,
+            "successful": successful,
+            "failed": failed,
+        }
 
         return field_dict
 
     @classmethod
     def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
-        d = dict(src_dict)
-        total = d.pop("total")
+        d = src_dict
+        total = d["total"]
 
-        successful = d.pop("successful")
+        successful = d["successful"]
 
-        failed = d.pop("failed")
+        failed = d["failed"]
 
+        # In the order the attributes are declared: positional arguments are much faster.
         batch_usage_event_summary = cls(
-            total=total,
-            successful=successful,
-            failed=failed,
+            total,
+            successful,
+            failed,
         )
 
         return batch_usage_event_summary

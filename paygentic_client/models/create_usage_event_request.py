@@ -4,16 +4,11 @@ from __future__ import annotations
 
 import datetime
 from collections.abc import Mapping
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import Any, TypeVar
 
 from attrs import define as _attrs_define
 
 from ..types import UNSET, Unset
-
-if TYPE_CHECKING:
-    from ..models.create_usage_event_request_property import CreateUsageEventRequestProperty
-    from ..models.metadata import Metadata
-
 
 T = TypeVar("T", bound="CreateUsageEventRequest")
 
@@ -22,17 +17,21 @@ T = TypeVar("T", bound="CreateUsageEventRequest")
 class CreateUsageEventRequest:
     """
     Attributes:
-        idempotency_key (str): Unique deduplication key preventing duplicate event processing. Sample values:
+        idempotency_key (str): Unique deduplication key preventing duplicate event processing.
+            Sample values:
             'usg_2024_01_15_abc123', 'event_wallet_xyz789', 'consumption_ref_456def'
         customer_id (str): An identifier such as `cus_abc123xyz` or `org_abc123xyz`.
         merchant_id (str): An identifier such as `cus_abc123xyz` or `org_abc123xyz`.
-        timestamp (datetime.datetime): Actual occurrence timestamp for the consumption event in ISO 8601 format.
+        timestamp (datetime.datetime): Actual occurrence timestamp for the consumption event in
+            ISO 8601 format.
             Sample values: '2024-01-15T10:30:00Z', '2024-02-01T14:45:30Z'. Represents
             when the event occurred, not when Paygentic received it.
         properties (list[CreateUsageEventRequestProperty]):
-        entitlement_id (str | Unset): Commitment identifier for this consumption event. Sample values:
+        entitlement_id (str | Unset): Commitment identifier for this consumption event. Sample
+            values:
             'com_abc123xyz', 'com_789def456'
-        metadata (Metadata | Unset): Custom key-value attributes providing context about the consumption event;
+        metadata (Metadata | Unset): Custom key-value attributes providing context about the
+            consumption event;
             values are strings. Sample values: {"model_name": "claude-3-opus",
             "input_tokens": "1500", "output_tokens": "800"}
     """
@@ -54,10 +53,7 @@ class CreateUsageEventRequest:
 
         timestamp = self.timestamp.isoformat()
 
-        properties = []
-        for properties_item_data in self.properties:
-            properties_item = properties_item_data.to_dict()
-            properties.append(properties_item)
+        properties = [properties_item_data.to_dict() for properties_item_data in self.properties]
 
         entitlement_id = self.entitlement_id
 
@@ -65,17 +61,13 @@ class CreateUsageEventRequest:
         if not isinstance(self.metadata, Unset):
             metadata = self.metadata.to_dict()
 
-        field_dict: dict[str, Any] = {}
-
-        field_dict.update(
-            {
-                "idempotencyKey": idempotency_key,
-                "customerId": customer_id,
-                "merchantId": merchant_id,
-                "timestamp": timestamp,
-                "properties": properties,
-            }
-        )
+        field_dict: dict[str, Any] = {
+            "idempotencyKey": idempotency_key,
+            "customerId": customer_id,
+            "merchantId": merchant_id,
+            "timestamp": timestamp,
+            "properties": properties,
+        }
         if entitlement_id is not UNSET:
             field_dict["entitlementId"] = entitlement_id
         if metadata is not UNSET:
@@ -85,39 +77,44 @@ class CreateUsageEventRequest:
 
     @classmethod
     def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
-        from ..models.create_usage_event_request_property import CreateUsageEventRequestProperty  # noqa: PLC0415
-        from ..models.metadata import Metadata  # noqa: PLC0415
+        d = src_dict
+        idempotency_key = d["idempotencyKey"]
 
-        d = dict(src_dict)
-        idempotency_key = d.pop("idempotencyKey")
+        customer_id = d["customerId"]
 
-        customer_id = d.pop("customerId")
+        merchant_id = d["merchantId"]
 
-        merchant_id = d.pop("merchantId")
-
-        timestamp = datetime.datetime.fromisoformat(d.pop("timestamp"))
+        timestamp = datetime.datetime.fromisoformat(d["timestamp"])
 
         properties = []
-        _properties = d.pop("properties")
+        _properties = d["properties"]
         for properties_item_data in _properties:
             properties_item = CreateUsageEventRequestProperty.from_dict(properties_item_data)
 
             properties.append(properties_item)
 
-        entitlement_id = d.pop("entitlementId", UNSET)
+        entitlement_id = d.get("entitlementId", UNSET)
 
-        _metadata = d.pop("metadata", UNSET)
+        _metadata = d.get("metadata", UNSET)
         metadata: Metadata | Unset
         metadata = UNSET if isinstance(_metadata, Unset) else Metadata.from_dict(_metadata)
 
+        # In the order the attributes are declared: positional arguments are much faster.
         create_usage_event_request = cls(
-            idempotency_key=idempotency_key,
-            customer_id=customer_id,
-            merchant_id=merchant_id,
-            timestamp=timestamp,
-            properties=properties,
-            entitlement_id=entitlement_id,
-            metadata=metadata,
+            idempotency_key,
+            customer_id,
+            merchant_id,
+            timestamp,
+            properties,
+            entitlement_id,
+            metadata,
         )
 
         return create_usage_event_request
+
+
+# The models this one refers to are imported here, after the class, rather than at the top or
+# inside each method (an import per call is slow): models may refer to each other in a cycle,
+# and by the time another model's module imports this one, this module's class exists.
+from ..models.create_usage_event_request_property import CreateUsageEventRequestProperty  # noqa: E402
+from ..models.metadata import Metadata  # noqa: E402

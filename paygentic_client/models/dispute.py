@@ -62,20 +62,11 @@ class Dispute:
 
         updated_at = self.updated_at.isoformat()
 
-        customer_message: None | str | Unset
-        if isinstance(self.customer_message, Unset):
-            customer_message = UNSET
-        else:
-            customer_message = self.customer_message
+        customer_message: None | str | Unset = self.customer_message
 
-        merchant_message: None | str | Unset
-        if isinstance(self.merchant_message, Unset):
-            merchant_message = UNSET
-        else:
-            merchant_message = self.merchant_message
+        merchant_message: None | str | Unset = self.merchant_message
 
-        disputed_amount: None | str | Unset
-        disputed_amount = UNSET if isinstance(self.disputed_amount, Unset) else self.disputed_amount
+        disputed_amount: None | str | Unset = self.disputed_amount
 
         resolved_at: None | str | Unset
         if isinstance(self.resolved_at, Unset):
@@ -85,20 +76,16 @@ class Dispute:
         else:
             resolved_at = self.resolved_at
 
-        field_dict: dict[str, Any] = {}
-
-        field_dict.update(
-            {
-                "id": id,
-                "object": object_,
-                "usageEventId": usage_event_id,
-                "customerId": customer_id,
-                "merchantId": merchant_id,
-                "status": status,
-                "createdAt": created_at,
-                "updatedAt": updated_at,
-            }
-        )
+        field_dict: dict[str, Any] = {
+            "id": id,
+            "object": object_,
+            "usageEventId": usage_event_id,
+            "customerId": customer_id,
+            "merchantId": merchant_id,
+            "status": status,
+            "createdAt": created_at,
+            "updatedAt": updated_at,
+        }
         if customer_message is not UNSET:
             field_dict["customerMessage"] = customer_message
         if merchant_message is not UNSET:
@@ -112,82 +99,56 @@ class Dispute:
 
     @classmethod
     def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
-        d = dict(src_dict)
-        id = d.pop("id")
+        d = src_dict
+        id = d["id"]
 
-        object_ = cast(Literal["dispute"], d.pop("object"))
+        object_ = cast(Literal["dispute"], d["object"])
         if object_ != "dispute":
             raise ValueError(f"object must match const 'dispute', got '{object_}'")
 
-        usage_event_id = d.pop("usageEventId")
+        usage_event_id = d["usageEventId"]
 
-        customer_id = d.pop("customerId")
+        customer_id = d["customerId"]
 
-        merchant_id = d.pop("merchantId")
+        merchant_id = d["merchantId"]
 
-        status = DisputeStatus(d.pop("status"))
+        status = DisputeStatus(d["status"])
 
-        created_at = datetime.datetime.fromisoformat(d.pop("createdAt"))
+        created_at = datetime.datetime.fromisoformat(d["createdAt"])
 
-        updated_at = datetime.datetime.fromisoformat(d.pop("updatedAt"))
+        updated_at = datetime.datetime.fromisoformat(d["updatedAt"])
 
-        def _parse_customer_message(data: object) -> None | str | Unset:
-            if data is None:
-                return data
-            if isinstance(data, Unset):
-                return data
-            return cast(None | str | Unset, data)
+        customer_message: None | str | Unset = d.get("customerMessage", UNSET)
 
-        customer_message = _parse_customer_message(d.pop("customerMessage", UNSET))
+        merchant_message: None | str | Unset = d.get("merchantMessage", UNSET)
 
-        def _parse_merchant_message(data: object) -> None | str | Unset:
-            if data is None:
-                return data
-            if isinstance(data, Unset):
-                return data
-            return cast(None | str | Unset, data)
+        disputed_amount: None | str | Unset = d.get("disputedAmount", UNSET)
 
-        merchant_message = _parse_merchant_message(d.pop("merchantMessage", UNSET))
-
-        def _parse_disputed_amount(data: object) -> None | str | Unset:
-            if data is None:
-                return data
-            if isinstance(data, Unset):
-                return data
-            return cast(None | str | Unset, data)
-
-        disputed_amount = _parse_disputed_amount(d.pop("disputedAmount", UNSET))
-
-        def _parse_resolved_at(data: object) -> datetime.datetime | None | Unset:
-            if data is None:
-                return data
-            if isinstance(data, Unset):
-                return data
+        _resolved_at = d.get("resolvedAt", UNSET)
+        resolved_at: datetime.datetime | None | Unset
+        if isinstance(_resolved_at, str):
             try:
-                if not isinstance(data, str):
-                    raise TypeError()
-                resolved_at_type_0 = datetime.datetime.fromisoformat(data)
-
-                return resolved_at_type_0
+                resolved_at_type_0 = datetime.datetime.fromisoformat(_resolved_at)
+                resolved_at = resolved_at_type_0
             except (TypeError, ValueError, AttributeError, KeyError):
-                pass
-            return cast(datetime.datetime | None | Unset, data)
+                resolved_at = cast(datetime.datetime | None | Unset, _resolved_at)
+        else:
+            resolved_at = _resolved_at
 
-        resolved_at = _parse_resolved_at(d.pop("resolvedAt", UNSET))
-
+        # In the order the attributes are declared: positional arguments are much faster.
         dispute = cls(
-            id=id,
-            object_=object_,
-            usage_event_id=usage_event_id,
-            customer_id=customer_id,
-            merchant_id=merchant_id,
-            status=status,
-            created_at=created_at,
-            updated_at=updated_at,
-            customer_message=customer_message,
-            merchant_message=merchant_message,
-            disputed_amount=disputed_amount,
-            resolved_at=resolved_at,
+            id,
+            object_,
+            usage_event_id,
+            customer_id,
+            merchant_id,
+            status,
+            created_at,
+            updated_at,
+            customer_message,
+            merchant_message,
+            disputed_amount,
+            resolved_at,
         )
 
         return dispute

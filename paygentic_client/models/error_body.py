@@ -3,15 +3,11 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import TYPE_CHECKING, Any, TypeVar, cast
+from typing import Any, TypeVar, cast
 
 from attrs import define as _attrs_define
 
 from ..types import UNSET, Unset
-
-if TYPE_CHECKING:
-    from ..models.error_details_type_0 import ErrorDetailsType0
-
 
 T = TypeVar("T", bound="Error")
 
@@ -32,15 +28,11 @@ class Error:
     details: ErrorDetailsType0 | None | Unset = UNSET
 
     def to_dict(self) -> dict[str, Any]:
-        from ..models.error_details_type_0 import ErrorDetailsType0  # noqa: PLC0415
-
         message = self.message
 
-        error: None | str | Unset
-        error = UNSET if isinstance(self.error, Unset) else self.error
+        error: None | str | Unset = self.error
 
-        code: None | str | Unset
-        code = UNSET if isinstance(self.code, Unset) else self.code
+        code: None | str | Unset = self.code
 
         details: dict[str, Any] | None | Unset
         if isinstance(self.details, Unset):
@@ -50,13 +42,9 @@ class Error:
         else:
             details = self.details
 
-        field_dict: dict[str, Any] = {}
-
-        field_dict.update(
-            {
-                "message": message,
-            }
-        )
+        field_dict: dict[str, Any] = {
+            "message": message,
+        }
         if error is not UNSET:
             field_dict["error"] = error
         if code is not UNSET:
@@ -68,51 +56,36 @@ class Error:
 
     @classmethod
     def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
-        from ..models.error_details_type_0 import ErrorDetailsType0  # noqa: PLC0415
+        d = src_dict
+        message = d["message"]
 
-        d = dict(src_dict)
-        message = d.pop("message")
+        error: None | str | Unset = d.get("error", UNSET)
 
-        def _parse_error(data: object) -> None | str | Unset:
-            if data is None:
-                return data
-            if isinstance(data, Unset):
-                return data
-            return cast(None | str | Unset, data)
+        code: None | str | Unset = d.get("code", UNSET)
 
-        error = _parse_error(d.pop("error", UNSET))
-
-        def _parse_code(data: object) -> None | str | Unset:
-            if data is None:
-                return data
-            if isinstance(data, Unset):
-                return data
-            return cast(None | str | Unset, data)
-
-        code = _parse_code(d.pop("code", UNSET))
-
-        def _parse_details(data: object) -> ErrorDetailsType0 | None | Unset:
-            if data is None:
-                return data
-            if isinstance(data, Unset):
-                return data
+        _details = d.get("details", UNSET)
+        details: ErrorDetailsType0 | None | Unset
+        if isinstance(_details, dict):
             try:
-                if not isinstance(data, dict):
-                    raise TypeError()
-                details_type_0 = ErrorDetailsType0.from_dict(data)
-
-                return details_type_0
+                details_type_0 = ErrorDetailsType0.from_dict(_details)
+                details = details_type_0
             except (TypeError, ValueError, AttributeError, KeyError):
-                pass
-            return cast(ErrorDetailsType0 | None | Unset, data)
+                details = cast(ErrorDetailsType0 | None | Unset, _details)
+        else:
+            details = _details
 
-        details = _parse_details(d.pop("details", UNSET))
-
+        # In the order the attributes are declared: positional arguments are much faster.
         error_body = cls(
-            message=message,
-            error=error,
-            code=code,
-            details=details,
+            message,
+            error,
+            code,
+            details,
         )
 
         return error_body
+
+
+# The models this one refers to are imported here, after the class, rather than at the top or
+# inside each method (an import per call is slow): models may refer to each other in a cycle,
+# and by the time another model's module imports this one, this module's class exists.
+from ..models.error_details_type_0 import ErrorDetailsType0  # noqa: E402

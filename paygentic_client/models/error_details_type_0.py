@@ -27,6 +27,7 @@ class ErrorDetailsType0:
     @classmethod
     def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
         d = dict(src_dict)
+        # In the order the attributes are declared: positional arguments are much faster.
         error_details_type_0 = cls()
 
         error_details_type_0.additional_properties = d

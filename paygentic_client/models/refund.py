@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime
 from collections.abc import Mapping
-from typing import Any, TypeVar, cast
+from typing import Any, TypeVar
 
 from attrs import define as _attrs_define
 
@@ -30,16 +30,11 @@ class Refund:
     def to_dict(self) -> dict[str, Any]:
         refunded_at = self.refunded_at.isoformat()
 
-        reason: None | str | Unset
-        reason = UNSET if isinstance(self.reason, Unset) else self.reason
+        reason: None | str | Unset = self.reason
 
-        field_dict: dict[str, Any] = {}
-
-        field_dict.update(
-            {
-                "refundedAt": refunded_at,
-            }
-        )
+        field_dict: dict[str, Any] = {
+            "refundedAt": refunded_at,
+        }
         if reason is not UNSET:
             field_dict["reason"] = reason
 
@@ -47,21 +42,15 @@ class Refund:
 
     @classmethod
     def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
-        d = dict(src_dict)
-        refunded_at = datetime.datetime.fromisoformat(d.pop("refundedAt"))
+        d = src_dict
+        refunded_at = datetime.datetime.fromisoformat(d["refundedAt"])
 
-        def _parse_reason(data: object) -> None | str | Unset:
-            if data is None:
-                return data
-            if isinstance(data, Unset):
-                return data
-            return cast(None | str | Unset, data)
+        reason: None | str | Unset = d.get("reason", UNSET)
 
-        reason = _parse_reason(d.pop("reason", UNSET))
-
+        # In the order the attributes are declared: positional arguments are much faster.
         refund = cls(
-            refunded_at=refunded_at,
-            reason=reason,
+            refunded_at,
+            reason,
         )
 
         return refund

@@ -25,6 +25,7 @@ class UsageEventMetadataType0:
     @classmethod
     def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
         d = dict(src_dict)
+        # In the order the attributes are declared: positional arguments are much faster.
         usage_event_metadata_type_0 = cls()
 
         usage_event_metadata_type_0.additional_properties = d

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any, TypeVar, cast
+from typing import Any, TypeVar
 
 from attrs import define as _attrs_define
 
@@ -30,17 +30,12 @@ class UsageEventProperty:
 
         quantity = self.quantity
 
-        price: None | str | Unset
-        price = UNSET if isinstance(self.price, Unset) else self.price
+        price: None | str | Unset = self.price
 
-        field_dict: dict[str, Any] = {}
-
-        field_dict.update(
-            {
-                "billableMetricId": billable_metric_id,
-                "quantity": quantity,
-            }
-        )
+        field_dict: dict[str, Any] = {
+            "billableMetricId": billable_metric_id,
+            "quantity": quantity,
+        }
         if price is not UNSET:
             field_dict["price"] = price
 
@@ -48,24 +43,18 @@ class UsageEventProperty:
 
     @classmethod
     def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
-        d = dict(src_dict)
-        billable_metric_id = d.pop("billableMetricId")
+        d = src_dict
+        billable_metric_id = d["billableMetricId"]
 
-        quantity = d.pop("quantity")
+        quantity = d["quantity"]
 
-        def _parse_price(data: object) -> None | str | Unset:
-            if data is None:
-                return data
-            if isinstance(data, Unset):
-                return data
-            return cast(None | str | Unset, data)
+        price: None | str | Unset = d.get("price", UNSET)
 
-        price = _parse_price(d.pop("price", UNSET))
-
+        # In the order the attributes are declared: positional arguments are much faster.
         usage_event_property = cls(
-            billable_metric_id=billable_metric_id,
-            quantity=quantity,
-            price=price,
+            billable_metric_id,
+            quantity,
+            price,
         )
 
         return usage_event_property

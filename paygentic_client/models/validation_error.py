@@ -3,15 +3,11 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import TYPE_CHECKING, Any, Literal, TypeVar, cast
+from typing import Any, Literal, TypeVar, cast
 
 from attrs import define as _attrs_define
 
 from ..types import UNSET, Unset
-
-if TYPE_CHECKING:
-    from ..models.validation_error_detail import ValidationErrorDetail
-
 
 T = TypeVar("T", bound="ValidationError")
 
@@ -32,21 +28,14 @@ class ValidationError:
     def to_dict(self) -> dict[str, Any]:
         message = self.message
 
-        errors = []
-        for errors_item_data in self.errors:
-            errors_item = errors_item_data.to_dict()
-            errors.append(errors_item)
+        errors = [errors_item_data.to_dict() for errors_item_data in self.errors]
 
         error = self.error
 
-        field_dict: dict[str, Any] = {}
-
-        field_dict.update(
-            {
-                "message": message,
-                "errors": errors,
-            }
-        )
+        field_dict: dict[str, Any] = {
+            "message": message,
+            "errors": errors,
+        }
         if error is not UNSET:
             field_dict["error"] = error
 
@@ -54,26 +43,31 @@ class ValidationError:
 
     @classmethod
     def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
-        from ..models.validation_error_detail import ValidationErrorDetail  # noqa: PLC0415
-
-        d = dict(src_dict)
-        message = d.pop("message")
+        d = src_dict
+        message = d["message"]
 
         errors = []
-        _errors = d.pop("errors")
+        _errors = d["errors"]
         for errors_item_data in _errors:
             errors_item = ValidationErrorDetail.from_dict(errors_item_data)
 
             errors.append(errors_item)
 
-        error = cast(Literal["validation_error"] | Unset, d.pop("error", UNSET))
+        error = cast(Literal["validation_error"] | Unset, d.get("error", UNSET))
         if error != "validation_error" and not isinstance(error, Unset):
             raise ValueError(f"error must match const 'validation_error', got '{error}'")
 
+        # In the order the attributes are declared: positional arguments are much faster.
         validation_error = cls(
-            message=message,
-            errors=errors,
-            error=error,
+            message,
+            errors,
+            error,
         )
 
         return validation_error
+
+
+# The models this one refers to are imported here, after the class, rather than at the top or
+# inside each method (an import per call is slow): models may refer to each other in a cycle,
+# and by the time another model's module imports this one, this module's class exists.
+from ..models.validation_error_detail import ValidationErrorDetail  # noqa: E402

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any, TypeVar, cast
+from typing import Any, TypeVar
 
 from attrs import define as _attrs_define
 
@@ -30,17 +30,12 @@ class ValidationErrorDetail:
 
         message = self.message
 
-        code: None | str | Unset
-        code = UNSET if isinstance(self.code, Unset) else self.code
+        code: None | str | Unset = self.code
 
-        field_dict: dict[str, Any] = {}
-
-        field_dict.update(
-            {
-                "field": field,
-                "message": message,
-            }
-        )
+        field_dict: dict[str, Any] = {
+            "field": field,
+            "message": message,
+        }
         if code is not UNSET:
             field_dict["code"] = code
 
@@ -48,24 +43,18 @@ class ValidationErrorDetail:
 
     @classmethod
     def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
-        d = dict(src_dict)
-        field = d.pop("field")
+        d = src_dict
+        field = d["field"]
 
-        message = d.pop("message")
+        message = d["message"]
 
-        def _parse_code(data: object) -> None | str | Unset:
-            if data is None:
-                return data
-            if isinstance(data, Unset):
-                return data
-            return cast(None | str | Unset, data)
+        code: None | str | Unset = d.get("code", UNSET)
 
-        code = _parse_code(d.pop("code", UNSET))
-
+        # In the order the attributes are declared: positional arguments are much faster.
         validation_error_detail = cls(
-            field=field,
-            message=message,
-            code=code,
+            field,
+            message,
+            code,
         )
 
         return validation_error_detail

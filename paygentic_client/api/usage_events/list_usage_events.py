@@ -1,13 +1,16 @@
 # Generated from openapi.yaml by scripts/regenerate: do not edit by hand.
 # Change openapi.yaml, generator-config.yaml or scripts/templates/ and rerun it.
 import datetime
+from collections.abc import AsyncIterator, Iterator
 from typing import Any
 
 import httpx
 
 from ...client import AuthenticatedClient, Client
+from ...lib.pagination import aiterate_pages, first_offset, iterate_pages
 from ...lib.responses import BODY_PARSE_ERRORS, http_status, parsed_or_raise
 from ...models.error_body import Error
+from ...models.usage_event import UsageEvent
 from ...models.usage_event_list import UsageEventList
 from ...models.validation_error import ValidationError
 from ...types import UNSET, Response, Unset
@@ -334,3 +337,68 @@ async def asyncio(
         subscription_id=subscription_id,
     )
     return parsed_or_raise(response, UsageEventList, _DOCUMENTED_STATUSES, client)
+
+
+def sync_all(
+    *,
+    client: AuthenticatedClient,
+    start_time: datetime.datetime,
+    end_time: datetime.datetime,
+    limit: int | Unset = 10,
+    offset: int | Unset = 0,
+    customer_id: str | Unset = UNSET,
+    merchant_id: str | Unset = UNSET,
+    consumer_id: str | Unset = UNSET,
+    subscription_id: str | Unset = UNSET,
+) -> Iterator[UsageEvent]:
+    """Every matching UsageEvent, from `offset` to the end, fetched `limit` at a time
+    as the iteration reaches them (one page in memory at a time).
+
+    Takes the arguments of `sync`; each page is fetched with `sync`, so an error status
+    raises errors.ApiError from the iteration.
+    """
+
+    def page(at: int) -> UsageEventList:
+        return sync(
+            client=client,
+            start_time=start_time,
+            end_time=end_time,
+            limit=limit,
+            offset=at,
+            customer_id=customer_id,
+            merchant_id=merchant_id,
+            consumer_id=consumer_id,
+            subscription_id=subscription_id,
+        )
+
+    return iterate_pages(page, first_offset(offset))
+
+
+def asyncio_all(
+    *,
+    client: AuthenticatedClient,
+    start_time: datetime.datetime,
+    end_time: datetime.datetime,
+    limit: int | Unset = 10,
+    offset: int | Unset = 0,
+    customer_id: str | Unset = UNSET,
+    merchant_id: str | Unset = UNSET,
+    consumer_id: str | Unset = UNSET,
+    subscription_id: str | Unset = UNSET,
+) -> AsyncIterator[UsageEvent]:
+    """Every matching UsageEvent, like `sync_all`, for `async for`."""
+
+    async def page(at: int) -> UsageEventList:
+        return await asyncio(
+            client=client,
+            start_time=start_time,
+            end_time=end_time,
+            limit=limit,
+            offset=at,
+            customer_id=customer_id,
+            merchant_id=merchant_id,
+            consumer_id=consumer_id,
+            subscription_id=subscription_id,
+        )
+
+    return aiterate_pages(page, first_offset(offset))

@@ -1,0 +1,289 @@
+"""What the threaded and the asyncio ingesters share: encoding events once, building batch
+bodies, reading the batch endpoint's answer, backoff, statistics and errors.
+
+Nothing here blocks or waits; the ingesters in ingest.py and ingest_async.py do that.
+"""
+
+from __future__ import annotations
+
+import datetime
+import email.utils
+import json
+import random
+import threading
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any, Generic, TypeVar
+
+import httpx
+
+# The generated operation module: its parser and documented statuses turn a raw response into
+# the typed model or ApiError exactly as batch_create_usage_events.sync_detailed would.
+from ..api.usage_events import batch_create_usage_events as _operation
+from ..models.batch_usage_event_response import BatchUsageEventResponse
+from ..models.create_usage_event_request import CreateUsageEventRequest
+from ..models.usage_event import UsageEvent
+from .errors import ApiError
+from .redact import secrets_of
+from .responses import error_from_response
+
+BATCH_PATH = "/v0/usage/batch"
+MAX_BATCH_SIZE = 1000  # the API's limit on events per batch
+# Well under the API's body limit (the sandbox's is 10 MiB; gateways commonly cut at 6 MiB).
+DEFAULT_MAX_BATCH_BYTES = 4 * 1024 * 1024
+# After a close deadline, how long requests already on the wire may take to be answered.
+GIVE_UP_GRACE = 2.0
+_ENVELOPE_BYTES = len(b'{"events":[]}')
+# Statuses of a whole batch that say "try again later" rather than "this request is wrong".
+RETRYABLE_STATUSES = frozenset({408, 425, 429}) | frozenset(range(500, 600))
+
+H = TypeVar("H")
+
+
+class IngestError(Exception):
+    """Base class of the ingesters' own errors."""
+
+
+class QueueFullError(IngestError):
+    """submit() waited submit_timeout seconds for room in a full queue; nothing was enqueued."""
+
+
+class IngesterClosedError(IngestError):
+    """The ingester is closed (or closing), so it takes no more events, or its close deadline
+    passed before the event was acknowledged. The event may or may not have been created:
+    submit it again with the same idempotencyKey to make sure, without risk of a duplicate."""
+
+    def __init__(self, message: str, idempotency_key: str | None = None) -> None:
+        super().__init__(message)
+        self.idempotency_key = idempotency_key
+
+
+class EventRejectedError(IngestError):
+    """The API rejected this event of a batch (it is in the 207 answer's `failed`).
+
+    The event is invalid, not unlucky, so it is not retried. `reason` is the API's message.
+    """
+
+    def __init__(self, reason: str, *, index: int, idempotency_key: str | None) -> None:
+        super().__init__(f"event {idempotency_key!r} was rejected: {reason}")
+        self.reason = reason
+        self.index = index
+        self.idempotency_key = idempotency_key
+
+
+@dataclass(frozen=True)
+class IngestStats:
+    """Counters of an ingester since it was created.
+
+    submitted: events accepted by submit(); delivered: acknowledged as created (or already
+    existing); failed: resolved with an error (rejected, whole batch refused, or abandoned at
+    close); retried_batches: batch sends that failed as a whole and were retried;
+    in_queue: events submitted and not yet resolved (waiting for a batch or in flight).
+    """
+
+    submitted: int
+    delivered: int
+    failed: int
+    retried_batches: int
+    in_queue: int
+
+
+class Counters:
+    """Thread-safe counters behind IngestStats."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self.submitted = 0
+        self.delivered = 0
+        self.failed = 0
+        self.retried_batches = 0
+
+    def add(
+        self, *, submitted: int = 0, delivered: int = 0, failed: int = 0, retried: int = 0
+    ) -> None:
+        with self._lock:
+            self.submitted += submitted
+            self.delivered += delivered
+            self.failed += failed
+            self.retried_batches += retried
+
+    def snapshot(self) -> IngestStats:
+        with self._lock:
+            return IngestStats(
+                submitted=self.submitted,
+                delivered=self.delivered,
+                failed=self.failed,
+                retried_batches=self.retried_batches,
+                in_queue=self.submitted - self.delivered - self.failed,
+            )
+
+
+@dataclass(slots=True)
+class Queued(Generic[H]):
+    """One submitted event: its key, its JSON (serialised once, at submit) and its handle."""
+
+    key: str
+    payload: bytes
+    handle: H
+
+
+def encode_event(event: CreateUsageEventRequest) -> tuple[str, bytes]:
+    """The event's idempotency key and its JSON bytes as they go into a batch body."""
+    if not isinstance(event, CreateUsageEventRequest):
+        raise TypeError(f"expected a CreateUsageEventRequest, got {type(event).__name__}")
+    if not event.idempotency_key:
+        raise ValueError("the event has no idempotencyKey (see derive_idempotency_key)")
+    payload = json.dumps(event.to_dict(), separators=(",", ":"), ensure_ascii=False)
+    return event.idempotency_key, payload.encode()
+
+
+def batch_body(batch: Sequence[Queued[Any]]) -> bytes:
+    """The JSON body of a batch create, joined from the events' ready-made JSON."""
+    return b'{"events":[' + b",".join(item.payload for item in batch) + b"]}"
+
+
+def fits(count: int, nbytes: int, extra: int, *, max_size: int, max_bytes: int) -> bool:
+    """Whether one more event of `extra` bytes fits in a batch of `count` events, `nbytes`."""
+    return count < max_size and _ENVELOPE_BYTES + nbytes + count + extra <= max_bytes
+
+
+@dataclass(frozen=True)
+class Retry:
+    """The whole batch failed for a reason that may pass: send the same body again later."""
+
+    reason: str
+    retry_after: float | None = None
+
+
+@dataclass(frozen=True)
+class FailAll:
+    """The API refused the whole batch (400, 401, 403, ...): every event fails with error."""
+
+    error: Exception
+
+
+@dataclass(frozen=True)
+class Resolved:
+    """The batch was processed: one outcome per event, in the order of the batch."""
+
+    outcomes: list[UsageEvent | Exception]
+
+
+Verdict = Retry | FailAll | Resolved
+
+
+def verdict_of_response(
+    response: httpx.Response, batch: Sequence[Queued[Any]], client: Any
+) -> Verdict:
+    """What a response of the batch endpoint means for the batch that was sent."""
+    status = response.status_code
+    if status in RETRYABLE_STATUSES:
+        return Retry(f"HTTP {status}", retry_after_seconds(response.headers.get("retry-after")))
+    detailed = _operation._build_response(client=client, response=response)
+    if status in (201, 207) and isinstance(detailed.parsed, BatchUsageEventResponse):
+        return Resolved(match_outcomes(detailed.parsed, batch))
+    if 200 <= status <= 299:
+        # A success whose body is not a batch answer (a proxy?): sending the same keys again
+        # is safe and gets a proper answer.
+        return Retry(f"HTTP {status} with an unreadable body")
+    error: ApiError = error_from_response(
+        detailed, _operation._DOCUMENTED_STATUSES, secrets=secrets_of(client)
+    )
+    return FailAll(error)
+
+
+def verdict_of_exception(error: Exception) -> Verdict:
+    """What an exception raised while sending means: network trouble is retried; anything
+    else (a bug, a bad configuration) would fail forever, so it fails the batch."""
+    if isinstance(error, httpx.TransportError):
+        return Retry(f"{type(error).__name__}: {error}")
+    return FailAll(error)
+
+
+def match_outcomes(
+    answer: BatchUsageEventResponse, batch: Sequence[Queued[Any]]
+) -> list[UsageEvent | Exception]:
+    """The outcome of each event of the batch, from the API's answer.
+
+    Failures are matched by `index`. Created events are matched by idempotencyKey (the same
+    key twice in one batch is one event, and both handles get it); if the API left the key
+    out of its events, they are matched in order to the events that did not fail.
+    """
+    failures = {failure.index: failure for failure in answer.failed}
+    keyed = all(isinstance(event.idempotency_key, str) for event in answer.successful)
+    by_key = {event.idempotency_key: event for event in answer.successful} if keyed else {}
+    in_order = iter(() if keyed else answer.successful)
+    outcomes: list[UsageEvent | Exception] = []
+    for index, item in enumerate(batch):
+        failure = failures.get(index)
+        created = None if failure else by_key.get(item.key) or next(in_order, None)
+        if failure is not None:
+            outcomes.append(
+                EventRejectedError(failure.error, index=index, idempotency_key=item.key)
+            )
+        elif created is not None:
+            outcomes.append(created)
+        else:
+            reason = "the API acknowledged the batch without this event"
+            outcomes.append(EventRejectedError(reason, index=index, idempotency_key=item.key))
+    return outcomes
+
+
+def retry_after_seconds(value: str | None) -> float | None:
+    """A Retry-After header (delta-seconds or an HTTP date) in seconds from now, or None."""
+    if not value:
+        return None
+    value = value.strip()
+    if value.isdigit():
+        return float(value)
+    try:
+        when = email.utils.parsedate_to_datetime(value)
+    except (TypeError, ValueError):
+        return None
+    if when.tzinfo is None:
+        when = when.replace(tzinfo=datetime.UTC)
+    return max(0.0, (when - datetime.datetime.now(datetime.UTC)).total_seconds())
+
+
+@dataclass(frozen=True)
+class Backoff:
+    """Delays between sends of a batch that keeps failing as a whole.
+
+    Exponential from `base` doubling up to `cap`, with full jitter (so many clients that
+    failed together do not come back together). A Retry-After from the server is honoured,
+    up to `max_retry_after` (a misconfigured server must not park events for hours).
+    """
+
+    base: float = 0.1
+    cap: float = 10.0
+    max_retry_after: float = 60.0
+
+    def delay(self, attempt: int, retry_after: float | None = None) -> float:
+        if retry_after is not None:
+            return min(retry_after, self.max_retry_after)
+        return random.uniform(0, min(self.cap, self.base * 2**attempt))
+
+
+def undelivered_message(keys: Sequence[str], why: str) -> str:
+    """The log line for events given up on: how many, why, and every key (so they can be
+    resent; the keys make resending safe)."""
+    return (
+        f"{len(keys)} usage events were not delivered ({why}); idempotency keys: {', '.join(keys)}"
+    )
+
+
+def check_settings(
+    max_batch_size: int,
+    max_batch_bytes: int,
+    flush_interval: float,
+    max_queue: int,
+    max_in_flight: int,
+) -> None:
+    if not 1 <= max_batch_size <= MAX_BATCH_SIZE:
+        raise ValueError(f"max_batch_size must be between 1 and {MAX_BATCH_SIZE}")
+    if max_batch_bytes < 1024:
+        raise ValueError("max_batch_bytes must be at least 1024")
+    if flush_interval <= 0:
+        raise ValueError("flush_interval must be positive")
+    if max_queue < 1 or max_in_flight < 1:
+        raise ValueError("max_queue and max_in_flight must be at least 1")

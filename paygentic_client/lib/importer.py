@@ -1,0 +1,213 @@
+"""Bulk import of a usage-event file through a UsageIngester, resumable and exactly once.
+
+Every line ends up either delivered or in the rejects file (NDJSON, one
+`{"line": N, "reason": "...", "idempotencyKey": "..."}` per rejected line: failed local
+validation, or rejected by the API). The checkpoint (checkpoint.py) records up to which line
+everything is settled; a re-run skips those lines and sends the rest again under the same
+idempotency keys (derived from the content for lines without one), so nothing is billed
+twice. A whole batch refused by the API (a bad token, no permission) stops the import: those
+lines are neither delivered nor rejected, and a re-run retries them.
+"""
+
+from __future__ import annotations
+
+import collections
+import contextlib
+import csv
+import json
+import time
+from collections.abc import Callable
+from concurrent.futures import Future
+from dataclasses import dataclass
+from pathlib import Path
+from typing import IO, Any, Literal
+
+from ..client import AuthenticatedClient
+from ..models.usage_event import UsageEvent
+from .batching import EventRejectedError
+from .checkpoint import Checkpoint, Watermark
+from .ingest import UsageIngester
+from .records import RecordError, read_csv, read_ndjson, to_event
+
+Format = Literal["ndjson", "csv"]
+CHECKPOINT_EVERY = 0.5  # seconds between checkpoint saves
+INTERRUPT_GRACE = 5.0  # seconds for batches in flight after Ctrl-C
+
+
+class ImportStopped(Exception):
+    """The API refused a whole batch for a reason that is not about its events."""
+
+
+@dataclass(frozen=True)
+class ImportOptions:
+    source: Path
+    format: Format
+    checkpoint: Path
+    rejects: Path
+    restart: bool = False
+    assume_utc: bool = False
+    batch_size: int = 1000
+
+
+@dataclass
+class ImportSummary:
+    records: int = 0  # data lines in the file
+    already_done: int = 0  # settled by earlier runs (skipped)
+    delivered: int = 0  # in this run
+    rejected: int = 0  # in this run
+    seconds: float = 0.0
+
+
+def format_of(path: Path) -> Format:
+    return "csv" if path.suffix.lower() == ".csv" else "ndjson"
+
+
+def count_records(options: ImportOptions, upto_line: int) -> tuple[int, int]:
+    """(data lines in the file, how many of them are at or before upto_line)."""
+    total = done = 0
+    with options.source.open(newline="", encoding="utf-8") as stream:
+        if options.format == "csv":
+            reader = csv.reader(stream)
+            next(reader, None)
+            for _ in reader:
+                total += 1
+                done += reader.line_num <= upto_line
+        else:
+            for number, line in enumerate(stream, start=1):
+                if line.strip():
+                    total += 1
+                    done += number <= upto_line
+    return total, done
+
+
+class _Run:
+    """One run of an import: reads, submits, settles lines, keeps checkpoint and rejects."""
+
+    def __init__(
+        self,
+        client: AuthenticatedClient,
+        options: ImportOptions,
+        advance: Callable[[int], None],
+    ) -> None:
+        self.options = options
+        self.advance = advance
+        self.checkpoint = (
+            Checkpoint(file=str(options.source.resolve()))
+            if options.restart
+            else Checkpoint.load(options.checkpoint, options.source)
+        )
+        self.watermark = Watermark(self.checkpoint.line)
+        self.summary = ImportSummary()
+        self.in_flight: collections.deque[tuple[int, str, Future[UsageEvent]]] = collections.deque()
+        self.rejects = _open_rejects(options.rejects, keep_through=self.checkpoint.line)
+        self.ingester = UsageIngester(
+            client, max_batch_size=options.batch_size, flush_interval=0.5, max_queue=20_000
+        )
+        self.saved_at = time.monotonic()
+
+    def run(self) -> None:
+        reader = read_csv if self.options.format == "csv" else read_ndjson
+        with self.options.source.open(newline="", encoding="utf-8") as stream:
+            for line, record in reader(stream):
+                if line <= self.checkpoint.line:
+                    continue
+                self.submit(line, record)
+                self.reap(block=False)
+        self.ingester.close()
+        self.reap(block=True)
+
+    def submit(self, line: int, record: Any) -> None:
+        self.watermark.opened(line)
+        try:
+            if isinstance(record, RecordError):
+                raise record
+            event = to_event(record, assume_utc=self.options.assume_utc)
+        except RecordError as error:
+            self.reject(
+                line, str(error), record.get("idempotencyKey") if isinstance(record, dict) else None
+            )
+            return
+        self.in_flight.append((line, event.idempotency_key, self.ingester.submit(event)))
+
+    def reap(self, *, block: bool) -> None:
+        """Settle the lines whose events are resolved, oldest first."""
+        while self.in_flight and (block or self.in_flight[0][2].done()):
+            line, key, handle = self.in_flight.popleft()
+            error = handle.exception()
+            if isinstance(error, EventRejectedError):
+                self.reject(line, f"rejected by the API: {error.reason}", key)
+            elif error is not None:
+                raise ImportStopped(f"line {line}: {error}") from error
+            else:
+                self.summary.delivered += 1
+                self.checkpoint.delivered += 1
+                self.settle(line)
+        if time.monotonic() - self.saved_at >= CHECKPOINT_EVERY:
+            self.save()
+
+    def reject(self, line: int, reason: str, key: Any) -> None:
+        entry = {
+            "line": line,
+            "reason": reason,
+            "idempotencyKey": key if isinstance(key, str) else None,
+        }
+        self.rejects.write(json.dumps(entry) + "\n")
+        self.summary.rejected += 1
+        self.checkpoint.rejected += 1
+        self.settle(line)
+
+    def settle(self, line: int) -> None:
+        self.watermark.settled(line)
+        self.advance(1)
+
+    def save(self) -> None:
+        # The rejects must be on disk before a checkpoint that counts them as settled.
+        self.rejects.flush()
+        self.checkpoint.line = self.watermark.line
+        self.checkpoint.save(self.options.checkpoint)
+        self.saved_at = time.monotonic()
+
+    def stop(self) -> None:
+        """After Ctrl-C or a stop: let batches in flight finish briefly, record what settled."""
+        self.ingester.close(timeout=INTERRUPT_GRACE)
+        with contextlib.suppress(ImportStopped):
+            self.reap(block=False)
+        self.save()
+        self.rejects.close()
+
+
+def run_import(
+    client: AuthenticatedClient,
+    options: ImportOptions,
+    *,
+    start: Callable[[int, int], None] = lambda total, done: None,
+    advance: Callable[[int], None] = lambda n: None,
+) -> ImportSummary:
+    """Import options.source; start(total, already_done) is called once before, advance(n)
+    as lines settle (for a progress bar). Raises ImportStopped, KeyboardInterrupt (after
+    saving the checkpoint), RecordError for an unusable CSV header, CheckpointError."""
+    started = time.monotonic()
+    run = _Run(client, options, advance)
+    try:
+        run.summary.records, run.summary.already_done = count_records(options, run.checkpoint.line)
+        start(run.summary.records, run.summary.already_done)
+        run.run()
+    finally:
+        run.stop()
+        run.summary.seconds = time.monotonic() - started
+    return run.summary
+
+
+def _open_rejects(path: Path, keep_through: int) -> IO[str]:
+    """The rejects file, keeping the entries of lines a resumed run will skip."""
+    kept: list[str] = []
+    if keep_through > 0 and path.exists():
+        for entry in path.read_text(encoding="utf-8").splitlines():
+            try:
+                if json.loads(entry)["line"] <= keep_through:
+                    kept.append(entry + "\n")
+            except (ValueError, KeyError, TypeError):
+                continue
+    stream = path.open("w", encoding="utf-8")
+    stream.writelines(kept)
+    return stream

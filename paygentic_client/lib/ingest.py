@@ -1,0 +1,388 @@
+"""Batching ingesters: submit usage events from hot paths, delivered exactly once in batches.
+
+`UsageIngester` is for threaded code, `AsyncUsageIngester` (ingest_async.py, re-exported
+here) for asyncio. Both enqueue an event without touching the network and hand back a future
+that resolves to the created `UsageEvent` or fails with the reason.
+
+Exactly once: every event carries an idempotency key, a batch that fails as a whole
+(connection error, timeout, 408, 429, 5xx) is sent again with the same bytes until the API
+answers it, and the API creates an event once per key. Events that the API rejects in a 207
+fail their futures with `EventRejectedError` and are not retried. A batch refused as a whole
+with another 4xx (400, 401, 403, 413, ...) fails the futures of all its events with the
+`ApiError`.
+
+How a batch is sent: each event is serialised to JSON once, in submit(), and a batch body is
+those bytes joined. It goes out through the client's own httpx client
+(`client.get_httpx_client()`), so the client's base URL, auth, headers, timeouts and
+transports (with their retries) all apply, and the answer is read by the generated parser of
+`batch_create_usage_events`. Going through `batch_create_usage_events.sync_detailed`
+instead would rebuild every event's dict and serialise it again for each send, which costs
+more than the network at high volume.
+"""
+
+from __future__ import annotations
+
+import atexit
+import concurrent.futures
+import contextlib
+import logging
+import queue
+import threading
+import time
+import weakref
+from types import TracebackType
+from typing import Final
+
+from ..client import AuthenticatedClient, Client
+from ..models.create_usage_event_request import CreateUsageEventRequest
+from ..models.usage_event import UsageEvent
+from .batching import (
+    BATCH_PATH,
+    DEFAULT_MAX_BATCH_BYTES,
+    GIVE_UP_GRACE,
+    MAX_BATCH_SIZE,
+    Backoff,
+    Counters,
+    EventRejectedError,
+    FailAll,
+    IngesterClosedError,
+    IngestError,
+    IngestStats,
+    Queued,
+    QueueFullError,
+    Resolved,
+    Verdict,
+    batch_body,
+    check_settings,
+    encode_event,
+    fits,
+    undelivered_message,
+    verdict_of_exception,
+    verdict_of_response,
+)
+from .ingest_async import AsyncUsageIngester
+
+__all__ = [
+    "DEFAULT_EXIT_TIMEOUT",
+    "AsyncUsageIngester",
+    "Backoff",
+    "EventRejectedError",
+    "IngestError",
+    "IngestStats",
+    "IngesterClosedError",
+    "QueueFullError",
+    "UsageIngester",
+]
+
+logger = logging.getLogger("paygentic_client.ingest")
+
+# How long a still-open UsageIngester may spend delivering at interpreter exit.
+DEFAULT_EXIT_TIMEOUT: Final = 10.0
+
+Handle = concurrent.futures.Future[UsageEvent]
+_Item = Queued[Handle]
+
+
+class _Marker:
+    def __init__(self, name: str) -> None:
+        self.name = name
+
+
+_FLUSH = _Marker("flush")  # send the batch being gathered now
+_STOP = _Marker("stop")  # send it and stop gathering
+
+
+class UsageIngester:
+    """Collects usage events into batches sent by background threads.
+
+    client: the AuthenticatedClient (or Client) to send with; the ingester does not close it.
+    max_batch_size: events per batch, at most 1000 (the API's limit).
+    max_batch_bytes: the byte budget of a batch body; a batch is sent when the next event
+        would not fit.
+    flush_interval: the longest an event waits for its batch to fill, in seconds.
+    max_queue: events that may wait for a batch; beyond it submit() blocks.
+    submit_timeout: how long submit() blocks on a full queue before raising QueueFullError.
+    max_in_flight: batches sent concurrently (order across batches does not matter for
+        billing, and sending the next batch while waiting for an answer doubles throughput).
+    exit_timeout: at interpreter exit an ingester that is still open is closed with this
+        timeout (default DEFAULT_EXIT_TIMEOUT, 10 s); events still undelivered then are logged
+        with their idempotency keys on the `paygentic_client.ingest` logger.
+    backoff: the delays between sends of a batch that failed as a whole.
+    """
+
+    def __init__(
+        self,
+        client: AuthenticatedClient | Client,
+        *,
+        max_batch_size: int = MAX_BATCH_SIZE,
+        max_batch_bytes: int = DEFAULT_MAX_BATCH_BYTES,
+        flush_interval: float = 1.0,
+        max_queue: int = 100_000,
+        submit_timeout: float = 30.0,
+        max_in_flight: int = 2,
+        exit_timeout: float = DEFAULT_EXIT_TIMEOUT,
+        backoff: Backoff | None = None,
+    ) -> None:
+        check_settings(max_batch_size, max_batch_bytes, flush_interval, max_queue, max_in_flight)
+        self._client = client
+        self._max_batch_size = max_batch_size
+        self._max_batch_bytes = max_batch_bytes
+        self._flush_interval = flush_interval
+        self._submit_timeout = submit_timeout
+        self._exit_timeout = exit_timeout
+        self._backoff = backoff or Backoff()
+        self._counters = Counters()
+        self._queue: queue.SimpleQueue[_Item | _Marker] = queue.SimpleQueue()
+        self._room = threading.Semaphore(max_queue)
+        self._batches: queue.Queue[list[_Item] | None] = queue.Queue(maxsize=1)
+        self._pending: dict[Handle, str] = {}  # unresolved futures and their keys
+        self._pending_lock = threading.Lock()
+        self._closed = False
+        self._abandon = threading.Event()  # the close deadline passed: stop retrying
+        self._gatherer = threading.Thread(
+            target=self._gather, name="paygentic-ingest-gather", daemon=True
+        )
+        self._senders = [
+            threading.Thread(target=self._send_loop, name=f"paygentic-ingest-send-{n}", daemon=True)
+            for n in range(max_in_flight)
+        ]
+        for thread in (self._gatherer, *self._senders):
+            thread.start()
+        _open_ingesters.add(self)
+
+    # -- public API -------------------------------------------------------------------------
+
+    def submit(self, event: CreateUsageEventRequest) -> Handle:
+        """Enqueue an event; the future resolves to the created UsageEvent, or fails with
+        EventRejectedError (the API rejected the event), an ApiError (the API refused its
+        whole batch) or IngesterClosedError (closed before it was acknowledged).
+
+        Raises QueueFullError when the queue stayed full for submit_timeout seconds, and
+        IngesterClosedError after close().
+        """
+        key, payload = encode_event(event)
+        if not fits(0, 0, len(payload), max_size=1, max_bytes=self._max_batch_bytes):
+            raise ValueError(f"event {key!r} alone is larger than max_batch_bytes")
+        if self._closed:
+            raise IngesterClosedError("the ingester is closed", key)
+        if not self._room.acquire(timeout=self._submit_timeout):
+            raise QueueFullError(
+                f"the ingest queue stayed full for {self._submit_timeout} s; event {key!r} "
+                "was not enqueued (the API is slow or unreachable, or events come faster "
+                "than it takes them)"
+            )
+        handle: Handle = concurrent.futures.Future()
+        with self._pending_lock:
+            self._pending[handle] = key
+        self._counters.add(submitted=1)
+        self._queue.put(Queued(key, payload, handle))
+        return handle
+
+    def flush(self, timeout: float | None = None) -> bool:
+        """Send what is queued now and wait until every event submitted so far is resolved
+        (acknowledged or failed). Returns False if `timeout` seconds passed first."""
+        with self._pending_lock:
+            waiting = list(self._pending)
+        self._queue.put(_FLUSH)
+        _, not_done = concurrent.futures.wait(waiting, timeout=timeout)
+        return not not_done
+
+    def close(self, timeout: float | None = None) -> None:
+        """Flush, then stop the threads. Later submits raise IngesterClosedError.
+
+        With a timeout, events not acknowledged within it fail with IngesterClosedError and
+        are logged (with their idempotency keys) on the `paygentic_client.ingest` logger.
+        """
+        if self._closed and not self._gatherer.is_alive():
+            return
+        self._closed = True
+        deadline = None if timeout is None else time.monotonic() + timeout
+        self._queue.put(_STOP)
+        for thread in (self._gatherer, *self._senders):
+            thread.join(_remaining(deadline))
+        if self._gatherer.is_alive() or any(sender.is_alive() for sender in self._senders):
+            self._give_up()
+        _open_ingesters.discard(self)
+
+    def stats(self) -> IngestStats:
+        return self._counters.snapshot()
+
+    def __enter__(self) -> UsageIngester:
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        traceback: TracebackType | None,
+    ) -> None:
+        self.close()
+
+    def __repr__(self) -> str:
+        return f"<UsageIngester {'closed' if self._closed else 'open'} {self.stats()}>"
+
+    # -- gathering events into batches (one thread) -----------------------------------------
+
+    def _gather(self) -> None:
+        batch: list[_Item] = []
+        nbytes = 0
+        deadline = 0.0
+        while True:
+            timeout = max(0.0, deadline - time.monotonic()) if batch else None
+            try:
+                item = self._queue.get(timeout=timeout)
+            except queue.Empty:  # the oldest event has waited flush_interval
+                batch, nbytes = self._dispatch(batch)
+                continue
+            if isinstance(item, _Marker):
+                batch, nbytes = self._dispatch(batch)
+                if item is _STOP:
+                    for _ in self._senders:
+                        self._batches.put(None)
+                    return
+                continue
+            self._room.release()
+            size = len(item.payload)
+            if batch and not fits(
+                len(batch),
+                nbytes,
+                size,
+                max_size=self._max_batch_size,
+                max_bytes=self._max_batch_bytes,
+            ):
+                batch, nbytes = self._dispatch(batch)
+            if not batch:
+                deadline = time.monotonic() + self._flush_interval
+            batch.append(item)
+            nbytes += size
+            if len(batch) >= self._max_batch_size:
+                batch, nbytes = self._dispatch(batch)
+
+    def _dispatch(self, batch: list[_Item]) -> tuple[list[_Item], int]:
+        if batch:
+            # Blocks while every sender is busy: the queue then fills and submit() pushes back.
+            self._batches.put(batch)
+        return [], 0
+
+    # -- sending batches (max_in_flight threads) --------------------------------------------
+
+    def _send_loop(self) -> None:
+        while (batch := self._batches.get()) is not None:
+            try:
+                self._deliver(batch)
+            except Exception as error:  # a bug must neither strand futures nor stop sending
+                logger.exception("delivering a batch failed unexpectedly")
+                self._resolve_all(batch, error)
+
+    def _deliver(self, batch: list[_Item]) -> None:
+        body = batch_body(batch)
+        attempt = 0
+        while not self._abandon.is_set():
+            verdict = self._send(body, batch)
+            if isinstance(verdict, Resolved):
+                self._resolve(batch, verdict.outcomes)
+                return
+            if isinstance(verdict, FailAll):
+                self._resolve_all(batch, verdict.error)
+                return
+            self._counters.add(retried=1)
+            delay = self._backoff.delay(attempt, verdict.retry_after)
+            logger.info(
+                "batch of %d events failed (%s); sending it again in %.2f s",
+                len(batch),
+                verdict.reason,
+                delay,
+            )
+            attempt += 1
+            self._abandon.wait(delay)
+        self._abandon_batch(batch)
+
+    def _send(self, body: bytes, batch: list[_Item]) -> Verdict:
+        try:
+            response = self._client.get_httpx_client().request(
+                "POST", BATCH_PATH, content=body, headers={"Content-Type": "application/json"}
+            )
+        except Exception as error:
+            return verdict_of_exception(error)
+        return verdict_of_response(response, batch, self._client)
+
+    # -- resolving futures ------------------------------------------------------------------
+
+    def _resolve(self, batch: list[_Item], outcomes: list[UsageEvent | Exception]) -> None:
+        delivered = failed = 0
+        for item, outcome in zip(batch, outcomes, strict=True):
+            if isinstance(outcome, Exception):
+                failed += _set(item.handle, error=outcome)
+            else:
+                delivered += _set(item.handle, result=outcome)
+        self._forget(batch)
+        self._counters.add(delivered=delivered, failed=failed)
+
+    def _resolve_all(self, batch: list[_Item], error: Exception) -> None:
+        self._resolve(batch, [error] * len(batch))
+
+    def _forget(self, batch: list[_Item]) -> None:
+        with self._pending_lock:
+            for item in batch:
+                self._pending.pop(item.handle, None)
+
+    def _forget_handles(self, handles: dict[Handle, str]) -> None:
+        with self._pending_lock:
+            for handle in handles:
+                self._pending.pop(handle, None)
+
+    def _abandon_batch(self, batch: list[_Item]) -> None:
+        keys = [item.key for item in batch]
+        logger.error(undelivered_message(keys, "the ingester was closed before the API answered"))
+        for item in batch:
+            error = IngesterClosedError(
+                "the ingester was closed before the event was acknowledged", item.key
+            )
+            self._resolve([item], [error])
+
+    def _give_up(self) -> None:
+        """The close deadline passed: stop retrying and fail what is left, with a log line."""
+        # Senders now fail each batch instead of sending it, so the pipeline drains at once;
+        # a request already on the wire still gets its answer (bounded by the client timeout)
+        # for up to GIVE_UP_GRACE seconds.
+        self._abandon.set()
+        grace_end = time.monotonic() + GIVE_UP_GRACE
+        for thread in (self._gatherer, *self._senders):
+            thread.join(_remaining(grace_end))
+        with self._pending_lock:
+            stuck = dict(self._pending)
+        if stuck:
+            logger.error(undelivered_message(list(stuck.values()), "still in flight at close"))
+            for handle, key in stuck.items():
+                error = IngesterClosedError("closed while the event was in flight", key)
+                self._counters.add(failed=_set(handle, error=error))
+            self._forget_handles(stuck)
+
+
+def _set(
+    handle: Handle, *, result: UsageEvent | None = None, error: Exception | None = None
+) -> int:
+    """Resolve a future unless it already is; 1 if this call resolved it."""
+    try:
+        if error is not None:
+            handle.set_exception(error)
+        else:
+            handle.set_result(result)  # type: ignore[arg-type]
+    except concurrent.futures.InvalidStateError:
+        return 0
+    return 1
+
+
+def _remaining(deadline: float | None) -> float | None:
+    return None if deadline is None else max(0.0, deadline - time.monotonic())
+
+
+# Ingesters still open at interpreter exit: each gets exit_timeout seconds to deliver.
+_open_ingesters: weakref.WeakSet[UsageIngester] = weakref.WeakSet()
+
+
+@atexit.register
+def _close_open_ingesters() -> None:
+    for ingester in list(_open_ingesters):
+        with contextlib.suppress(Exception):
+            ingester.close(timeout=ingester._exit_timeout)

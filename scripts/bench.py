@@ -1,0 +1,478 @@
+"""Benchmarks of the generated client, each against a baseline measured in the same run.
+
+Run it with `scripts/bench` (`--quick` for a smoke run of every section, as `scripts/test`
+does; `--json PATH` to choose where the table goes). Absolute times on a shared machine are
+noise; the ratio of a candidate to its baseline, measured interleaved on the same data in the
+same process, is the figure to compare between runs.
+
+Sections:
+1. per-call overhead: `create_usage_event.sync` (request model built per call) versus a raw
+   `httpx.Client.post` + `json.loads`, both through one in-process MockTransport.
+2. parse: `BatchUsageEventResponse.from_dict(json.loads(raw))` versus `json.loads(raw)`,
+   1000 events with nested billing/refund/metadata, and 1000 events full of nulls.
+3. serialise: `json.dumps(BatchCreateUsageEventsRequest(...).to_dict())` versus `json.dumps`
+   of the equivalent plain dicts, 1000 events.
+4. async fan-out: concurrent `create_usage_event.asyncio` calls through one client against a
+   local sandbox versus the same with a raw `httpx.AsyncClient` (needs `paygentic_sandbox`).
+
+Every section also spot-checks correctness (the candidate's result equals the baseline's),
+so that the quick mode fails loudly when the generated code breaks. It never asserts on
+timing ratios: those are for people to read.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import datetime
+import gc
+import importlib.util
+import json
+import platform
+import statistics
+import sys
+import tempfile
+import time
+from collections.abc import Callable, Coroutine, Iterator
+from contextlib import contextmanager
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Any
+
+import httpx
+
+from paygentic_client import AuthenticatedClient
+from paygentic_client.api.usage_events import create_usage_event
+from paygentic_client.models import (
+    BatchCreateUsageEventsRequest,
+    BatchUsageEventResponse,
+    CreateUsageEventRequest,
+    CreateUsageEventRequestProperty,
+    Metadata,
+    UsageEvent,
+    UsageEventMetadataType0,
+)
+
+ROOT = Path(__file__).resolve().parent.parent
+DEFAULT_JSON_DIR = ROOT / ".bench"
+TOKEN = "tok_bench_Qx7vR2mK"
+MERCHANT_ID = "org_bench"
+BASE_URL = "https://api.bench.invalid"
+EVENTS = 1000
+
+
+@dataclass(frozen=True)
+class Settings:
+    rounds: int  # interleaved candidate/baseline measurements; the medians are over these
+    warmup: int  # untimed runs of each side before the first round
+    min_batch_ns: int  # each timed measurement repeats the operation until it lasts this long
+    fanout_calls: int
+    fanout_rounds: int
+
+
+FULL = Settings(rounds=41, warmup=5, min_batch_ns=10_000_000, fanout_calls=300, fanout_rounds=3)
+QUICK = Settings(rounds=3, warmup=1, min_batch_ns=1_000_000, fanout_calls=50, fanout_rounds=1)
+
+
+@dataclass(frozen=True)
+class Row:
+    section: str
+    figure: str
+    candidate_ns: float  # median time of one candidate operation
+    baseline_ns: float  # median time of one baseline operation, same run
+    ratio: float
+    target: float | None  # the ratio the figure must stay at or below
+
+    @property
+    def verdict(self) -> str:
+        if self.target is None:
+            return ""
+        return "ok" if self.ratio <= self.target else "OVER"
+
+
+# --- measuring -----------------------------------------------------------------------------
+
+
+def _calibrate(operation: Callable[[], object], min_batch_ns: int) -> int:
+    """How many repetitions make one timed batch last at least min_batch_ns."""
+    repeat = 1
+    while True:
+        start = time.perf_counter_ns()
+        for _ in range(repeat):
+            operation()
+        if time.perf_counter_ns() - start >= min_batch_ns or repeat >= 1 << 20:
+            return repeat
+        repeat *= 2
+
+
+def _time_batch(operation: Callable[[], object], repeat: int) -> float:
+    start = time.perf_counter_ns()
+    for _ in range(repeat):
+        operation()
+    return (time.perf_counter_ns() - start) / repeat
+
+
+@contextmanager
+def _gc_paused() -> Iterator[None]:
+    # A collection triggered by one side's garbage must not be billed to the other side.
+    gc.collect()
+    gc.disable()
+    try:
+        yield
+    finally:
+        gc.enable()
+
+
+def compare(
+    candidate: Callable[[], object], baseline: Callable[[], object], settings: Settings
+) -> tuple[float, float, float]:
+    """Median per-operation times (candidate, baseline) and the median of the paired ratios.
+
+    Each round times both sides back to back, so that the ratio of a round compares two
+    measurements taken under the same load; the median of those ratios shrugs off the rounds
+    in which a neighbour took the CPU.
+    """
+    for _ in range(settings.warmup):
+        candidate()
+        baseline()
+    repeat_c = _calibrate(candidate, settings.min_batch_ns)
+    repeat_b = _calibrate(baseline, settings.min_batch_ns)
+    times_c: list[float] = []
+    times_b: list[float] = []
+    for round_ in range(settings.rounds):
+        # Alternate which side goes first so that drift (thermal, neighbours) hits both.
+        order = ((times_c, candidate, repeat_c), (times_b, baseline, repeat_b))
+        for times, operation, repeat in order if round_ % 2 == 0 else reversed(order):
+            with _gc_paused():
+                times.append(_time_batch(operation, repeat))
+    ratios = [c / b for c, b in zip(times_c, times_b, strict=True)]
+    return statistics.median(times_c), statistics.median(times_b), statistics.median(ratios)
+
+
+# --- data ----------------------------------------------------------------------------------
+
+T0 = datetime.datetime(2024, 1, 15, 10, 30, tzinfo=datetime.UTC)
+
+
+def _rfc3339(moment: datetime.datetime) -> str:
+    """The form the production API sends: UTC with a `Z` and milliseconds."""
+    return moment.strftime("%Y-%m-%dT%H:%M:%S.") + f"{moment.microsecond // 1000:03d}Z"
+
+
+def usage_event_json(i: int, *, nulls: bool) -> dict[str, Any]:
+    """A UsageEvent as the API sends it: fully populated, or with null for every optional."""
+    at = T0 + datetime.timedelta(seconds=i, milliseconds=i % 1000)
+    event: dict[str, Any] = {
+        "id": f"usg_{i:010d}",
+        "object": "usageEvent",
+        "idempotencyKey": f"key_{i:010d}",
+        "customerId": "cus_abc123xyz",
+        "merchantId": MERCHANT_ID,
+        "subscriptionId": "sub_abc123xyz",
+        "timestamp": _rfc3339(at),
+        "createdAt": _rfc3339(at + datetime.timedelta(seconds=1)),
+        "properties": [
+            {"billableMetricId": "bm_gpu_hours", "quantity": 2.5, "price": "0.125"},
+            {"billableMetricId": "bm_api_calls", "quantity": 100, "price": None},
+        ],
+    }
+    if nulls:
+        event["properties"][0]["price"] = None
+        for key in ("description", "consumerId", "entitlementId", "metadata"):
+            event[key] = None
+        event.update(billing=None, refund=None, dispute=None)
+        return event
+    event.update(
+        description="GPU inference for a chat session",
+        consumerId="org_consumer1",
+        entitlementId="com_abc123",
+        metadata={"region": "eu-west-1", "model": "llama-70b", "session": f"s{i}"},
+        billing={
+            "billingEventId": f"bev_{i:010d}",
+            "currency": "USD",
+            "invoiceId": "inv_abc123",
+            "price": 312500000,
+            "totalTax": 62500000,
+            "totalAmount": 375000000,
+        },
+        refund={"reason": "duplicate", "refundedAt": _rfc3339(at + datetime.timedelta(hours=1))},
+        dispute=None,
+    )
+    return event
+
+
+def batch_response_raw(*, nulls: bool) -> bytes:
+    body = {
+        "object": "batchUsageEvents",
+        "successful": [usage_event_json(i, nulls=nulls) for i in range(EVENTS)],
+        "failed": [],
+        "summary": {"total": EVENTS, "successful": EVENTS, "failed": 0},
+    }
+    return json.dumps(body).encode()
+
+
+def create_request(i: int) -> CreateUsageEventRequest:
+    metadata = Metadata()
+    metadata.additional_properties = {"region": "eu-west-1", "session": f"s{i}"}
+    return CreateUsageEventRequest(
+        idempotency_key=f"key_{i:010d}",
+        customer_id="cus_abc123xyz",
+        merchant_id=MERCHANT_ID,
+        timestamp=T0 + datetime.timedelta(seconds=i),
+        properties=[
+            CreateUsageEventRequestProperty(
+                billable_metric_id="bm_gpu_hours", quantity=2.5, price="0.125"
+            ),
+            CreateUsageEventRequestProperty(billable_metric_id="bm_api_calls", quantity=100),
+        ],
+        entitlement_id="com_abc123",
+        metadata=metadata,
+    )
+
+
+def create_request_json(i: int) -> dict[str, Any]:
+    """create_request(i) as the plain dict a hand-written client would send."""
+    return {
+        "idempotencyKey": f"key_{i:010d}",
+        "customerId": "cus_abc123xyz",
+        "merchantId": MERCHANT_ID,
+        "timestamp": (T0 + datetime.timedelta(seconds=i)).isoformat(),
+        "properties": [
+            {"billableMetricId": "bm_gpu_hours", "quantity": 2.5, "price": "0.125"},
+            {"billableMetricId": "bm_api_calls", "quantity": 100},
+        ],
+        "entitlementId": "com_abc123",
+        "metadata": {"region": "eu-west-1", "session": f"s{i}"},
+    }
+
+
+def check(condition: bool, what: str) -> None:
+    if not condition:
+        raise AssertionError(f"spot-check failed: {what}")
+
+
+# --- sections ------------------------------------------------------------------------------
+
+
+def bench_per_call(settings: Settings) -> list[Row]:
+    canned = json.dumps(usage_event_json(0, nulls=True)).encode()
+    headers = {"content-type": "application/json"}
+    transport = httpx.MockTransport(lambda _: httpx.Response(201, content=canned, headers=headers))
+    client = AuthenticatedClient(
+        base_url=BASE_URL, token=TOKEN, httpx_args={"transport": transport}
+    )
+    raw = httpx.Client(
+        base_url=BASE_URL, transport=transport, headers={"Authorization": f"Bearer {TOKEN}"}
+    )
+
+    def candidate() -> UsageEvent:
+        return create_usage_event.sync(client=client, body=create_request(0))
+
+    def baseline() -> Any:
+        return json.loads(raw.post("/v0/usage", json=create_request_json(0)).content)
+
+    with client, raw:
+        event, plain = candidate(), baseline()
+        check(event.id == plain["id"] == "usg_0000000000", "create_usage_event.sync parses")
+        check(UsageEvent.from_dict(event.to_dict()) == event, "UsageEvent round-trips")
+        c, b, ratio = compare(candidate, baseline, settings)
+    return [Row("1 per call", "create_usage_event.sync vs httpx post+loads", c, b, ratio, 1.10)]
+
+
+def bench_parse(settings: Settings) -> list[Row]:
+    return [
+        _bench_parse_one("populated", False, settings),
+        _bench_parse_one("nulls", True, settings),
+    ]
+
+
+def _bench_parse_one(label: str, nulls: bool, settings: Settings) -> Row:
+    raw = batch_response_raw(nulls=nulls)
+    plain = json.loads(raw)
+    parsed = BatchUsageEventResponse.from_dict(json.loads(raw))
+    check(len(parsed.successful) == EVENTS, f"{label}: every event parsed")
+    check(BatchUsageEventResponse.from_dict(parsed.to_dict()) == parsed, f"{label}: round-trip")
+    first, source = parsed.successful[0], plain["successful"][0]
+    check(first.id == source["id"] and first.timestamp == T0, f"{label}: fields parsed")
+    check((first.billing is None) == nulls, f"{label}: billing")
+    if not nulls:
+        metadata = first.metadata
+        check(
+            isinstance(metadata, UsageEventMetadataType0) and metadata["region"] == "eu-west-1",
+            f"{label}: metadata",
+        )
+
+    def candidate() -> BatchUsageEventResponse:
+        return BatchUsageEventResponse.from_dict(json.loads(raw))
+
+    def baseline() -> Any:
+        return json.loads(raw)
+
+    c, b, ratio = compare(candidate, baseline, settings)
+    return Row("2 parse", f"from_dict(loads) vs loads, {EVENTS} events, {label}", c, b, ratio, 1.6)
+
+
+def bench_serialise(settings: Settings) -> list[Row]:
+    models = [create_request(i) for i in range(EVENTS)]
+    plain = [create_request_json(i) for i in range(EVENTS)]
+
+    def candidate() -> str:
+        return json.dumps(BatchCreateUsageEventsRequest(events=models).to_dict())
+
+    def baseline() -> str:
+        return json.dumps({"events": plain})
+
+    check(candidate() == baseline(), "to_dict() sends what a hand-written client sends")
+    c, b, ratio = compare(candidate, baseline, settings)
+    return [Row("3 serialise", f"dumps(to_dict) vs dumps, {EVENTS} events", c, b, ratio, 1.5)]
+
+
+# 1000 calls queue for the connection pool's 100 connections: far longer than httpx's 5 s.
+FANOUT_TIMEOUT = httpx.Timeout(120.0)
+
+
+def sandbox_available() -> bool:
+    return importlib.util.find_spec("paygentic_sandbox") is not None
+
+
+async def _fanout_candidate(url: str, calls: int, run: int) -> None:
+    async with AuthenticatedClient(base_url=url, token=TOKEN, timeout=FANOUT_TIMEOUT) as client:
+        events = await asyncio.gather(
+            *(
+                create_usage_event.asyncio(client=client, body=_fanout_request(run, i))
+                for i in range(calls)
+            )
+        )
+    check(len({event.id for event in events}) == calls, "fan-out: every event created once")
+
+
+async def _fanout_baseline(url: str, calls: int, run: int) -> None:
+    auth = {"Authorization": f"Bearer {TOKEN}"}
+    async with httpx.AsyncClient(base_url=url, headers=auth, timeout=FANOUT_TIMEOUT) as client:
+
+        async def one(i: int) -> Any:
+            response = await client.post("/v0/usage", json=_fanout_request(run, i).to_dict())
+            response.raise_for_status()
+            return json.loads(response.content)
+
+        events = await asyncio.gather(*(one(i) for i in range(calls)))
+    check(len({event["id"] for event in events}) == calls, "fan-out: every event created once")
+
+
+def _fanout_request(run: int, i: int) -> CreateUsageEventRequest:
+    # A fresh idempotency key per call: a replayed key would be answered from the cache.
+    request = create_request(i)
+    request.idempotency_key = f"key_{run:04d}_{i:06d}"
+    return request
+
+
+def bench_fanout(settings: Settings) -> list[Row]:
+    from paygentic_sandbox.process import SandboxProcess
+
+    calls = settings.fanout_calls
+    runs = iter(range(10_000))
+
+    def timed(fanout: Callable[[str, int, int], Coroutine[Any, Any, None]], url: str) -> float:
+        start = time.perf_counter_ns()
+        asyncio.run(fanout(url, calls, next(runs)))
+        return time.perf_counter_ns() - start
+
+    with tempfile.TemporaryDirectory() as tmp:
+        db = Path(tmp) / "bench.db"
+        with SandboxProcess(db=db, tokens={TOKEN: MERCHANT_ID}) as sandbox:
+            timed(_fanout_candidate, sandbox.url)  # warm-up: connections, sandbox caches
+            timed(_fanout_baseline, sandbox.url)
+            times_c: list[float] = []
+            times_b: list[float] = []
+            for round_ in range(settings.fanout_rounds):
+                sides = [(times_c, _fanout_candidate), (times_b, _fanout_baseline)]
+                for times, fanout in sides if round_ % 2 == 0 else reversed(sides):
+                    times.append(timed(fanout, sandbox.url))
+    c, b = statistics.median(times_c), statistics.median(times_b)
+    ratio = statistics.median(x / y for x, y in zip(times_c, times_b, strict=True))
+    figure = f"{calls} concurrent asyncio creates vs raw httpx.AsyncClient"
+    return [Row("4 async fan-out", figure, c, b, ratio, 1.15)]
+
+
+# --- report --------------------------------------------------------------------------------
+
+
+def _duration(ns: float) -> str:
+    for unit, scale in (("s", 1e9), ("ms", 1e6), ("µs", 1e3)):
+        if ns >= scale:
+            return f"{ns / scale:.3g} {unit}"
+    return f"{ns:.3g} ns"
+
+
+def table(rows: list[Row], skipped: list[str]) -> str:
+    lines = [
+        f"{'section':<16} {'figure':<56} {'candidate':>10} {'baseline':>10} {'ratio':>7}  target",
+    ]
+    for row in rows:
+        target = f"≤ {row.target:.2f} {row.verdict}" if row.target is not None else ""
+        lines.append(
+            f"{row.section:<16} {row.figure:<56} {_duration(row.candidate_ns):>10} "
+            f"{_duration(row.baseline_ns):>10} {row.ratio:>6.2f}×  {target}"
+        )
+    lines += [f"{'(skipped)':<16} {reason}" for reason in skipped]
+    return "\n".join(lines)
+
+
+def write_json(path: Path, rows: list[Row], skipped: list[str], mode: str) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    document = {
+        "created": datetime.datetime.now(datetime.UTC).isoformat(timespec="seconds"),
+        "mode": mode,
+        "python": platform.python_version(),
+        "machine": platform.machine(),
+        "rows": [asdict(row) | {"verdict": row.verdict} for row in rows],
+        "skipped": skipped,
+    }
+    path.write_text(json.dumps(document, indent=2) + "\n")
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0] if __doc__ else None)
+    parser.add_argument("--quick", action="store_true", help="few iterations: a smoke run")
+    parser.add_argument("--json", type=Path, help="where to write the table (default .bench/)")
+    parser.add_argument("--only", action="append", choices=["call", "parse", "serialise", "fanout"])
+    args = parser.parse_args(argv)
+    settings = QUICK if args.quick else FULL
+    mode = "quick" if args.quick else "full"
+    wanted = set(args.only or ["call", "parse", "serialise", "fanout"])
+
+    rows: list[Row] = []
+    skipped: list[str] = []
+    sections: list[tuple[str, Callable[[Settings], list[Row]], str | None]] = [
+        ("call", bench_per_call, None),
+        ("parse", bench_parse, None),
+        ("serialise", bench_serialise, None),
+        (
+            "fanout",
+            bench_fanout,
+            None if sandbox_available() else "4 async fan-out: paygentic_sandbox is not here",
+        ),
+    ]
+    for name, section, unavailable in sections:
+        if name not in wanted:
+            continue
+        if unavailable:
+            skipped.append(unavailable)
+            continue
+        rows += section(settings)
+    skipped.append("5 pagination memory: the auto-paginating iterator is not here yet (issue 6)")
+
+    # A full run keeps every table for later comparison; the quick runs of scripts/test
+    # overwrite one file.
+    stamp = "" if args.quick else datetime.datetime.now().strftime("-%Y%m%d-%H%M%S")
+    path = args.json or DEFAULT_JSON_DIR / f"bench-{mode}{stamp}.json"
+    write_json(path, rows, skipped, mode)
+    if args.quick:
+        print("quick mode: too few iterations for the figures to mean anything")
+    print(table(rows, skipped))
+    print(f"\nJSON: {path}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

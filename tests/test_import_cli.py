@@ -1,0 +1,216 @@
+"""`paygentic-usage import` against the sandbox, and the reading of import files."""
+
+from __future__ import annotations
+
+import datetime
+import io
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+from sandbox_fixture import MERCHANT_ID, OTHER_MERCHANT_ID, TOKEN, SandboxFactory
+
+from paygentic_client import AuthenticatedClient
+from paygentic_client.api.usage_events import list_usage_events
+from paygentic_client.lib import cli
+from paygentic_client.lib.checkpoint import Watermark
+from paygentic_client.lib.records import RecordError, normalise_timestamp, read_csv, to_event
+
+STAMP = datetime.datetime(2024, 3, 1, 12, 0, tzinfo=datetime.UTC)
+
+
+def ndjson_line(n: int, customer_id: str, *, keyed: bool) -> str:
+    moment = STAMP + datetime.timedelta(milliseconds=n)
+    event = {
+        "customerId": customer_id,
+        "merchantId": MERCHANT_ID,
+        # lenient form: a space for the T, an offset without a colon
+        "timestamp": moment.strftime("%Y-%m-%d %H:%M:%S.%f+0000"),
+        "properties": [{"billableMetricId": "bm_x", "quantity": 1 + n % 3, "price": "0.01"}],
+    }
+    if keyed:
+        event["idempotencyKey"] = f"{customer_id}_{n}"
+    return json.dumps(event) + "\n"
+
+
+def stored_total(url: str, customer_id: str) -> int:
+    client = AuthenticatedClient(base_url=url, token=TOKEN)
+    page = list_usage_events.sync(
+        client=client,
+        start_time=STAMP - datetime.timedelta(days=1),
+        end_time=STAMP + datetime.timedelta(days=1),
+        customer_id=customer_id,
+        limit=1,
+    )
+    return page.pagination.total
+
+
+def run_cli(*args: str) -> subprocess.Popen[str]:
+    environment = {**os.environ, "PAYGENTIC_BEARER_AUTH": TOKEN}
+    return subprocess.Popen(
+        [sys.executable, "-m", "paygentic_client.lib.cli", "import", *args, "--no-progress"],
+        env=environment,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+
+
+def test_import_killed_half_way_and_rerun_creates_each_event_once(
+    sandbox_factory: SandboxFactory, tmp_path: Path
+) -> None:
+    server = sandbox_factory()
+    source = tmp_path / "usage.ndjson"
+    # Half the lines have a key of their own, half get a derived one.
+    source.write_text("".join(ndjson_line(n, "cus_bulk", keyed=n % 2 == 0) for n in range(50_000)))
+    checkpoint = tmp_path / "usage.ndjson.checkpoint"
+
+    first = run_cli(str(source), "--base-url", server.url)
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        if checkpoint.exists() and json.loads(checkpoint.read_text())["line"] >= 15_000:
+            break
+        time.sleep(0.05)
+    first.send_signal(signal.SIGKILL)  # a crash: no chance to save anything more
+    first.communicate()
+    line_at_kill = json.loads(checkpoint.read_text())["line"]
+    assert 15_000 <= line_at_kill < 50_000
+
+    second = run_cli(str(source), "--base-url", server.url)
+    out, err = second.communicate(timeout=120)
+    assert second.returncode == 0, err
+    assert f"{line_at_kill} lines settled by an earlier run" in out
+    assert stored_total(server.url, "cus_bulk") == 50_000
+    assert json.loads(checkpoint.read_text())["line"] == 50_000
+    assert (tmp_path / "usage.ndjson.rejects.ndjson").read_text() == ""
+
+
+def test_rejected_lines_go_to_the_rejects_file_and_the_import_goes_on(
+    sandbox_factory: SandboxFactory, tmp_path: Path
+) -> None:
+    server = sandbox_factory()
+    other_merchant = ndjson_line(7, "cus_rejects", keyed=True).replace(
+        MERCHANT_ID, OTHER_MERCHANT_ID
+    )
+    lines = [
+        ndjson_line(1, "cus_rejects", keyed=True),
+        "{not json\n",
+        "\n",  # blank: skipped
+        json.dumps({"customerId": "cus_rejects", "merchantId": MERCHANT_ID}) + "\n",
+        ndjson_line(4, "cus_rejects", keyed=True).replace("+0000", ""),  # no offset
+        ndjson_line(5, "cus_rejects", keyed=True).replace('"quantity": 3', '"quantity": 0'),
+        other_merchant,  # valid here, refused by the API
+        ndjson_line(8, "cus_rejects", keyed=False),
+    ]
+    source = tmp_path / "mixed.ndjson"
+    source.write_text("".join(lines))
+    rejects = tmp_path / "rejected.ndjson"
+
+    done = run_cli(str(source), "--base-url", server.url, "--rejects", str(rejects))
+    out, err = done.communicate(timeout=60)
+    assert done.returncode == 1, err
+    assert "2 events delivered" in out and "5 lines rejected" in out
+    entries = [json.loads(line) for line in rejects.read_text().splitlines()]
+    assert [(e["line"], e["idempotencyKey"]) for e in entries] == [
+        (2, None),
+        (4, None),
+        (5, "cus_rejects_4"),
+        (6, "cus_rejects_5"),
+        (7, "cus_rejects_7"),
+    ]
+    reasons = [e["reason"] for e in entries]
+    assert reasons[0].startswith("not valid JSON")
+    assert reasons[1] == "timestamp: missing (an ISO 8601 date and time is required)"
+    assert "has no UTC offset" in reasons[2] and "--assume-utc" in reasons[2]
+    assert reasons[3] == "properties[0].quantity: must be at least 1"
+    assert reasons[4].startswith("rejected by the API: merchantId: this token cannot act")
+    assert stored_total(server.url, "cus_rejects") == 2
+
+
+def test_csv_rows_become_events(tmp_path: Path) -> None:
+    text = (
+        "idempotencyKey,customerId,merchantId,timestamp,billableMetricId,quantity,price,metadata\n"
+        'k1,cus_a,org_a,2024-01-15 10:30:00+0100,bm_gpu,2.5,0.125,"{""model"": ""opus""}"\n'
+        ",cus_a,org_a,2024-01-15T09:30:00Z,bm_gpu,3,,\n"
+        "k3,cus_a,org_a,2024-01-15T09:30:00Z,bm_gpu,lots,,\n"
+    )
+    rows = list(read_csv(io.StringIO(text)))
+    first = to_event(rows[0][1])  # type: ignore[arg-type]
+    assert first.to_dict() == {
+        "idempotencyKey": "k1",
+        "customerId": "cus_a",
+        "merchantId": "org_a",
+        "timestamp": "2024-01-15T09:30:00+00:00",
+        "properties": [{"billableMetricId": "bm_gpu", "quantity": 2.5, "price": "0.125"}],
+        "metadata": {"model": "opus"},
+    }
+    second = to_event(rows[1][1])  # type: ignore[arg-type]
+    assert second.idempotency_key.startswith("pgk_")
+    assert [number for number, _ in rows] == [2, 3, 4]
+    with pytest.raises(RecordError, match="quantity: a number is required"):
+        to_event(rows[2][1])  # type: ignore[arg-type]
+
+
+def test_a_csv_header_with_unknown_columns_is_refused() -> None:
+    with pytest.raises(RecordError, match="unknown columns \\['customer'\\]"):
+        list(read_csv(io.StringIO("customer,merchantId\n")))
+
+
+@pytest.mark.parametrize(
+    ("written", "normalised"),
+    [
+        ("2024-01-15T10:30:00Z", "2024-01-15T10:30:00Z"),
+        ("2024-01-15 10:30:00+0100", "2024-01-15T09:30:00Z"),
+        ("2024-01-15T10:30:00.250-05:00", "2024-01-15T15:30:00.250000Z"),
+    ],
+)
+def test_lenient_timestamps_are_normalised_to_utc(written: str, normalised: str) -> None:
+    assert normalise_timestamp(written) == normalised
+
+
+def test_a_timestamp_without_offset_needs_assume_utc() -> None:
+    with pytest.raises(RecordError, match="no UTC offset"):
+        normalise_timestamp("2024-01-15 10:30:00")
+    assert normalise_timestamp("2024-01-15 10:30:00", assume_utc=True) == "2024-01-15T10:30:00Z"
+    with pytest.raises(RecordError, match="not an ISO 8601"):
+        normalise_timestamp("yesterday")
+
+
+def test_the_watermark_advances_only_over_settled_lines() -> None:
+    mark = Watermark(0)
+    for line in (1, 2, 4, 5):
+        mark.opened(line)
+    mark.settled(2)
+    assert mark.line == 0
+    mark.settled(1)
+    assert mark.line == 2
+    mark.settled(5)
+    assert mark.line == 2
+    mark.settled(4)
+    assert mark.line == 5
+
+
+def test_no_token_is_a_usage_error(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.delenv("PAYGENTIC_BEARER_AUTH", raising=False)
+    source = tmp_path / "x.ndjson"
+    source.write_text("")
+    assert cli.main(["import", str(source)]) == 2
+    assert "set PAYGENTIC_BEARER_AUTH" in capsys.readouterr().err
+
+
+def test_without_tqdm_the_message_says_how_to_get_it(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setenv("PAYGENTIC_BEARER_AUTH", "tok_unused")
+    monkeypatch.setitem(sys.modules, "tqdm", None)  # makes `import tqdm` fail
+    source = tmp_path / "x.ndjson"
+    source.write_text("")
+    assert cli.main(["import", str(source)]) == 2
+    assert 'pip install "paygentic-client[cli]"' in capsys.readouterr().err
