@@ -131,7 +131,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             "PAYGENTIC_BEARER_AUTH": target.token,
             "PAYGENTIC_MERCHANT_ID": target.merchant_id,
         }
-        status = subprocess.call(schemathesis_command(target, args, report_dir), env=env)
+        status = subprocess.call(schemathesis_command(target, args, report_dir), env=env, cwd=ROOT)
     verdict = "passed" if status == 0 else f"FAILED (exit status {status})"
     print(f"Fuzzing {verdict}. JUnit report: {report_dir / 'junit.xml'}")
     return status

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import datetime
 import os
+import tomllib
 from collections import Counter
 from collections.abc import Iterator
 from pathlib import Path
@@ -38,10 +39,15 @@ def property_sandbox(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Sandb
 
 def load_schema() -> OpenApiSchema:
     """openapi.yaml with schemathesis.toml, whose `${...}` placeholders name the token and its
-    merchant: resolved here to the sandbox fixture's, without touching the process environment."""
+    merchant: resolved here to the sandbox fixture's, without touching the process
+    environment. The toml's paths are relative to the repository root: made absolute here, so
+    that pytest may run from anywhere."""
+    data = tomllib.loads((ROOT / "schemathesis.toml").read_text())
+    data["hooks"] = str(ROOT / data["hooks"])
     env = {"PAYGENTIC_BEARER_AUTH": TOKEN, "PAYGENTIC_MERCHANT_ID": MERCHANT_ID}
     with mock.patch.dict(os.environ, env):
-        config = schemathesis.Config.from_path(ROOT / "schemathesis.toml")
+        # The hooks file reads the merchant when it is loaded, here.
+        config = schemathesis.Config.from_dict(data)
     return schemathesis.openapi.from_path(ROOT / "openapi.yaml", config=config)
 
 
