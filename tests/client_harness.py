@@ -10,12 +10,11 @@ import datetime
 import json
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
-from pathlib import Path
 from types import ModuleType
 from typing import Any
 
 import httpx
-import yaml
+from spec_support import SPEC, resolve
 
 from paygentic_client import AuthenticatedClient
 from paygentic_client.api.usage_events import (
@@ -35,8 +34,6 @@ from paygentic_client.models import (
     UsageEventList,
 )
 
-SPEC_PATH = Path(__file__).resolve().parent.parent / "openapi.yaml"
-SPEC: dict[str, Any] = yaml.safe_load(SPEC_PATH.read_text())
 # Unusual enough that no 4-character window of it occurs in ordinary text.
 TOKEN = "tok_Zq9XvW7kLp3RmN8j"
 BASE_URL = "https://api.test.invalid"
@@ -52,16 +49,6 @@ async def _no_async_sleep(seconds: float) -> None:
 
 # Retries as in production, but without waiting between attempts.
 INSTANT_RETRIES = RetryPolicy(sleep=_no_sleep, async_sleep=_no_async_sleep)
-
-
-def resolve(node: Any) -> Any:
-    """Follow local $refs (shared responses, examples) to their targets."""
-    while isinstance(node, dict) and "$ref" in node:
-        target: Any = SPEC
-        for part in node["$ref"].removeprefix("#/").split("/"):
-            target = target[part]
-        node = target
-    return node
 
 
 def spec_operation(operation_id: str) -> dict[str, Any]:

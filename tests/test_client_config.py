@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from client_harness import OPERATIONS, SPEC, TOKEN, FakeApi, call_sync
+from client_harness import OPERATIONS, TOKEN, FakeApi, call_sync
+from spec_support import SPEC
 
 import paygentic_client
 from paygentic_client import AuthenticatedClient, Client

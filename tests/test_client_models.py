@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import datetime
 
-from client_harness import OPERATIONS, SPEC, FakeApi, call_sync
+from client_harness import OPERATIONS, FakeApi, call_sync
+from spec_support import SPEC
 
 from paygentic_client.models import Billing, Dispute, DisputeStatus, Refund, UsageEvent
 from paygentic_client.types import UNSET

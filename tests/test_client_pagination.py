@@ -10,7 +10,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import httpx
-from client_harness import BASE_URL, INSTANT_RETRIES, SPEC, TOKEN
+from client_harness import BASE_URL, INSTANT_RETRIES, TOKEN
+from spec_support import SPEC
 
 from paygentic_client import AuthenticatedClient
 from paygentic_client.api.usage_events import list_usage_events

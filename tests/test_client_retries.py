@@ -17,7 +17,8 @@ from typing import Any
 
 import httpx
 import pytest
-from client_harness import BASE_URL, OPERATIONS, SPEC, TOKEN
+from client_harness import BASE_URL, OPERATIONS, TOKEN
+from spec_support import SPEC
 
 from paygentic_client import AuthenticatedClient, errors
 from paygentic_client.api.usage_events import (

@@ -16,7 +16,8 @@ from typing import Any
 
 import httpx
 import pytest
-from client_harness import INSTANT_RETRIES, OPERATIONS, SPEC, TOKEN, FakeApi, call_sync
+from client_harness import INSTANT_RETRIES, OPERATIONS, TOKEN, FakeApi, call_sync
+from spec_support import SPEC
 from test_client_config import assert_no_part_of_the_token
 
 from paygentic_client import AuthenticatedClient, errors

@@ -22,11 +22,10 @@ from typing import Any
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from jsonschema import Draft202012Validator, FormatChecker
 from property_support import count_case, json_object, load_schema, scope_idempotency_keys
 from sandbox_fixture import MERCHANT_ID, TOKEN
 from schemathesis import GenerationMode
-from spec_conformance import REGISTRY, SPEC_URI
+from spec_support import validator_for
 
 from paygentic_client import AuthenticatedClient
 from paygentic_client.api.usage_events import (
@@ -45,11 +44,7 @@ from paygentic_sandbox import SandboxProcess
 
 schema = load_schema()
 CREATE = schema.find_operation_by_id("createUsageEvent")
-EVENT_SCHEMA = Draft202012Validator(
-    {"$ref": SPEC_URI + "#/components/schemas/CreateUsageEventRequest"},
-    registry=REGISTRY,
-    format_checker=FormatChecker(),
-)
+EVENT_SCHEMA = validator_for({"$ref": "#/components/schemas/CreateUsageEventRequest"})
 
 
 def examples(count: int) -> settings:

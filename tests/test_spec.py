@@ -3,35 +3,11 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import pytest
-import yaml
-from jsonschema import Draft202012Validator, FormatChecker
-from referencing import Registry, Resource
-from referencing.jsonschema import DRAFT202012
+from spec_support import SPEC, resolve, validator_for
 
-SPEC_PATH = Path(__file__).resolve().parent.parent / "openapi.yaml"
-SPEC: dict[str, Any] = yaml.safe_load(SPEC_PATH.read_text())
-SPEC_URI = "urn:paygentic:openapi"
-
-
-def absolute_refs(node: Any) -> Any:
-    """A copy of node whose local "#/..." references point into the registered spec."""
-    if isinstance(node, dict):
-        return {
-            k: SPEC_URI + v if k == "$ref" and v.startswith("#") else absolute_refs(v)
-            for k, v in node.items()
-        }
-    if isinstance(node, list):
-        return [absolute_refs(v) for v in node]
-    return node
-
-
-REGISTRY: Registry[Any] = Registry().with_resource(
-    SPEC_URI, Resource.from_contents(absolute_refs(SPEC), default_specification=DRAFT202012)
-)
 HTTP_METHODS = {"get", "put", "post", "delete", "options", "head", "patch", "trace"}
 
 EXPECTED_OPERATIONS = {
@@ -43,27 +19,11 @@ EXPECTED_OPERATIONS = {
 }
 
 
-def resolve(node: Any) -> Any:
-    """Follow a local $ref (as used for shared responses and examples) to its target."""
-    while isinstance(node, dict) and "$ref" in node:
-        target: Any = SPEC
-        for part in node["$ref"].removeprefix("#/").split("/"):
-            target = target[part]
-        node = target
-    return node
-
-
 def operations() -> Iterator[tuple[str, str, dict[str, Any]]]:
     for path, item in SPEC["paths"].items():
         for method, operation in item.items():
             if method in HTTP_METHODS:
                 yield path, method, operation
-
-
-def validator_for(schema: dict[str, Any]) -> Draft202012Validator:
-    return Draft202012Validator(
-        absolute_refs(schema), registry=REGISTRY, format_checker=FormatChecker()
-    )
 
 
 def example_cases() -> Iterator[Any]:
