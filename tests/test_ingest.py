@@ -14,6 +14,7 @@ import sys
 import textwrap
 from pathlib import Path
 
+import httpx
 import pytest
 from fake_batch_api import TOKEN, FakeBatchApi
 
@@ -22,8 +23,11 @@ from paygentic_client.lib.batching import (
     Backoff,
     EventRejectedError,
     IngesterClosedError,
+    Queued,
     QueueFullError,
+    Retry,
     retry_after_seconds,
+    verdict_of_response,
 )
 from paygentic_client.lib.retries import RetryPolicy
 from paygentic_client.models import (
@@ -261,6 +265,16 @@ def test_retry_after_header_forms() -> None:
     assert retry_after_seconds("soon") is None
     assert retry_after_seconds("Wed, 21 Oct 2015 07:28:00 GMT") == 0.0  # in the past
     assert Backoff(max_retry_after=5).delay(0, retry_after=100) == 5
+
+
+def test_a_success_status_with_an_unreadable_body_is_sent_again() -> None:
+    """A 201 whose body is not a batch answer (a proxy's page?) tells nothing about the
+    events; resending the same keys is safe and gets a real answer."""
+    batch = [Queued("evt_1", b"{}", None)]
+    client = FakeBatchApi().client()
+    for body in (b"<html>ok</html>", b'{"object": "batchUsageEvents"}', b"[]"):
+        verdict = verdict_of_response(httpx.Response(201, content=body), batch, client)
+        assert isinstance(verdict, Retry), body
 
 
 def test_submit_rejects_what_it_cannot_send() -> None:

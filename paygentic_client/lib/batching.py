@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import datetime
 import email.utils
-import json
 import random
 import threading
 from collections.abc import Sequence
@@ -16,16 +15,17 @@ from dataclasses import dataclass
 from typing import Any, Generic, TypeVar
 
 import httpx
+import orjson
 
-# The generated operation module: its parser and documented statuses turn a raw response into
-# the typed model or ApiError exactly as batch_create_usage_events.sync_detailed would.
+# The generated operation module: for a refused batch, its parser and documented statuses turn
+# the response into the ApiError exactly as batch_create_usage_events.sync would.
 from ..api.usage_events import batch_create_usage_events as _operation
 from ..models.batch_usage_event_response import BatchUsageEventResponse
 from ..models.create_usage_event_request import CreateUsageEventRequest
 from ..models.usage_event import UsageEvent
 from .errors import ApiError
 from .redact import secrets_of
-from .responses import error_from_response
+from .responses import BODY_PARSE_ERRORS, error_from_response
 
 BATCH_PATH = "/v0/usage/batch"
 MAX_BATCH_SIZE = 1000  # the API's limit on events per batch
@@ -133,8 +133,9 @@ def encode_event(event: CreateUsageEventRequest) -> tuple[str, bytes]:
         raise TypeError(f"expected a CreateUsageEventRequest, got {type(event).__name__}")
     if not event.idempotency_key:
         raise ValueError("the event has no idempotencyKey (see derive_idempotency_key)")
-    payload = json.dumps(event.to_dict(), separators=(",", ":"), ensure_ascii=False)
-    return event.idempotency_key, payload.encode()
+    # orjson: ~0.4 µs per event where json.dumps takes ~9 µs (a quarter of the ingester's
+    # CPU per event before it; scripts/bench-ingest).
+    return event.idempotency_key, orjson.dumps(event.to_dict())
 
 
 def batch_body(batch: Sequence[Queued[Any]]) -> bytes:
@@ -179,17 +180,32 @@ def verdict_of_response(
     status = response.status_code
     if status in RETRYABLE_STATUSES:
         return Retry(f"HTTP {status}", retry_after_seconds(response.headers.get("retry-after")))
-    detailed = _operation._build_response(client=client, response=response)
-    if status in (201, 207) and isinstance(detailed.parsed, BatchUsageEventResponse):
-        return Resolved(match_outcomes(detailed.parsed, batch))
+    if status in (201, 207):
+        answer = parse_batch_answer(response.content)
+        if answer is not None:
+            return Resolved(match_outcomes(answer, batch))
     if 200 <= status <= 299:
         # A success whose body is not a batch answer (a proxy?): sending the same keys again
         # is safe and gets a proper answer.
         return Retry(f"HTTP {status} with an unreadable body")
+    detailed = _operation._build_response(client=client, response=response)
     error: ApiError = error_from_response(
         detailed, _operation._DOCUMENTED_STATUSES, secrets=secrets_of(client)
     )
     return FailAll(error)
+
+
+def parse_batch_answer(content: bytes) -> BatchUsageEventResponse | None:
+    """The batch endpoint's success body as the generated model, or None if it is not one.
+
+    The generated model's from_dict does the reading, as in batch_create_usage_events; the
+    JSON is decoded by orjson, because a 1000-event answer is ~650 kB and json.loads of it
+    cost the ingester more than anything else it did per event.
+    """
+    try:
+        return BatchUsageEventResponse.from_dict(orjson.loads(content))
+    except BODY_PARSE_ERRORS:
+        return None
 
 
 def verdict_of_exception(error: Exception) -> Verdict:
