@@ -105,7 +105,7 @@ def test_207_resolves_each_handle_to_its_own_outcome() -> None:
     assert api.batch_sizes == [6]
     for n in (0, 2, 4):
         assert handles[n].result().idempotency_key == f"evt_{n:06d}"
-    assert handles[5].result() is handles[2].result()
+    assert handles[5].result() == handles[2].result()  # the same created event
     for n in (1, 3):
         error = handles[n].exception()
         assert isinstance(error, EventRejectedError)
@@ -290,7 +290,18 @@ def test_submit_rejects_what_it_cannot_send() -> None:
 
 
 def test_handles_are_standard_futures() -> None:
+    """The UsageEvent is built on the first result(); every way of reading a Future gets it."""
     with UsageIngester(FakeBatchApi().client()) as ingester:
         handle = ingester.submit(event(1))
+        seen: list[UsageEvent] = []
+        handle.add_done_callback(lambda done: seen.append(done.result()))
         assert isinstance(handle, concurrent.futures.Future)
         assert isinstance(handle.result(timeout=5), UsageEvent)
+    assert handle.result() is handle.result() is seen[0]
+    assert handle.result().idempotency_key == "evt_000001"
+    assert next(concurrent.futures.as_completed([handle])) is handle
+
+    async def wrapped() -> UsageEvent:
+        return await asyncio.wrap_future(handle)
+
+    assert asyncio.run(wrapped()) is handle.result()

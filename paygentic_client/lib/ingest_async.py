@@ -23,6 +23,7 @@ from .batching import (
     MAX_BATCH_SIZE,
     Backoff,
     Counters,
+    CreatedJson,
     FailAll,
     IngesterClosedError,
     IngestStats,
@@ -268,7 +269,7 @@ class AsyncUsageIngester:
             return verdict_of_exception(error)
         return verdict_of_response(response, batch, self._client)
 
-    def _resolve(self, batch: list[_Item], outcomes: list[UsageEvent | Exception]) -> None:
+    def _resolve(self, batch: list[_Item], outcomes: list[CreatedJson | Exception]) -> None:
         delivered = failed = 0
         for item, outcome in zip(batch, outcomes, strict=True):
             self._pending.pop(item.handle, None)
@@ -278,7 +279,7 @@ class AsyncUsageIngester:
                 item.handle.set_exception(outcome)
                 failed += 1
             else:
-                item.handle.set_result(outcome)
+                item.handle.set_result(UsageEvent.from_dict(outcome))
                 delivered += 1
         self._counters.add(delivered=delivered, failed=failed)
 
