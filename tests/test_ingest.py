@@ -305,3 +305,23 @@ def test_handles_are_standard_futures() -> None:
         return await asyncio.wrap_future(handle)
 
     assert asyncio.run(wrapped()) is handle.result()
+
+
+def test_async_handles_are_asyncio_futures() -> None:
+    """The UsageEvent is built on the first result() or await; every way of reading an
+    asyncio future gets it."""
+
+    async def main() -> None:
+        async with AsyncUsageIngester(FakeBatchApi().client()) as ingester:
+            first = await ingester.submit(event(1))
+            second = await ingester.submit(event(2))
+            seen: list[UsageEvent] = []
+            first.add_done_callback(lambda done: seen.append(done.result()))
+            assert asyncio.isfuture(first)
+            created = await first
+        assert isinstance(created, UsageEvent)
+        assert created is first.result() is seen[0]
+        assert list(await asyncio.gather(first, second)) == [created, second.result()]
+        assert (await asyncio.wait_for(second, 5)).idempotency_key == "evt_000002"
+
+    asyncio.run(main())

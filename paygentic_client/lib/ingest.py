@@ -31,7 +31,7 @@ import threading
 import time
 import weakref
 from types import TracebackType
-from typing import Final, cast
+from typing import Final
 
 from ..client import AuthenticatedClient, Client
 from ..models.create_usage_event_request import CreateUsageEventRequest
@@ -41,9 +41,11 @@ from .batching import (
     DEFAULT_MAX_BATCH_BYTES,
     GIVE_UP_GRACE,
     MAX_BATCH_SIZE,
+    NOT_BUILT,
     Backoff,
     Counters,
     CreatedJson,
+    DeferredEvent,
     EventRejectedError,
     FailAll,
     IngesterClosedError,
@@ -81,38 +83,19 @@ logger = logging.getLogger("paygentic_client.ingest")
 # How long a still-open UsageIngester may spend delivering at interpreter exit.
 DEFAULT_EXIT_TIMEOUT: Final = 10.0
 
-# What an EventFuture holds as its result until result() builds the UsageEvent.
-_NOT_BUILT: Final = cast(UsageEvent, object())
-_building = threading.Lock()  # one for all handles: building happens once per handle
 
-
-class EventFuture(concurrent.futures.Future[UsageEvent]):
+class EventFuture(DeferredEvent, concurrent.futures.Future[UsageEvent]):
     """The handle UsageIngester.submit returns: a concurrent.futures.Future that resolves to
-    the created UsageEvent, or fails with the reason.
-
-    The ingester resolves it with the event's JSON from the batch answer, and the first
-    result() builds the UsageEvent from that (and keeps it): building costs more CPU than all
-    else the ingester does for an event, and callers that submit and move on never need it.
-    """
-
-    _created: CreatedJson | None = None
-    _event: UsageEvent | None = None
+    the created UsageEvent, or fails with the reason. The UsageEvent is built from the API's
+    answer on the first result() (see DeferredEvent)."""
 
     def set_created(self, created: CreatedJson) -> None:
         """Resolve the future with the created event's JSON."""
         self._created = created
-        self.set_result(_NOT_BUILT)
+        self.set_result(NOT_BUILT)
 
     def result(self, timeout: float | None = None) -> UsageEvent:
-        outcome = super().result(timeout)
-        if outcome is not _NOT_BUILT:
-            return outcome
-        with _building:
-            if self._event is None:
-                assert self._created is not None
-                self._event = UsageEvent.from_dict(self._created)
-                self._created = None
-            return self._event
+        return self._built(super().result(timeout))
 
 
 Handle = EventFuture
@@ -210,7 +193,7 @@ class UsageIngester:
                 raise IngesterClosedError("the ingester is closed", key)
             self._add(Queued(key, payload, handle), size)
             self._pending[handle] = key
-        self._counters.add(submitted=1)
+            self._counters.submitted += 1
         return handle
 
     def flush(self, timeout: float | None = None) -> bool:
@@ -245,7 +228,8 @@ class UsageIngester:
         _open_ingesters.discard(self)
 
     def stats(self) -> IngestStats:
-        return self._counters.snapshot()
+        with self._lock:
+            return self._counters.snapshot()
 
     def __enter__(self) -> UsageIngester:
         return self
@@ -339,7 +323,8 @@ class UsageIngester:
             if isinstance(verdict, FailAll):
                 self._resolve_all(batch, verdict.error)
                 return
-            self._counters.add(retried=1)
+            with self._lock:
+                self._counters.retried_batches += 1
             delay = self._backoff.delay(attempt, verdict.retry_after)
             logger.info(
                 "batch of %d events failed (%s); sending it again in %.2f s",
@@ -369,21 +354,14 @@ class UsageIngester:
                 failed += _set(item.handle, outcome)
             else:
                 delivered += _set(item.handle, outcome)
-        self._forget(batch)
-        self._counters.add(delivered=delivered, failed=failed)
-
-    def _resolve_all(self, batch: list[_Item], error: Exception) -> None:
-        self._resolve(batch, [error] * len(batch))
-
-    def _forget(self, batch: list[_Item]) -> None:
         with self._lock:
             for item in batch:
                 self._pending.pop(item.handle, None)
+            self._counters.delivered += delivered
+            self._counters.failed += failed
 
-    def _forget_handles(self, handles: dict[Handle, str]) -> None:
-        with self._lock:
-            for handle in handles:
-                self._pending.pop(handle, None)
+    def _resolve_all(self, batch: list[_Item], error: Exception) -> None:
+        self._resolve(batch, [error] * len(batch))
 
     def _abandon_batch(self, batch: list[_Item]) -> None:
         keys = [item.key for item in batch]
@@ -407,10 +385,14 @@ class UsageIngester:
             stuck = dict(self._pending)
         if stuck:
             logger.error(undelivered_message(list(stuck.values()), "still in flight at close"))
+            failed = 0
             for handle, key in stuck.items():
                 error = IngesterClosedError("closed while the event was in flight", key)
-                self._counters.add(failed=_set(handle, error))
-            self._forget_handles(stuck)
+                failed += _set(handle, error)
+            with self._lock:
+                for handle in stuck:
+                    self._pending.pop(handle, None)
+                self._counters.failed += failed
 
 
 def _set(handle: Handle, outcome: CreatedJson | Exception) -> int:
