@@ -11,13 +11,15 @@ fail their futures with `EventRejectedError` and are not retried. A batch refuse
 with another 4xx (400, 401, 403, 413, ...) fails the futures of all its events with the
 `ApiError`.
 
-How a batch is sent: each event is serialised to JSON once, in submit(), and a batch body is
-those bytes joined. It goes out through the client's own httpx client
+How a batch is sent: each event is serialised to JSON once (orjson), in submit(), and a batch
+body is those bytes joined. It goes out through the client's own httpx client
 (`client.get_httpx_client()`), so the client's base URL, auth, headers, timeouts and
-transports (with their retries) all apply, and the answer is read by the generated parser of
-`batch_create_usage_events`. Going through `batch_create_usage_events.sync_detailed`
-instead would rebuild every event's dict and serialise it again for each send, which costs
-more than the network at high volume.
+transports (with their retries) all apply. Going through
+`batch_create_usage_events.sync_detailed` instead would rebuild every event's dict and
+serialise it again for each send, and build every created UsageEvent of the answer, which
+costs more than the network at high volume. The answer is read only as far as matching
+outcomes to events needs; a handle builds its UsageEvent (the generated model's from_dict)
+on the first result(). A refused batch's error is read by the generated parser.
 """
 
 from __future__ import annotations
@@ -63,10 +65,11 @@ from .batching import (
     verdict_of_exception,
     verdict_of_response,
 )
-from .ingest_async import AsyncUsageIngester
+from .ingest_async import AsyncEventFuture, AsyncUsageIngester
 
 __all__ = [
     "DEFAULT_EXIT_TIMEOUT",
+    "AsyncEventFuture",
     "AsyncUsageIngester",
     "Backoff",
     "EventFuture",
