@@ -14,6 +14,7 @@ import sys
 import textwrap
 from pathlib import Path
 
+import httpx
 import pytest
 from fake_batch_api import TOKEN, FakeBatchApi
 
@@ -22,8 +23,11 @@ from paygentic_client.lib.batching import (
     Backoff,
     EventRejectedError,
     IngesterClosedError,
+    Queued,
     QueueFullError,
+    Retry,
     retry_after_seconds,
+    verdict_of_response,
 )
 from paygentic_client.lib.retries import RetryPolicy
 from paygentic_client.models import (
@@ -101,7 +105,7 @@ def test_207_resolves_each_handle_to_its_own_outcome() -> None:
     assert api.batch_sizes == [6]
     for n in (0, 2, 4):
         assert handles[n].result().idempotency_key == f"evt_{n:06d}"
-    assert handles[5].result() is handles[2].result()
+    assert handles[5].result() == handles[2].result()  # the same created event
     for n in (1, 3):
         error = handles[n].exception()
         assert isinstance(error, EventRejectedError)
@@ -263,6 +267,16 @@ def test_retry_after_header_forms() -> None:
     assert Backoff(max_retry_after=5).delay(0, retry_after=100) == 5
 
 
+def test_a_success_status_with_an_unreadable_body_is_sent_again() -> None:
+    """A 201 whose body is not a batch answer (a proxy's page?) tells nothing about the
+    events; resending the same keys is safe and gets a real answer."""
+    batch = [Queued("evt_1", b"{}", None)]
+    client = FakeBatchApi().client()
+    for body in (b"<html>ok</html>", b'{"object": "batchUsageEvents"}', b"[]"):
+        verdict = verdict_of_response(httpx.Response(201, content=body), batch, client)
+        assert isinstance(verdict, Retry), body
+
+
 def test_submit_rejects_what_it_cannot_send() -> None:
     keyless = event(1)
     keyless.idempotency_key = ""
@@ -276,7 +290,38 @@ def test_submit_rejects_what_it_cannot_send() -> None:
 
 
 def test_handles_are_standard_futures() -> None:
+    """The UsageEvent is built on the first result(); every way of reading a Future gets it."""
     with UsageIngester(FakeBatchApi().client()) as ingester:
         handle = ingester.submit(event(1))
+        seen: list[UsageEvent] = []
+        handle.add_done_callback(lambda done: seen.append(done.result()))
         assert isinstance(handle, concurrent.futures.Future)
         assert isinstance(handle.result(timeout=5), UsageEvent)
+    assert handle.result() is handle.result() is seen[0]
+    assert handle.result().idempotency_key == "evt_000001"
+    assert next(concurrent.futures.as_completed([handle])) is handle
+
+    async def wrapped() -> UsageEvent:
+        return await asyncio.wrap_future(handle)
+
+    assert asyncio.run(wrapped()) is handle.result()
+
+
+def test_async_handles_are_asyncio_futures() -> None:
+    """The UsageEvent is built on the first result() or await; every way of reading an
+    asyncio future gets it."""
+
+    async def main() -> None:
+        async with AsyncUsageIngester(FakeBatchApi().client()) as ingester:
+            first = await ingester.submit(event(1))
+            second = await ingester.submit(event(2))
+            seen: list[UsageEvent] = []
+            first.add_done_callback(lambda done: seen.append(done.result()))
+            assert asyncio.isfuture(first)
+            created = await first
+        assert isinstance(created, UsageEvent)
+        assert created is first.result() is seen[0]
+        assert list(await asyncio.gather(first, second)) == [created, second.result()]
+        assert (await asyncio.wait_for(second, 5)).idempotency_key == "evt_000002"
+
+    asyncio.run(main())

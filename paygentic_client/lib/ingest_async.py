@@ -1,17 +1,19 @@
 """AsyncUsageIngester: the asyncio twin of ingest.UsageIngester (see ingest.py's docstring).
 
-It runs as tasks on the running event loop (started by the first submit or by `async with`),
-never in a thread, and sends with the client's async httpx client. There is no interpreter
+It runs as tasks on the running event loop (started when a batch is ready), never in a
+thread, and sends with the client's async httpx client. There is no interpreter
 exit hook (the loop is gone by then): use `async with` or `await close()`.
 """
 
 from __future__ import annotations
 
 import asyncio
+import collections
 import contextlib
 import logging
+from collections.abc import Generator
 from types import TracebackType
-from typing import Final
+from typing import Any, cast
 
 from ..client import AuthenticatedClient, Client
 from ..models.create_usage_event_request import CreateUsageEventRequest
@@ -21,8 +23,11 @@ from .batching import (
     DEFAULT_MAX_BATCH_BYTES,
     GIVE_UP_GRACE,
     MAX_BATCH_SIZE,
+    NOT_BUILT,
     Backoff,
     Counters,
+    CreatedJson,
+    DeferredEvent,
     FailAll,
     IngesterClosedError,
     IngestStats,
@@ -41,11 +46,29 @@ from .batching import (
 
 logger = logging.getLogger("paygentic_client.ingest")
 
-Handle = asyncio.Future[UsageEvent]
-_Item = Queued[Handle]
 
-_FLUSH: Final = "flush"  # send the batch being gathered now
-_STOP: Final = "stop"  # send it and stop gathering
+class AsyncEventFuture(DeferredEvent, asyncio.Future[UsageEvent]):
+    """The handle AsyncUsageIngester.submit returns: an asyncio.Future that resolves to the
+    created UsageEvent, or fails with the reason. The UsageEvent is built from the API's
+    answer on the first result() or await (see DeferredEvent)."""
+
+    def set_created(self, created: CreatedJson) -> None:
+        """Resolve the future with the created event's JSON."""
+        self._created = created
+        self.set_result(NOT_BUILT)
+
+    def result(self) -> UsageEvent:
+        return self._built(super().result())
+
+    def __await__(self) -> Generator[Any, None, UsageEvent]:
+        # asyncio.Future's own __await__ (in C) reads the result without calling result().
+        return self._built((yield from super().__await__()))
+
+    __iter__ = __await__
+
+
+Handle = AsyncEventFuture
+_Item = Queued[Handle]
 
 
 class AsyncUsageIngester:
@@ -53,6 +76,10 @@ class AsyncUsageIngester:
 
     The settings are those of UsageIngester (max_batch_size, max_batch_bytes,
     flush_interval, max_queue, submit_timeout, max_in_flight, backoff).
+
+    How: submit() adds the event to the batch being filled; a full batch, or one whose first
+    event waited flush_interval (a loop timer), goes to the ready batches, which up to
+    max_in_flight sender tasks take and send. Nothing per event goes through a queue.
     """
 
     def __init__(
@@ -72,17 +99,21 @@ class AsyncUsageIngester:
         self._max_batch_size = max_batch_size
         self._max_batch_bytes = max_batch_bytes
         self._flush_interval = flush_interval
+        self._max_queue = max_queue
         self._submit_timeout = submit_timeout
+        self._max_in_flight = max_in_flight
         self._backoff = backoff or Backoff()
         self._counters = Counters()
+        self._batch: list[_Item] = []
+        self._batch_bytes = 0
+        self._timer: asyncio.TimerHandle | None = None  # hands on the batch being filled
+        self._ready: collections.deque[list[_Item]] = collections.deque()
+        self._waiting = 0  # events in _batch or _ready: not yet taken by a sender
         # asyncio primitives bind to the loop on first use, so they can be made here.
-        self._queue: asyncio.Queue[_Item | str] = asyncio.Queue()
-        self._room = asyncio.Semaphore(max_queue)
-        self._in_flight = asyncio.Semaphore(max_in_flight)
+        self._room = asyncio.Event()  # set when a sender takes a batch (or at close)
         self._abandon = asyncio.Event()
         self._pending: dict[Handle, str] = {}
         self._senders: set[asyncio.Task[None]] = set()
-        self._gatherer: asyncio.Task[None] | None = None
         self._closed = False
 
     # -- public API -------------------------------------------------------------------------
@@ -94,25 +125,18 @@ class AsyncUsageIngester:
         IngesterClosedError after close().
         """
         key, payload = encode_event(event)
-        if not fits(0, 0, len(payload), max_size=1, max_bytes=self._max_batch_bytes):
+        size = len(payload)
+        if not fits(0, 0, size, max_size=1, max_bytes=self._max_batch_bytes):
             raise ValueError(f"event {key!r} alone is larger than max_batch_bytes")
+        if self._waiting >= self._max_queue and not self._closed:
+            await self._wait_for_room(key)
         if self._closed:
             raise IngesterClosedError("the ingester is closed", key)
-        self._start()
-        if self._room.locked():
-            try:
-                await asyncio.wait_for(self._room.acquire(), self._submit_timeout)
-            except TimeoutError:
-                raise QueueFullError(
-                    f"the ingest queue stayed full for {self._submit_timeout} s; event {key!r} "
-                    "was not enqueued"
-                ) from None
-        else:
-            await self._room.acquire()  # free now: no timer needed
-        handle: Handle = asyncio.get_running_loop().create_future()
+        loop = asyncio.get_running_loop()
+        handle = AsyncEventFuture(loop=loop)
+        self._add(Queued(key, payload, handle), size, loop)
         self._pending[handle] = key
-        self._counters.add(submitted=1)
-        self._queue.put_nowait(Queued(key, payload, handle))
+        self._counters.submitted += 1
         return handle
 
     async def flush(self, timeout: float | None = None) -> bool:
@@ -121,7 +145,7 @@ class AsyncUsageIngester:
         waiting = list(self._pending)
         if not waiting:
             return True
-        self._queue.put_nowait(_FLUSH)
+        self._hand_on()
         _, not_done = await asyncio.wait(waiting, timeout=timeout)
         return not not_done
 
@@ -129,11 +153,10 @@ class AsyncUsageIngester:
         """Flush, then stop the tasks. With a timeout, events not acknowledged within it fail
         with IngesterClosedError and are logged with their idempotency keys."""
         self._closed = True
-        if self._gatherer is None or (self._gatherer.done() and not self._senders):
-            return
+        self._room.set()  # submits waiting for room raise IngesterClosedError
+        self._hand_on()
         loop = asyncio.get_running_loop()
         deadline = None if timeout is None else loop.time() + timeout
-        self._queue.put_nowait(_STOP)
         if not await self._finished(deadline):
             await self._give_up()
 
@@ -141,7 +164,6 @@ class AsyncUsageIngester:
         return self._counters.snapshot()
 
     async def __aenter__(self) -> AsyncUsageIngester:
-        self._start()
         return self
 
     async def __aexit__(
@@ -155,75 +177,65 @@ class AsyncUsageIngester:
     def __repr__(self) -> str:
         return f"<AsyncUsageIngester {'closed' if self._closed else 'open'} {self.stats()}>"
 
-    # -- gathering events into batches (one task) -------------------------------------------
+    # -- filling batches --------------------------------------------------------------------
 
-    def _start(self) -> None:
-        if self._gatherer is None:
-            self._gatherer = asyncio.get_running_loop().create_task(self._gather())
+    def _add(self, item: _Item, size: int, loop: asyncio.AbstractEventLoop) -> None:
+        if self._batch and not fits(
+            len(self._batch),
+            self._batch_bytes,
+            size,
+            max_size=self._max_batch_size,
+            max_bytes=self._max_batch_bytes,
+        ):
+            self._hand_on()
+        if not self._batch:
+            self._timer = loop.call_later(self._flush_interval, self._hand_on)
+        self._batch.append(item)
+        self._batch_bytes += size
+        self._waiting += 1
+        if len(self._batch) >= self._max_batch_size:
+            self._hand_on()
 
-    async def _next(self, batch_deadline: float | None) -> _Item | str | None:
-        """The next queued item, or None when the batch's deadline comes first."""
-        try:
-            return self._queue.get_nowait()
-        except asyncio.QueueEmpty:
-            pass
-        if batch_deadline is None:
-            return await self._queue.get()
-        remaining = batch_deadline - asyncio.get_running_loop().time()
-        if remaining <= 0:
-            return None
-        try:
-            return await asyncio.wait_for(self._queue.get(), remaining)
-        except TimeoutError:
-            return None
-
-    async def _gather(self) -> None:
-        loop = asyncio.get_running_loop()
-        batch: list[_Item] = []
-        nbytes = 0
-        deadline = 0.0
-        while True:
-            item = await self._next(deadline if batch else None)
-            if item is None:  # the oldest event has waited flush_interval
-                batch, nbytes = await self._dispatch(batch)
-                continue
-            if isinstance(item, str):
-                batch, nbytes = await self._dispatch(batch)
-                if item == _STOP:
-                    return
-                continue
-            self._room.release()
-            size = len(item.payload)
-            if batch and not fits(
-                len(batch),
-                nbytes,
-                size,
-                max_size=self._max_batch_size,
-                max_bytes=self._max_batch_bytes,
-            ):
-                batch, nbytes = await self._dispatch(batch)
-            if not batch:
-                deadline = loop.time() + self._flush_interval
-            batch.append(item)
-            nbytes += size
-            if len(batch) >= self._max_batch_size:
-                batch, nbytes = await self._dispatch(batch)
-
-    async def _dispatch(self, batch: list[_Item]) -> tuple[list[_Item], int]:
-        if batch:
-            # Waits while max_in_flight batches are out: the queue then fills and submit()
-            # pushes back.
-            await self._in_flight.acquire()
-            task = asyncio.get_running_loop().create_task(self._deliver(batch))
+    def _hand_on(self) -> None:
+        """Give the batch being filled to the senders, starting one if fewer are running than
+        max_in_flight (a running sender takes ready batches until there are none)."""
+        if self._timer is not None:
+            self._timer.cancel()
+            self._timer = None
+        if not self._batch:
+            return
+        self._ready.append(self._batch)
+        self._batch = []
+        self._batch_bytes = 0
+        if len(self._senders) < self._max_in_flight:
+            task = asyncio.get_running_loop().create_task(self._send_ready())
             self._senders.add(task)
-            task.add_done_callback(self._sender_done)
-        return [], 0
 
-    def _sender_done(self, task: asyncio.Task[None]) -> None:
-        self._senders.discard(task)
-        self._in_flight.release()
+    async def _wait_for_room(self, key: str) -> None:
+        try:
+            async with asyncio.timeout(self._submit_timeout):
+                while self._waiting >= self._max_queue and not self._closed:
+                    self._room.clear()
+                    await self._room.wait()
+        except TimeoutError:
+            raise QueueFullError(
+                f"the ingest queue stayed full for {self._submit_timeout} s; event {key!r} "
+                "was not enqueued"
+            ) from None
 
-    # -- sending one batch (a task per batch, at most max_in_flight at a time) ---------------
+    # -- sending batches (at most max_in_flight sender tasks) --------------------------------
+
+    async def _send_ready(self) -> None:
+        try:
+            while self._ready:
+                batch = self._ready.popleft()
+                self._waiting -= len(batch)
+                self._room.set()
+                await self._deliver(batch)
+        finally:
+            # Here rather than in a done callback, which runs later: a batch handed on in
+            # between would find every sender slot taken and wait for no one.
+            self._senders.discard(cast("asyncio.Task[None]", asyncio.current_task()))
 
     async def _deliver(self, batch: list[_Item]) -> None:
         try:
@@ -243,7 +255,7 @@ class AsyncUsageIngester:
             if isinstance(verdict, FailAll):
                 self._resolve(batch, [verdict.error] * len(batch))
                 return
-            self._counters.add(retried=1)
+            self._counters.retried_batches += 1
             delay = self._backoff.delay(attempt, verdict.retry_after)
             logger.info(
                 "batch of %d events failed (%s); sending it again in %.2f s",
@@ -268,7 +280,7 @@ class AsyncUsageIngester:
             return verdict_of_exception(error)
         return verdict_of_response(response, batch, self._client)
 
-    def _resolve(self, batch: list[_Item], outcomes: list[UsageEvent | Exception]) -> None:
+    def _resolve(self, batch: list[_Item], outcomes: list[CreatedJson | Exception]) -> None:
         delivered = failed = 0
         for item, outcome in zip(batch, outcomes, strict=True):
             self._pending.pop(item.handle, None)
@@ -278,9 +290,10 @@ class AsyncUsageIngester:
                 item.handle.set_exception(outcome)
                 failed += 1
             else:
-                item.handle.set_result(outcome)
+                item.handle.set_created(outcome)
                 delivered += 1
-        self._counters.add(delivered=delivered, failed=failed)
+        self._counters.delivered += delivered
+        self._counters.failed += failed
 
     # -- closing ----------------------------------------------------------------------------
 
@@ -289,8 +302,6 @@ class AsyncUsageIngester:
         loop = asyncio.get_running_loop()
         while True:
             tasks: set[asyncio.Task[None]] = set(self._senders)
-            if self._gatherer is not None and not self._gatherer.done():
-                tasks.add(self._gatherer)
             if not tasks:
                 return True
             remaining = None if deadline is None else deadline - loop.time()
@@ -303,16 +314,14 @@ class AsyncUsageIngester:
         self._abandon.set()
         loop = asyncio.get_running_loop()
         await self._finished(loop.time() + GIVE_UP_GRACE)
-        for task in [*self._senders, self._gatherer]:
-            if task is not None:
-                task.cancel()
+        for task in self._senders:
+            task.cancel()
         stuck = dict(self._pending)
-        while not self._queue.empty():
-            self._queue.get_nowait()
+        self._ready.clear()
         if stuck:
             logger.error(undelivered_message(list(stuck.values()), "still queued at close"))
             for handle, key in stuck.items():
                 self._pending.pop(handle, None)
                 if not handle.done():
                     handle.set_exception(IngesterClosedError("closed before delivery", key))
-                    self._counters.add(failed=1)
+                    self._counters.failed += 1
