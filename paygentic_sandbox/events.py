@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import functools
 import hashlib
-import secrets
+import os
 import threading
 import time
 from decimal import Decimal
@@ -24,8 +24,37 @@ class EventRejected(ValueError):
         self.errors = errors
 
 
+class _RandomHex:
+    """Hex digits from the operating system's CSPRNG (as `secrets` uses), drawn 4 KiB at a
+    time: one `os.urandom` call per few hundred ids instead of one per id, which was a tenth
+    of the time it takes to build an event."""
+
+    _POOL_BYTES = 4096
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._refill()
+        # A forked child must not hand out the digits its parent also hands out.
+        os.register_at_fork(after_in_child=self._refill)
+
+    def _refill(self) -> None:
+        self._pool = os.urandom(self._POOL_BYTES).hex()
+        self._used = 0
+
+    def take(self, digits: int) -> str:
+        with self._lock:
+            if self._used + digits > len(self._pool):
+                self._refill()
+            start = self._used
+            self._used += digits
+            return self._pool[start : self._used]
+
+
+_random_hex = _RandomHex()
+
+
 def new_id(prefix: str) -> str:
-    return prefix + secrets.token_hex(10)
+    return prefix + _random_hex.take(20)
 
 
 class _AscendingIds:
@@ -41,7 +70,7 @@ class _AscendingIds:
         with self._lock:
             self._last = max(self._last + 1, time.time_ns())
             ticks = self._last
-        return f"usg_{ticks:016x}{secrets.token_hex(4)}"
+        return f"usg_{ticks:016x}{_random_hex.take(8)}"
 
 
 new_event_id = _AscendingIds()
