@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import functools
 import hashlib
-import secrets
+import os
 import threading
 import time
 from decimal import Decimal
@@ -24,8 +24,37 @@ class EventRejected(ValueError):
         self.errors = errors
 
 
+class _RandomHex:
+    """Hex digits from the operating system's CSPRNG (as `secrets` uses), drawn 4 KiB at a
+    time: one `os.urandom` call per few hundred ids instead of one per id, which was a tenth
+    of the time it takes to build an event."""
+
+    _POOL_BYTES = 4096
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._refill()
+        # A forked child must not hand out the digits its parent also hands out.
+        os.register_at_fork(after_in_child=self._refill)
+
+    def _refill(self) -> None:
+        self._pool = os.urandom(self._POOL_BYTES).hex()
+        self._used = 0
+
+    def take(self, digits: int) -> str:
+        with self._lock:
+            if self._used + digits > len(self._pool):
+                self._refill()
+            start = self._used
+            self._used += digits
+            return self._pool[start : self._used]
+
+
+_random_hex = _RandomHex()
+
+
 def new_id(prefix: str) -> str:
-    return prefix + secrets.token_hex(10)
+    return prefix + _random_hex.take(20)
 
 
 class _AscendingIds:
@@ -41,18 +70,25 @@ class _AscendingIds:
         with self._lock:
             self._last = max(self._last + 1, time.time_ns())
             ticks = self._last
-        return f"usg_{ticks:016x}{secrets.token_hex(4)}"
+        return f"usg_{ticks:016x}{_random_hex.take(8)}"
 
 
 new_event_id = _AscendingIds()
 
 
-@functools.lru_cache(maxsize=65536)
 def derived_id(prefix: str, merchant_id: str, customer_id: str) -> str:
     """An id that is the same for every event of one customer of one merchant: the sandbox
     has no subscription or consumer records, so it derives them."""
     seed = f"{prefix}\0{merchant_id}\0{customer_id}".encode("utf-8", "surrogatepass")
     return prefix + hashlib.sha256(seed).hexdigest()[:20]
+
+
+@functools.lru_cache(maxsize=65536)
+def consumer_and_subscription(merchant_id: str, customer_id: str) -> tuple[str, str]:
+    """The derived consumerId and subscriptionId of a customer (one cache entry for both)."""
+    return derived_id("org_", merchant_id, customer_id), derived_id(
+        "sub_", merchant_id, customer_id
+    )
 
 
 def build(request: dict[str, Any], created_at: str) -> NewEvent:
@@ -61,34 +97,37 @@ def build(request: dict[str, Any], created_at: str) -> NewEvent:
         timestamp_us, timestamp = _normalized_timestamp(request["timestamp"])
     except timestamps.InvalidTimestamp as exc:
         raise EventRejected([FieldError("timestamp", str(exc), "format")]) from None
-    properties = [_property(i, p) for i, p in enumerate(request["properties"])]
+    requested = request["properties"]
+    properties = _properties(requested)
     merchant_id, customer_id = request["merchantId"], request["customerId"]
+    consumer_id, subscription_id = consumer_and_subscription(merchant_id, customer_id)
     event_id = new_event_id()
+    key = request["idempotencyKey"]
     document = {
         "id": event_id,
         "object": "usageEvent",
-        "idempotencyKey": request["idempotencyKey"],
+        "idempotencyKey": key,
         "customerId": customer_id,
         "merchantId": merchant_id,
-        "consumerId": derived_id("org_", merchant_id, customer_id),
-        "subscriptionId": derived_id("sub_", merchant_id, customer_id),
+        "consumerId": consumer_id,
+        "subscriptionId": subscription_id,
         "entitlementId": request.get("entitlementId"),
         "description": None,
         "timestamp": timestamp,
         "createdAt": created_at,
         "properties": properties,
         "metadata": request.get("metadata"),
-        "billing": _billing(request["properties"]),
+        "billing": _billing(requested),
         "dispute": None,
         "refund": None,
     }
     return NewEvent(
         id=event_id,
         merchant_id=merchant_id,
-        idempotency_key=request["idempotencyKey"],
+        idempotency_key=key,
         customer_id=customer_id,
-        subscription_id=document["subscriptionId"],
-        consumer_id=document["consumerId"],
+        subscription_id=subscription_id,
+        consumer_id=consumer_id,
         timestamp_us=timestamp_us,
         document=jsontext.dumps(document),
     )
@@ -98,24 +137,36 @@ def build(request: dict[str, Any], created_at: str) -> NewEvent:
 _normalized_timestamp = functools.lru_cache(maxsize=4096)(timestamps.normalized)
 
 
-def _property(index: int, requested: dict[str, Any]) -> dict[str, Any]:
-    try:
-        quantity = money.response_quantity(requested["quantity"])
-    except money.QuantityOutOfRange as exc:
-        field = f"properties[{index}].quantity"
-        raise EventRejected([FieldError(field, str(exc), "maximum")]) from None
-    return {
-        "billableMetricId": requested["billableMetricId"],
-        "quantity": quantity,
-        "price": requested.get("price"),
-    }
+def _properties(requested: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The properties as responses show them (one loop, no call per property: this runs
+    for every property of every event)."""
+    properties = []
+    for index, item in enumerate(requested):
+        try:
+            quantity = money.response_quantity(item["quantity"])
+        except money.QuantityOutOfRange as exc:
+            field = f"properties[{index}].quantity"
+            raise EventRejected([FieldError(field, str(exc), "maximum")]) from None
+        properties.append(
+            {
+                "billableMetricId": item["billableMetricId"],
+                "quantity": quantity,
+                "price": item.get("price"),
+            }
+        )
+    return properties
 
 
 def _billing(properties: list[dict[str, Any]]) -> dict[str, Any] | None:
     """Billed at once when every property carries a price (and there is one at least)."""
-    if not properties or any("price" not in p for p in properties):
+    lines: list[tuple[int | Decimal, str]] = []
+    for item in properties:
+        unit_price = item.get("price")
+        if unit_price is None:
+            return None
+        lines.append((item["quantity"], unit_price))
+    if not lines:
         return None
-    lines: list[tuple[int | Decimal, str]] = [(p["quantity"], p["price"]) for p in properties]
     price = money.billed_price(lines)
     return {
         "billingEventId": new_id("bev_"),

@@ -21,7 +21,7 @@ import threading
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 from paygentic_sandbox import jsontext
 
@@ -47,6 +47,7 @@ _INSERT = """
 INSERT INTO usage_events (id, merchant_id, idempotency_key, customer_id, subscription_id,
                           consumer_id, timestamp_us, document)
 VALUES (?, ?, ?, ?, ?, ?, ?, ?)
+ON CONFLICT (merchant_id, idempotency_key) DO NOTHING
 """
 _KEYS_PER_QUERY = 400
 
@@ -59,9 +60,9 @@ CHECKPOINT_INTERVAL_SECONDS = 0.5
 _MAX_OFFSET = 2**62
 
 
-@dataclass(frozen=True)
-class NewEvent:
-    """A validated event ready to insert; `document` is its response form (JSON)."""
+class NewEvent(NamedTuple):
+    """A validated event ready to insert; `document` is its response form (JSON). A tuple
+    of the table's columns in `_INSERT`'s order, so that it is itself the row SQLite binds."""
 
     id: str
     merchant_id: str
@@ -73,8 +74,7 @@ class NewEvent:
     document: str
 
 
-@dataclass(frozen=True)
-class Stored:
+class Stored(NamedTuple):
     document: str
     replayed: bool
 
@@ -87,19 +87,6 @@ class ListFilter:
     customer_id: str | None = None
     consumer_id: str | None = None
     subscription_id: str | None = None
-
-
-def _row(event: NewEvent) -> tuple[str, str, str, str, str, str, int, str]:
-    return (
-        event.id,
-        event.merchant_id,
-        event.idempotency_key,
-        event.customer_id,
-        event.subscription_id,
-        event.consumer_id,
-        event.timestamp_us,
-        event.document,
-    )
 
 
 class Store:
@@ -141,42 +128,52 @@ class Store:
     def insert_many(self, events: Sequence[NewEvent]) -> list[Stored]:
         """Insert every event in one transaction; an event whose key its merchant already
         used is not inserted, and the stored one is returned instead (also for a key that
-        repeats within `events`). UNIQUE (merchant_id, idempotency_key) backs this up."""
-        results = []
+        repeats within `events`: the first event with it is inserted).
+
+        UNIQUE (merchant_id, idempotency_key) decides, with ON CONFLICT DO NOTHING: when
+        the number of inserted rows shows that no key was taken (the usual case), no
+        lookup is needed; otherwise the stored events are read back."""
+        firsts: dict[tuple[str, str], NewEvent] = {}
+        for event in events:
+            firsts.setdefault((event.merchant_id, event.idempotency_key), event)
         with self._lock:
             self._db.execute("BEGIN IMMEDIATE")
             try:
-                known = self._documents_by_key(events)
-                rows = []
-                for event in events:
-                    key = (event.merchant_id, event.idempotency_key)
-                    if key in known:
-                        results.append(Stored(known[key], replayed=True))
-                        continue
-                    known[key] = event.document
-                    rows.append(_row(event))
-                    results.append(Stored(event.document, replayed=False))
-                self._db.executemany(_INSERT, rows)
+                changes_before = self._db.total_changes
+                self._db.executemany(_INSERT, firsts.values())
+                inserted = self._db.total_changes - changes_before
+                taken = {} if inserted == len(firsts) else self._taken_keys(firsts)
                 self._db.execute("COMMIT")
             except BaseException:
                 self._db.execute("ROLLBACK")
                 raise
+        results = []
+        for event in events:
+            key = (event.merchant_id, event.idempotency_key)
+            if key in taken:
+                results.append(Stored(taken[key], replayed=True))
+            else:
+                first = firsts[key]
+                results.append(Stored(first.document, replayed=event is not first))
         return results
 
-    def _documents_by_key(self, events: Sequence[NewEvent]) -> dict[tuple[str, str], str]:
-        """The stored events among `events`' (merchant, key) pairs."""
-        keys = sorted({(e.merchant_id, e.idempotency_key) for e in events})
-        found: dict[tuple[str, str], str] = {}
+    def _taken_keys(self, firsts: dict[tuple[str, str], NewEvent]) -> dict[tuple[str, str], str]:
+        """The stored documents of the keys that an earlier event, not the one in `firsts`,
+        holds."""
+        keys = sorted(firsts)
+        taken: dict[tuple[str, str], str] = {}
         for start in range(0, len(keys), _KEYS_PER_QUERY):
             chunk = keys[start : start + _KEYS_PER_QUERY]
             pairs = " OR ".join(["(merchant_id = ? AND idempotency_key = ?)"] * len(chunk))
             values = [value for pair in chunk for value in pair]
-            for merchant_id, key, document in self._db.execute(
-                f"SELECT merchant_id, idempotency_key, document FROM usage_events WHERE {pairs}",
+            for event_id, merchant_id, key, document in self._db.execute(
+                "SELECT id, merchant_id, idempotency_key, document FROM usage_events "
+                f"WHERE {pairs}",
                 values,
             ):
-                found[(merchant_id, key)] = document
-        return found
+                if event_id != firsts[(merchant_id, key)].id:
+                    taken[(merchant_id, key)] = document
+        return taken
 
     def get(self, merchant_id: str, event_id: str) -> str | None:
         with self._lock:

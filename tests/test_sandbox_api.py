@@ -235,6 +235,20 @@ def test_one_key_twice_in_a_batch_is_one_event(client: httpx.Client) -> None:
     assert again["id"] == ids[0]
 
 
+def test_a_batch_returns_stored_events_for_used_keys_among_new_ones(
+    client: httpx.Client,
+) -> None:
+    stored = assert_conforms(create(client, event()))
+    repeat = {**event(), "idempotencyKey": stored["idempotencyKey"]}
+    new = event()
+    body = assert_conforms(batch(client, [new, repeat, repeat, new]))
+    ids = [e["id"] for e in body["successful"]]
+    assert ids[1] == ids[2] == stored["id"]
+    assert ids[0] == ids[3] != stored["id"]
+    assert body["successful"][1] == stored
+    assert body["summary"] == {"total": 4, "successful": 4, "failed": 0}
+
+
 @pytest.mark.parametrize(
     ("payload", "field"),
     [
