@@ -31,12 +31,9 @@ class BatchCreateUsageEventsRequest:
     @classmethod
     def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
         d = src_dict
-        events = []
-        _events = d["events"]
-        for events_item_data in _events:
-            events_item = CreateUsageEventRequest.from_dict(events_item_data)
-
-            events.append(events_item)
+        events = [
+            CreateUsageEventRequest.from_dict(events_item_data) for events_item_data in d["events"]
+        ]
 
         # In the order the attributes are declared: positional arguments are much faster.
         batch_create_usage_events_request = cls(

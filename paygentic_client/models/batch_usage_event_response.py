@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any, Literal, TypeVar, cast
+from typing import Any, Literal, TypeVar
 
 from attrs import define as _attrs_define
 
@@ -46,23 +46,17 @@ class BatchUsageEventResponse:
     @classmethod
     def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
         d = src_dict
-        object_ = cast(Literal["batchUsageEvents"], d["object"])
+        object_: Literal["batchUsageEvents"] = d["object"]
         if object_ != "batchUsageEvents":
             raise ValueError(f"object must match const 'batchUsageEvents', got '{object_}'")
 
-        successful = []
-        _successful = d["successful"]
-        for successful_item_data in _successful:
-            successful_item = UsageEvent.from_dict(successful_item_data)
+        successful = [
+            UsageEvent.from_dict(successful_item_data) for successful_item_data in d["successful"]
+        ]
 
-            successful.append(successful_item)
-
-        failed = []
-        _failed = d["failed"]
-        for failed_item_data in _failed:
-            failed_item = BatchUsageEventFailure.from_dict(failed_item_data)
-
-            failed.append(failed_item)
+        failed = [
+            BatchUsageEventFailure.from_dict(failed_item_data) for failed_item_data in d["failed"]
+        ]
 
         summary = BatchUsageEventSummary.from_dict(d["summary"])
 

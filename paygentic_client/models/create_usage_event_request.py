@@ -86,12 +86,10 @@ class CreateUsageEventRequest:
 
         timestamp = datetime.datetime.fromisoformat(d["timestamp"])
 
-        properties = []
-        _properties = d["properties"]
-        for properties_item_data in _properties:
-            properties_item = CreateUsageEventRequestProperty.from_dict(properties_item_data)
-
-            properties.append(properties_item)
+        properties = [
+            CreateUsageEventRequestProperty.from_dict(properties_item_data)
+            for properties_item_data in d["properties"]
+        ]
 
         entitlement_id = d.get("entitlementId", UNSET)
 

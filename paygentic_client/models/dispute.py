@@ -102,7 +102,7 @@ class Dispute:
         d = src_dict
         id = d["id"]
 
-        object_ = cast(Literal["dispute"], d["object"])
+        object_: Literal["dispute"] = d["object"]
         if object_ != "dispute":
             raise ValueError(f"object must match const 'dispute', got '{object_}'")
 

@@ -144,7 +144,7 @@ class UsageEvent:
         d = src_dict
         id = d["id"]
 
-        object_ = cast(Literal["usageEvent"], d["object"])
+        object_: Literal["usageEvent"] = d["object"]
         if object_ != "usageEvent":
             raise ValueError(f"object must match const 'usageEvent', got '{object_}'")
 
@@ -158,12 +158,10 @@ class UsageEvent:
 
         created_at = datetime.datetime.fromisoformat(d["createdAt"])
 
-        properties = []
-        _properties = d["properties"]
-        for properties_item_data in _properties:
-            properties_item = UsageEventProperty.from_dict(properties_item_data)
-
-            properties.append(properties_item)
+        properties = [
+            UsageEventProperty.from_dict(properties_item_data)
+            for properties_item_data in d["properties"]
+        ]
 
         idempotency_key: None | str | Unset = d.get("idempotencyKey", UNSET)
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any, Literal, TypeVar, cast
+from typing import Any, Literal, TypeVar
 
 from attrs import define as _attrs_define
 
@@ -41,16 +41,11 @@ class UsageEventList:
     @classmethod
     def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
         d = src_dict
-        object_ = cast(Literal["list"], d["object"])
+        object_: Literal["list"] = d["object"]
         if object_ != "list":
             raise ValueError(f"object must match const 'list', got '{object_}'")
 
-        data = []
-        _data = d["data"]
-        for data_item_data in _data:
-            data_item = UsageEvent.from_dict(data_item_data)
-
-            data.append(data_item)
+        data = [UsageEvent.from_dict(data_item_data) for data_item_data in d["data"]]
 
         pagination = OffsetPagination.from_dict(d["pagination"])
 

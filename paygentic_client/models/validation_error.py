@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any, Literal, TypeVar, cast
+from typing import Any, Literal, TypeVar
 
 from attrs import define as _attrs_define
 
@@ -46,14 +46,11 @@ class ValidationError:
         d = src_dict
         message = d["message"]
 
-        errors = []
-        _errors = d["errors"]
-        for errors_item_data in _errors:
-            errors_item = ValidationErrorDetail.from_dict(errors_item_data)
+        errors = [
+            ValidationErrorDetail.from_dict(errors_item_data) for errors_item_data in d["errors"]
+        ]
 
-            errors.append(errors_item)
-
-        error = cast(Literal["validation_error"] | Unset, d.get("error", UNSET))
+        error: Literal["validation_error"] | Unset = d.get("error", UNSET)
         if error != "validation_error" and not isinstance(error, Unset):
             raise ValueError(f"error must match const 'validation_error', got '{error}'")
 
