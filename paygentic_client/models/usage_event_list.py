@@ -24,14 +24,12 @@ class UsageEventList:
     pagination: OffsetPagination
 
     def to_dict(self) -> dict[str, Any]:
-        object_ = self.object_
-
         data = [data_item_data.to_dict() for data_item_data in self.data]
 
         pagination = self.pagination.to_dict()
 
         field_dict: dict[str, Any] = {
-            "object": object_,
+            "object": self.object_,
             "data": data,
             "pagination": pagination,
         }
@@ -49,12 +47,11 @@ class UsageEventList:
 
         pagination = OffsetPagination.from_dict(d["pagination"])
 
-        # In the order the attributes are declared: positional arguments are much faster.
-        usage_event_list = cls(
-            object_,
-            data,
-            pagination,
-        )
+        # Every attribute is set here, so attrs' __init__ (a second call per object) is skipped.
+        usage_event_list = cls.__new__(cls)
+        usage_event_list.object_ = object_
+        usage_event_list.data = data
+        usage_event_list.pagination = pagination
 
         return usage_event_list
 
