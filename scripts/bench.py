@@ -12,8 +12,12 @@ Sections:
    1000 events with nested billing/refund/metadata, and 1000 events full of nulls.
 3. serialise: `json.dumps(BatchCreateUsageEventsRequest(...).to_dict())` versus `json.dumps`
    of the equivalent plain dicts, 1000 events.
-4. async fan-out: concurrent `create_usage_event.asyncio` calls through one client against a
-   local sandbox versus the same with a raw `httpx.AsyncClient` (needs `paygentic_sandbox`).
+4. async fan-out: 1000 concurrent `create_usage_event.asyncio` calls through one client with
+   its defaults against a local sandbox, versus the same with a raw `httpx.AsyncClient` with
+   the same timeouts and limits (needs `paygentic_sandbox`).
+5. pagination memory: peak Python memory growth (tracemalloc) while `list_usage_events.
+   sync_all` iterates 100,000 events (limit 100) from a local sandbox, against the peak for
+   10,000 events: it must not grow with the number of events, and must stay under 20 MB.
 
 Every section also spot-checks correctness (the candidate's result equals the baseline's),
 so that the quick mode fails loudly when the generated code breaks. It never asserts on
@@ -27,22 +31,30 @@ import asyncio
 import datetime
 import gc
 import importlib.util
+import itertools
 import json
 import platform
 import statistics
 import sys
 import tempfile
 import time
+import tracemalloc
 from collections.abc import Callable, Coroutine, Iterator
 from contextlib import contextmanager
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 from typing import Any
 
 import httpx
 
 from paygentic_client import AuthenticatedClient
-from paygentic_client.api.usage_events import create_usage_event
+from paygentic_client.api.usage_events import (
+    batch_create_usage_events,
+    create_usage_event,
+    list_usage_events,
+)
+from paygentic_client.lib.config import DEFAULT_TIMEOUT
+from paygentic_client.lib.pool import DEFAULT_LIMITS
 from paygentic_client.models import (
     BatchCreateUsageEventsRequest,
     BatchUsageEventResponse,
@@ -57,6 +69,7 @@ ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_JSON_DIR = ROOT / ".bench"
 TOKEN = "tok_bench_Qx7vR2mK"
 MERCHANT_ID = "org_bench"
+CUSTOMER_ID = "cus_abc123xyz"
 BASE_URL = "https://api.bench.invalid"
 EVENTS = 1000
 
@@ -68,10 +81,27 @@ class Settings:
     min_batch_ns: int  # each timed measurement repeats the operation until it lasts this long
     fanout_calls: int
     fanout_rounds: int
+    # Events iterated in the pagination section: a smaller and a larger run, whose peaks
+    # must be about the same (memory must not grow with the number of events).
+    pages_events: tuple[int, int]
 
 
-FULL = Settings(rounds=41, warmup=5, min_batch_ns=10_000_000, fanout_calls=300, fanout_rounds=3)
-QUICK = Settings(rounds=3, warmup=1, min_batch_ns=1_000_000, fanout_calls=50, fanout_rounds=1)
+FULL = Settings(
+    rounds=41,
+    warmup=5,
+    min_batch_ns=10_000_000,
+    fanout_calls=1000,
+    fanout_rounds=5,
+    pages_events=(10_000, 100_000),
+)
+QUICK = Settings(
+    rounds=3,
+    warmup=1,
+    min_batch_ns=1_000_000,
+    fanout_calls=50,
+    fanout_rounds=1,
+    pages_events=(300, 1_000),
+)
 
 
 @dataclass(frozen=True)
@@ -82,12 +112,15 @@ class Row:
     baseline_ns: float  # median time of one baseline operation, same run
     ratio: float
     target: float | None  # the ratio the figure must stay at or below
+    unit: str = "ns"  # or "bytes": candidate and baseline are amounts of memory
+    ceiling: float | None = None  # the most the candidate itself may be, in its unit
 
     @property
     def verdict(self) -> str:
         if self.target is None:
             return ""
-        return "ok" if self.ratio <= self.target else "OVER"
+        over_ceiling = self.ceiling is not None and self.candidate_ns > self.ceiling
+        return "OVER" if self.ratio > self.target or over_ceiling else "ok"
 
 
 # --- measuring -----------------------------------------------------------------------------
@@ -216,7 +249,7 @@ def create_request(i: int) -> CreateUsageEventRequest:
     metadata.additional_properties = {"region": "eu-west-1", "session": f"s{i}"}
     return CreateUsageEventRequest(
         idempotency_key=f"key_{i:010d}",
-        customer_id="cus_abc123xyz",
+        customer_id=CUSTOMER_ID,
         merchant_id=MERCHANT_ID,
         timestamp=T0 + datetime.timedelta(seconds=i),
         properties=[
@@ -234,7 +267,7 @@ def create_request_json(i: int) -> dict[str, Any]:
     """create_request(i) as the plain dict a hand-written client would send."""
     return {
         "idempotencyKey": f"key_{i:010d}",
-        "customerId": "cus_abc123xyz",
+        "customerId": CUSTOMER_ID,
         "merchantId": MERCHANT_ID,
         "timestamp": (T0 + datetime.timedelta(seconds=i)).isoformat(),
         "properties": [
@@ -327,16 +360,13 @@ def bench_serialise(settings: Settings) -> list[Row]:
     return [Row("3 serialise", f"dumps(to_dict) vs dumps, {EVENTS} events", c, b, ratio, 1.5)]
 
 
-# 1000 calls queue for the connection pool's 100 connections: far longer than httpx's 5 s.
-FANOUT_TIMEOUT = httpx.Timeout(120.0)
-
-
 def sandbox_available() -> bool:
     return importlib.util.find_spec("paygentic_sandbox") is not None
 
 
 async def _fanout_candidate(url: str, calls: int, run: int) -> None:
-    async with AuthenticatedClient(base_url=url, token=TOKEN, timeout=FANOUT_TIMEOUT) as client:
+    # The client's defaults: timeouts, limits, retries, and the gate in front of the pool.
+    async with AuthenticatedClient(base_url=url, token=TOKEN) as client:
         events = await asyncio.gather(
             *(
                 create_usage_event.asyncio(client=client, body=_fanout_request(run, i))
@@ -347,11 +377,19 @@ async def _fanout_candidate(url: str, calls: int, run: int) -> None:
 
 
 async def _fanout_baseline(url: str, calls: int, run: int) -> None:
+    """What a careful hand-written client does: the same timeouts and pool limits, and no more
+    calls inside httpx's pool than it has connections (a bare gather of 1000 calls spends
+    minutes in httpcore's pool bookkeeping; see paygentic_client/lib/pool.py)."""
     auth = {"Authorization": f"Bearer {TOKEN}"}
-    async with httpx.AsyncClient(base_url=url, headers=auth, timeout=FANOUT_TIMEOUT) as client:
+    slots = asyncio.Semaphore(DEFAULT_LIMITS.max_connections or calls)
+    async with httpx.AsyncClient(
+        base_url=url, headers=auth, timeout=DEFAULT_TIMEOUT, limits=DEFAULT_LIMITS
+    ) as client:
 
         async def one(i: int) -> Any:
-            response = await client.post("/v0/usage", json=_fanout_request(run, i).to_dict())
+            body = _fanout_request(run, i).to_dict()
+            async with slots:
+                response = await client.post("/v0/usage", json=body)
             response.raise_for_status()
             return json.loads(response.content)
 
@@ -394,6 +432,74 @@ def bench_fanout(settings: Settings) -> list[Row]:
     return [Row("4 async fan-out", figure, c, b, ratio, 1.15)]
 
 
+PAGE_LIMIT = 100  # the API's largest page
+SEED_BATCH = 1000  # the API's largest batch
+MEMORY_CEILING = 20 * 1024 * 1024
+
+
+def _seed(client: AuthenticatedClient, events: int) -> None:
+    """Store `events` events, one second apart from T0, with the batch endpoint."""
+    for start in range(0, events, SEED_BATCH):
+        requests = []
+        for i in range(start, min(start + SEED_BATCH, events)):
+            request = create_request(i)
+            request.idempotency_key = f"seed_{i:07d}"
+            requests.append(request)
+        answer = batch_create_usage_events.sync(
+            client=client, body=BatchCreateUsageEventsRequest(events=requests)
+        )
+        check(answer.summary.successful == len(requests), "pagination: the seed is stored")
+
+
+def _iteration_peak(client: AuthenticatedClient, events: int, seeded: int) -> int:
+    """Peak Python memory growth (tracemalloc) while iterating the first `events` events."""
+    gc.collect()
+    tracemalloc.reset_peak()
+    before, _ = tracemalloc.get_traced_memory()
+    count = 0
+    last_id = ""
+    everything = list_usage_events.sync_all(
+        client=client,
+        start_time=T0,
+        end_time=T0 + datetime.timedelta(seconds=seeded),
+        customer_id=CUSTOMER_ID,
+        limit=PAGE_LIMIT,
+    )
+    for event in itertools.islice(everything, events):
+        check(event.id > last_id, "pagination: events arrive once, in order")
+        last_id = event.id
+        count += 1
+    _, peak = tracemalloc.get_traced_memory()
+    check(count == events, f"pagination: {events} events iterated, not {count}")
+    return peak - before
+
+
+def bench_pagination(settings: Settings) -> list[Row]:
+    from paygentic_sandbox.process import SandboxProcess
+
+    fewer, more = settings.pages_events
+    with tempfile.TemporaryDirectory() as tmp:
+        db = Path(tmp) / "bench.db"
+        with (
+            SandboxProcess(db=db, tokens={TOKEN: MERCHANT_ID}) as sandbox,
+            AuthenticatedClient(base_url=sandbox.url, token=TOKEN) as client,
+        ):
+            _seed(client, more)
+            tracemalloc.start()
+            try:
+                _iteration_peak(client, PAGE_LIMIT, more)  # warm-up: connection, first page
+                start = time.perf_counter_ns()
+                peak_fewer = _iteration_peak(client, fewer, more)
+                peak_more = _iteration_peak(client, more, more)
+                elapsed = time.perf_counter_ns() - start
+            finally:
+                tracemalloc.stop()
+    figure = f"peak memory, sync_all over {more:,} vs {fewer:,} events (limit {PAGE_LIMIT})"
+    print(f"pagination: {fewer + more:,} events iterated in {elapsed / 1e9:.1f} s (tracemalloc on)")
+    row = Row("5 pagination", figure, peak_more, peak_fewer, peak_more / peak_fewer, 1.5)
+    return [replace(row, unit="bytes", ceiling=MEMORY_CEILING)]
+
+
 # --- report --------------------------------------------------------------------------------
 
 
@@ -404,15 +510,21 @@ def _duration(ns: float) -> str:
     return f"{ns:.3g} ns"
 
 
+def _amount(value: float, unit: str) -> str:
+    return f"{value / 2**20:.2f} MB" if unit == "bytes" else _duration(value)
+
+
 def table(rows: list[Row], skipped: list[str]) -> str:
     lines = [
         f"{'section':<16} {'figure':<56} {'candidate':>10} {'baseline':>10} {'ratio':>7}  target",
     ]
     for row in rows:
-        target = f"≤ {row.target:.2f} {row.verdict}" if row.target is not None else ""
+        target = f"≤ {row.target:.2f}" if row.target is not None else ""
+        if row.ceiling is not None:
+            target += f", candidate < {_amount(row.ceiling, row.unit)}"
         lines.append(
-            f"{row.section:<16} {row.figure:<56} {_duration(row.candidate_ns):>10} "
-            f"{_duration(row.baseline_ns):>10} {row.ratio:>6.2f}×  {target}"
+            f"{row.section:<16} {row.figure:<56} {_amount(row.candidate_ns, row.unit):>10} "
+            f"{_amount(row.baseline_ns, row.unit):>10} {row.ratio:>6.2f}×  {target} {row.verdict}"
         )
     lines += [f"{'(skipped)':<16} {reason}" for reason in skipped]
     return "\n".join(lines)
@@ -435,11 +547,13 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0] if __doc__ else None)
     parser.add_argument("--quick", action="store_true", help="few iterations: a smoke run")
     parser.add_argument("--json", type=Path, help="where to write the table (default .bench/)")
-    parser.add_argument("--only", action="append", choices=["call", "parse", "serialise", "fanout"])
+    parser.add_argument(
+        "--only", action="append", choices=["call", "parse", "serialise", "fanout", "pages"]
+    )
     args = parser.parse_args(argv)
     settings = QUICK if args.quick else FULL
     mode = "quick" if args.quick else "full"
-    wanted = set(args.only or ["call", "parse", "serialise", "fanout"])
+    wanted = set(args.only or ["call", "parse", "serialise", "fanout", "pages"])
 
     rows: list[Row] = []
     skipped: list[str] = []
@@ -452,6 +566,11 @@ def main(argv: list[str] | None = None) -> int:
             bench_fanout,
             None if sandbox_available() else "4 async fan-out: paygentic_sandbox is not here",
         ),
+        (
+            "pages",
+            bench_pagination,
+            None if sandbox_available() else "5 pagination: paygentic_sandbox is not here",
+        ),
     ]
     for name, section, unavailable in sections:
         if name not in wanted:
@@ -460,7 +579,6 @@ def main(argv: list[str] | None = None) -> int:
             skipped.append(unavailable)
             continue
         rows += section(settings)
-    skipped.append("5 pagination memory: the auto-paginating iterator is not here yet (issue 6)")
 
     # A full run keeps every table for later comparison; the quick runs of scripts/test
     # overwrite one file.

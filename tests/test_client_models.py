@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime
 
+import attrs
 from client_harness import OPERATIONS, FakeApi, call_sync
 from spec_support import SPEC
 
@@ -67,8 +68,9 @@ def test_absent_optional_fields_parse_as_unset() -> None:
 
 
 def test_every_field_lands_in_its_own_attribute() -> None:
-    # from_dict passes the attributes positionally: a value in the wrong slot would show here,
-    # because every field of every nested model carries a distinct value.
+    # from_dict sets each attribute by name on an object made without attrs' __init__: a value
+    # in the wrong attribute would show here, because every field of every nested model
+    # carries a distinct value.
     at = "2024-03-05T12:00:00+00:00"
     body = {
         "id": "usg_1",
@@ -119,3 +121,25 @@ def test_every_field_lands_in_its_own_attribute() -> None:
     )
     assert isinstance(event.billing, Billing)
     assert (event.billing.price, event.billing.total_tax, event.billing.total_amount) == (1, 2, 3)
+
+
+def test_a_parsed_model_equals_one_built_by_its_constructor() -> None:
+    # from_dict skips attrs' __init__, so it must set every attribute itself: attrs.evolve
+    # reads them all (an unset one raises AttributeError) and builds a copy through __init__.
+    minimal = {
+        "id": "usg_1",
+        "object": "usageEvent",
+        "customerId": "cus_1",
+        "merchantId": "org_1",
+        "subscriptionId": "sub_1",
+        "timestamp": "2024-03-01T08:00:00Z",
+        "createdAt": "2024-03-01T08:00:01Z",
+        "properties": [{"billableMetricId": "bm_1", "quantity": 1}],
+        "refund": {"refundedAt": "2024-03-02T08:00:00Z"},
+    }
+    event = UsageEvent.from_dict(minimal)
+    assert attrs.evolve(event) == event
+    assert attrs.evolve(event.properties[0]) == event.properties[0]
+    assert isinstance(event.refund, Refund)
+    assert attrs.evolve(event.refund) == event.refund
+    assert event.refund.reason is UNSET

@@ -21,12 +21,14 @@ T = TypeVar("T")
 BODY_PARSE_ERRORS = (ValueError, TypeError, KeyError, AttributeError)
 
 
+# A dict lookup: HTTPStatus(code) goes through Enum's metaclass call, on every response.
+_HTTP_STATUSES: dict[int, HTTPStatus] = {status.value: status for status in HTTPStatus}
+
+
 def http_status(code: int) -> HTTPStatus | int:
-    """The HTTPStatus for a code, or the bare code when HTTPStatus does not know it."""
-    try:
-        return HTTPStatus(code)
-    except ValueError:  # e.g. Cloudflare's 520-527, nginx's 499
-        return code
+    """The HTTPStatus for a code, or the bare code when HTTPStatus does not know it (e.g.
+    Cloudflare's 520-527, nginx's 499)."""
+    return _HTTP_STATUSES.get(code, code)
 
 
 def parsed_or_raise(

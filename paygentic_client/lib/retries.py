@@ -23,6 +23,7 @@ import httpx
 from httpx_retries import Retry, RetryTransport
 
 from . import logs
+from .pool import gated_async_transport
 
 ATTEMPTS_HEADER = "X-Paygentic-Attempts"
 DEFAULT_MAX_RETRIES = 3
@@ -334,6 +335,6 @@ def async_client_args(
     """httpx.AsyncClient keyword arguments with the transport made retrying."""
     args = dict(httpx_args)
     options = {name: args.pop(name) for name in _TRANSPORT_OPTIONS if name in args}
-    inner = args.pop("transport", None) or httpx.AsyncHTTPTransport(verify=verify, **options)
+    inner = args.pop("transport", None) or gated_async_transport(verify=verify, options=options)
     args["transport"] = AsyncRetryingTransport(inner, max_retries=max_retries, policy=policy)
     return args

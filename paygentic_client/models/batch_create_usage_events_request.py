@@ -31,17 +31,13 @@ class BatchCreateUsageEventsRequest:
     @classmethod
     def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
         d = src_dict
-        events = []
-        _events = d["events"]
-        for events_item_data in _events:
-            events_item = CreateUsageEventRequest.from_dict(events_item_data)
+        events = [
+            CreateUsageEventRequest.from_dict(events_item_data) for events_item_data in d["events"]
+        ]
 
-            events.append(events_item)
-
-        # In the order the attributes are declared: positional arguments are much faster.
-        batch_create_usage_events_request = cls(
-            events,
-        )
+        # Every attribute is set here, so attrs' __init__ (a second call per object) is skipped.
+        batch_create_usage_events_request = cls.__new__(cls)
+        batch_create_usage_events_request.events = events
 
         return batch_create_usage_events_request
 

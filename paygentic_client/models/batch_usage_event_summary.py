@@ -24,16 +24,10 @@ class BatchUsageEventSummary:
     failed: int
 
     def to_dict(self) -> dict[str, Any]:
-        total = self.total
-
-        successful = self.successful
-
-        failed = self.failed
-
         field_dict: dict[str, Any] = {
-            "total": total,
-            "successful": successful,
-            "failed": failed,
+            "total": self.total,
+            "successful": self.successful,
+            "failed": self.failed,
         }
 
         return field_dict
@@ -47,11 +41,10 @@ class BatchUsageEventSummary:
 
         failed = d["failed"]
 
-        # In the order the attributes are declared: positional arguments are much faster.
-        batch_usage_event_summary = cls(
-            total,
-            successful,
-            failed,
-        )
+        # Every attribute is set here, so attrs' __init__ (a second call per object) is skipped.
+        batch_usage_event_summary = cls.__new__(cls)
+        batch_usage_event_summary.total = total
+        batch_usage_event_summary.successful = successful
+        batch_usage_event_summary.failed = failed
 
         return batch_usage_event_summary

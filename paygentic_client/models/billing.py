@@ -36,31 +36,19 @@ class Billing:
     total_amount: int | None | Unset = UNSET
 
     def to_dict(self) -> dict[str, Any]:
-        billing_event_id: None | str | Unset = self.billing_event_id
-
-        currency: None | str | Unset = self.currency
-
-        invoice_id: None | str | Unset = self.invoice_id
-
-        price: int | None | Unset = self.price
-
-        total_tax: int | None | Unset = self.total_tax
-
-        total_amount: int | None | Unset = self.total_amount
-
         field_dict: dict[str, Any] = {}
-        if billing_event_id is not UNSET:
-            field_dict["billingEventId"] = billing_event_id
-        if currency is not UNSET:
-            field_dict["currency"] = currency
-        if invoice_id is not UNSET:
-            field_dict["invoiceId"] = invoice_id
-        if price is not UNSET:
-            field_dict["price"] = price
-        if total_tax is not UNSET:
-            field_dict["totalTax"] = total_tax
-        if total_amount is not UNSET:
-            field_dict["totalAmount"] = total_amount
+        if self.billing_event_id is not UNSET:
+            field_dict["billingEventId"] = self.billing_event_id
+        if self.currency is not UNSET:
+            field_dict["currency"] = self.currency
+        if self.invoice_id is not UNSET:
+            field_dict["invoiceId"] = self.invoice_id
+        if self.price is not UNSET:
+            field_dict["price"] = self.price
+        if self.total_tax is not UNSET:
+            field_dict["totalTax"] = self.total_tax
+        if self.total_amount is not UNSET:
+            field_dict["totalAmount"] = self.total_amount
 
         return field_dict
 
@@ -79,14 +67,13 @@ class Billing:
 
         total_amount: int | None | Unset = d.get("totalAmount", UNSET)
 
-        # In the order the attributes are declared: positional arguments are much faster.
-        billing = cls(
-            billing_event_id,
-            currency,
-            invoice_id,
-            price,
-            total_tax,
-            total_amount,
-        )
+        # Every attribute is set here, so attrs' __init__ (a second call per object) is skipped.
+        billing = cls.__new__(cls)
+        billing.billing_event_id = billing_event_id
+        billing.currency = currency
+        billing.invoice_id = invoice_id
+        billing.price = price
+        billing.total_tax = total_tax
+        billing.total_amount = total_amount
 
         return billing

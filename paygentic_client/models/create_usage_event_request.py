@@ -45,31 +45,23 @@ class CreateUsageEventRequest:
     metadata: Metadata | Unset = UNSET
 
     def to_dict(self) -> dict[str, Any]:
-        idempotency_key = self.idempotency_key
-
-        customer_id = self.customer_id
-
-        merchant_id = self.merchant_id
-
         timestamp = self.timestamp.isoformat()
 
         properties = [properties_item_data.to_dict() for properties_item_data in self.properties]
-
-        entitlement_id = self.entitlement_id
 
         metadata: dict[str, Any] | Unset = UNSET
         if not isinstance(self.metadata, Unset):
             metadata = self.metadata.to_dict()
 
         field_dict: dict[str, Any] = {
-            "idempotencyKey": idempotency_key,
-            "customerId": customer_id,
-            "merchantId": merchant_id,
+            "idempotencyKey": self.idempotency_key,
+            "customerId": self.customer_id,
+            "merchantId": self.merchant_id,
             "timestamp": timestamp,
             "properties": properties,
         }
-        if entitlement_id is not UNSET:
-            field_dict["entitlementId"] = entitlement_id
+        if self.entitlement_id is not UNSET:
+            field_dict["entitlementId"] = self.entitlement_id
         if metadata is not UNSET:
             field_dict["metadata"] = metadata
 
@@ -86,12 +78,10 @@ class CreateUsageEventRequest:
 
         timestamp = datetime.datetime.fromisoformat(d["timestamp"])
 
-        properties = []
-        _properties = d["properties"]
-        for properties_item_data in _properties:
-            properties_item = CreateUsageEventRequestProperty.from_dict(properties_item_data)
-
-            properties.append(properties_item)
+        properties = [
+            CreateUsageEventRequestProperty.from_dict(properties_item_data)
+            for properties_item_data in d["properties"]
+        ]
 
         entitlement_id = d.get("entitlementId", UNSET)
 
@@ -99,16 +89,15 @@ class CreateUsageEventRequest:
         metadata: Metadata | Unset
         metadata = UNSET if isinstance(_metadata, Unset) else Metadata.from_dict(_metadata)
 
-        # In the order the attributes are declared: positional arguments are much faster.
-        create_usage_event_request = cls(
-            idempotency_key,
-            customer_id,
-            merchant_id,
-            timestamp,
-            properties,
-            entitlement_id,
-            metadata,
-        )
+        # Every attribute is set here, so attrs' __init__ (a second call per object) is skipped.
+        create_usage_event_request = cls.__new__(cls)
+        create_usage_event_request.idempotency_key = idempotency_key
+        create_usage_event_request.customer_id = customer_id
+        create_usage_event_request.merchant_id = merchant_id
+        create_usage_event_request.timestamp = timestamp
+        create_usage_event_request.properties = properties
+        create_usage_event_request.entitlement_id = entitlement_id
+        create_usage_event_request.metadata = metadata
 
         return create_usage_event_request
 

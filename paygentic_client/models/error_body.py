@@ -28,12 +28,6 @@ class Error:
     details: ErrorDetailsType0 | None | Unset = UNSET
 
     def to_dict(self) -> dict[str, Any]:
-        message = self.message
-
-        error: None | str | Unset = self.error
-
-        code: None | str | Unset = self.code
-
         details: dict[str, Any] | None | Unset
         if isinstance(self.details, Unset):
             details = UNSET
@@ -43,12 +37,12 @@ class Error:
             details = self.details
 
         field_dict: dict[str, Any] = {
-            "message": message,
+            "message": self.message,
         }
-        if error is not UNSET:
-            field_dict["error"] = error
-        if code is not UNSET:
-            field_dict["code"] = code
+        if self.error is not UNSET:
+            field_dict["error"] = self.error
+        if self.code is not UNSET:
+            field_dict["code"] = self.code
         if details is not UNSET:
             field_dict["details"] = details
 
@@ -74,13 +68,12 @@ class Error:
         else:
             details = _details
 
-        # In the order the attributes are declared: positional arguments are much faster.
-        error_body = cls(
-            message,
-            error,
-            code,
-            details,
-        )
+        # Every attribute is set here, so attrs' __init__ (a second call per object) is skipped.
+        error_body = cls.__new__(cls)
+        error_body.message = message
+        error_body.error = error
+        error_body.code = code
+        error_body.details = details
 
         return error_body
 

@@ -30,13 +30,11 @@ class Refund:
     def to_dict(self) -> dict[str, Any]:
         refunded_at = self.refunded_at.isoformat()
 
-        reason: None | str | Unset = self.reason
-
         field_dict: dict[str, Any] = {
             "refundedAt": refunded_at,
         }
-        if reason is not UNSET:
-            field_dict["reason"] = reason
+        if self.reason is not UNSET:
+            field_dict["reason"] = self.reason
 
         return field_dict
 
@@ -47,10 +45,9 @@ class Refund:
 
         reason: None | str | Unset = d.get("reason", UNSET)
 
-        # In the order the attributes are declared: positional arguments are much faster.
-        refund = cls(
-            refunded_at,
-            reason,
-        )
+        # Every attribute is set here, so attrs' __init__ (a second call per object) is skipped.
+        refund = cls.__new__(cls)
+        refund.refunded_at = refunded_at
+        refund.reason = reason
 
         return refund

@@ -24,15 +24,11 @@ class RefundUsageEventRequest:
     reason: str | Unset = UNSET
 
     def to_dict(self) -> dict[str, Any]:
-        refunded = self.refunded
-
-        reason = self.reason
-
         field_dict: dict[str, Any] = {
-            "refunded": refunded,
+            "refunded": self.refunded,
         }
-        if reason is not UNSET:
-            field_dict["reason"] = reason
+        if self.reason is not UNSET:
+            field_dict["reason"] = self.reason
 
         return field_dict
 
@@ -43,10 +39,9 @@ class RefundUsageEventRequest:
 
         reason = d.get("reason", UNSET)
 
-        # In the order the attributes are declared: positional arguments are much faster.
-        refund_usage_event_request = cls(
-            refunded,
-            reason,
-        )
+        # Every attribute is set here, so attrs' __init__ (a second call per object) is skipped.
+        refund_usage_event_request = cls.__new__(cls)
+        refund_usage_event_request.refunded = refunded
+        refund_usage_event_request.reason = reason
 
         return refund_usage_event_request

@@ -54,29 +54,11 @@ class UsageEvent:
     dispute: Dispute | None | Unset = UNSET
 
     def to_dict(self) -> dict[str, Any]:
-        id = self.id
-
-        object_ = self.object_
-
-        customer_id = self.customer_id
-
-        merchant_id = self.merchant_id
-
-        subscription_id = self.subscription_id
-
         timestamp = self.timestamp.isoformat()
 
         created_at = self.created_at.isoformat()
 
         properties = [properties_item_data.to_dict() for properties_item_data in self.properties]
-
-        idempotency_key: None | str | Unset = self.idempotency_key
-
-        description: None | str | Unset = self.description
-
-        consumer_id: None | str | Unset = self.consumer_id
-
-        entitlement_id: None | str | Unset = self.entitlement_id
 
         metadata: dict[str, Any] | None | Unset
         if isinstance(self.metadata, Unset):
@@ -111,23 +93,23 @@ class UsageEvent:
             dispute = self.dispute
 
         field_dict: dict[str, Any] = {
-            "id": id,
-            "object": object_,
-            "customerId": customer_id,
-            "merchantId": merchant_id,
-            "subscriptionId": subscription_id,
+            "id": self.id,
+            "object": self.object_,
+            "customerId": self.customer_id,
+            "merchantId": self.merchant_id,
+            "subscriptionId": self.subscription_id,
             "timestamp": timestamp,
             "createdAt": created_at,
             "properties": properties,
         }
-        if idempotency_key is not UNSET:
-            field_dict["idempotencyKey"] = idempotency_key
-        if description is not UNSET:
-            field_dict["description"] = description
-        if consumer_id is not UNSET:
-            field_dict["consumerId"] = consumer_id
-        if entitlement_id is not UNSET:
-            field_dict["entitlementId"] = entitlement_id
+        if self.idempotency_key is not UNSET:
+            field_dict["idempotencyKey"] = self.idempotency_key
+        if self.description is not UNSET:
+            field_dict["description"] = self.description
+        if self.consumer_id is not UNSET:
+            field_dict["consumerId"] = self.consumer_id
+        if self.entitlement_id is not UNSET:
+            field_dict["entitlementId"] = self.entitlement_id
         if metadata is not UNSET:
             field_dict["metadata"] = metadata
         if billing is not UNSET:
@@ -144,7 +126,7 @@ class UsageEvent:
         d = src_dict
         id = d["id"]
 
-        object_ = cast(Literal["usageEvent"], d["object"])
+        object_: Literal["usageEvent"] = d["object"]
         if object_ != "usageEvent":
             raise ValueError(f"object must match const 'usageEvent', got '{object_}'")
 
@@ -158,12 +140,10 @@ class UsageEvent:
 
         created_at = datetime.datetime.fromisoformat(d["createdAt"])
 
-        properties = []
-        _properties = d["properties"]
-        for properties_item_data in _properties:
-            properties_item = UsageEventProperty.from_dict(properties_item_data)
-
-            properties.append(properties_item)
+        properties = [
+            UsageEventProperty.from_dict(properties_item_data)
+            for properties_item_data in d["properties"]
+        ]
 
         idempotency_key: None | str | Unset = d.get("idempotencyKey", UNSET)
 
@@ -217,25 +197,24 @@ class UsageEvent:
         else:
             dispute = _dispute
 
-        # In the order the attributes are declared: positional arguments are much faster.
-        usage_event = cls(
-            id,
-            object_,
-            customer_id,
-            merchant_id,
-            subscription_id,
-            timestamp,
-            created_at,
-            properties,
-            idempotency_key,
-            description,
-            consumer_id,
-            entitlement_id,
-            metadata,
-            billing,
-            refund,
-            dispute,
-        )
+        # Every attribute is set here, so attrs' __init__ (a second call per object) is skipped.
+        usage_event = cls.__new__(cls)
+        usage_event.id = id
+        usage_event.object_ = object_
+        usage_event.customer_id = customer_id
+        usage_event.merchant_id = merchant_id
+        usage_event.subscription_id = subscription_id
+        usage_event.timestamp = timestamp
+        usage_event.created_at = created_at
+        usage_event.properties = properties
+        usage_event.idempotency_key = idempotency_key
+        usage_event.description = description
+        usage_event.consumer_id = consumer_id
+        usage_event.entitlement_id = entitlement_id
+        usage_event.metadata = metadata
+        usage_event.billing = billing
+        usage_event.refund = refund
+        usage_event.dispute = dispute
 
         return usage_event
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any, Literal, TypeVar, cast
+from typing import Any, Literal, TypeVar
 
 from attrs import define as _attrs_define
 
@@ -24,14 +24,12 @@ class UsageEventList:
     pagination: OffsetPagination
 
     def to_dict(self) -> dict[str, Any]:
-        object_ = self.object_
-
         data = [data_item_data.to_dict() for data_item_data in self.data]
 
         pagination = self.pagination.to_dict()
 
         field_dict: dict[str, Any] = {
-            "object": object_,
+            "object": self.object_,
             "data": data,
             "pagination": pagination,
         }
@@ -41,25 +39,19 @@ class UsageEventList:
     @classmethod
     def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
         d = src_dict
-        object_ = cast(Literal["list"], d["object"])
+        object_: Literal["list"] = d["object"]
         if object_ != "list":
             raise ValueError(f"object must match const 'list', got '{object_}'")
 
-        data = []
-        _data = d["data"]
-        for data_item_data in _data:
-            data_item = UsageEvent.from_dict(data_item_data)
-
-            data.append(data_item)
+        data = [UsageEvent.from_dict(data_item_data) for data_item_data in d["data"]]
 
         pagination = OffsetPagination.from_dict(d["pagination"])
 
-        # In the order the attributes are declared: positional arguments are much faster.
-        usage_event_list = cls(
-            object_,
-            data,
-            pagination,
-        )
+        # Every attribute is set here, so attrs' __init__ (a second call per object) is skipped.
+        usage_event_list = cls.__new__(cls)
+        usage_event_list.object_ = object_
+        usage_event_list.data = data
+        usage_event_list.pagination = pagination
 
         return usage_event_list
 

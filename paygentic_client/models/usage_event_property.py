@@ -26,18 +26,12 @@ class UsageEventProperty:
     price: None | str | Unset = UNSET
 
     def to_dict(self) -> dict[str, Any]:
-        billable_metric_id = self.billable_metric_id
-
-        quantity = self.quantity
-
-        price: None | str | Unset = self.price
-
         field_dict: dict[str, Any] = {
-            "billableMetricId": billable_metric_id,
-            "quantity": quantity,
+            "billableMetricId": self.billable_metric_id,
+            "quantity": self.quantity,
         }
-        if price is not UNSET:
-            field_dict["price"] = price
+        if self.price is not UNSET:
+            field_dict["price"] = self.price
 
         return field_dict
 
@@ -50,11 +44,10 @@ class UsageEventProperty:
 
         price: None | str | Unset = d.get("price", UNSET)
 
-        # In the order the attributes are declared: positional arguments are much faster.
-        usage_event_property = cls(
-            billable_metric_id,
-            quantity,
-            price,
-        )
+        # Every attribute is set here, so attrs' __init__ (a second call per object) is skipped.
+        usage_event_property = cls.__new__(cls)
+        usage_event_property.billable_metric_id = billable_metric_id
+        usage_event_property.quantity = quantity
+        usage_event_property.price = price
 
         return usage_event_property

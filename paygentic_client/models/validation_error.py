@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any, Literal, TypeVar, cast
+from typing import Any, Literal, TypeVar
 
 from attrs import define as _attrs_define
 
@@ -26,18 +26,14 @@ class ValidationError:
     error: Literal["validation_error"] | Unset = UNSET
 
     def to_dict(self) -> dict[str, Any]:
-        message = self.message
-
         errors = [errors_item_data.to_dict() for errors_item_data in self.errors]
 
-        error = self.error
-
         field_dict: dict[str, Any] = {
-            "message": message,
+            "message": self.message,
             "errors": errors,
         }
-        if error is not UNSET:
-            field_dict["error"] = error
+        if self.error is not UNSET:
+            field_dict["error"] = self.error
 
         return field_dict
 
@@ -46,23 +42,19 @@ class ValidationError:
         d = src_dict
         message = d["message"]
 
-        errors = []
-        _errors = d["errors"]
-        for errors_item_data in _errors:
-            errors_item = ValidationErrorDetail.from_dict(errors_item_data)
+        errors = [
+            ValidationErrorDetail.from_dict(errors_item_data) for errors_item_data in d["errors"]
+        ]
 
-            errors.append(errors_item)
-
-        error = cast(Literal["validation_error"] | Unset, d.get("error", UNSET))
+        error: Literal["validation_error"] | Unset = d.get("error", UNSET)
         if error != "validation_error" and not isinstance(error, Unset):
             raise ValueError(f"error must match const 'validation_error', got '{error}'")
 
-        # In the order the attributes are declared: positional arguments are much faster.
-        validation_error = cls(
-            message,
-            errors,
-            error,
-        )
+        # Every attribute is set here, so attrs' __init__ (a second call per object) is skipped.
+        validation_error = cls.__new__(cls)
+        validation_error.message = message
+        validation_error.errors = errors
+        validation_error.error = error
 
         return validation_error
 

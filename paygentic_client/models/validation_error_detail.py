@@ -26,18 +26,12 @@ class ValidationErrorDetail:
     code: None | str | Unset = UNSET
 
     def to_dict(self) -> dict[str, Any]:
-        field = self.field
-
-        message = self.message
-
-        code: None | str | Unset = self.code
-
         field_dict: dict[str, Any] = {
-            "field": field,
-            "message": message,
+            "field": self.field,
+            "message": self.message,
         }
-        if code is not UNSET:
-            field_dict["code"] = code
+        if self.code is not UNSET:
+            field_dict["code"] = self.code
 
         return field_dict
 
@@ -50,11 +44,10 @@ class ValidationErrorDetail:
 
         code: None | str | Unset = d.get("code", UNSET)
 
-        # In the order the attributes are declared: positional arguments are much faster.
-        validation_error_detail = cls(
-            field,
-            message,
-            code,
-        )
+        # Every attribute is set here, so attrs' __init__ (a second call per object) is skipped.
+        validation_error_detail = cls.__new__(cls)
+        validation_error_detail.field = field
+        validation_error_detail.message = message
+        validation_error_detail.code = code
 
         return validation_error_detail
