@@ -29,19 +29,42 @@ def response_quantity(quantity: int | Decimal) -> int | float:
         if quantity.bit_length() > MAX_QUANTITY_DIGITS * 4:
             raise QuantityOutOfRange("quantity has too many digits")
         return quantity
-    sign, digits, exponent = quantity.as_tuple()
-    if not isinstance(exponent, int) or quantity.adjusted() > MAX_QUANTITY_DIGITS:
+    if not quantity.is_finite():
         raise QuantityOutOfRange("quantity is too large")
-    # The exponent bound only matters below 1 (which the schema refuses): it keeps
-    # `billed_price`'s denominators small whatever the caller.
-    if len(digits) > MAX_QUANTITY_DIGITS or exponent < -MAX_QUANTITY_DIGITS:
-        raise QuantityOutOfRange("quantity has too many digits")
+    if not _surely_in_range(quantity):
+        _check_digits(quantity)
     if quantity == quantity.to_integral_value():
         return int(quantity)
     approximate = float(quantity)
     if approximate == float("inf"):
         raise QuantityOutOfRange("a fractional quantity must be below 1e308")
     return approximate
+
+
+def _surely_in_range(quantity: Decimal) -> bool:
+    """A cheap test that passes every ordinary quantity: its text shows every digit of the
+    coefficient, so it bounds the digit count, and with `adjusted()` the exponent.
+    (`as_tuple` builds a named tuple of digits; it was most of a batch's property work.)"""
+    length = len(str(quantity))
+    adjusted = quantity.adjusted()
+    # digits <= length, and exponent = adjusted - digits + 1 >= adjusted - length + 1.
+    return (
+        length <= MAX_QUANTITY_DIGITS
+        and adjusted <= MAX_QUANTITY_DIGITS
+        and adjusted - length + 1 >= -MAX_QUANTITY_DIGITS
+    )
+
+
+def _check_digits(quantity: Decimal) -> None:
+    """The exact range check, for a finite quantity that `_surely_in_range` did not pass."""
+    _, digits, exponent = quantity.as_tuple()
+    assert isinstance(exponent, int)  # finite
+    if quantity.adjusted() > MAX_QUANTITY_DIGITS:
+        raise QuantityOutOfRange("quantity is too large")
+    # The exponent bound only matters below 1 (which the schema refuses): it keeps
+    # `billed_price`'s denominators small whatever the caller.
+    if len(digits) > MAX_QUANTITY_DIGITS or exponent < -MAX_QUANTITY_DIGITS:
+        raise QuantityOutOfRange("quantity has too many digits")
 
 
 def billed_price(lines: Iterable[tuple[int | Decimal, str]]) -> int:
