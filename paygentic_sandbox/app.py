@@ -191,7 +191,7 @@ class SandboxApp:
         if body["merchantId"] != call.merchant_id:
             raise forbidden_merchant(body["merchantId"])
         try:
-            new = events.build(body, _now())
+            new = events.build(body, _now(), events.new_ids(1)[0])
         except events.EventRejected as exc:
             raise validation_failed(exc.errors) from None
         (stored,) = self.store.insert_many([new])
@@ -206,11 +206,12 @@ class SandboxApp:
         now = _now()
         accepted: list[NewEvent] = []
         failed = []
+        ids = events.new_ids(len(body["events"]))
         for index, item in enumerate(body["events"]):
             problem = self._batch_item_problem(item, call.merchant_id)
             if problem is None:
                 try:
-                    accepted.append(events.build(item, now))
+                    accepted.append(events.build(item, now, ids[index]))
                     continue
                 except events.EventRejected as exc:
                     problem = "; ".join(str(e) for e in exc.errors)

@@ -42,6 +42,8 @@ class _RandomHex:
         self._used = 0
 
     def take(self, digits: int) -> str:
+        if digits > 2 * self._POOL_BYTES:  # a batch's worth: a pool would not hold it
+            return os.urandom((digits + 1) // 2).hex()[:digits]
         with self._lock:
             if self._used + digits > len(self._pool):
                 self._refill()
@@ -53,27 +55,45 @@ class _RandomHex:
 _random_hex = _RandomHex()
 
 
-def new_id(prefix: str) -> str:
-    return prefix + _random_hex.take(20)
-
-
-class _AscendingIds:
-    """Event ids that sort in creation order (a strictly increasing clock, then random
-    digits): new rows go to the end of the id index instead of a random page of it, which
-    keeps a 1000-event commit small."""
+class _AscendingTicks:
+    """A strictly increasing clock (nanoseconds) for event ids that sort in creation order:
+    new rows go to the end of the id index instead of a random page of it, which keeps a
+    1000-event commit small."""
 
     def __init__(self) -> None:
         self._last = 0
         self._lock = threading.Lock()
 
-    def __call__(self) -> str:
+    def reserve(self, count: int) -> int:
+        """The first of `count` consecutive ticks that no other caller gets."""
         with self._lock:
-            self._last = max(self._last + 1, time.time_ns())
-            ticks = self._last
-        return f"usg_{ticks:016x}{_random_hex.take(8)}"
+            first = max(self._last + 1, time.time_ns())
+            self._last = first + count - 1
+        return first
 
 
-new_event_id = _AscendingIds()
+_ticks = _AscendingTicks()
+
+_EVENT_ID_RANDOM_DIGITS = 8
+_BILLING_ID_RANDOM_DIGITS = 20
+
+
+def new_ids(count: int) -> list[tuple[str, str]]:
+    """(event id, billing event id) for each of `count` events: one clock reading, one lock
+    and one draw of random digits for a whole batch, instead of two of each per event."""
+    first = _ticks.reserve(count)
+    step = _EVENT_ID_RANDOM_DIGITS + _BILLING_ID_RANDOM_DIGITS
+    digits = _random_hex.take(step * count)
+    ids = []
+    for index, start in enumerate(range(0, step * count, step)):
+        middle = start + _EVENT_ID_RANDOM_DIGITS
+        ids.append(
+            (
+                f"usg_{first + index:016x}{digits[start:middle]}",
+                "bev_" + digits[middle : start + step],
+            )
+        )
+    return ids
 
 
 def derived_id(prefix: str, merchant_id: str, customer_id: str) -> str:
@@ -91,8 +111,9 @@ def consumer_and_subscription(merchant_id: str, customer_id: str) -> tuple[str, 
     )
 
 
-def build(request: dict[str, Any], created_at: str) -> NewEvent:
-    """The event for a request that passed the schema (raises EventRejected)."""
+def build(request: dict[str, Any], created_at: str, ids: tuple[str, str]) -> NewEvent:
+    """The event for a request that passed the schema (raises EventRejected); `ids` is one
+    of `new_ids`' pairs."""
     try:
         timestamp_us, timestamp = _normalized_timestamp(request["timestamp"])
     except timestamps.InvalidTimestamp as exc:
@@ -101,7 +122,7 @@ def build(request: dict[str, Any], created_at: str) -> NewEvent:
     properties = _properties(requested)
     merchant_id, customer_id = request["merchantId"], request["customerId"]
     consumer_id, subscription_id = consumer_and_subscription(merchant_id, customer_id)
-    event_id = new_event_id()
+    event_id, billing_event_id = ids
     key = request["idempotencyKey"]
     document = {
         "id": event_id,
@@ -117,7 +138,7 @@ def build(request: dict[str, Any], created_at: str) -> NewEvent:
         "createdAt": created_at,
         "properties": properties,
         "metadata": request.get("metadata"),
-        "billing": _billing(requested),
+        "billing": _billing(requested, billing_event_id),
         "dispute": None,
         "refund": None,
     }
@@ -157,7 +178,7 @@ def _properties(requested: list[dict[str, Any]]) -> list[dict[str, Any]]:
     return properties
 
 
-def _billing(properties: list[dict[str, Any]]) -> dict[str, Any] | None:
+def _billing(properties: list[dict[str, Any]], billing_event_id: str) -> dict[str, Any] | None:
     """Billed at once when every property carries a price (and there is one at least)."""
     lines: list[tuple[int | Decimal, str]] = []
     for item in properties:
@@ -169,7 +190,7 @@ def _billing(properties: list[dict[str, Any]]) -> dict[str, Any] | None:
         return None
     price = money.billed_price(lines)
     return {
-        "billingEventId": new_id("bev_"),
+        "billingEventId": billing_event_id,
         "currency": "USD",
         "invoiceId": None,
         "price": price,
