@@ -96,19 +96,29 @@ def new_ids(count: int) -> list[tuple[str, str]]:
     return ids
 
 
-def derived_id(prefix: str, merchant_id: str, customer_id: str) -> str:
-    """An id that is the same for every event of one customer of one merchant: the sandbox
-    has no subscription or consumer records, so it derives them."""
-    seed = f"{prefix}\0{merchant_id}\0{customer_id}".encode("utf-8", "surrogatepass")
-    return prefix + hashlib.sha256(seed).hexdigest()[:20]
+def _seeded(prefix: str) -> Any:
+    """SHA-256 that has hashed `prefix` and the separator: the start of every seed."""
+    return hashlib.sha256(prefix.encode() + b"\0")
+
+
+# The seeds' common starts, hashed once; `.copy()` resumes from them.
+_CONSUMER_SEED = _seeded("org_")
+_SUBSCRIPTION_SEED = _seeded("sub_")
 
 
 @functools.lru_cache(maxsize=65536)
 def consumer_and_subscription(merchant_id: str, customer_id: str) -> tuple[str, str]:
-    """The derived consumerId and subscriptionId of a customer (one cache entry for both)."""
-    return derived_id("org_", merchant_id, customer_id), derived_id(
-        "sub_", merchant_id, customer_id
-    )
+    """The derived consumerId and subscriptionId of a customer (one cache entry for both):
+    ids that are the same for every event of one customer of one merchant, as the sandbox
+    has no subscription or consumer records. Each is its prefix and the start of
+    SHA-256("{prefix}\0{merchant_id}\0{customer_id}"); the customer part is encoded
+    once for both."""
+    rest = f"{merchant_id}\0{customer_id}".encode("utf-8", "surrogatepass")
+    consumer = _CONSUMER_SEED.copy()
+    consumer.update(rest)
+    subscription = _SUBSCRIPTION_SEED.copy()
+    subscription.update(rest)
+    return "org_" + consumer.hexdigest()[:20], "sub_" + subscription.hexdigest()[:20]
 
 
 def build(request: dict[str, Any], created_at: str, ids: tuple[str, str]) -> NewEvent:
