@@ -173,6 +173,8 @@ class Validators:
     create: SchemaValidator
     batch_envelope: SchemaValidator
     batch_item: SchemaValidator
+    # Every event of a batch at once: one call for the usual batch, in which all are valid.
+    batch_items: SchemaValidator
     refund: SchemaValidator
     list_query: SchemaValidator
     list_parameters: tuple[QueryParameter, ...]
@@ -186,6 +188,7 @@ def validators() -> Validators:
         create=SchemaValidator(request_schema("/v0/usage", "post")),
         batch_envelope=SchemaValidator(batch_envelope_schema()),
         batch_item=SchemaValidator(item_schema(batch)),
+        batch_items=SchemaValidator({"type": "array", "items": item_schema(batch)}),
         refund=SchemaValidator(request_schema("/v0/usage/{id}", "patch")),
         list_query=SchemaValidator(query_schema("/v0/usage", "get")),
         list_parameters=tuple(query_parameters("/v0/usage", "get")),
