@@ -163,17 +163,6 @@ def _call_retry(max_retries: int, policy: RetryPolicy) -> _CallRetry:
     return retry
 
 
-def _start(request: httpx.Request, template: _CallRetry) -> _Call:
-    call = _Call(template.policy.clock() + template.policy.budget)
-    request.extensions[_RETRY_EXTENSION] = template.for_call(call)
-    return call
-
-
-def _call_of(request: httpx.Request) -> _Call:
-    retry: _CallRetry = request.extensions[_RETRY_EXTENSION]
-    return retry.call
-
-
 def _finish(response: httpx.Response, call: _Call) -> httpx.Response:
     response.headers[ATTEMPTS_HEADER] = str(call.attempts)
     return response
@@ -188,13 +177,16 @@ def _secret(request: httpx.Request) -> str:
 
 
 class _Attempts(httpx.BaseTransport):
-    """Sends one attempt: counts it, records its outcome for the retry, logs it at DEBUG."""
+    """Sends one attempt: counts it, records its outcome for the retry, logs it at DEBUG.
+
+    A transport only so that RetryTransport holds it (and closes `inner` through it); the
+    attempts go through `send`, which is given the call instead of finding it on the request.
+    """
 
     def __init__(self, inner: httpx.BaseTransport) -> None:
         self.inner = inner
 
-    def handle_request(self, request: httpx.Request) -> httpx.Response:
-        call = _call_of(request)
+    def send(self, request: httpx.Request, call: _Call) -> httpx.Response:
         call.attempts += 1
         if not logs.debug_enabled():
             try:
@@ -229,8 +221,7 @@ class _AsyncAttempts(httpx.AsyncBaseTransport):
     def __init__(self, inner: httpx.AsyncBaseTransport) -> None:
         self.inner = inner
 
-    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
-        call = _call_of(request)
+    async def send(self, request: httpx.Request, call: _Call) -> httpx.Response:
         call.attempts += 1
         if not logs.debug_enabled():
             try:
@@ -259,6 +250,63 @@ class _AsyncAttempts(httpx.AsyncBaseTransport):
         await self.inner.aclose()
 
 
+class _Replay(httpx.BaseTransport):
+    """The transport of httpx-retries' loop once the first attempt asked for a retry.
+
+    The first attempt was already sent (and counted) outside the loop; the loop's own first
+    send gets that outcome back, so it decides on it exactly as if it had sent it, and every
+    later send is a real, counted attempt of the very same request.
+    """
+
+    def __init__(self, first: httpx.Response | Exception, attempts: _Attempts, call: _Call) -> None:
+        self.first: httpx.Response | Exception | None = first
+        self.attempts = attempts
+        self.call = call
+
+    def handle_request(self, request: httpx.Request) -> httpx.Response:
+        first, self.first = self.first, None
+        if first is None:
+            return self.attempts.send(request, self.call)
+        if isinstance(first, Exception):
+            raise first
+        return first
+
+
+class _AsyncReplay(httpx.AsyncBaseTransport):
+    """The asyncio twin of _Replay."""
+
+    def __init__(
+        self, first: httpx.Response | Exception, attempts: _AsyncAttempts, call: _Call
+    ) -> None:
+        self.first: httpx.Response | Exception | None = first
+        self.attempts = attempts
+        self.call = call
+
+    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+        first, self.first = self.first, None
+        if first is None:
+            return await self.attempts.send(request, self.call)
+        if isinstance(first, Exception):
+            raise first
+        return first
+
+
+def _needs_retry(request: httpx.Request, call: _Call, template: _CallRetry) -> bool:
+    """Whether httpx-retries' loop has anything to decide after the first attempt.
+
+    A final answer (no retry status, no error) on the first attempt is returned as is: the
+    loop would return it too, so most calls skip building a per-call Retry and the loop.
+    """
+    return call.failed and template.is_retryable_method(request.method)
+
+
+def _retrying_call(request: httpx.Request, template: _CallRetry, call: _Call) -> _CallRetry:
+    # httpx-retries reads the Retry from the request when there is one there: put this call's.
+    retry = template.for_call(call)
+    request.extensions[_RETRY_EXTENSION] = retry
+    return retry
+
+
 class RetryingTransport(RetryTransport):
     """A sync transport that retries `inner` by the policy (for httpx.Client only)."""
 
@@ -270,16 +318,28 @@ class RetryingTransport(RetryTransport):
         policy: RetryPolicy | None = None,
     ) -> None:
         self._template = _call_retry(max_retries, policy or RetryPolicy())
-        super().__init__(transport=_Attempts(inner), retry=self._template)
+        self._attempts = _Attempts(inner)
+        super().__init__(transport=self._attempts, retry=self._template)
 
     def handle_request(self, request: httpx.Request) -> httpx.Response:
-        call = _start(request, self._template)
+        policy = self._template.policy
+        call = _Call(policy.clock() + policy.budget)
+        first: httpx.Response | Exception
         try:
-            response = super().handle_request(request)
+            first = self._attempts.send(request, call)
+        except Exception as error:
+            first = error
+        try:
+            if _needs_retry(request, call, self._template):
+                retry = _retrying_call(request, self._template, call)
+                loop = RetryTransport(_Replay(first, self._attempts, call), retry)
+                first = loop.handle_request(request)
+            elif isinstance(first, Exception):
+                raise first
         except Exception as error:
             _gave_up(error, call)
             raise
-        return _finish(response, call)
+        return _finish(first, call)
 
 
 class AsyncRetryingTransport(RetryTransport):
@@ -293,16 +353,28 @@ class AsyncRetryingTransport(RetryTransport):
         policy: RetryPolicy | None = None,
     ) -> None:
         self._template = _call_retry(max_retries, policy or RetryPolicy())
-        super().__init__(transport=_AsyncAttempts(inner), retry=self._template)
+        self._attempts = _AsyncAttempts(inner)
+        super().__init__(transport=self._attempts, retry=self._template)
 
     async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
-        call = _start(request, self._template)
+        policy = self._template.policy
+        call = _Call(policy.clock() + policy.budget)
+        first: httpx.Response | Exception
         try:
-            response = await super().handle_async_request(request)
+            first = await self._attempts.send(request, call)
+        except Exception as error:
+            first = error
+        try:
+            if _needs_retry(request, call, self._template):
+                retry = _retrying_call(request, self._template, call)
+                loop = RetryTransport(_AsyncReplay(first, self._attempts, call), retry)
+                first = await loop.handle_async_request(request)
+            elif isinstance(first, Exception):
+                raise first
         except Exception as error:
             _gave_up(error, call)
             raise
-        return _finish(response, call)
+        return _finish(first, call)
 
 
 # httpx.Client options that configure the default transport, which ours replaces; httpx
