@@ -138,7 +138,8 @@ def test_events_submitted_just_before_close_are_delivered() -> None:
     ingester.close()
     assert all(handle.done() and handle.exception() is None for handle in handles)
     assert len(api.events) == 1000
-    assert api.batch_sizes == [300, 300, 300, 100]
+    # Two batches are in flight at once (max_in_flight=2), so they may land in any order.
+    assert sorted(api.batch_sizes) == [100, 300, 300, 300]
     with pytest.raises(IngesterClosedError):
         ingester.submit(event(5000))
 
