@@ -8,6 +8,7 @@ from attrs import define, evolve, field
 
 from .lib import logs
 from .lib.config import DEFAULT_TIMEOUT, PRODUCTION_BASE_URL, settings_from_env, with_user_agent
+from .lib.cookies import skip_cookie_parsing_without_set_cookie
 from .lib.redact import redacted_headers_repr
 from .lib.retries import DEFAULT_MAX_RETRIES, RetryPolicy, async_client_args, sync_client_args
 
@@ -112,6 +113,7 @@ class Client:
                     policy=self._retry_policy,
                 ),
             )
+            skip_cookie_parsing_without_set_cookie(self._client)
         return self._client
 
     def __enter__(self) -> Self:
@@ -149,6 +151,7 @@ class Client:
                     policy=self._retry_policy,
                 ),
             )
+            skip_cookie_parsing_without_set_cookie(self._async_client)
         return self._async_client
 
     async def __aenter__(self) -> Self:
@@ -286,6 +289,7 @@ class AuthenticatedClient:
                     policy=self._retry_policy,
                 ),
             )
+            skip_cookie_parsing_without_set_cookie(self._client)
         return self._client
 
     def __enter__(self) -> Self:
@@ -326,6 +330,7 @@ class AuthenticatedClient:
                     policy=self._retry_policy,
                 ),
             )
+            skip_cookie_parsing_without_set_cookie(self._async_client)
         return self._async_client
 
     async def __aenter__(self) -> Self:

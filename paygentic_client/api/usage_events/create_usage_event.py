@@ -5,7 +5,9 @@ from typing import Any
 import httpx
 
 from ...client import AuthenticatedClient, Client
+from ...lib.jsonbody import encode_json
 from ...lib.responses import BODY_PARSE_ERRORS, http_status, parsed_or_raise
+from ...lib.urls import FixedPathUrl
 from ...models.create_usage_event_request import CreateUsageEventRequest
 from ...models.error_body import Error
 from ...models.usage_event import UsageEvent
@@ -14,20 +16,27 @@ from ...types import Response
 
 # Every status openapi.yaml documents for this operation.
 _DOCUMENTED_STATUSES = frozenset({201, 400, 401, 403, 413, 415, 429, 500})
+# The path joined to the client's base URL once, not by httpx on every call (lib/urls.py).
+_URL = FixedPathUrl("/v0/usage")
 
 
 def _get_kwargs(
     *,
     body: CreateUsageEventRequest,
 ) -> dict[str, Any]:
+    headers: dict[str, Any] = {}
 
     _kwargs: dict[str, Any] = {
         "method": "post",
         "url": "/v0/usage",
     }
 
-    _kwargs["json"] = body.to_dict()
+    _json_body = body.to_dict()
 
+    _kwargs["content"] = encode_json(_json_body)
+    headers["Content-Type"] = "application/json"
+
+    _kwargs["headers"] = headers
     return _kwargs
 
 
@@ -134,7 +143,9 @@ def sync_detailed(
         body=body,
     )
 
-    response = client.get_httpx_client().request(
+    httpx_client = client.get_httpx_client()
+    kwargs["url"] = _URL.on(httpx_client)
+    response = httpx_client.request(
         **kwargs,
     )
 
@@ -198,7 +209,9 @@ async def asyncio_detailed(
         body=body,
     )
 
-    response = await client.get_async_httpx_client().request(**kwargs)
+    httpx_client = client.get_async_httpx_client()
+    kwargs["url"] = _URL.on(httpx_client)
+    response = await httpx_client.request(**kwargs)
 
     return _build_response(client=client, response=response)
 

@@ -125,7 +125,8 @@ def sync_detailed(
         id=id,
     )
 
-    response = client.get_httpx_client().request(
+    httpx_client = client.get_httpx_client()
+    response = httpx_client.request(
         **kwargs,
     )
 
@@ -183,7 +184,8 @@ async def asyncio_detailed(
         id=id,
     )
 
-    response = await client.get_async_httpx_client().request(**kwargs)
+    httpx_client = client.get_async_httpx_client()
+    response = await httpx_client.request(**kwargs)
 
     return _build_response(client=client, response=response)
 

@@ -9,6 +9,7 @@ import httpx
 from ...client import AuthenticatedClient, Client
 from ...lib.pagination import aiterate_pages, first_offset, iterate_pages
 from ...lib.responses import BODY_PARSE_ERRORS, http_status, parsed_or_raise
+from ...lib.urls import FixedPathUrl
 from ...models.error_body import Error
 from ...models.usage_event import UsageEvent
 from ...models.usage_event_list import UsageEventList
@@ -17,6 +18,8 @@ from ...types import UNSET, Response, Unset
 
 # Every status openapi.yaml documents for this operation.
 _DOCUMENTED_STATUSES = frozenset({200, 400, 401, 403, 429, 500})
+# The path joined to the client's base URL once, not by httpx on every call (lib/urls.py).
+_URL = FixedPathUrl("/v0/usage")
 
 
 def _get_kwargs(
@@ -176,7 +179,9 @@ def sync_detailed(
         subscription_id=subscription_id,
     )
 
-    response = client.get_httpx_client().request(
+    httpx_client = client.get_httpx_client()
+    kwargs["url"] = _URL.on(httpx_client)
+    response = httpx_client.request(
         **kwargs,
     )
 
@@ -282,7 +287,9 @@ async def asyncio_detailed(
         subscription_id=subscription_id,
     )
 
-    response = await client.get_async_httpx_client().request(**kwargs)
+    httpx_client = client.get_async_httpx_client()
+    kwargs["url"] = _URL.on(httpx_client)
+    response = await httpx_client.request(**kwargs)
 
     return _build_response(client=client, response=response)
 

@@ -6,6 +6,7 @@ from urllib.parse import quote
 import httpx
 
 from ...client import AuthenticatedClient, Client
+from ...lib.jsonbody import encode_json
 from ...lib.responses import BODY_PARSE_ERRORS, http_status, parsed_or_raise
 from ...models.error_body import Error
 from ...models.refund_usage_event_request import RefundUsageEventRequest
@@ -22,6 +23,7 @@ def _get_kwargs(
     *,
     body: RefundUsageEventRequest,
 ) -> dict[str, Any]:
+    headers: dict[str, Any] = {}
 
     _kwargs: dict[str, Any] = {
         "method": "patch",
@@ -30,8 +32,12 @@ def _get_kwargs(
         ),
     }
 
-    _kwargs["json"] = body.to_dict()
+    _json_body = body.to_dict()
 
+    _kwargs["content"] = encode_json(_json_body)
+    headers["Content-Type"] = "application/json"
+
+    _kwargs["headers"] = headers
     return _kwargs
 
 
@@ -150,7 +156,8 @@ def sync_detailed(
         body=body,
     )
 
-    response = client.get_httpx_client().request(
+    httpx_client = client.get_httpx_client()
+    response = httpx_client.request(
         **kwargs,
     )
 
@@ -218,7 +225,8 @@ async def asyncio_detailed(
         body=body,
     )
 
-    response = await client.get_async_httpx_client().request(**kwargs)
+    httpx_client = client.get_async_httpx_client()
+    response = await httpx_client.request(**kwargs)
 
     return _build_response(client=client, response=response)
 
