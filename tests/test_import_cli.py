@@ -71,15 +71,19 @@ def test_import_killed_half_way_and_rerun_creates_each_event_once(
     checkpoint = tmp_path / "usage.ndjson.checkpoint"
 
     first = run_cli(str(source), "--base-url", server.url)
+    # The checkpoint is saved every 0.5 s, a few thousand lines apart: after it passes 15 000
+    # the import still runs for seconds, time enough to see it and kill.
     deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        if checkpoint.exists() and json.loads(checkpoint.read_text())["line"] >= 15_000:
-            break
+    while not (checkpoint.exists() and json.loads(checkpoint.read_text())["line"] >= 15_000):
+        if time.monotonic() > deadline or first.poll() is not None:
+            first.kill()
+            _, err = first.communicate()
+            pytest.fail(f"the import never saved a checkpoint at line 15 000 or later:\n{err}")
         time.sleep(0.05)
     first.send_signal(signal.SIGKILL)  # a crash: no chance to save anything more
     first.communicate()
     line_at_kill = json.loads(checkpoint.read_text())["line"]
-    assert 15_000 <= line_at_kill < 50_000
+    assert 15_000 <= line_at_kill < 50_000, f"killed at line {line_at_kill}"
 
     second = run_cli(str(source), "--base-url", server.url)
     out, err = second.communicate(timeout=120)

@@ -20,13 +20,14 @@ schema = load_schema()
 # other rules become available and report the test as flaky.
 schema.config.phases.stateful.inference.algorithms = []
 
-# The journey the links exist for; every scenario run must have walked it at least once.
+# The journey the links exist for; the scenarios run must have walked it at least once.
 JOURNEY = {
     ("createUsageEvent", 201),
     ("getUsageEvent", 200),
     ("refundUsageEvent", 200),
     ("refundUsageEvent", 422),
 }
+ROUNDS = 3
 
 
 def test_links_hold_across_calls(property_sandbox: SandboxProcess) -> None:
@@ -52,7 +53,14 @@ def test_links_hold_across_calls(property_sandbox: SandboxProcess) -> None:
             output: StepOutput = super().step(input)
             return output
 
-    Workflow.run(
-        settings=settings(max_examples=80, stateful_step_count=6, database=None, deadline=None)
-    )
-    assert seen >= JOURNEY, f"never seen: {sorted(JOURNEY - seen)}"
+    # Whether a round of random scenarios walks the whole journey is itself random: in 18
+    # rounds of 80 the double refund (the 422) came 4 to 42 times, a spread that puts a
+    # round without it at a few in a thousand. Then another round (every check applies to
+    # it too) walks it; a journey the links cannot make still fails after ROUNDS rounds.
+    for _ in range(ROUNDS):
+        Workflow.run(
+            settings=settings(max_examples=80, stateful_step_count=6, database=None, deadline=None)
+        )
+        if seen >= JOURNEY:
+            break
+    assert seen >= JOURNEY, f"never seen in {ROUNDS} rounds: {sorted(JOURNEY - seen)}"
