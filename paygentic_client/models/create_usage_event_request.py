@@ -8,6 +8,7 @@ from typing import Any, TypeVar
 
 from attrs import define as _attrs_define
 
+from ..lib.timestamps import isoformat as _isoformat
 from ..types import UNSET, Unset
 
 T = TypeVar("T", bound="CreateUsageEventRequest")
@@ -45,7 +46,7 @@ class CreateUsageEventRequest:
     metadata: Metadata | Unset = UNSET
 
     def to_dict(self) -> dict[str, Any]:
-        timestamp = self.timestamp.isoformat()
+        timestamp = _isoformat(self.timestamp)
 
         properties = [properties_item_data.to_dict() for properties_item_data in self.properties]
 

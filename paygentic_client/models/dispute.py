@@ -8,6 +8,7 @@ from typing import Any, Literal, TypeVar, cast
 
 from attrs import define as _attrs_define
 
+from ..lib.timestamps import isoformat as _isoformat
 from ..models.dispute_status import DisputeStatus
 from ..types import UNSET, Unset
 
@@ -48,15 +49,15 @@ class Dispute:
     def to_dict(self) -> dict[str, Any]:
         status = self.status.value
 
-        created_at = self.created_at.isoformat()
+        created_at = _isoformat(self.created_at)
 
-        updated_at = self.updated_at.isoformat()
+        updated_at = _isoformat(self.updated_at)
 
         resolved_at: None | str | Unset
         if isinstance(self.resolved_at, Unset):
             resolved_at = UNSET
         elif isinstance(self.resolved_at, datetime.datetime):
-            resolved_at = self.resolved_at.isoformat()
+            resolved_at = _isoformat(self.resolved_at)
         else:
             resolved_at = self.resolved_at
 

@@ -8,6 +8,7 @@ from typing import Any, TypeVar
 
 from attrs import define as _attrs_define
 
+from ..lib.timestamps import isoformat as _isoformat
 from ..types import UNSET, Unset
 
 T = TypeVar("T", bound="Refund")
@@ -28,7 +29,7 @@ class Refund:
     reason: None | str | Unset = UNSET
 
     def to_dict(self) -> dict[str, Any]:
-        refunded_at = self.refunded_at.isoformat()
+        refunded_at = _isoformat(self.refunded_at)
 
         field_dict: dict[str, Any] = {
             "refundedAt": refunded_at,

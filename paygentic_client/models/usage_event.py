@@ -8,6 +8,7 @@ from typing import Any, Literal, TypeVar, cast
 
 from attrs import define as _attrs_define
 
+from ..lib.timestamps import isoformat as _isoformat
 from ..types import UNSET, Unset
 
 T = TypeVar("T", bound="UsageEvent")
@@ -54,9 +55,9 @@ class UsageEvent:
     dispute: Dispute | None | Unset = UNSET
 
     def to_dict(self) -> dict[str, Any]:
-        timestamp = self.timestamp.isoformat()
+        timestamp = _isoformat(self.timestamp)
 
-        created_at = self.created_at.isoformat()
+        created_at = _isoformat(self.created_at)
 
         properties = [properties_item_data.to_dict() for properties_item_data in self.properties]
 

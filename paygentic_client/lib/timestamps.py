@@ -1,0 +1,44 @@
+"""The ISO 8601 text of a datetime, as the generated models' to_dict() sends it.
+
+`datetime.isoformat()` takes about 1 µs, some 40% of a request model's to_dict(); orjson
+writes the same text in about a third of that. orjson differs from isoformat() in a few
+corners, so it is used only where it is known to agree, and isoformat() answers the rest:
+- datetime subclasses (orjson rejects them; pandas' Timestamp has its own isoformat);
+- tzinfo classes other than datetime.timezone and zoneinfo.ZoneInfo (orjson writes `+00:00`
+  for a tzinfo whose utcoffset() is None, where isoformat() writes no offset);
+- offsets that are not whole minutes (orjson drops the seconds: LMT of zoneinfo zones
+  before ~1900, or timezone(timedelta(seconds=7))).
+tests/test_timestamps.py checks the equality over generated datetimes.
+"""
+
+from __future__ import annotations
+
+import datetime
+import zoneinfo
+
+import orjson
+
+_UTC = datetime.UTC
+_DATETIME = datetime.datetime
+# tzinfo classes whose offset orjson reads through utcoffset(), exactly as isoformat() does.
+_ORJSON_TZINFOS = (datetime.timezone, zoneinfo.ZoneInfo)
+
+
+def isoformat(moment: datetime.datetime) -> str:
+    """Exactly `moment.isoformat()`, faster for plain datetimes."""
+    if type(moment) is _DATETIME:
+        tzinfo = moment.tzinfo
+        # The common cases first: no tzinfo to ask for an offset.
+        if tzinfo is _UTC or tzinfo is None:
+            return _orjson_isoformat(moment)
+        if type(tzinfo) in _ORJSON_TZINFOS:
+            offset = moment.utcoffset()
+            # Normalised timedelta: seconds in [0, 86400) even for negative offsets.
+            if offset is not None and not (offset.seconds % 60 or offset.microseconds):
+                return _orjson_isoformat(moment)
+    return moment.isoformat()
+
+
+def _orjson_isoformat(moment: datetime.datetime) -> str:
+    # orjson writes a JSON string: the text between the quotes, which is ASCII.
+    return orjson.dumps(moment)[1:-1].decode()
