@@ -8,6 +8,7 @@ from typing import Any, TypeVar
 
 from attrs import define as _attrs_define
 
+from ..lib.timestamps import fromisoformat as _fromisoformat
 from ..lib.timestamps import isoformat as _isoformat
 from ..types import UNSET, Unset
 
@@ -77,7 +78,7 @@ class CreateUsageEventRequest:
 
         merchant_id = d["merchantId"]
 
-        timestamp = datetime.datetime.fromisoformat(d["timestamp"])
+        timestamp = _fromisoformat(d["timestamp"])
 
         properties = [
             CreateUsageEventRequestProperty.from_dict(properties_item_data)

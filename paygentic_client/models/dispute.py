@@ -8,6 +8,7 @@ from typing import Any, Literal, TypeVar, cast
 
 from attrs import define as _attrs_define
 
+from ..lib.timestamps import fromisoformat as _fromisoformat
 from ..lib.timestamps import isoformat as _isoformat
 from ..models.dispute_status import DisputeStatus
 from ..types import UNSET, Unset
@@ -99,9 +100,9 @@ class Dispute:
 
         status = DisputeStatus(d["status"])
 
-        created_at = datetime.datetime.fromisoformat(d["createdAt"])
+        created_at = _fromisoformat(d["createdAt"])
 
-        updated_at = datetime.datetime.fromisoformat(d["updatedAt"])
+        updated_at = _fromisoformat(d["updatedAt"])
 
         customer_message: None | str | Unset = d.get("customerMessage", UNSET)
 
@@ -113,7 +114,7 @@ class Dispute:
         resolved_at: datetime.datetime | None | Unset
         if isinstance(_resolved_at, str):
             try:
-                resolved_at_type_0 = datetime.datetime.fromisoformat(_resolved_at)
+                resolved_at_type_0 = _fromisoformat(_resolved_at)
                 resolved_at = resolved_at_type_0
             except (TypeError, ValueError, AttributeError, KeyError):
                 resolved_at = cast(datetime.datetime | None | Unset, _resolved_at)

@@ -8,6 +8,7 @@ from typing import Any, TypeVar
 
 from attrs import define as _attrs_define
 
+from ..lib.timestamps import fromisoformat as _fromisoformat
 from ..lib.timestamps import isoformat as _isoformat
 from ..types import UNSET, Unset
 
@@ -42,7 +43,7 @@ class Refund:
     @classmethod
     def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
         d = src_dict
-        refunded_at = datetime.datetime.fromisoformat(d["refundedAt"])
+        refunded_at = _fromisoformat(d["refundedAt"])
 
         reason: None | str | Unset = d.get("reason", UNSET)
 

@@ -8,6 +8,7 @@ from typing import Any, Literal, TypeVar, cast
 
 from attrs import define as _attrs_define
 
+from ..lib.timestamps import fromisoformat as _fromisoformat
 from ..lib.timestamps import isoformat as _isoformat
 from ..types import UNSET, Unset
 
@@ -137,9 +138,9 @@ class UsageEvent:
 
         subscription_id = d["subscriptionId"]
 
-        timestamp = datetime.datetime.fromisoformat(d["timestamp"])
+        timestamp = _fromisoformat(d["timestamp"])
 
-        created_at = datetime.datetime.fromisoformat(d["createdAt"])
+        created_at = _fromisoformat(d["createdAt"])
 
         properties = [
             UsageEventProperty.from_dict(properties_item_data)
