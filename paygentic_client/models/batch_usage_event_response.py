@@ -9,6 +9,10 @@ from attrs import define as _attrs_define
 
 T = TypeVar("T", bound="BatchUsageEventResponse")
 
+# from_dict creates instances with it. Bound once: `cls.__new__` looks it up through the
+# metaclass and the class's bases on every call.
+_new = object.__new__
+
 
 @_attrs_define
 class BatchUsageEventResponse:
@@ -59,7 +63,7 @@ class BatchUsageEventResponse:
         summary = BatchUsageEventSummary.from_dict(d["summary"])
 
         # Every attribute is set here, so attrs' __init__ (a second call per object) is skipped.
-        batch_usage_event_response = cls.__new__(cls)
+        batch_usage_event_response = _new(cls)
         batch_usage_event_response.object_ = object_
         batch_usage_event_response.successful = successful
         batch_usage_event_response.failed = failed

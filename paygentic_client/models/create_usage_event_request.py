@@ -14,6 +14,10 @@ from ..types import UNSET, Unset
 
 T = TypeVar("T", bound="CreateUsageEventRequest")
 
+# from_dict creates instances with it. Bound once: `cls.__new__` looks it up through the
+# metaclass and the class's bases on every call.
+_new = object.__new__
+
 
 @_attrs_define
 class CreateUsageEventRequest:
@@ -92,7 +96,7 @@ class CreateUsageEventRequest:
         metadata = UNSET if isinstance(_metadata, Unset) else Metadata.from_dict(_metadata)
 
         # Every attribute is set here, so attrs' __init__ (a second call per object) is skipped.
-        create_usage_event_request = cls.__new__(cls)
+        create_usage_event_request = _new(cls)
         create_usage_event_request.idempotency_key = idempotency_key
         create_usage_event_request.customer_id = customer_id
         create_usage_event_request.merchant_id = merchant_id

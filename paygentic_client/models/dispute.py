@@ -15,6 +15,10 @@ from ..types import UNSET, Unset
 
 T = TypeVar("T", bound="Dispute")
 
+# from_dict creates instances with it. Bound once: `cls.__new__` looks it up through the
+# metaclass and the class's bases on every call.
+_new = object.__new__
+
 
 @_attrs_define
 class Dispute:
@@ -122,7 +126,7 @@ class Dispute:
             resolved_at = _resolved_at
 
         # Every attribute is set here, so attrs' __init__ (a second call per object) is skipped.
-        dispute = cls.__new__(cls)
+        dispute = _new(cls)
         dispute.id = id
         dispute.object_ = object_
         dispute.usage_event_id = usage_event_id

@@ -14,6 +14,10 @@ from ..types import UNSET, Unset
 
 T = TypeVar("T", bound="Refund")
 
+# from_dict creates instances with it. Bound once: `cls.__new__` looks it up through the
+# metaclass and the class's bases on every call.
+_new = object.__new__
+
 
 @_attrs_define
 class Refund:
@@ -48,7 +52,7 @@ class Refund:
         reason: None | str | Unset = d.get("reason", UNSET)
 
         # Every attribute is set here, so attrs' __init__ (a second call per object) is skipped.
-        refund = cls.__new__(cls)
+        refund = _new(cls)
         refund.refunded_at = refunded_at
         refund.reason = reason
 

@@ -14,6 +14,10 @@ from ..types import UNSET, Unset
 
 T = TypeVar("T", bound="UsageEvent")
 
+# from_dict creates instances with it. Bound once: `cls.__new__` looks it up through the
+# metaclass and the class's bases on every call.
+_new = object.__new__
+
 
 @_attrs_define
 class UsageEvent:
@@ -200,7 +204,7 @@ class UsageEvent:
             dispute = _dispute
 
         # Every attribute is set here, so attrs' __init__ (a second call per object) is skipped.
-        usage_event = cls.__new__(cls)
+        usage_event = _new(cls)
         usage_event.id = id
         usage_event.object_ = object_
         usage_event.customer_id = customer_id
