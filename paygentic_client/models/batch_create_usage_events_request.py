@@ -35,9 +35,7 @@ class BatchCreateUsageEventsRequest:
     @classmethod
     def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
         d = src_dict
-        events = [
-            CreateUsageEventRequest.from_dict(events_item_data) for events_item_data in d["events"]
-        ]
+        events = list(map(CreateUsageEventRequest.from_dict, d["events"]))
 
         # Every attribute is set here, so attrs' __init__ (a second call per object) is skipped.
         batch_create_usage_events_request = _new(cls)

@@ -52,13 +52,9 @@ class BatchUsageEventResponse:
         if object_ != "batchUsageEvents":
             raise ValueError(f"object must match const 'batchUsageEvents', got '{object_}'")
 
-        successful = [
-            UsageEvent.from_dict(successful_item_data) for successful_item_data in d["successful"]
-        ]
+        successful = list(map(UsageEvent.from_dict, d["successful"]))
 
-        failed = [
-            BatchUsageEventFailure.from_dict(failed_item_data) for failed_item_data in d["failed"]
-        ]
+        failed = list(map(BatchUsageEventFailure.from_dict, d["failed"]))
 
         summary = BatchUsageEventSummary.from_dict(d["summary"])
 

@@ -84,10 +84,7 @@ class CreateUsageEventRequest:
 
         timestamp = _fromisoformat(d["timestamp"])
 
-        properties = [
-            CreateUsageEventRequestProperty.from_dict(properties_item_data)
-            for properties_item_data in d["properties"]
-        ]
+        properties = list(map(CreateUsageEventRequestProperty.from_dict, d["properties"]))
 
         entitlement_id = d.get("entitlementId", UNSET)
 

@@ -146,10 +146,7 @@ class UsageEvent:
 
         created_at = _fromisoformat(d["createdAt"])
 
-        properties = [
-            UsageEventProperty.from_dict(properties_item_data)
-            for properties_item_data in d["properties"]
-        ]
+        properties = list(map(UsageEventProperty.from_dict, d["properties"]))
 
         idempotency_key: None | str | Unset = d.get("idempotencyKey", UNSET)
 

@@ -47,7 +47,7 @@ class UsageEventList:
         if object_ != "list":
             raise ValueError(f"object must match const 'list', got '{object_}'")
 
-        data = [UsageEvent.from_dict(data_item_data) for data_item_data in d["data"]]
+        data = list(map(UsageEvent.from_dict, d["data"]))
 
         pagination = OffsetPagination.from_dict(d["pagination"])
 

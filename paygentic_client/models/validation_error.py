@@ -46,9 +46,7 @@ class ValidationError:
         d = src_dict
         message = d["message"]
 
-        errors = [
-            ValidationErrorDetail.from_dict(errors_item_data) for errors_item_data in d["errors"]
-        ]
+        errors = list(map(ValidationErrorDetail.from_dict, d["errors"]))
 
         error: Literal["validation_error"] | Unset = d.get("error", UNSET)
         if error != "validation_error" and not isinstance(error, Unset):
