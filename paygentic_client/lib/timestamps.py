@@ -22,6 +22,7 @@ import zoneinfo
 
 import orjson
 
+_dumps = orjson.dumps
 _UTC = datetime.UTC
 _DATETIME = datetime.datetime
 # tzinfo classes whose offset orjson reads through utcoffset(), exactly as isoformat() does.
@@ -32,19 +33,16 @@ fromisoformat = datetime.datetime.fromisoformat
 
 def isoformat(moment: datetime.datetime) -> str:
     """Exactly `moment.isoformat()`, faster for plain datetimes."""
+    # orjson writes a JSON string: the ASCII text between its quotes is isoformat()'s. Written
+    # out twice rather than in a helper function, whose call was 2% of a to_dict().
     if type(moment) is _DATETIME:
         tzinfo = moment.tzinfo
         # The common cases first: no tzinfo to ask for an offset.
         if tzinfo is _UTC or tzinfo is None:
-            return _orjson_isoformat(moment)
+            return _dumps(moment)[1:-1].decode()
         if type(tzinfo) in _ORJSON_TZINFOS:
             offset = moment.utcoffset()
             # Normalised timedelta: seconds in [0, 86400) even for negative offsets.
             if offset is not None and not (offset.seconds % 60 or offset.microseconds):
-                return _orjson_isoformat(moment)
+                return _dumps(moment)[1:-1].decode()
     return moment.isoformat()
-
-
-def _orjson_isoformat(moment: datetime.datetime) -> str:
-    # orjson writes a JSON string: the text between the quotes, which is ASCII.
-    return orjson.dumps(moment)[1:-1].decode()
