@@ -9,6 +9,10 @@ from attrs import define as _attrs_define
 
 T = TypeVar("T", bound="BatchCreateUsageEventsRequest")
 
+# from_dict creates instances with it. Bound once: `cls.__new__` looks it up through the
+# metaclass and the class's bases on every call.
+_new = object.__new__
+
 
 @_attrs_define
 class BatchCreateUsageEventsRequest:
@@ -31,12 +35,10 @@ class BatchCreateUsageEventsRequest:
     @classmethod
     def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
         d = src_dict
-        events = [
-            CreateUsageEventRequest.from_dict(events_item_data) for events_item_data in d["events"]
-        ]
+        events = list(map(CreateUsageEventRequest.from_dict, d["events"]))
 
         # Every attribute is set here, so attrs' __init__ (a second call per object) is skipped.
-        batch_create_usage_events_request = cls.__new__(cls)
+        batch_create_usage_events_request = _new(cls)
         batch_create_usage_events_request.events = events
 
         return batch_create_usage_events_request

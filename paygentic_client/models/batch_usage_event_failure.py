@@ -11,6 +11,10 @@ from ..types import UNSET, Unset
 
 T = TypeVar("T", bound="BatchUsageEventFailure")
 
+# from_dict creates instances with it. Bound once: `cls.__new__` looks it up through the
+# metaclass and the class's bases on every call.
+_new = object.__new__
+
 
 @_attrs_define
 class BatchUsageEventFailure:
@@ -45,7 +49,7 @@ class BatchUsageEventFailure:
         idempotency_key: None | str | Unset = d.get("idempotencyKey", UNSET)
 
         # Every attribute is set here, so attrs' __init__ (a second call per object) is skipped.
-        batch_usage_event_failure = cls.__new__(cls)
+        batch_usage_event_failure = _new(cls)
         batch_usage_event_failure.index = index
         batch_usage_event_failure.error = error
         batch_usage_event_failure.idempotency_key = idempotency_key

@@ -9,6 +9,10 @@ from attrs import define as _attrs_define
 
 T = TypeVar("T", bound="BatchUsageEventResponse")
 
+# from_dict creates instances with it. Bound once: `cls.__new__` looks it up through the
+# metaclass and the class's bases on every call.
+_new = object.__new__
+
 
 @_attrs_define
 class BatchUsageEventResponse:
@@ -48,18 +52,14 @@ class BatchUsageEventResponse:
         if object_ != "batchUsageEvents":
             raise ValueError(f"object must match const 'batchUsageEvents', got '{object_}'")
 
-        successful = [
-            UsageEvent.from_dict(successful_item_data) for successful_item_data in d["successful"]
-        ]
+        successful = list(map(UsageEvent.from_dict, d["successful"]))
 
-        failed = [
-            BatchUsageEventFailure.from_dict(failed_item_data) for failed_item_data in d["failed"]
-        ]
+        failed = list(map(BatchUsageEventFailure.from_dict, d["failed"]))
 
         summary = BatchUsageEventSummary.from_dict(d["summary"])
 
         # Every attribute is set here, so attrs' __init__ (a second call per object) is skipped.
-        batch_usage_event_response = cls.__new__(cls)
+        batch_usage_event_response = _new(cls)
         batch_usage_event_response.object_ = object_
         batch_usage_event_response.successful = successful
         batch_usage_event_response.failed = failed

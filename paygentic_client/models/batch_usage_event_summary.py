@@ -9,6 +9,10 @@ from attrs import define as _attrs_define
 
 T = TypeVar("T", bound="BatchUsageEventSummary")
 
+# from_dict creates instances with it. Bound once: `cls.__new__` looks it up through the
+# metaclass and the class's bases on every call.
+_new = object.__new__
+
 
 @_attrs_define
 class BatchUsageEventSummary:
@@ -42,7 +46,7 @@ class BatchUsageEventSummary:
         failed = d["failed"]
 
         # Every attribute is set here, so attrs' __init__ (a second call per object) is skipped.
-        batch_usage_event_summary = cls.__new__(cls)
+        batch_usage_event_summary = _new(cls)
         batch_usage_event_summary.total = total
         batch_usage_event_summary.successful = successful
         batch_usage_event_summary.failed = failed

@@ -11,6 +11,10 @@ from ..types import UNSET, Unset
 
 T = TypeVar("T", bound="Billing")
 
+# from_dict creates instances with it. Bound once: `cls.__new__` looks it up through the
+# metaclass and the class's bases on every call.
+_new = object.__new__
+
 
 @_attrs_define
 class Billing:
@@ -68,7 +72,7 @@ class Billing:
         total_amount: int | None | Unset = d.get("totalAmount", UNSET)
 
         # Every attribute is set here, so attrs' __init__ (a second call per object) is skipped.
-        billing = cls.__new__(cls)
+        billing = _new(cls)
         billing.billing_event_id = billing_event_id
         billing.currency = currency
         billing.invoice_id = invoice_id

@@ -8,9 +8,15 @@ from typing import Any, TypeVar
 
 from attrs import define as _attrs_define
 
+from ..lib.timestamps import fromisoformat as _fromisoformat
+from ..lib.timestamps import isoformat as _isoformat
 from ..types import UNSET, Unset
 
 T = TypeVar("T", bound="CreateUsageEventRequest")
+
+# from_dict creates instances with it. Bound once: `cls.__new__` looks it up through the
+# metaclass and the class's bases on every call.
+_new = object.__new__
 
 
 @_attrs_define
@@ -45,7 +51,7 @@ class CreateUsageEventRequest:
     metadata: Metadata | Unset = UNSET
 
     def to_dict(self) -> dict[str, Any]:
-        timestamp = self.timestamp.isoformat()
+        timestamp = _isoformat(self.timestamp)
 
         properties = [properties_item_data.to_dict() for properties_item_data in self.properties]
 
@@ -76,12 +82,9 @@ class CreateUsageEventRequest:
 
         merchant_id = d["merchantId"]
 
-        timestamp = datetime.datetime.fromisoformat(d["timestamp"])
+        timestamp = _fromisoformat(d["timestamp"])
 
-        properties = [
-            CreateUsageEventRequestProperty.from_dict(properties_item_data)
-            for properties_item_data in d["properties"]
-        ]
+        properties = list(map(CreateUsageEventRequestProperty.from_dict, d["properties"]))
 
         entitlement_id = d.get("entitlementId", UNSET)
 
@@ -90,7 +93,7 @@ class CreateUsageEventRequest:
         metadata = UNSET if isinstance(_metadata, Unset) else Metadata.from_dict(_metadata)
 
         # Every attribute is set here, so attrs' __init__ (a second call per object) is skipped.
-        create_usage_event_request = cls.__new__(cls)
+        create_usage_event_request = _new(cls)
         create_usage_event_request.idempotency_key = idempotency_key
         create_usage_event_request.customer_id = customer_id
         create_usage_event_request.merchant_id = merchant_id

@@ -11,6 +11,10 @@ from ..types import UNSET, Unset
 
 T = TypeVar("T", bound="CreateUsageEventRequestProperty")
 
+# from_dict creates instances with it. Bound once: `cls.__new__` looks it up through the
+# metaclass and the class's bases on every call.
+_new = object.__new__
+
 
 @_attrs_define
 class CreateUsageEventRequestProperty:
@@ -46,7 +50,7 @@ class CreateUsageEventRequestProperty:
         price = d.get("price", UNSET)
 
         # Every attribute is set here, so attrs' __init__ (a second call per object) is skipped.
-        create_usage_event_request_property = cls.__new__(cls)
+        create_usage_event_request_property = _new(cls)
         create_usage_event_request_property.billable_metric_id = billable_metric_id
         create_usage_event_request_property.quantity = quantity
         create_usage_event_request_property.price = price

@@ -8,10 +8,16 @@ from typing import Any, Literal, TypeVar, cast
 
 from attrs import define as _attrs_define
 
+from ..lib.timestamps import fromisoformat as _fromisoformat
+from ..lib.timestamps import isoformat as _isoformat
 from ..models.dispute_status import DisputeStatus
 from ..types import UNSET, Unset
 
 T = TypeVar("T", bound="Dispute")
+
+# from_dict creates instances with it. Bound once: `cls.__new__` looks it up through the
+# metaclass and the class's bases on every call.
+_new = object.__new__
 
 
 @_attrs_define
@@ -48,15 +54,15 @@ class Dispute:
     def to_dict(self) -> dict[str, Any]:
         status = self.status.value
 
-        created_at = self.created_at.isoformat()
+        created_at = _isoformat(self.created_at)
 
-        updated_at = self.updated_at.isoformat()
+        updated_at = _isoformat(self.updated_at)
 
         resolved_at: None | str | Unset
         if isinstance(self.resolved_at, Unset):
             resolved_at = UNSET
         elif isinstance(self.resolved_at, datetime.datetime):
-            resolved_at = self.resolved_at.isoformat()
+            resolved_at = _isoformat(self.resolved_at)
         else:
             resolved_at = self.resolved_at
 
@@ -98,9 +104,9 @@ class Dispute:
 
         status = DisputeStatus(d["status"])
 
-        created_at = datetime.datetime.fromisoformat(d["createdAt"])
+        created_at = _fromisoformat(d["createdAt"])
 
-        updated_at = datetime.datetime.fromisoformat(d["updatedAt"])
+        updated_at = _fromisoformat(d["updatedAt"])
 
         customer_message: None | str | Unset = d.get("customerMessage", UNSET)
 
@@ -112,7 +118,7 @@ class Dispute:
         resolved_at: datetime.datetime | None | Unset
         if isinstance(_resolved_at, str):
             try:
-                resolved_at_type_0 = datetime.datetime.fromisoformat(_resolved_at)
+                resolved_at_type_0 = _fromisoformat(_resolved_at)
                 resolved_at = resolved_at_type_0
             except (TypeError, ValueError, AttributeError, KeyError):
                 resolved_at = cast(datetime.datetime | None | Unset, _resolved_at)
@@ -120,7 +126,7 @@ class Dispute:
             resolved_at = _resolved_at
 
         # Every attribute is set here, so attrs' __init__ (a second call per object) is skipped.
-        dispute = cls.__new__(cls)
+        dispute = _new(cls)
         dispute.id = id
         dispute.object_ = object_
         dispute.usage_event_id = usage_event_id

@@ -11,6 +11,10 @@ from ..types import UNSET, Unset
 
 T = TypeVar("T", bound="Error")
 
+# from_dict creates instances with it. Bound once: `cls.__new__` looks it up through the
+# metaclass and the class's bases on every call.
+_new = object.__new__
+
 
 @_attrs_define
 class Error:
@@ -69,7 +73,7 @@ class Error:
             details = _details
 
         # Every attribute is set here, so attrs' __init__ (a second call per object) is skipped.
-        error_body = cls.__new__(cls)
+        error_body = _new(cls)
         error_body.message = message
         error_body.error = error
         error_body.code = code

@@ -10,6 +10,10 @@ from attrs import field as _attrs_field
 
 T = TypeVar("T", bound="ErrorDetailsType0")
 
+# from_dict creates instances with it. Bound once: `cls.__new__` looks it up through the
+# metaclass and the class's bases on every call.
+_new = object.__new__
+
 
 @_attrs_define
 class ErrorDetailsType0:
@@ -26,7 +30,7 @@ class ErrorDetailsType0:
     def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
         d = dict(src_dict)
         # Every attribute is set here, so attrs' __init__ (a second call per object) is skipped.
-        error_details_type_0 = cls.__new__(cls)
+        error_details_type_0 = _new(cls)
 
         error_details_type_0.additional_properties = d
         return error_details_type_0

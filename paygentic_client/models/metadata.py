@@ -10,6 +10,10 @@ from attrs import field as _attrs_field
 
 T = TypeVar("T", bound="Metadata")
 
+# from_dict creates instances with it. Bound once: `cls.__new__` looks it up through the
+# metaclass and the class's bases on every call.
+_new = object.__new__
+
 
 @_attrs_define
 class Metadata:
@@ -30,7 +34,7 @@ class Metadata:
     def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
         d = dict(src_dict)
         # Every attribute is set here, so attrs' __init__ (a second call per object) is skipped.
-        metadata = cls.__new__(cls)
+        metadata = _new(cls)
 
         metadata.additional_properties = d
         return metadata

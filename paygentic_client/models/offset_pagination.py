@@ -9,6 +9,10 @@ from attrs import define as _attrs_define
 
 T = TypeVar("T", bound="OffsetPagination")
 
+# from_dict creates instances with it. Bound once: `cls.__new__` looks it up through the
+# metaclass and the class's bases on every call.
+_new = object.__new__
+
 
 @_attrs_define
 class OffsetPagination:
@@ -42,7 +46,7 @@ class OffsetPagination:
         total = d["total"]
 
         # Every attribute is set here, so attrs' __init__ (a second call per object) is skipped.
-        offset_pagination = cls.__new__(cls)
+        offset_pagination = _new(cls)
         offset_pagination.limit = limit
         offset_pagination.offset = offset
         offset_pagination.total = total

@@ -8,9 +8,15 @@ from typing import Any, TypeVar
 
 from attrs import define as _attrs_define
 
+from ..lib.timestamps import fromisoformat as _fromisoformat
+from ..lib.timestamps import isoformat as _isoformat
 from ..types import UNSET, Unset
 
 T = TypeVar("T", bound="Refund")
+
+# from_dict creates instances with it. Bound once: `cls.__new__` looks it up through the
+# metaclass and the class's bases on every call.
+_new = object.__new__
 
 
 @_attrs_define
@@ -28,7 +34,7 @@ class Refund:
     reason: None | str | Unset = UNSET
 
     def to_dict(self) -> dict[str, Any]:
-        refunded_at = self.refunded_at.isoformat()
+        refunded_at = _isoformat(self.refunded_at)
 
         field_dict: dict[str, Any] = {
             "refundedAt": refunded_at,
@@ -41,12 +47,12 @@ class Refund:
     @classmethod
     def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
         d = src_dict
-        refunded_at = datetime.datetime.fromisoformat(d["refundedAt"])
+        refunded_at = _fromisoformat(d["refundedAt"])
 
         reason: None | str | Unset = d.get("reason", UNSET)
 
         # Every attribute is set here, so attrs' __init__ (a second call per object) is skipped.
-        refund = cls.__new__(cls)
+        refund = _new(cls)
         refund.refunded_at = refunded_at
         refund.reason = reason
 

@@ -11,6 +11,10 @@ from ..types import UNSET, Unset
 
 T = TypeVar("T", bound="RefundUsageEventRequest")
 
+# from_dict creates instances with it. Bound once: `cls.__new__` looks it up through the
+# metaclass and the class's bases on every call.
+_new = object.__new__
+
 
 @_attrs_define
 class RefundUsageEventRequest:
@@ -40,7 +44,7 @@ class RefundUsageEventRequest:
         reason = d.get("reason", UNSET)
 
         # Every attribute is set here, so attrs' __init__ (a second call per object) is skipped.
-        refund_usage_event_request = cls.__new__(cls)
+        refund_usage_event_request = _new(cls)
         refund_usage_event_request.refunded = refunded
         refund_usage_event_request.reason = reason
 

@@ -8,9 +8,15 @@ from typing import Any, Literal, TypeVar, cast
 
 from attrs import define as _attrs_define
 
+from ..lib.timestamps import fromisoformat as _fromisoformat
+from ..lib.timestamps import isoformat as _isoformat
 from ..types import UNSET, Unset
 
 T = TypeVar("T", bound="UsageEvent")
+
+# from_dict creates instances with it. Bound once: `cls.__new__` looks it up through the
+# metaclass and the class's bases on every call.
+_new = object.__new__
 
 
 @_attrs_define
@@ -54,9 +60,9 @@ class UsageEvent:
     dispute: Dispute | None | Unset = UNSET
 
     def to_dict(self) -> dict[str, Any]:
-        timestamp = self.timestamp.isoformat()
+        timestamp = _isoformat(self.timestamp)
 
-        created_at = self.created_at.isoformat()
+        created_at = _isoformat(self.created_at)
 
         properties = [properties_item_data.to_dict() for properties_item_data in self.properties]
 
@@ -136,14 +142,11 @@ class UsageEvent:
 
         subscription_id = d["subscriptionId"]
 
-        timestamp = datetime.datetime.fromisoformat(d["timestamp"])
+        timestamp = _fromisoformat(d["timestamp"])
 
-        created_at = datetime.datetime.fromisoformat(d["createdAt"])
+        created_at = _fromisoformat(d["createdAt"])
 
-        properties = [
-            UsageEventProperty.from_dict(properties_item_data)
-            for properties_item_data in d["properties"]
-        ]
+        properties = list(map(UsageEventProperty.from_dict, d["properties"]))
 
         idempotency_key: None | str | Unset = d.get("idempotencyKey", UNSET)
 
@@ -198,7 +201,7 @@ class UsageEvent:
             dispute = _dispute
 
         # Every attribute is set here, so attrs' __init__ (a second call per object) is skipped.
-        usage_event = cls.__new__(cls)
+        usage_event = _new(cls)
         usage_event.id = id
         usage_event.object_ = object_
         usage_event.customer_id = customer_id

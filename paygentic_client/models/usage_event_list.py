@@ -9,6 +9,10 @@ from attrs import define as _attrs_define
 
 T = TypeVar("T", bound="UsageEventList")
 
+# from_dict creates instances with it. Bound once: `cls.__new__` looks it up through the
+# metaclass and the class's bases on every call.
+_new = object.__new__
+
 
 @_attrs_define
 class UsageEventList:
@@ -43,12 +47,12 @@ class UsageEventList:
         if object_ != "list":
             raise ValueError(f"object must match const 'list', got '{object_}'")
 
-        data = [UsageEvent.from_dict(data_item_data) for data_item_data in d["data"]]
+        data = list(map(UsageEvent.from_dict, d["data"]))
 
         pagination = OffsetPagination.from_dict(d["pagination"])
 
         # Every attribute is set here, so attrs' __init__ (a second call per object) is skipped.
-        usage_event_list = cls.__new__(cls)
+        usage_event_list = _new(cls)
         usage_event_list.object_ = object_
         usage_event_list.data = data
         usage_event_list.pagination = pagination

@@ -11,6 +11,10 @@ from ..types import UNSET, Unset
 
 T = TypeVar("T", bound="UsageEventProperty")
 
+# from_dict creates instances with it. Bound once: `cls.__new__` looks it up through the
+# metaclass and the class's bases on every call.
+_new = object.__new__
+
 
 @_attrs_define
 class UsageEventProperty:
@@ -45,7 +49,7 @@ class UsageEventProperty:
         price: None | str | Unset = d.get("price", UNSET)
 
         # Every attribute is set here, so attrs' __init__ (a second call per object) is skipped.
-        usage_event_property = cls.__new__(cls)
+        usage_event_property = _new(cls)
         usage_event_property.billable_metric_id = billable_metric_id
         usage_event_property.quantity = quantity
         usage_event_property.price = price

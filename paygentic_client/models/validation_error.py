@@ -11,6 +11,10 @@ from ..types import UNSET, Unset
 
 T = TypeVar("T", bound="ValidationError")
 
+# from_dict creates instances with it. Bound once: `cls.__new__` looks it up through the
+# metaclass and the class's bases on every call.
+_new = object.__new__
+
 
 @_attrs_define
 class ValidationError:
@@ -42,16 +46,14 @@ class ValidationError:
         d = src_dict
         message = d["message"]
 
-        errors = [
-            ValidationErrorDetail.from_dict(errors_item_data) for errors_item_data in d["errors"]
-        ]
+        errors = list(map(ValidationErrorDetail.from_dict, d["errors"]))
 
         error: Literal["validation_error"] | Unset = d.get("error", UNSET)
         if error != "validation_error" and not isinstance(error, Unset):
             raise ValueError(f"error must match const 'validation_error', got '{error}'")
 
         # Every attribute is set here, so attrs' __init__ (a second call per object) is skipped.
-        validation_error = cls.__new__(cls)
+        validation_error = _new(cls)
         validation_error.message = message
         validation_error.errors = errors
         validation_error.error = error

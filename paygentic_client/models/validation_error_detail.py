@@ -11,6 +11,10 @@ from ..types import UNSET, Unset
 
 T = TypeVar("T", bound="ValidationErrorDetail")
 
+# from_dict creates instances with it. Bound once: `cls.__new__` looks it up through the
+# metaclass and the class's bases on every call.
+_new = object.__new__
+
 
 @_attrs_define
 class ValidationErrorDetail:
@@ -45,7 +49,7 @@ class ValidationErrorDetail:
         code: None | str | Unset = d.get("code", UNSET)
 
         # Every attribute is set here, so attrs' __init__ (a second call per object) is skipped.
-        validation_error_detail = cls.__new__(cls)
+        validation_error_detail = _new(cls)
         validation_error_detail.field = field
         validation_error_detail.message = message
         validation_error_detail.code = code

@@ -1,0 +1,48 @@
+"""ISO 8601 text to datetime and back, as the generated models' from_dict()/to_dict() need it.
+
+`datetime.isoformat()` takes about 1 µs, some 40% of a request model's to_dict(); orjson
+writes the same text in about a third of that. orjson differs from isoformat() in a few
+corners, so it is used only where it is known to agree, and isoformat() answers the rest:
+- datetime subclasses (orjson rejects them; pandas' Timestamp has its own isoformat);
+- tzinfo classes other than datetime.timezone and zoneinfo.ZoneInfo (orjson writes `+00:00`
+  for a tzinfo whose utcoffset() is None, where isoformat() writes no offset);
+- offsets that are not whole minutes (orjson drops the seconds: LMT of zoneinfo zones
+  before ~1900, or timezone(timedelta(seconds=7))).
+tests/test_timestamps.py checks the equality over generated datetimes.
+
+`fromisoformat` is `datetime.datetime.fromisoformat` bound once: written out in from_dict,
+each call looks the class up in the module and binds the classmethod again (~55 ns of the
+~130 ns it takes; three times per parsed UsageEvent). Python 3.11's accepts the `Z` suffix.
+"""
+
+from __future__ import annotations
+
+import datetime
+import zoneinfo
+
+import orjson
+
+_dumps = orjson.dumps
+_UTC = datetime.UTC
+_DATETIME = datetime.datetime
+# tzinfo classes whose offset orjson reads through utcoffset(), exactly as isoformat() does.
+_ORJSON_TZINFOS = (datetime.timezone, zoneinfo.ZoneInfo)
+
+fromisoformat = datetime.datetime.fromisoformat
+
+
+def isoformat(moment: datetime.datetime) -> str:
+    """Exactly `moment.isoformat()`, faster for plain datetimes."""
+    # orjson writes a JSON string: the ASCII text between its quotes is isoformat()'s. Written
+    # out twice rather than in a helper function, whose call was 2% of a to_dict().
+    if type(moment) is _DATETIME:
+        tzinfo = moment.tzinfo
+        # The common cases first: no tzinfo to ask for an offset.
+        if tzinfo is _UTC or tzinfo is None:
+            return _dumps(moment)[1:-1].decode()
+        if type(tzinfo) in _ORJSON_TZINFOS:
+            offset = moment.utcoffset()
+            # Normalised timedelta: seconds in [0, 86400) even for negative offsets.
+            if offset is not None and not (offset.seconds % 60 or offset.microseconds):
+                return _dumps(moment)[1:-1].decode()
+    return moment.isoformat()
