@@ -66,6 +66,7 @@ from .batching import (
     verdict_of_response,
 )
 from .ingest_async import AsyncEventFuture, AsyncUsageIngester
+from .jsonbody import JSON_CONTENT_TYPE
 
 __all__ = [
     "DEFAULT_EXIT_TIMEOUT",
@@ -342,7 +343,7 @@ class UsageIngester:
     def _send(self, body: bytes, batch: list[_Item]) -> Verdict:
         try:
             response = self._client.get_httpx_client().request(
-                "POST", BATCH_PATH, content=body, headers={"Content-Type": "application/json"}
+                "POST", BATCH_PATH, content=body, headers=JSON_CONTENT_TYPE
             )
         except Exception as error:
             return verdict_of_exception(error)

@@ -43,6 +43,7 @@ from .batching import (
     verdict_of_exception,
     verdict_of_response,
 )
+from .jsonbody import JSON_CONTENT_TYPE
 
 logger = logging.getLogger("paygentic_client.ingest")
 
@@ -274,7 +275,7 @@ class AsyncUsageIngester:
     async def _send(self, body: bytes, batch: list[_Item]) -> Verdict:
         try:
             response = await self._client.get_async_httpx_client().request(
-                "POST", BATCH_PATH, content=body, headers={"Content-Type": "application/json"}
+                "POST", BATCH_PATH, content=body, headers=JSON_CONTENT_TYPE
             )
         except Exception as error:
             return verdict_of_exception(error)

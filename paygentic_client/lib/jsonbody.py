@@ -17,7 +17,8 @@ from typing import Any, Final
 
 import orjson
 
-# The header that goes with an encoded body (httpx sets it itself only for `json=`).
+# The header that goes with an encoded body (httpx sets it itself only for `json=`); the
+# ingesters send their ready-made batch bodies with it.
 JSON_CONTENT_TYPE: Final[Mapping[str, str]] = {"Content-Type": "application/json"}
 
 
