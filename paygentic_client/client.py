@@ -6,11 +6,16 @@ from typing import Any, Self
 import httpx
 from attrs import define, evolve, field
 
-from .lib import logs
-from .lib.config import DEFAULT_TIMEOUT, PRODUCTION_BASE_URL, settings_from_env, with_user_agent
-from .lib.cookies import skip_cookie_parsing_without_set_cookie
-from .lib.redact import redacted_headers_repr
-from .lib.retries import DEFAULT_MAX_RETRIES, RetryPolicy, async_client_args, sync_client_args
+from ._runtime import logs
+from ._runtime.config import (
+    DEFAULT_TIMEOUT,
+    PRODUCTION_BASE_URL,
+    settings_from_env,
+    with_user_agent,
+)
+from ._runtime.cookies import skip_cookie_parsing_without_set_cookie
+from ._runtime.redact import redacted_headers_repr
+from ._runtime.retries import DEFAULT_MAX_RETRIES, RetryPolicy, async_client_args, sync_client_args
 
 
 @define
@@ -35,7 +40,7 @@ class Client:
         or a 408/429/500/502/503/504 (default 3; 0 turns retries off). POST is retried too:
         create and batch create carry idempotency keys and a retry resends the same bytes.
 
-        ``retry_policy``: A paygentic_client.lib.retries.RetryPolicy: backoff, the cap on
+        ``retry_policy``: A paygentic_client._runtime.retries.RetryPolicy: backoff, the cap on
         ``Retry-After``, and the time budget of a call.
 
         ``verify_ssl``: Whether or not to verify the SSL certificate of the API server. This
@@ -187,7 +192,7 @@ class AuthenticatedClient:
         or a 408/429/500/502/503/504 (default 3; 0 turns retries off). POST is retried too:
         create and batch create carry idempotency keys and a retry resends the same bytes.
 
-        ``retry_policy``: A paygentic_client.lib.retries.RetryPolicy: backoff, the cap on
+        ``retry_policy``: A paygentic_client._runtime.retries.RetryPolicy: backoff, the cap on
         ``Retry-After``, and the time budget of a call.
 
         ``verify_ssl``: Whether or not to verify the SSL certificate of the API server. This

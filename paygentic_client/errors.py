@@ -1,32 +1,226 @@
-# Generated from openapi.yaml by scripts/regenerate: do not edit by hand.
-# Change openapi.yaml, generator-config.yaml or scripts/templates/ and rerun it.
-"""Exceptions raised by the API functions (`sync` and `asyncio`) for error responses.
+"""The one error tree of paygentic_client: everything the SDK raises on purpose is a
+`PaygenticError`.
 
-They are defined by hand in paygentic_client.lib.errors; catch them from here.
+    PaygenticError
+    ├── ConfigurationError        the environment does not configure a client (also a ValueError)
+    ├── ApiConnectionError        no answer: refused, reset or unreachable (cause: the httpx error)
+    │   └── ApiTimeoutError       no answer in time
+    ├── ApiError                  an answer whose status is not a documented success
+    │   ├── BadRequestError 400, AuthenticationError 401, PermissionDeniedError 403,
+    │   │   NotFoundError 404, UnprocessableEntityError 422, RateLimitError 429,
+    │   │   InternalServerError 5xx
+    │   └── UnexpectedStatus      a status the operation does not document
+    ├── IngestError               the ingesters' own errors
+    │   ├── QueueFullError, IngesterClosedError
+    │   └── EventRejectedError    the API rejected one event of a batch
+    ├── CheckpointError           an import's checkpoint file cannot be used (also a ValueError)
+    └── ImportStopped             the API refused an import's batch as a whole
 """
 
-from .lib.config import ConfigurationError
-from .lib.errors import (
-    ApiError,
-    AuthenticationError,
-    BadRequestError,
-    InternalServerError,
-    NotFoundError,
-    PermissionDeniedError,
-    RateLimitError,
-    UnexpectedStatus,
-    UnprocessableEntityError,
-)
+from __future__ import annotations
+
+from collections.abc import Collection, Mapping
+from http import HTTPStatus
+
+from ._runtime.redact import redact
+from .models.error_body import Error
+from .models.validation_error import ValidationError
+from .models.validation_error_detail import ValidationErrorDetail
 
 __all__ = [
+    "ApiConnectionError",
     "ApiError",
+    "ApiTimeoutError",
     "AuthenticationError",
     "BadRequestError",
+    "CheckpointError",
     "ConfigurationError",
+    "EventRejectedError",
+    "ImportStopped",
+    "IngestError",
+    "IngesterClosedError",
     "InternalServerError",
     "NotFoundError",
+    "PaygenticError",
     "PermissionDeniedError",
+    "QueueFullError",
     "RateLimitError",
     "UnexpectedStatus",
     "UnprocessableEntityError",
 ]
+
+ErrorModel = Error | ValidationError
+
+
+class PaygenticError(Exception):
+    """The root of every exception paygentic_client raises on purpose."""
+
+
+class ConfigurationError(PaygenticError, ValueError):
+    """The environment does not configure a client (e.g. no token)."""
+
+
+class ApiConnectionError(PaygenticError):
+    """No answer from the API: the connection was refused, reset or dropped, the host is
+    unknown, or the request could not be sent. The httpx exception is `__cause__`.
+
+    The request may or may not have reached the server: a create or batch create is safe to
+    send again with the same idempotency keys.
+    """
+
+
+class ApiTimeoutError(ApiConnectionError):
+    """No answer within the timeout (connect, read, write or pool)."""
+
+
+class ApiError(PaygenticError):
+    """The API answered with a status that is not a documented success of the operation.
+
+    Attributes:
+        status_code: the HTTP status code.
+        parsed: the body parsed as the documented error model (`Error` or `ValidationError`),
+            or None when the body is not one (for example an HTML page from a proxy).
+        headers: the response headers.
+        content: the raw response body.
+    """
+
+    def __init__(
+        self,
+        status_code: int,
+        parsed: ErrorModel | None,
+        headers: Mapping[str, str],
+        content: bytes,
+        *,
+        secrets: Collection[str] = (),
+    ) -> None:
+        self.status_code = status_code
+        self.parsed = parsed
+        self.headers = headers
+        self.content = content
+        # The secrets only scrub the message; they are not kept on the exception.
+        super().__init__(redact(describe(status_code, parsed, headers, content), secrets))
+
+
+class BadRequestError(ApiError):
+    """400: the request is malformed (`Error`) or invalid (`ValidationError` with `errors`)."""
+
+
+class AuthenticationError(ApiError):
+    """401: the bearer token is missing or not valid."""
+
+
+class PermissionDeniedError(ApiError):
+    """403: the token's merchant organisation may not act on this resource."""
+
+
+class NotFoundError(ApiError):
+    """404: no such resource for the caller's merchant organisation."""
+
+
+class UnprocessableEntityError(ApiError):
+    """422: the request is well formed but cannot be carried out (e.g. a repeated refund)."""
+
+
+class RateLimitError(ApiError):
+    """429: rate limited; the `Retry-After` header says when to try again."""
+
+
+class InternalServerError(ApiError):
+    """5xx: the server (or a gateway in front of it) failed; the request may be retried."""
+
+
+class UnexpectedStatus(ApiError):
+    """A status that the spec does not document for the operation and no class above covers."""
+
+
+_CLASS_BY_STATUS: dict[int, type[ApiError]] = {
+    400: BadRequestError,
+    401: AuthenticationError,
+    403: PermissionDeniedError,
+    404: NotFoundError,
+    422: UnprocessableEntityError,
+    429: RateLimitError,
+}
+
+
+def error_class(status_code: int, *, documented: bool) -> type[ApiError]:
+    """The exception class for a non-success status of an operation."""
+    if status_code in _CLASS_BY_STATUS:
+        return _CLASS_BY_STATUS[status_code]
+    if 500 <= status_code <= 599:
+        return InternalServerError
+    return ApiError if documented else UnexpectedStatus
+
+
+def describe(
+    status_code: int, parsed: ErrorModel | None, headers: Mapping[str, str], content: bytes
+) -> str:
+    """A readable one-paragraph account of an error response.
+
+    For example "HTTP 404 Not Found (not_found, USAGE_EVENT_NOT_FOUND): Usage event usg_0 was
+    not found.", followed by one line per field error for a ValidationError.
+    """
+    status = f"HTTP {status_code} {_reason(status_code)}".rstrip()
+    if parsed is None:
+        content_type = headers.get("content-type") or "no content type"
+        body = f"{len(content)} bytes, {content_type}"
+        return f"{status}: the body is not a documented error ({body})"
+    labels = [parsed.error if isinstance(parsed.error, str) else ""]
+    if isinstance(parsed, Error):
+        labels.append(parsed.code if isinstance(parsed.code, str) else "")
+    label = ", ".join(part for part in labels if part)
+    summary = f"{status} ({label}): {parsed.message}" if label else f"{status}: {parsed.message}"
+    if isinstance(parsed, Error):
+        return summary
+    return "\n".join([summary, *(_field_error(detail) for detail in parsed.errors)])
+
+
+def _reason(status_code: int) -> str:
+    try:
+        return HTTPStatus(status_code).phrase
+    except ValueError:  # e.g. Cloudflare's 520
+        return ""
+
+
+def _field_error(detail: ValidationErrorDetail) -> str:
+    code = f" ({detail.code})" if isinstance(detail.code, str) else ""
+    return f"  {detail.field}: {detail.message}{code}"
+
+
+class IngestError(PaygenticError):
+    """Base class of the ingesters' own errors."""
+
+
+class QueueFullError(IngestError):
+    """submit() waited submit_timeout seconds for room in a full queue; nothing was enqueued."""
+
+
+class IngesterClosedError(IngestError):
+    """The ingester is closed (or closing), so it takes no more events, or its close deadline
+    passed before the event was acknowledged. The event may or may not have been created:
+    submit it again with the same idempotencyKey to make sure, without risk of a duplicate."""
+
+    def __init__(self, message: str, idempotency_key: str | None = None) -> None:
+        super().__init__(message)
+        self.idempotency_key = idempotency_key
+
+
+class EventRejectedError(IngestError):
+    """The API rejected this event of a batch (it is in the 207 answer's `failed`).
+
+    The event is invalid, not unlucky, so it is not retried. `reason` is the API's message.
+    """
+
+    def __init__(self, reason: str, *, index: int, idempotency_key: str | None) -> None:
+        super().__init__(f"event {idempotency_key!r} was rejected: {reason}")
+        self.reason = reason
+        self.index = index
+        self.idempotency_key = idempotency_key
+
+
+class CheckpointError(PaygenticError, ValueError):
+    """The checkpoint file of an import cannot be used for this import."""
+
+
+class ImportStopped(PaygenticError):
+    """The API refused a whole batch of an import for a reason that is not about its events."""

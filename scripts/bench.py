@@ -50,16 +50,16 @@ from typing import Any
 import httpx
 
 from paygentic_client import AuthenticatedClient
+from paygentic_client._runtime.config import DEFAULT_TIMEOUT
+from paygentic_client._runtime.cookies import skip_cookie_parsing_without_set_cookie
+from paygentic_client._runtime.jsonbody import encode_json
+from paygentic_client._runtime.pool import DEFAULT_LIMITS
+from paygentic_client._runtime.retries import ATTEMPTS_HEADER, RetryingTransport
 from paygentic_client.api.usage_events import (
     batch_create_usage_events,
     create_usage_event,
     list_usage_events,
 )
-from paygentic_client.lib.config import DEFAULT_TIMEOUT
-from paygentic_client.lib.cookies import skip_cookie_parsing_without_set_cookie
-from paygentic_client.lib.jsonbody import encode_json
-from paygentic_client.lib.pool import DEFAULT_LIMITS
-from paygentic_client.lib.retries import ATTEMPTS_HEADER, RetryingTransport
 from paygentic_client.models import (
     BatchCreateUsageEventsRequest,
     BatchUsageEventResponse,
@@ -389,7 +389,7 @@ def bench_serialise(settings: Settings) -> list[Row]:
         return json.dumps({"events": plain})
 
     def sent() -> bytes:
-        """What batch_create_usage_events puts on the wire (lib/jsonbody.py)."""
+        """What batch_create_usage_events puts on the wire (_runtime/jsonbody.py)."""
         return encode_json(BatchCreateUsageEventsRequest(events=models).to_dict())
 
     check(candidate() == baseline(), "to_dict() sends what a hand-written client sends")
@@ -429,7 +429,7 @@ async def _fanout_candidate(url: str, calls: int, run: int) -> None:
 async def _fanout_baseline(url: str, calls: int, run: int) -> None:
     """What a careful hand-written client does: the same timeouts and pool limits, and no more
     calls inside httpx's pool than it has connections (a bare gather of 1000 calls spends
-    minutes in httpcore's pool bookkeeping; see paygentic_client/lib/pool.py)."""
+    minutes in httpcore's pool bookkeeping; see paygentic_client/_runtime/pool.py)."""
     auth = {"Authorization": f"Bearer {TOKEN}"}
     slots = asyncio.Semaphore(DEFAULT_LIMITS.max_connections or calls)
     async with httpx.AsyncClient(

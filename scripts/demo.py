@@ -14,6 +14,8 @@ import sys
 import uuid
 from decimal import Decimal
 
+from paygentic_sandbox import DEMO_MERCHANT_ID, DEMO_TOKEN, SandboxProcess
+
 from paygentic_client import AuthenticatedClient, errors
 from paygentic_client.api.usage_events import (
     batch_create_usage_events,
@@ -32,7 +34,6 @@ from paygentic_client.models import (
     RefundUsageEventRequest,
     UsageEvent,
 )
-from paygentic_sandbox import DEMO_MERCHANT_ID, DEMO_TOKEN, SandboxProcess
 
 ATOMIC_UNITS_PER_DOLLAR = Decimal(10**9)
 

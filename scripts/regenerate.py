@@ -21,8 +21,15 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parent.parent
 PACKAGE_NAME = "paygentic_client"
 PACKAGE = REPO / PACKAGE_NAME
+SPEC = REPO / "openapi.yaml"
+# The sandbox distribution ships its own copy of the spec (it validates requests against it
+# and must not depend on the client or on a checkout): written here, compared by --check.
+SANDBOX_SPEC = REPO / "sandbox" / "paygentic_sandbox" / "openapi.yaml"
 # Entries of the package that are written by hand and survive regeneration.
-HAND_WRITTEN = frozenset({"lib"})
+HAND_WRITTEN = frozenset({"__init__.py", "errors.py", "_runtime", "ingest", "cli"})
+# Files the generator always writes that we replace with hand-written ones: the public facade
+# and the one error tree. Its versions are dropped.
+REPLACED_BY_HAND = frozenset({"__init__.py", "errors.py"})
 # Build artefacts that are neither generated nor committed.
 NOT_SOURCE = frozenset({"__pycache__", ".ruff_cache", ".mypy_cache"})
 HEADER = (
@@ -42,9 +49,10 @@ def main() -> int:
     with tempfile.TemporaryDirectory(prefix=".regenerate-", dir=REPO) as workdir:
         generated = generate(Path(workdir))
         if args.check:
-            return check(generated)
+            return max(check(generated), check_sandbox_spec())
         install(generated)
-    print(f"regenerated {PACKAGE_NAME}/ from openapi.yaml")
+    shutil.copyfile(SPEC, SANDBOX_SPEC)
+    print(f"regenerated {PACKAGE_NAME}/ and {SANDBOX_SPEC.relative_to(REPO)} from openapi.yaml")
     return 0
 
 
@@ -56,7 +64,7 @@ def generate(workdir: Path) -> Path:
         str(venv_bin / "openapi-python-client"),
         "generate",
         "--path",
-        str(REPO / "openapi.yaml"),
+        str(SPEC),
         "--config",
         str(REPO / "generator-config.yaml"),
         "--custom-template-path",
@@ -74,6 +82,8 @@ def generate(workdir: Path) -> Path:
     if result.returncode != 0:
         sys.stderr.write(result.stdout + result.stderr)
         raise SystemExit(f"openapi-python-client failed (exit {result.returncode})")
+    for name in REPLACED_BY_HAND:
+        (output / name).unlink()
     clashes = HAND_WRITTEN & {entry.name for entry in output.iterdir()}
     if clashes:
         raise SystemExit(f"the generator wrote hand-written paths: {sorted(clashes)}")
@@ -135,6 +145,17 @@ def check(generated: Path) -> int:
         f"\n{PACKAGE_NAME}/ differs from what scripts/regenerate produces (diff above: "
         "committed -> regenerated).\nGenerated files must not be edited by hand: change "
         "openapi.yaml, generator-config.yaml or scripts/templates/ and run scripts/regenerate.",
+        file=sys.stderr,
+    )
+    return 1
+
+
+def check_sandbox_spec() -> int:
+    """1 (with a message) if the sandbox's copy of the spec is not openapi.yaml's bytes."""
+    if SANDBOX_SPEC.is_file() and SANDBOX_SPEC.read_bytes() == SPEC.read_bytes():
+        return 0
+    print(
+        f"{SANDBOX_SPEC.relative_to(REPO)} is not a copy of openapi.yaml: run scripts/regenerate",
         file=sys.stderr,
     )
     return 1

@@ -17,6 +17,7 @@ import httpx
 from spec_support import SPEC, resolve
 
 from paygentic_client import AuthenticatedClient
+from paygentic_client._runtime.retries import RetryPolicy
 from paygentic_client.api.usage_events import (
     batch_create_usage_events,
     create_usage_event,
@@ -24,7 +25,6 @@ from paygentic_client.api.usage_events import (
     list_usage_events,
     refund_usage_event,
 )
-from paygentic_client.lib.retries import RetryPolicy
 from paygentic_client.models import (
     BatchCreateUsageEventsRequest,
     BatchUsageEventResponse,

@@ -16,11 +16,10 @@ from unittest import mock
 import pytest
 import schemathesis
 from dateutil.parser import isoparse
+from paygentic_sandbox import SandboxProcess
 from sandbox_fixture import MERCHANT_ID, TOKEN, TOKENS
 from schemathesis import Case
 from schemathesis.specs.openapi.schemas import OpenApiSchema
-
-from paygentic_sandbox import SandboxProcess
 
 ROOT = Path(__file__).resolve().parent.parent
 

@@ -18,7 +18,6 @@ from pathlib import Path
 from typing import Any, Protocol
 
 import pytest
-
 from paygentic_sandbox.process import SandboxProcess
 
 TOKEN = "test_token_merchant_a"

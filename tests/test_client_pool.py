@@ -1,4 +1,4 @@
-"""The async client queues concurrent calls in front of httpx's pool (lib/pool.py)."""
+"""The async client queues concurrent calls in front of httpx's pool (_runtime/pool.py)."""
 
 from __future__ import annotations
 
@@ -9,8 +9,8 @@ import pytest
 from client_harness import TOKEN
 
 from paygentic_client import AuthenticatedClient
-from paygentic_client.lib.pool import DEFAULT_LIMITS, AsyncPoolGate, gated_async_transport
-from paygentic_client.lib.retries import (
+from paygentic_client._runtime.pool import DEFAULT_LIMITS, AsyncPoolGate, gated_async_transport
+from paygentic_client._runtime.retries import (
     AsyncRetryingTransport,
     RetryPolicy,
     _AsyncAttempts,

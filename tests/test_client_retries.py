@@ -21,12 +21,12 @@ from client_harness import BASE_URL, OPERATIONS, TOKEN
 from spec_support import SPEC
 
 from paygentic_client import AuthenticatedClient, errors
+from paygentic_client._runtime.retries import ATTEMPTS_HEADER, RetryPolicy
 from paygentic_client.api.usage_events import (
     batch_create_usage_events,
     create_usage_event,
     get_usage_event,
 )
-from paygentic_client.lib.retries import ATTEMPTS_HEADER, RetryPolicy
 
 EVENT = SPEC["components"]["examples"]["BilledUsageEvent"]["value"]
 RETRIED = [408, 429, 500, 502, 503, 504]

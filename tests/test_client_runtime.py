@@ -21,9 +21,9 @@ from spec_support import SPEC
 from test_client_config import assert_no_part_of_the_token
 
 from paygentic_client import AuthenticatedClient, errors
+from paygentic_client._runtime import logs
+from paygentic_client._runtime.config import DEFAULT_TIMEOUT, USER_AGENT
 from paygentic_client.api.usage_events import create_usage_event, get_usage_event
-from paygentic_client.lib import logs
-from paygentic_client.lib.config import DEFAULT_TIMEOUT, USER_AGENT
 
 EVENT = SPEC["components"]["examples"]["BilledUsageEvent"]["value"]
 

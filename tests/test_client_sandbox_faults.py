@@ -14,8 +14,8 @@ from typing import Any
 from sandbox_fixture import MERCHANT_ID, TOKEN, SandboxFactory
 
 from paygentic_client import AuthenticatedClient
+from paygentic_client._runtime.retries import RetryPolicy
 from paygentic_client.api.usage_events import create_usage_event, list_usage_events
-from paygentic_client.lib.retries import RetryPolicy
 from paygentic_client.models import CreateUsageEventRequest, CreateUsageEventRequestProperty
 
 FAULTS = "drop-after-commit=0.1,503=0.1,429=0.1,retry-after=1"

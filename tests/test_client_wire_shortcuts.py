@@ -1,8 +1,8 @@
 """The three places where the client does less work than httpx would, and sends the same thing.
 
-- lib/jsonbody.py: bodies encoded by orjson, falling back to httpx's json.dumps settings;
-- lib/urls.py: fixed paths joined to the base URL once, not re-parsed per request;
-- lib/cookies.py: responses without Set-Cookie are not parsed for cookies.
+- _runtime/jsonbody.py: bodies encoded by orjson, falling back to httpx's json.dumps settings;
+- _runtime/urls.py: fixed paths joined to the base URL once, not re-parsed per request;
+- _runtime/cookies.py: responses without Set-Cookie are not parsed for cookies.
 """
 
 from __future__ import annotations
@@ -19,10 +19,10 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from paygentic_client import AuthenticatedClient
+from paygentic_client._runtime.cookies import CookiesFromSetCookieOnly
+from paygentic_client._runtime.jsonbody import encode_json
+from paygentic_client._runtime.urls import FixedPathUrl, join_base_url
 from paygentic_client.api.usage_events import create_usage_event
-from paygentic_client.lib.cookies import CookiesFromSetCookieOnly
-from paygentic_client.lib.jsonbody import encode_json
-from paygentic_client.lib.urls import FixedPathUrl, join_base_url
 from paygentic_client.models import CreateUsageEventRequest, CreateUsageEventRequestProperty
 
 # --- JSON bodies ---------------------------------------------------------------------------

@@ -17,9 +17,9 @@ from sandbox_fixture import MERCHANT_ID, OTHER_MERCHANT_ID, TOKEN, SandboxFactor
 
 from paygentic_client import AuthenticatedClient
 from paygentic_client.api.usage_events import list_usage_events
-from paygentic_client.lib import cli
-from paygentic_client.lib.checkpoint import Watermark
-from paygentic_client.lib.records import RecordError, normalise_timestamp, read_csv, to_event
+from paygentic_client.cli import main as cli
+from paygentic_client.cli.checkpoint import Watermark
+from paygentic_client.cli.records import RecordError, normalise_timestamp, read_csv, to_event
 
 STAMP = datetime.datetime(2024, 3, 1, 12, 0, tzinfo=datetime.UTC)
 
@@ -53,7 +53,7 @@ def stored_total(url: str, customer_id: str) -> int:
 def run_cli(*args: str) -> subprocess.Popen[str]:
     environment = {**os.environ, "PAYGENTIC_BEARER_AUTH": TOKEN}
     return subprocess.Popen(
-        [sys.executable, "-m", "paygentic_client.lib.cli", "import", *args, "--no-progress"],
+        [sys.executable, "-m", "paygentic_client.cli.main", "import", *args, "--no-progress"],
         env=environment,
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,

@@ -19,17 +19,15 @@ import pytest
 from fake_batch_api import TOKEN, FakeBatchApi
 
 from paygentic_client import AsyncUsageIngester, UsageIngester, errors
-from paygentic_client.lib.batching import (
+from paygentic_client._runtime.retries import RetryPolicy
+from paygentic_client.errors import EventRejectedError, IngesterClosedError, QueueFullError
+from paygentic_client.ingest.core import (
     Backoff,
-    EventRejectedError,
-    IngesterClosedError,
     Queued,
-    QueueFullError,
     Retry,
     retry_after_seconds,
     verdict_of_response,
 )
-from paygentic_client.lib.retries import RetryPolicy
 from paygentic_client.models import (
     CreateUsageEventRequest,
     CreateUsageEventRequestProperty,

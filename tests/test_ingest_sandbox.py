@@ -10,7 +10,7 @@ from sandbox_fixture import MERCHANT_ID, TOKEN, SandboxFactory
 
 from paygentic_client import AsyncUsageIngester, AuthenticatedClient, UsageIngester
 from paygentic_client.api.usage_events import list_usage_events
-from paygentic_client.lib.batching import Backoff
+from paygentic_client.ingest.core import Backoff
 from paygentic_client.models import CreateUsageEventRequest, CreateUsageEventRequestProperty
 
 FAULTS = "drop-after-commit=0.2,503=0.1,429=0.05,retry-after=1"

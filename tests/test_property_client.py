@@ -24,6 +24,7 @@ import pytest
 from dateutil.parser import isoparse
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from paygentic_sandbox import SandboxProcess
 from property_support import (
     assert_same_json,
     count_case,
@@ -48,7 +49,6 @@ from paygentic_client.models import (
     CreateUsageEventRequestProperty,
     RefundUsageEventRequest,
 )
-from paygentic_sandbox import SandboxProcess
 
 schema = load_schema()
 

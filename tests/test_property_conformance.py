@@ -9,10 +9,9 @@ from typing import Any
 
 import pytest
 from hypothesis import settings
+from paygentic_sandbox import SandboxProcess
 from property_support import count_case, load_schema
 from schemathesis import Case
-
-from paygentic_sandbox import SandboxProcess
 
 # Loaded at import: `schemathesis.pytest.from_fixture` crashes under pytest 9.
 schema = load_schema()

@@ -22,6 +22,7 @@ from typing import Any
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from paygentic_sandbox import SandboxProcess
 from property_support import count_case, json_object, load_schema, scope_idempotency_keys
 from sandbox_fixture import MERCHANT_ID, TOKEN
 from schemathesis import GenerationMode
@@ -40,7 +41,6 @@ from paygentic_client.models import (
     CreateUsageEventRequest,
     UsageEvent,
 )
-from paygentic_sandbox import SandboxProcess
 
 schema = load_schema()
 CREATE = schema.find_operation_by_id("createUsageEvent")

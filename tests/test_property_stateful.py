@@ -8,11 +8,10 @@ import uuid
 from typing import Any
 
 from hypothesis import settings
+from paygentic_sandbox import SandboxProcess
 from property_support import count_case, load_schema, scope_idempotency_keys
 from schemathesis import Case, Response
 from schemathesis.generation.stateful.state_machine import StepInput, StepOutput
-
-from paygentic_sandbox import SandboxProcess
 
 schema = load_schema()
 # Only the spec's own links. Schemathesis would also infer links from list responses, whose

@@ -19,6 +19,7 @@ NEEDED = [
     "scripts/regenerate.py",
     "scripts/templates",
     "paygentic_client",
+    "sandbox/paygentic_sandbox/openapi.yaml",
 ]
 
 
@@ -48,7 +49,7 @@ def regenerate(repo: Path, *args: str) -> subprocess.CompletedProcess[str]:
 def test_the_drift_check_fails_on_a_hand_edit_and_regenerate_repairs_it(repo_copy: Path) -> None:
     edited = repo_copy / "paygentic_client" / "models" / "usage_event.py"
     edited.write_text(edited.read_text().replace("customer_id", "customer_ident"))
-    hand_written = repo_copy / "paygentic_client" / "lib" / "errors.py"
+    hand_written = repo_copy / "paygentic_client" / "errors.py"
     hand_written.write_text(hand_written.read_text() + "# a hand-written change\n")
 
     check = regenerate(repo_copy, "--check")
@@ -57,7 +58,7 @@ def test_the_drift_check_fails_on_a_hand_edit_and_regenerate_repairs_it(repo_cop
     assert "--- committed/paygentic_client/models/usage_event.py" in check.stdout
     assert "-        customer_ident" in check.stdout
     # Only the edited file differs: the copy is otherwise exactly what the generator writes,
-    # and lib/ is the hand-written part that the check leaves alone.
+    # and errors.py is hand-written: the check leaves it alone.
     assert check.stdout.count("--- committed/") == 1
     assert "must not be edited by hand" in check.stderr
 
@@ -68,3 +69,17 @@ def test_the_drift_check_fails_on_a_hand_edit_and_regenerate_repairs_it(repo_cop
     assert hand_written.read_text().endswith("# a hand-written change\n")
     assert not list(repo_copy.glob(".regenerate-*")), "the temporary directory is removed"
     assert not list(repo_copy.rglob(".ruff_cache"))
+
+
+def test_a_spec_change_reaches_the_sandbox_copy_through_regenerate_alone(repo_copy: Path) -> None:
+    spec = repo_copy / "openapi.yaml"
+    spec.write_text(spec.read_text().replace("title:", "title: Changed", 1))
+    sandbox_copy = repo_copy / "sandbox" / "paygentic_sandbox" / "openapi.yaml"
+
+    stale = regenerate(repo_copy, "--check")
+    assert stale.returncode == 1
+    assert "sandbox/paygentic_sandbox/openapi.yaml is not a copy of openapi.yaml" in stale.stderr
+
+    assert regenerate(repo_copy).returncode == 0
+    assert sandbox_copy.read_bytes() == spec.read_bytes()
+    assert regenerate(repo_copy, "--check").returncode == 0

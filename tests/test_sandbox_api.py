@@ -11,11 +11,10 @@ from typing import Any
 
 import httpx
 import pytest
-from sandbox_fixture import AUTH, MERCHANT_ID, OTHER_AUTH, OTHER_MERCHANT_ID
-from spec_conformance import assert_conforms
-
 from paygentic_sandbox.config import MAX_BODY_BYTES
 from paygentic_sandbox.process import SandboxProcess
+from sandbox_fixture import AUTH, MERCHANT_ID, OTHER_AUTH, OTHER_MERCHANT_ID
+from spec_conformance import assert_conforms
 
 ROOT = Path(__file__).resolve().parent.parent
 JSON = {"Content-Type": "application/json"}
@@ -48,7 +47,7 @@ def create(client: httpx.Client, body: Any) -> httpx.Response:
 
 
 def test_the_packaged_spec_is_the_root_spec() -> None:
-    packaged = ROOT / "paygentic_sandbox" / "openapi.yaml"
+    packaged = ROOT / "sandbox" / "paygentic_sandbox" / "openapi.yaml"
     assert packaged.read_bytes() == (ROOT / "openapi.yaml").read_bytes()
 
 

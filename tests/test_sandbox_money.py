@@ -12,7 +12,6 @@ from decimal import Decimal
 
 from hypothesis import given
 from hypothesis import strategies as st
-
 from paygentic_sandbox.money import billed_price
 
 _ORACLE = decimal.Context(prec=5000, traps=[decimal.Inexact, decimal.InvalidOperation])

@@ -12,12 +12,11 @@ from typing import Any
 
 import httpx
 import pytest
-from sandbox_fixture import AUTH, MERCHANT_ID, SandboxFactory
-from spec_conformance import assert_conforms
-
 from paygentic_sandbox.config import DEMO_MERCHANT_ID, DEMO_TOKEN, READY_LINE_PREFIX
 from paygentic_sandbox.faults import Fault, FaultInjector, FaultPlan, FaultSpecError
 from paygentic_sandbox.process import SandboxProcess
+from sandbox_fixture import AUTH, MERCHANT_ID, SandboxFactory
+from spec_conformance import assert_conforms
 
 
 def event(**changes: Any) -> dict[str, Any]:

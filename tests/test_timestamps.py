@@ -1,4 +1,4 @@
-"""paygentic_client.lib.timestamps.isoformat writes exactly what datetime.isoformat() writes."""
+"""_runtime.timestamps.isoformat writes exactly what datetime.isoformat() writes."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ import dateutil.tz
 from hypothesis import example, given
 from hypothesis import strategies as st
 
-from paygentic_client.lib.timestamps import isoformat
+from paygentic_client._runtime.timestamps import isoformat
 
 # datetime.timezone accepts offsets strictly inside ±24 h, to the microsecond.
 _DAY = datetime.timedelta(hours=24)

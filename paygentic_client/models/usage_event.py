@@ -8,8 +8,8 @@ from typing import Any, Literal, TypeVar, cast
 
 from attrs import define as _attrs_define
 
-from ..lib.timestamps import fromisoformat as _fromisoformat
-from ..lib.timestamps import isoformat as _isoformat
+from .._runtime.timestamps import fromisoformat as _fromisoformat
+from .._runtime.timestamps import isoformat as _isoformat
 from ..types import UNSET, Unset
 
 T = TypeVar("T", bound="UsageEvent")

@@ -4,10 +4,10 @@ from typing import Any
 
 import httpx
 
+from ..._runtime.jsonbody import encode_json
+from ..._runtime.responses import BODY_PARSE_ERRORS, http_status, parsed_or_raise
+from ..._runtime.urls import FixedPathUrl
 from ...client import AuthenticatedClient, Client
-from ...lib.jsonbody import encode_json
-from ...lib.responses import BODY_PARSE_ERRORS, http_status, parsed_or_raise
-from ...lib.urls import FixedPathUrl
 from ...models.create_usage_event_request import CreateUsageEventRequest
 from ...models.error_body import Error
 from ...models.usage_event import UsageEvent
@@ -16,7 +16,7 @@ from ...types import Response
 
 # Every status openapi.yaml documents for this operation.
 _DOCUMENTED_STATUSES = frozenset({201, 400, 401, 403, 413, 415, 429, 500})
-# The path joined to the client's base URL once, not by httpx on every call (lib/urls.py).
+# The path joined to the client's base URL once, not by httpx on every call (_runtime/urls.py).
 _URL = FixedPathUrl("/v0/usage")
 
 

@@ -5,8 +5,8 @@ from urllib.parse import quote
 
 import httpx
 
+from ..._runtime.responses import BODY_PARSE_ERRORS, http_status, parsed_or_raise
 from ...client import AuthenticatedClient, Client
-from ...lib.responses import BODY_PARSE_ERRORS, http_status, parsed_or_raise
 from ...models.error_body import Error
 from ...models.usage_event import UsageEvent
 from ...models.validation_error import ValidationError

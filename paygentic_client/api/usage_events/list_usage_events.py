@@ -6,10 +6,10 @@ from typing import Any
 
 import httpx
 
+from ..._runtime.pagination import aiterate_pages, first_offset, iterate_pages
+from ..._runtime.responses import BODY_PARSE_ERRORS, http_status, parsed_or_raise
+from ..._runtime.urls import FixedPathUrl
 from ...client import AuthenticatedClient, Client
-from ...lib.pagination import aiterate_pages, first_offset, iterate_pages
-from ...lib.responses import BODY_PARSE_ERRORS, http_status, parsed_or_raise
-from ...lib.urls import FixedPathUrl
 from ...models.error_body import Error
 from ...models.usage_event import UsageEvent
 from ...models.usage_event_list import UsageEventList
@@ -18,7 +18,7 @@ from ...types import UNSET, Response, Unset
 
 # Every status openapi.yaml documents for this operation.
 _DOCUMENTED_STATUSES = frozenset({200, 400, 401, 403, 429, 500})
-# The path joined to the client's base URL once, not by httpx on every call (lib/urls.py).
+# The path joined to the client's base URL once, not by httpx on every call (_runtime/urls.py).
 _URL = FixedPathUrl("/v0/usage")
 
 

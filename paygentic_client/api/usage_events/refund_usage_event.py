@@ -5,9 +5,9 @@ from urllib.parse import quote
 
 import httpx
 
+from ..._runtime.jsonbody import encode_json
+from ..._runtime.responses import BODY_PARSE_ERRORS, http_status, parsed_or_raise
 from ...client import AuthenticatedClient, Client
-from ...lib.jsonbody import encode_json
-from ...lib.responses import BODY_PARSE_ERRORS, http_status, parsed_or_raise
 from ...models.error_body import Error
 from ...models.refund_usage_event_request import RefundUsageEventRequest
 from ...models.usage_event import UsageEvent

@@ -23,19 +23,15 @@ from pathlib import Path
 from typing import IO, Any, Literal
 
 from ..client import AuthenticatedClient
+from ..errors import EventRejectedError, ImportStopped
+from ..ingest import UsageIngester
 from ..models.usage_event import UsageEvent
-from .batching import EventRejectedError
 from .checkpoint import Checkpoint, Watermark
-from .ingest import UsageIngester
 from .records import RecordError, read_csv, read_ndjson, to_event
 
 Format = Literal["ndjson", "csv"]
 CHECKPOINT_EVERY = 0.5  # seconds between checkpoint saves
 INTERRUPT_GRACE = 5.0  # seconds for batches in flight after Ctrl-C
-
-
-class ImportStopped(Exception):
-    """The API refused a whole batch for a reason that is not about its events."""
 
 
 @dataclass(frozen=True)

@@ -8,6 +8,8 @@ from importlib import metadata
 
 import httpx
 
+from ..errors import ConfigurationError
+
 # The production server, servers[0] of openapi.yaml (a test keeps the two in step).
 PRODUCTION_BASE_URL = "https://api.paygentic.io"
 
@@ -19,18 +21,15 @@ TOKEN_VARIABLE = "PAYGENTIC_BEARER_AUTH"
 BASE_URL_VARIABLE = "PAYGENTIC_BASE_URL"
 
 
-def _version() -> str:
+def version() -> str:
+    """The installed distribution's version (paygentic_client.__version__)."""
     try:
         return metadata.version("paygentic-client")
     except metadata.PackageNotFoundError:  # run from a source tree that is not installed
         return "0+unknown"
 
 
-USER_AGENT = f"paygentic-client/{_version()}"
-
-
-class ConfigurationError(ValueError):
-    """The environment does not configure a client (e.g. no token)."""
+USER_AGENT = f"paygentic-client/{version()}"
 
 
 def with_user_agent(headers: Mapping[str, str]) -> dict[str, str]:

@@ -15,10 +15,12 @@ from collections.abc import Generator
 from types import TracebackType
 from typing import Any, cast
 
+from .._runtime.jsonbody import JSON_CONTENT_TYPE
 from ..client import AuthenticatedClient, Client
+from ..errors import IngesterClosedError, QueueFullError
 from ..models.create_usage_event_request import CreateUsageEventRequest
 from ..models.usage_event import UsageEvent
-from .batching import (
+from .core import (
     BATCH_PATH,
     DEFAULT_MAX_BATCH_BYTES,
     GIVE_UP_GRACE,
@@ -29,10 +31,8 @@ from .batching import (
     CreatedJson,
     DeferredEvent,
     FailAll,
-    IngesterClosedError,
     IngestStats,
     Queued,
-    QueueFullError,
     Resolved,
     Verdict,
     batch_body,
@@ -43,7 +43,6 @@ from .batching import (
     verdict_of_exception,
     verdict_of_response,
 )
-from .jsonbody import JSON_CONTENT_TYPE
 
 logger = logging.getLogger("paygentic_client.ingest")
 

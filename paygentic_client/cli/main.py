@@ -20,10 +20,10 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
+from .._runtime.config import PRODUCTION_BASE_URL
 from ..client import AuthenticatedClient
-from .checkpoint import CheckpointError
-from .config import PRODUCTION_BASE_URL
-from .importer import ImportOptions, ImportStopped, ImportSummary, format_of, run_import
+from ..errors import CheckpointError, ImportStopped
+from .importer import ImportOptions, ImportSummary, format_of, run_import
 from .records import RecordError
 
 TOKEN_VARIABLE = "PAYGENTIC_BEARER_AUTH"

@@ -17,16 +17,17 @@ from typing import Any, Final, Generic, TypeVar, cast
 import httpx
 import orjson
 
+from .._runtime.jsonbody import encode_json
+from .._runtime.redact import secrets_of
+from .._runtime.responses import BODY_PARSE_ERRORS, error_from_response
+
 # The generated operation module: for a refused batch, its parser and documented statuses turn
 # the response into the ApiError exactly as batch_create_usage_events.sync would.
 from ..api.usage_events import batch_create_usage_events as _operation
+from ..errors import ApiError, EventRejectedError
 from ..models.batch_usage_event_failure import BatchUsageEventFailure
 from ..models.create_usage_event_request import CreateUsageEventRequest
 from ..models.usage_event import UsageEvent
-from .errors import ApiError
-from .jsonbody import encode_json
-from .redact import secrets_of
-from .responses import BODY_PARSE_ERRORS, error_from_response
 
 BATCH_PATH = "/v0/usage/batch"
 MAX_BATCH_SIZE = 1000  # the API's limit on events per batch
@@ -39,37 +40,6 @@ _ENVELOPE_BYTES = len(b'{"events":[]}')
 RETRYABLE_STATUSES = frozenset({408, 425, 429}) | frozenset(range(500, 600))
 
 H = TypeVar("H")
-
-
-class IngestError(Exception):
-    """Base class of the ingesters' own errors."""
-
-
-class QueueFullError(IngestError):
-    """submit() waited submit_timeout seconds for room in a full queue; nothing was enqueued."""
-
-
-class IngesterClosedError(IngestError):
-    """The ingester is closed (or closing), so it takes no more events, or its close deadline
-    passed before the event was acknowledged. The event may or may not have been created:
-    submit it again with the same idempotencyKey to make sure, without risk of a duplicate."""
-
-    def __init__(self, message: str, idempotency_key: str | None = None) -> None:
-        super().__init__(message)
-        self.idempotency_key = idempotency_key
-
-
-class EventRejectedError(IngestError):
-    """The API rejected this event of a batch (it is in the 207 answer's `failed`).
-
-    The event is invalid, not unlucky, so it is not retried. `reason` is the API's message.
-    """
-
-    def __init__(self, reason: str, *, index: int, idempotency_key: str | None) -> None:
-        super().__init__(f"event {idempotency_key!r} was rejected: {reason}")
-        self.reason = reason
-        self.index = index
-        self.idempotency_key = idempotency_key
 
 
 @dataclass(frozen=True)

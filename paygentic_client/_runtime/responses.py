@@ -7,10 +7,10 @@ from collections.abc import Collection
 from http import HTTPStatus
 from typing import Any, TypeVar
 
+from ..errors import ApiError, error_class
 from ..models.error_body import Error
 from ..models.validation_error import ValidationError
 from ..types import Response
-from .errors import ApiError, error_class
 from .redact import secrets_of
 
 T = TypeVar("T")

@@ -38,8 +38,9 @@ from typing import IO, Any
 
 from dateutil.parser import isoparse
 
+from ..errors import PaygenticError
+from ..ingest.idempotency import derive_idempotency_key
 from ..models.create_usage_event_request import CreateUsageEventRequest
-from .idempotency import derive_idempotency_key
 
 CSV_COLUMNS = (
     "idempotencyKey",
@@ -69,7 +70,7 @@ _DECIMAL = re.compile(r"^\d+(\.\d+)?$")
 MAX_PROPERTIES = 100
 
 
-class RecordError(ValueError):
+class RecordError(PaygenticError, ValueError):
     """A line of an import file that is not a valid usage event; the message says why."""
 
 

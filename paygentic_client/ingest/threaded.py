@@ -35,10 +35,12 @@ import weakref
 from types import TracebackType
 from typing import Final
 
+from .._runtime.jsonbody import JSON_CONTENT_TYPE
 from ..client import AuthenticatedClient, Client
+from ..errors import IngesterClosedError, QueueFullError
 from ..models.create_usage_event_request import CreateUsageEventRequest
 from ..models.usage_event import UsageEvent
-from .batching import (
+from .core import (
     BATCH_PATH,
     DEFAULT_MAX_BATCH_BYTES,
     GIVE_UP_GRACE,
@@ -48,13 +50,9 @@ from .batching import (
     Counters,
     CreatedJson,
     DeferredEvent,
-    EventRejectedError,
     FailAll,
-    IngesterClosedError,
-    IngestError,
     IngestStats,
     Queued,
-    QueueFullError,
     Resolved,
     Verdict,
     batch_body,
@@ -65,22 +63,8 @@ from .batching import (
     verdict_of_exception,
     verdict_of_response,
 )
-from .ingest_async import AsyncEventFuture, AsyncUsageIngester
-from .jsonbody import JSON_CONTENT_TYPE
 
-__all__ = [
-    "DEFAULT_EXIT_TIMEOUT",
-    "AsyncEventFuture",
-    "AsyncUsageIngester",
-    "Backoff",
-    "EventFuture",
-    "EventRejectedError",
-    "IngestError",
-    "IngestStats",
-    "IngesterClosedError",
-    "QueueFullError",
-    "UsageIngester",
-]
+__all__ = ["DEFAULT_EXIT_TIMEOUT", "EventFuture", "UsageIngester"]
 
 logger = logging.getLogger("paygentic_client.ingest")
 

@@ -14,11 +14,9 @@ import tempfile
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
+from ..errors import CheckpointError
+
 VERSION = 1
-
-
-class CheckpointError(ValueError):
-    """The checkpoint file cannot be used for this import."""
 
 
 @dataclass

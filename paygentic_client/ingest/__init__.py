@@ -1,0 +1,27 @@
+"""High-volume ingestion: batching ingesters that deliver every usage event exactly once.
+
+`UsageIngester` (threads) and `AsyncUsageIngester` (asyncio) are thin drivers around one
+sans-I/O core (core.py): `submit()` enqueues an event and returns a handle that resolves to
+the created `UsageEvent`; batches of up to 1000 events go out in the background, and a batch
+that fails as a whole is sent again with the same idempotency keys.
+"""
+
+from ..errors import EventRejectedError, IngesterClosedError, IngestError, QueueFullError
+from .aio import AsyncEventFuture, AsyncUsageIngester
+from .core import IngestStats
+from .idempotency import derive_idempotency_key
+from .threaded import DEFAULT_EXIT_TIMEOUT, EventFuture, UsageIngester
+
+__all__ = [
+    "DEFAULT_EXIT_TIMEOUT",
+    "AsyncEventFuture",
+    "AsyncUsageIngester",
+    "EventFuture",
+    "EventRejectedError",
+    "IngestError",
+    "IngestStats",
+    "IngesterClosedError",
+    "QueueFullError",
+    "UsageIngester",
+    "derive_idempotency_key",
+]
