@@ -15,7 +15,7 @@ from ._runtime.config import (
     settings_from_env,
     with_user_agent,
 )
-from ._runtime.connections import Connections, async_client_args
+from ._runtime.connections import Connections, async_client_args, cookie_jar
 from ._runtime.redact import redacted_headers_repr
 from ._runtime.retries import DEFAULT_MAX_RETRIES, RetryPolicy, check_max_retries
 from ._runtime.transport import TimeoutOption
@@ -141,7 +141,7 @@ class Client:
             logs.configure_from_env()
             self._connections.sync = httpx.Client(
                 base_url=self._base_url,
-                cookies=self._cookies,
+                cookies=cookie_jar(self._cookies),
                 headers=with_user_agent(self._headers),
                 timeout=self._timeout,
                 verify=self._verify_ssl,
@@ -174,7 +174,7 @@ class Client:
             logs.configure_from_env()
             self._connections.asynchronous = httpx.AsyncClient(
                 base_url=self._base_url,
-                cookies=self._cookies,
+                cookies=cookie_jar(self._cookies),
                 headers=with_user_agent(self._headers),
                 timeout=self._timeout,
                 verify=self._verify_ssl,
@@ -337,7 +337,7 @@ class AuthenticatedClient:
             logs.configure_from_env()
             self._connections.sync = httpx.Client(
                 base_url=self._base_url,
-                cookies=self._cookies,
+                cookies=cookie_jar(self._cookies),
                 headers=with_user_agent(self._headers),
                 timeout=self._timeout,
                 verify=self._verify_ssl,
@@ -373,7 +373,7 @@ class AuthenticatedClient:
             logs.configure_from_env()
             self._connections.asynchronous = httpx.AsyncClient(
                 base_url=self._base_url,
-                cookies=self._cookies,
+                cookies=cookie_jar(self._cookies),
                 headers=with_user_agent(self._headers),
                 timeout=self._timeout,
                 verify=self._verify_ssl,

@@ -2,11 +2,13 @@
 
 - _runtime/jsonbody.py: bodies encoded by orjson, falling back to httpx's json.dumps settings;
 - _runtime/urls.py: fixed paths joined to the base URL once, not re-parsed per request;
+- _runtime/connections.py: responses without Set-Cookie skip the stdlib cookie jar;
 """
 
 from __future__ import annotations
 
 import asyncio
+import http.cookiejar
 import json
 import math
 from typing import Any
@@ -160,3 +162,51 @@ def test_every_operation_reaches_its_path_under_a_base_url_with_a_path(operation
         call_sync(operation, "sync_detailed", client)
     asyncio.run(call())
     assert [request.url.path for request in api.requests] == ["/gateway" + operation.path] * 2
+
+
+# --- cookies --------------------------------------------------------------------------------
+
+
+def cookie_client(api: FakeApi, **options: Any) -> httpx.Client:
+    client = AuthenticatedClient(
+        base_url=BASE_URL,
+        token=TOKEN,
+        httpx_args={"transport": httpx.MockTransport(api.handle)},
+        **options,
+    )
+    return client.get_httpx_client()
+
+
+def test_a_response_without_set_cookie_skips_the_stdlib_jar(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    parsed: list[object] = []
+    original = http.cookiejar.CookieJar.extract_cookies
+
+    def recording(self: http.cookiejar.CookieJar, response: Any, request: Any) -> None:
+        parsed.append(response)
+        original(self, response, request)
+
+    monkeypatch.setattr(http.cookiejar.CookieJar, "extract_cookies", recording)
+    api = FakeApi.json(200, {})
+    client = cookie_client(api)
+    client.get("/v0/usage/usg_1")
+    assert parsed == []
+    api.headers["set-cookie"] = "session=abc; Path=/"
+    client.get("/v0/usage/usg_1")
+    assert len(parsed) == 1
+
+
+def test_a_cookie_that_is_set_is_kept_and_sent_back() -> None:
+    api = FakeApi.json(200, {}, headers={"set-cookie": "session=abc; Path=/"})
+    client = cookie_client(api)
+    client.get("/v0/usage/usg_1")
+    client.get("/v0/usage/usg_2")
+    assert client.cookies.get("session") == "abc"
+    assert api.requests[1].headers["cookie"] == "session=abc"
+
+
+def test_cookies_given_to_the_client_are_kept() -> None:
+    api = FakeApi.json(200, {})
+    cookie_client(api, cookies={"region": "eu"}).get("/v0/usage/usg_1")
+    assert api.requests[0].headers["cookie"] == "region=eu"
