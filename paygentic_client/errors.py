@@ -22,11 +22,18 @@ from __future__ import annotations
 
 from collections.abc import Collection, Mapping
 from http import HTTPStatus
+from typing import TYPE_CHECKING
 
 from ._runtime.redact import redact
-from .models.error_body import Error
-from .models.validation_error import ValidationError
-from .models.validation_error_detail import ValidationErrorDetail
+
+if TYPE_CHECKING:
+    # Only for annotations: importing paygentic_client (which imports this module) must not
+    # load every generated model; describe() imports the one it needs when it runs.
+    from .models.error_body import Error
+    from .models.validation_error import ValidationError
+    from .models.validation_error_detail import ValidationErrorDetail
+
+    ErrorModel = Error | ValidationError
 
 __all__ = [
     "ApiConnectionError",
@@ -50,8 +57,6 @@ __all__ = [
     "UnexpectedStatus",
     "UnprocessableEntityError",
 ]
-
-ErrorModel = Error | ValidationError
 
 
 class PaygenticError(Exception):
@@ -162,6 +167,8 @@ def describe(
     For example "HTTP 404 Not Found (not_found, USAGE_EVENT_NOT_FOUND): Usage event usg_0 was
     not found.", followed by one line per field error for a ValidationError.
     """
+    from .models.error_body import Error  # lazy: see the imports at the top
+
     status = f"HTTP {status_code} {_reason(status_code)}".rstrip()
     if parsed is None:
         content_type = headers.get("content-type") or "no content type"
