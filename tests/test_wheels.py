@@ -17,6 +17,8 @@ from pathlib import Path
 
 import pytest
 
+from paygentic_client._runtime.version import VERSION
+
 REPO = Path(__file__).resolve().parent.parent
 # What the sandbox needs at run time and a user of the client must not be made to install.
 SERVER_DEPENDENCIES = {"starlette", "uvicorn", "jsonschema-rs", "pyyaml"}
@@ -77,7 +79,7 @@ def test_the_client_wheel_holds_only_the_client_package(
     wheels: dict[str, zipfile.ZipFile],
 ) -> None:
     client = wheels["paygentic_client"]
-    assert _top_level(client) == {"paygentic_client", "paygentic_client-0.1.0.dist-info"}
+    assert _top_level(client) == {"paygentic_client", f"paygentic_client-{VERSION}.dist-info"}
     names = client.namelist()
     assert "paygentic_client/py.typed" in names
     assert "paygentic_client/ingest/threaded.py" in names

@@ -17,7 +17,6 @@ answers a repeated key with the event it already stored instead of storing anoth
 
 from __future__ import annotations
 
-import asyncio
 import datetime
 import email.utils
 import random
@@ -37,6 +36,14 @@ RETRY_EXCEPTIONS: tuple[type[Exception], ...] = (
     httpx.NetworkError,
     httpx.RemoteProtocolError,
 )
+
+
+async def _asyncio_sleep(seconds: float) -> None:
+    """asyncio.sleep, with asyncio imported on the first async retry: a program that only
+    makes sync calls never loads it (a fifth of `import httpx`; issue 11)."""
+    import asyncio
+
+    await asyncio.sleep(seconds)
 
 
 @dataclass(frozen=True)
@@ -59,7 +66,7 @@ class RetryPolicy:
     retry_after_max: float = 60.0
     budget: float = 120.0
     sleep: Callable[[float], None] = time.sleep
-    async_sleep: Callable[[float], Awaitable[None]] = asyncio.sleep
+    async_sleep: Callable[[float], Awaitable[None]] = _asyncio_sleep
     clock: Callable[[], float] = time.monotonic
     jitter: Callable[[], float] = random.random
 
