@@ -501,7 +501,6 @@ def test_creating_for_another_merchant_is_403(client: httpx.Client) -> None:
         b'{"a": NaN}',
         b'{"a": Infinity}',
         b"\xff\xfe",
-        b"[" * 100_000 + b"]" * 100_000,
         b'{"quantity": 1' + b"0" * 5000 + b"}",
     ],
 )

@@ -22,12 +22,13 @@ from paygentic_sandbox.errors import (
     bad_request,
     error,
     forbidden_merchant,
+    nested_too_deeply,
     not_found,
     validation_failed,
 )
 from paygentic_sandbox.faults import Fault, FaultInjector, FaultPlan
 from paygentic_sandbox.requests import json_body, query_instance, raise_if_invalid
-from paygentic_sandbox.spec import FieldError, validators
+from paygentic_sandbox.spec import FieldError, NestingTooDeep, validators
 from paygentic_sandbox.store import ListFilter, NewEvent, Store
 
 logger = logging.getLogger("paygentic_sandbox")
@@ -95,6 +96,11 @@ class SandboxApp:
             reply, fault = await self._operation(handler, request, event_id)
         except ApiError as exc:
             reply, fault = Reply(exc.status, _json(exc.body), exc.headers), Fault.NONE
+        except NestingTooDeep:
+            # One line, not a traceback: a client can send this as often as it likes.
+            logger.warning("%s %s: request body nested too deeply", scope["method"], scope["path"])
+            refused = nested_too_deeply()
+            reply, fault = Reply(refused.status, _json(refused.body)), Fault.NONE
         except Exception:
             logger.exception("unexpected error in %s %s", scope["method"], scope["path"])
             failure = error(
@@ -309,7 +315,7 @@ class SandboxApp:
 
 
 def _now() -> str:
-    return timestamps.format_utc(timestamps.now_micros()) or ""
+    return timestamps.format_utc(timestamps.now_micros())
 
 
 def _instant(query: dict[str, Any], name: str) -> int:

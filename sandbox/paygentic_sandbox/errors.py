@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from paygentic_sandbox.spec import FieldError
+from paygentic_sandbox.spec import MAX_NESTING_DEPTH, FieldError
 
 # A garbage batch could otherwise answer with hundreds of thousands of field errors.
 MAX_FIELD_ERRORS = 100
@@ -47,6 +47,15 @@ def validation_failed(errors: Sequence[FieldError], message: str | None = None) 
 
 def bad_request(message: str, code: str) -> ApiError:
     return error(400, message, "bad_request", code)
+
+
+def nested_too_deeply() -> ApiError:
+    return error(
+        400,
+        f"The request body is nested too deeply (at most {MAX_NESTING_DEPTH} levels).",
+        "bad_request",
+        "NESTING_TOO_DEEP",
+    )
 
 
 def forbidden_merchant(merchant_id: str) -> ApiError:

@@ -9,6 +9,7 @@ with SIGKILL to test durability.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import queue
 import signal
@@ -38,7 +39,10 @@ class SandboxProcess:
         extra_args: Sequence[str] = (),
         start_timeout: float = 30.0,
         cwd: str | Path | None = None,
+        log: str | Path | None = None,
     ) -> None:
+        """`log`: a file that receives the server's log (its stderr), appended to; by default
+        the server shares this process's stderr."""
         self.db = str(db) if db is not None else ""
         self.tokens = dict(tokens or {})
         self.faults = faults
@@ -48,6 +52,7 @@ class SandboxProcess:
         self.extra_args = list(extra_args)
         self.start_timeout = start_timeout
         self.cwd = cwd
+        self.log = log
         self.url = ""
         self._process: subprocess.Popen[str] | None = None
 
@@ -72,13 +77,17 @@ class SandboxProcess:
         """Start the server and return its base URL once it listens."""
         if self._process is not None:
             raise SandboxStartError("already started")
-        self._process = subprocess.Popen(
-            self.command(),
-            stdout=subprocess.PIPE,
-            text=True,
-            env={**os.environ, "PYTHONUNBUFFERED": "1"},
-            cwd=self.cwd,
-        )
+        with contextlib.ExitStack() as files:
+            # The child keeps its own copy of the descriptor; ours is closed at once.
+            log = files.enter_context(open(self.log, "a")) if self.log is not None else None
+            self._process = subprocess.Popen(
+                self.command(),
+                stdout=subprocess.PIPE,
+                stderr=log,
+                text=True,
+                env={**os.environ, "PYTHONUNBUFFERED": "1"},
+                cwd=self.cwd,
+            )
         lines: queue.Queue[str | None] = queue.Queue()
         threading.Thread(target=self._pump, args=(lines,), daemon=True).start()
         while True:

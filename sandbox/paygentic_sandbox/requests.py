@@ -11,7 +11,7 @@ from typing import Any
 from starlette.requests import Request
 
 from paygentic_sandbox.errors import ApiError, bad_request, error, validation_failed
-from paygentic_sandbox.spec import FieldError, QueryParameter
+from paygentic_sandbox.spec import FieldError, NestingTooDeep, QueryParameter
 
 _JSON_NUMBER = re.compile(r"-?(?:0|[1-9][0-9]*)(?:\.[0-9]+)?(?:[eE][+-]?[0-9]+)?")
 
@@ -35,8 +35,11 @@ async def json_body(request: Request, max_bytes: int) -> Any:
     try:
         text = raw.decode("utf-8")
         body = json.loads(text, parse_float=Decimal, parse_constant=_reject_constant)
-    except (ValueError, RecursionError):
-        # ValueError covers bad UTF-8, bad JSON and integers of over 4300 digits.
+    except RecursionError:
+        # The parser recurses once per level: valid JSON, but deeper than Python's stack.
+        raise NestingTooDeep("deeper than the JSON parser's recursion limit") from None
+    except ValueError:
+        # Bad UTF-8, bad JSON and integers of over 4300 digits.
         raise bad_request("The request body is not valid JSON.", "MALFORMED_JSON") from None
     if ("\\ud" in text or "\\uD" in text) and not _encodable(body):
         raise bad_request(
@@ -67,17 +70,21 @@ async def _read_limited(request: Request, max_bytes: int) -> bytes:
 
 def _encodable(value: Any) -> bool:
     """Whether every string in value is valid Unicode (JSON allows a lone `\\ud800`; SQLite,
-    UTF-8 and the validator do not)."""
-    if isinstance(value, str):
-        try:
-            value.encode("utf-8")
-        except UnicodeEncodeError:
-            return False
-        return True
-    if isinstance(value, dict):
-        return all(_encodable(k) and _encodable(v) for k, v in value.items())
-    if isinstance(value, list):
-        return all(_encodable(v) for v in value)
+    UTF-8 and the validator do not). A loop over an explicit stack, not recursion: a body
+    may be nested as deeply as the parser allows."""
+    pending = [value]
+    while pending:
+        item = pending.pop()
+        if isinstance(item, str):
+            try:
+                item.encode("utf-8")
+            except UnicodeEncodeError:
+                return False
+        elif isinstance(item, dict):
+            pending.extend(item)
+            pending.extend(item.values())
+        elif isinstance(item, list):
+            pending.extend(item)
     return True
 
 

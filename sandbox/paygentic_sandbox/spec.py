@@ -68,6 +68,36 @@ def request_schema(path: str, method: str) -> dict[str, Any]:
     return schema
 
 
+# A request of the spec is nested five levels deep (batch, events, event, properties,
+# property); a body that fails the schema and is nested deeper than this is refused as a
+# whole instead of being described field by field.
+MAX_NESTING_DEPTH = 64
+
+
+class NestingTooDeep(ValueError):
+    """A body that the schema refuses and that is nested deeper than MAX_NESTING_DEPTH, or a
+    body deeper than the JSON parser can follow."""
+
+
+def nested_deeper_than(value: Any, limit: int) -> bool:
+    """Whether value has more than `limit` levels of arrays and objects (a scalar has none).
+    A loop over an explicit stack that stops at the limit: the value may be as deep as the
+    parser allows."""
+    pending = [(value, 0)]
+    while pending:
+        item, depth = pending.pop()
+        if isinstance(item, dict):
+            children: Any = item.values()
+        elif isinstance(item, list):
+            children = item
+        else:
+            continue
+        if depth == limit:
+            return True
+        pending.extend((child, depth + 1) for child in children)
+    return False
+
+
 class SchemaValidator:
     """A compiled validator for one schema of the spec (its `#/components/...` refs resolve)."""
 
@@ -81,8 +111,12 @@ class SchemaValidator:
 
     def errors(self, instance: Any, root: str = "body") -> list[FieldError]:
         """Every violation, each pointing at the exact place, e.g. `properties[0].quantity`
-        (`root` names the instance itself)."""
+        (`root` names the instance itself). Only for an instance that is not valid."""
         found: list[FieldError] = []
+        # The depth is checked first because the validator's error messages show the value,
+        # and it gives up (ValueError) on a value of a few hundred levels.
+        if nested_deeper_than(instance, MAX_NESTING_DEPTH):
+            raise NestingTooDeep(f"deeper than {MAX_NESTING_DEPTH} levels")
         for error in self._validator.iter_errors(instance):
             found.extend(_field_errors(error, root))
         return found
