@@ -10,7 +10,7 @@ import time
 from decimal import Decimal
 from typing import Any
 
-from paygentic_sandbox import jsontext, money, timestamps
+from paygentic_sandbox import jsontext, money, shapes, timestamps
 from paygentic_sandbox.spec import FieldError
 from paygentic_sandbox.store import NewEvent
 
@@ -160,7 +160,9 @@ def build(request: dict[str, Any], created_at: str, ids: tuple[str, str]) -> New
         subscription_id=subscription_id,
         consumer_id=consumer_id,
         timestamp_us=timestamp_us,
-        document=jsontext.dumps(document),
+        # Stored without the optional fields that have no value; shapes.Responses shows
+        # them as each server is configured to.
+        document=jsontext.dumps(shapes.event_shape().omit(document)),
     )
 
 

@@ -40,9 +40,10 @@ class SandboxProcess:
         start_timeout: float = 30.0,
         cwd: str | Path | None = None,
         log: str | Path | None = None,
+        null_optionals: bool = False,
     ) -> None:
         """`log`: a file that receives the server's log (its stderr), appended to; by default
-        the server shares this process's stderr."""
+        the server shares this process's stderr. `null_optionals`: `--null-optionals`."""
         self.db = str(db) if db is not None else ""
         self.tokens = dict(tokens or {})
         self.faults = faults
@@ -53,12 +54,16 @@ class SandboxProcess:
         self.start_timeout = start_timeout
         self.cwd = cwd
         self.log = log
+        self.null_optionals = null_optionals
         self.url = ""
         self._process: subprocess.Popen[str] | None = None
 
     def __repr__(self) -> str:
         # Never the tokens.
-        return f"SandboxProcess(url={self.url!r}, db={self.db!r}, faults={self.faults!r})"
+        return (
+            f"SandboxProcess(url={self.url!r}, db={self.db!r}, faults={self.faults!r}, "
+            f"null_optionals={self.null_optionals!r})"
+        )
 
     def command(self) -> list[str]:
         args = [sys.executable, "-m", "paygentic_sandbox", "--host", self.host]
@@ -71,6 +76,8 @@ class SandboxProcess:
             args += ["--faults", self.faults]
         if self.seed is not None:
             args += ["--seed", str(self.seed)]
+        if self.null_optionals:
+            args.append("--null-optionals")
         return args + self.extra_args
 
     def start(self) -> str:

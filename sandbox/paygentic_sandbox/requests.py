@@ -29,7 +29,6 @@ async def json_body(request: Request, max_bytes: int) -> Any:
             415,
             "The request body must be application/json.",
             "unsupported_media_type",
-            "UNSUPPORTED_MEDIA_TYPE",
         )
     raw = await _read_limited(request, max_bytes)
     try:
@@ -40,11 +39,9 @@ async def json_body(request: Request, max_bytes: int) -> Any:
         raise NestingTooDeep("deeper than the JSON parser's recursion limit") from None
     except ValueError:
         # Bad UTF-8, bad JSON and integers of over 4300 digits.
-        raise bad_request("The request body is not valid JSON.", "MALFORMED_JSON") from None
+        raise bad_request("The request body is not valid JSON.") from None
     if ("\\ud" in text or "\\uD" in text) and not _encodable(body):
-        raise bad_request(
-            "The request body contains an unpaired UTF-16 surrogate.", "INVALID_UNICODE"
-        )
+        raise bad_request("The request body contains an unpaired UTF-16 surrogate.")
     return body
 
 
@@ -53,7 +50,6 @@ async def _read_limited(request: Request, max_bytes: int) -> bytes:
         413,
         f"The request body exceeds {max_bytes} bytes.",
         "payload_too_large",
-        "PAYLOAD_TOO_LARGE",
     )
     declared = request.headers.get("content-length", "")
     if declared.isdigit() and int(declared) > max_bytes:
