@@ -119,3 +119,20 @@ def assert_strict(response: httpx.Response, path: str) -> None:
         response.request.method, path, response.status_code, response.json()
     )
     assert violations == [], violations
+
+
+def schemathesis_check(ctx: Any, response: Any, case: Any) -> bool | None:
+    """The strict reading as a schemathesis check (`additional_checks=`): for a documented
+    JSON response of the operation, no violation."""
+    operation = case.operation
+    responses = SPEC["paths"][operation.path][operation.method.lower()]["responses"]
+    if str(response.status_code) not in responses:
+        return None  # an undocumented status is the default checks' to report
+    documented = resolve(responses[str(response.status_code)])
+    if "content" not in documented:
+        return None
+    violations = strict_violations(
+        operation.method, operation.path, response.status_code, response.json()
+    )
+    assert violations == [], f"breaks the strict reading of the contract: {violations}"
+    return True
