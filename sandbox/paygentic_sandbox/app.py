@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import gc
 import logging
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
@@ -15,7 +15,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.types import Receive, Scope, Send
 
-from paygentic_sandbox import events, jsontext, timestamps
+from paygentic_sandbox import events, jsontext, spec, timestamps
 from paygentic_sandbox.config import DEMO_MERCHANT_ID, DEMO_TOKEN, MAX_BODY_BYTES
 from paygentic_sandbox.errors import (
     ApiError,
@@ -30,7 +30,7 @@ from paygentic_sandbox.errors import (
 from paygentic_sandbox.faults import Fault, FaultInjector, FaultPlan
 from paygentic_sandbox.requests import json_body, query_instance, raise_if_invalid
 from paygentic_sandbox.shapes import Responses
-from paygentic_sandbox.spec import FieldError, NestingTooDeep, validators
+from paygentic_sandbox.spec import FieldError, NestingTooDeep, QueryParameter, validators
 from paygentic_sandbox.store import ListFilter, NewEvent, Store
 
 logger = logging.getLogger("paygentic_sandbox")
@@ -89,6 +89,10 @@ class SandboxApp:
         self.max_body_bytes = max_body_bytes
         self.validators = validators()
         self.responses = Responses(null_optionals)
+        # Refund request fields without a rule here that the Refund schema declares.
+        self.refund_passthrough = (
+            spec.declared_properties("RefundUsageEventRequest") - {"refunded", "reason"}
+        ) & spec.declared_properties("Refund")
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] == "lifespan":
@@ -266,6 +270,8 @@ class SandboxApp:
         refund = {"refundedAt": _now()}
         if "reason" in body:
             refund["reason"] = body["reason"]
+        for name in self.refund_passthrough & body.keys():
+            refund[name] = body[name]
         event, refunded_now = self.store.refund(call.merchant_id, call.event_id, refund)
         if event is None:
             raise not_found(call.event_id)
@@ -279,6 +285,7 @@ class SandboxApp:
 
     async def list_events(self, call: Call) -> Reply:
         parameters = self.validators.list_parameters
+        _refuse_unimplemented(call.request, parameters)
         query, problems = query_instance(call.request, parameters)
         raise_if_invalid(problems or self.validators.list_query.errors(query))
         start_us = _instant(query, "startTime")
@@ -313,6 +320,24 @@ class SandboxApp:
         if not validator.is_valid(event_id):
             raise validation_failed(
                 [FieldError("id", e.message, e.code) for e in validator.errors(event_id)]
+            )
+
+
+# The list's query parameters this server implements.
+LIST_PARAMETERS = frozenset(
+    {"startTime", "endTime", "limit", "offset"}
+    | {"customerId", "merchantId", "consumerId", "subscriptionId"}
+)
+
+
+def _refuse_unimplemented(request: Request, parameters: Sequence[QueryParameter]) -> None:
+    """A parameter the spec declares but this server does not implement (a spec changed
+    after it was written) is refused: ignoring a filter would answer with wrong data."""
+    for parameter in parameters:
+        if parameter.name not in LIST_PARAMETERS and parameter.name in request.query_params:
+            raise bad_request(
+                f"The query parameter {parameter.name} is declared by the API's spec but this "
+                "sandbox does not implement it; it is refused rather than ignored."
             )
 
 
@@ -372,8 +397,16 @@ def create_app(
     faults: FaultPlan | None = None,
     seed: int | None = None,
     null_optionals: bool = False,
+    spec_path: str | None = None,
 ) -> SandboxApp:
     """A sandbox on the SQLite database `db`, accepting `tokens` (token → merchant id;
-    the demo token when not given)."""
+    the demo token when not given), following the spec at `spec_path` (default: the
+    packaged openapi.yaml; for the whole process)."""
+    spec.use_spec(spec_path)
+    for field_name in events.passthrough().unreturned:
+        logger.warning(
+            "%s has no rule here and no field of its name in the response: accepted, not returned",
+            field_name,
+        )
     tokens = tokens or {DEMO_TOKEN: DEMO_MERCHANT_ID}
     return SandboxApp(Store(db), tokens, faults, seed, null_optionals=null_optionals)

@@ -41,9 +41,11 @@ class SandboxProcess:
         cwd: str | Path | None = None,
         log: str | Path | None = None,
         null_optionals: bool = False,
+        spec: str | Path | None = None,
     ) -> None:
         """`log`: a file that receives the server's log (its stderr), appended to; by default
-        the server shares this process's stderr. `null_optionals`: `--null-optionals`."""
+        the server shares this process's stderr. `null_optionals`: `--null-optionals`; `spec`:
+        `--spec`."""
         self.db = str(db) if db is not None else ""
         self.tokens = dict(tokens or {})
         self.faults = faults
@@ -55,6 +57,7 @@ class SandboxProcess:
         self.cwd = cwd
         self.log = log
         self.null_optionals = null_optionals
+        self.spec = spec
         self.url = ""
         self._process: subprocess.Popen[str] | None = None
 
@@ -78,6 +81,8 @@ class SandboxProcess:
             args += ["--seed", str(self.seed)]
         if self.null_optionals:
             args.append("--null-optionals")
+        if self.spec is not None:
+            args += ["--spec", str(self.spec)]
         return args + self.extra_args
 
     def start(self) -> str:

@@ -13,7 +13,6 @@ shapes conform to openapi.yaml). The server builds its values with None for "no 
 
 from __future__ import annotations
 
-import functools
 import json
 from dataclasses import dataclass, field
 from typing import Any
@@ -106,7 +105,7 @@ def component(name: str) -> Shape:
     return shape_of({"$ref": f"#/components/schemas/{name}"})
 
 
-@functools.cache
+@spec.derived
 def event_shape() -> Shape:
     return component("UsageEvent")
 

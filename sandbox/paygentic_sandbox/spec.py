@@ -10,9 +10,11 @@ from __future__ import annotations
 
 import copy
 import functools
+from collections.abc import Callable
 from dataclasses import dataclass
 from importlib import resources
-from typing import Any
+from pathlib import Path
+from typing import Any, TypeVar
 
 import jsonschema_rs
 import yaml
@@ -36,12 +38,37 @@ class FieldError:
         return f"{self.field}: {self.message}"
 
 
-@functools.cache
+_T = TypeVar("_T")
+# Functions whose result is computed once from the spec (see `derived`).
+_DERIVED: list[Any] = []
+# The spec the server follows: the packaged one unless `use_spec` was called.
+_spec_path: Path | None = None
+
+
+def derived(function: Callable[[], _T]) -> Callable[[], _T]:
+    """Compute once from the spec, again after `use_spec`."""
+    cached = functools.cache(function)
+    _DERIVED.append(cached)
+    return cached
+
+
+def use_spec(path: str | Path | None) -> None:
+    """Follow the OpenAPI document at `path` (None: the packaged openapi.yaml), e.g. a
+    changed copy being tried before it is released. For the whole process."""
+    global _spec_path
+    _spec_path = Path(path) if path is not None else None
+    for cached in _DERIVED:
+        cached.cache_clear()
+
+
+@derived
 def spec_text() -> str:
+    if _spec_path is not None:
+        return _spec_path.read_text("utf-8")
     return resources.files("paygentic_sandbox").joinpath("openapi.yaml").read_text("utf-8")
 
 
-@functools.cache
+@derived
 def spec() -> dict[str, Any]:
     loaded: dict[str, Any] = yaml.safe_load(spec_text())
     return loaded
@@ -55,6 +82,12 @@ def resolve(node: Any) -> Any:
             target = target[part]
         node = target
     return node
+
+
+def declared_properties(schema_name: str) -> frozenset[str]:
+    """The property names a component schema declares."""
+    schema = resolve({"$ref": f"#/components/schemas/{schema_name}"})
+    return frozenset(schema.get("properties", {}))
 
 
 def operation(path: str, method: str) -> dict[str, Any]:
@@ -215,7 +248,7 @@ class Validators:
     event_id: SchemaValidator
 
 
-@functools.cache
+@derived
 def validators() -> Validators:
     batch = request_schema("/v0/usage/batch", "post")
     return Validators(
