@@ -3,10 +3,16 @@ property-test cases printed at the end of the session."""
 
 import pytest
 from hypothesis import settings
-from property_support import CASES, property_sandbox
+from property_support import CASES, client_sandbox, null_optionals_sandbox, property_sandbox
 from sandbox_fixture import sandbox, sandbox_factory
 
-__all__ = ["property_sandbox", "sandbox", "sandbox_factory"]
+__all__ = [
+    "client_sandbox",
+    "null_optionals_sandbox",
+    "property_sandbox",
+    "sandbox",
+    "sandbox_factory",
+]
 
 # Hypothesis's example database would otherwise land in .hypothesis/ in the repository.
 settings.register_profile("paygentic", database=None)

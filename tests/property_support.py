@@ -36,6 +36,25 @@ def property_sandbox(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Sandb
         yield server
 
 
+@pytest.fixture(scope="session")
+def null_optionals_sandbox(tmp_path_factory: pytest.TempPathFactory) -> Iterator[SandboxProcess]:
+    """Like `property_sandbox`, but sending null for optional fields without a value
+    (`--null-optionals`), as production's published examples do."""
+    db = tmp_path_factory.mktemp("null-optionals-sandbox") / "sandbox.db"
+    with SandboxProcess(db=db, tokens=TOKENS, null_optionals=True) as server:
+        yield server
+
+
+@pytest.fixture(scope="module", params=["absent", "null"])
+def client_sandbox(request: pytest.FixtureRequest) -> SandboxProcess:
+    """The sandbox of the tests that read responses through the client, once with each shape
+    of the optional fields that have no value: left out (the default) and null. A client
+    must read both: production's schema says the first, its examples show the second."""
+    name = "property_sandbox" if request.param == "absent" else "null_optionals_sandbox"
+    server: SandboxProcess = request.getfixturevalue(name)
+    return server
+
+
 def load_schema() -> OpenApiSchema:
     """openapi.yaml with schemathesis.toml, whose `${...}` placeholders name the token and its
     merchant: resolved here to the sandbox fixture's, without touching the process

@@ -1,5 +1,7 @@
 """Check an HTTP response against openapi.yaml: a documented status, and a JSON body that
-validates against that status's schema (formats such as date-time included)."""
+validates against that status's schema (formats such as date-time included) and, unless told
+otherwise, against the strict reading of it (tests/strict_contract.py) that the official
+TypeScript SDK applies."""
 
 from __future__ import annotations
 
@@ -7,6 +9,7 @@ from typing import Any
 
 import httpx
 from spec_support import SPEC, resolve, validator_for
+from strict_contract import strict_violations
 
 OPERATIONS = {
     ("POST", "/v0/usage"): "createUsageEvent",
@@ -23,8 +26,11 @@ def _template(path: str) -> str:
     return path
 
 
-def assert_conforms(response: httpx.Response) -> Any:
-    """The response's JSON, after checking it against the operation's documented response."""
+def assert_conforms(response: httpx.Response, strict: bool = True) -> Any:
+    """The response's JSON, after checking it against the operation's documented response
+    (`strict`: and against the strict reading: no null for an optional field, no `code`
+    outside production's list; a server with `--null-optionals` breaks the first on
+    purpose)."""
     method, path = response.request.method, _template(response.request.url.path)
     assert (method, path) in OPERATIONS, f"{method} {path} is not an operation"
     responses = SPEC["paths"][path][method.lower()]["responses"]
@@ -36,6 +42,9 @@ def assert_conforms(response: httpx.Response) -> Any:
     validator = validator_for(schema)
     errors = [f"{list(e.absolute_path)}: {e.message}" for e in validator.iter_errors(body)]
     assert errors == [], errors
+    if strict:
+        violations = strict_violations(method, path, response.status_code, body)
+        assert violations == [], violations
     for name, header in documented.get("headers", {}).items():
         if resolve(header).get("required"):
             assert name in response.headers

@@ -162,16 +162,16 @@ class Clients:
 
 
 @pytest.fixture(scope="module")
-def clients(property_sandbox: SandboxProcess) -> Iterator[Clients]:
-    schema.config.update(base_url=property_sandbox.url)
+def clients(client_sandbox: SandboxProcess) -> Iterator[Clients]:
+    schema.config.update(base_url=client_sandbox.url)
     exchanges = Exchanges()
     sync_client = AuthenticatedClient(
-        base_url=property_sandbox.url,
+        base_url=client_sandbox.url,
         token=TOKEN,
         httpx_args={"event_hooks": {"response": [exchanges.record]}},
     )
     async_client = AuthenticatedClient(
-        base_url=property_sandbox.url,
+        base_url=client_sandbox.url,
         token=TOKEN,
         httpx_args={"event_hooks": {"response": [exchanges.arecord]}},
     )
@@ -179,7 +179,7 @@ def clients(property_sandbox: SandboxProcess) -> Iterator[Clients]:
     with sync_client:
         known_ids = [_create_event(sync_client).id for _ in range(8)]
         exchanges.responses.clear()
-        yield Clients(property_sandbox.url, exchanges, sync_client, async_client, loop, known_ids)
+        yield Clients(client_sandbox.url, exchanges, sync_client, async_client, loop, known_ids)
     loop.run_until_complete(async_client.get_async_httpx_client().aclose())
     loop.close()
 

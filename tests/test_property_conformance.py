@@ -1,5 +1,6 @@
 """Server conformance: every operation of openapi.yaml against the sandbox, positive and
-negative cases, every default check of schemathesis, with the real token (schemathesis.toml's
+negative cases, every default check of schemathesis and the strict reading of the contract
+(tests/strict_contract.py), with the real token (schemathesis.toml's
 `headers`). The statuses the API prescribes that look like failures to the default checks are
 declared per operation in schemathesis.toml."""
 
@@ -8,6 +9,7 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
+import strict_contract
 from hypothesis import settings
 from paygentic_sandbox import SandboxProcess
 from property_support import count_case, load_schema
@@ -29,4 +31,6 @@ def base_url(property_sandbox: SandboxProcess) -> str:
 @settings(max_examples=60, database=None)
 def test_every_operation_conforms(case: Case[Any], base_url: str) -> None:
     count_case("test_every_operation_conforms")
-    case.call_and_validate(base_url=base_url)
+    case.call_and_validate(
+        base_url=base_url, additional_checks=[strict_contract.schemathesis_check]
+    )

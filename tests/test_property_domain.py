@@ -76,8 +76,8 @@ def _is_json(value: Any) -> bool:
 
 
 @pytest.fixture(scope="module")
-def client(property_sandbox: SandboxProcess) -> Iterator[AuthenticatedClient]:
-    with AuthenticatedClient(base_url=property_sandbox.url, token=TOKEN) as client:
+def client(client_sandbox: SandboxProcess) -> Iterator[AuthenticatedClient]:
+    with AuthenticatedClient(base_url=client_sandbox.url, token=TOKEN) as client:
         yield client
 
 
@@ -167,7 +167,7 @@ def stored_events(draw: st.DrawFn) -> list[datetime.datetime]:
     use_async=st.booleans(),
 )
 def test_paging_returns_every_matching_event_once(
-    property_sandbox: SandboxProcess,
+    client_sandbox: SandboxProcess,
     client: AuthenticatedClient,
     timestamps: list[datetime.datetime],
     limit: int,
@@ -188,7 +188,7 @@ def test_paging_returns_every_matching_event_once(
     else:
         filters = {"customer_id": customer}
     if use_async:
-        pages = asyncio.run(_all_pages_async(property_sandbox.url, start, end, limit, filters))
+        pages = asyncio.run(_all_pages_async(client_sandbox.url, start, end, limit, filters))
     else:
         pages = _all_pages(client, start, end, limit, filters)
     seen = [event for page in pages for event in page.data]

@@ -7,6 +7,7 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
+import strict_contract
 from hypothesis import settings
 from paygentic_sandbox import SandboxProcess
 from property_support import count_case, load_schema, scope_idempotency_keys
@@ -45,6 +46,7 @@ def test_links_hold_across_calls(property_sandbox: SandboxProcess) -> None:
 
         def after_call(self, response: Response, case: Case[Any]) -> None:
             super().after_call(response, case)
+            strict_contract.schemathesis_check(None, response, case)
             seen.add((case.operation.definition.raw["operationId"], response.status_code))
 
         def step(self, input: StepInput) -> StepOutput:

@@ -54,7 +54,7 @@ def test_the_packaged_spec_is_the_root_spec() -> None:
 # Create and idempotency -------------------------------------------------------------
 
 
-def test_create_returns_the_new_event_with_null_for_empty_optionals(client: httpx.Client) -> None:
+def test_create_returns_the_new_event_without_empty_optionals(client: httpx.Client) -> None:
     body = event(metadata={"model": "m1"}, entitlementId="com_abc1")
     response = create(client, body)
     assert response.status_code == 201
@@ -65,9 +65,9 @@ def test_create_returns_the_new_event_with_null_for_empty_optionals(client: http
     assert created["consumerId"].startswith("org_")
     assert created["metadata"] == {"model": "m1"}
     assert created["entitlementId"] == "com_abc1"
-    assert created["properties"] == [{"billableMetricId": "bm_calls", "quantity": 3, "price": None}]
+    assert created["properties"] == [{"billableMetricId": "bm_calls", "quantity": 3}]
     for optional in ("description", "billing", "refund", "dispute"):
-        assert created[optional] is None
+        assert optional not in created
     assert "Idempotent-Replayed" not in response.headers
 
 
@@ -161,7 +161,7 @@ def test_priced_events_are_billed_exactly(
     assert billing["totalAmount"] == price
     assert billing["totalTax"] == 0
     assert billing["currency"] == "USD"
-    assert billing["invoiceId"] is None
+    assert "invoiceId" not in billing
     assert billing["billingEventId"].startswith("bev_")
 
 
@@ -178,7 +178,7 @@ def test_priced_events_are_billed_exactly(
 def test_events_not_fully_priced_are_not_billed(
     client: httpx.Client, properties: list[dict[str, Any]]
 ) -> None:
-    assert assert_conforms(create(client, event(properties=properties)))["billing"] is None
+    assert "billing" not in assert_conforms(create(client, event(properties=properties)))
 
 
 def test_a_fractional_quantity_is_kept(client: httpx.Client) -> None:
@@ -218,9 +218,9 @@ def test_bad_events_go_to_failed_and_do_not_stop_the_others(client: httpx.Client
     assert sorted(failed) == [1, 3, 4, 5]
     assert failed[1]["idempotencyKey"] == bad_quantity["idempotencyKey"]
     assert failed[1]["error"].startswith("properties[0].quantity:")
-    assert failed[3]["idempotencyKey"] is None
+    assert "idempotencyKey" not in failed[3]
     assert "merchantId" in failed[4]["error"]
-    assert failed[5]["idempotencyKey"] is None
+    assert "idempotencyKey" not in failed[5]
     assert body["summary"] == {"total": 7, "successful": 3, "failed": 4}
 
 
@@ -295,7 +295,7 @@ def test_get_returns_the_event_and_hides_other_merchants_events(client: httpx.Cl
     unknown = client.get("/v0/usage/usg_doesnotexist")
     for response in (hidden, unknown):
         assert response.status_code == 404
-        assert assert_conforms(response)["code"] == "USAGE_EVENT_NOT_FOUND"
+        assert assert_conforms(response)["error"] == "not_found"
 
 
 @pytest.mark.parametrize("bad_id", ["nope", "usg_", "usg_a-b", "usg_%00", "usg_x%0A"])
@@ -318,13 +318,13 @@ def test_refund_once_then_422(client: httpx.Client) -> None:
     assert assert_conforms(client.get(url))["refund"] == body["refund"]
     again = client.patch(url, json={"refunded": True})
     assert again.status_code == 422
-    assert assert_conforms(again)["code"] == "USAGE_EVENT_ALREADY_REFUNDED"
+    assert assert_conforms(again)["message"].endswith("is already refunded.")
 
 
-def test_refund_without_reason_has_a_null_reason(client: httpx.Client) -> None:
+def test_refund_without_reason_has_no_reason(client: httpx.Client) -> None:
     created = create(client, event()).json()
     body = assert_conforms(client.patch(f"/v0/usage/{created['id']}", json={"refunded": True}))
-    assert body["refund"]["reason"] is None
+    assert "reason" not in body["refund"]
 
 
 @pytest.mark.parametrize("payload", [{"refunded": False}, {}, {"refunded": True, "x": 1}])
@@ -333,7 +333,7 @@ def test_a_bad_refund_body_is_a_400(client: httpx.Client, payload: Any) -> None:
     response = client.patch(f"/v0/usage/{created['id']}", json=payload)
     assert response.status_code == 400
     assert assert_conforms(response)["error"] == "validation_error"
-    assert client.get(f"/v0/usage/{created['id']}").json()["refund"] is None
+    assert "refund" not in client.get(f"/v0/usage/{created['id']}").json()
 
 
 def test_refunding_an_unknown_or_foreign_event_is_a_404(client: httpx.Client) -> None:
@@ -402,7 +402,7 @@ def test_list_filters_combine(client: httpx.Client) -> None:
 
 
 @pytest.mark.parametrize(
-    ("params", "code"),
+    ("params", "message"),
     [
         (
             {
@@ -410,15 +410,17 @@ def test_list_filters_combine(client: httpx.Client) -> None:
                 "startTime": "2024-02-01T00:00:00Z",
                 "endTime": "2024-01-01T00:00:00Z",
             },
-            "INVALID_TIME_RANGE",
+            "startTime must not be after endTime.",
         ),
-        ({}, "FILTER_REQUIRED"),
+        ({}, "Give at least one of customerId, merchantId, consumerId, subscriptionId."),
     ],
 )
-def test_list_rules_are_400_errors(client: httpx.Client, params: dict[str, str], code: str) -> None:
+def test_list_rules_are_400_errors(
+    client: httpx.Client, params: dict[str, str], message: str
+) -> None:
     response = list_events(client, **params)
     assert response.status_code == 400
-    assert assert_conforms(response)["code"] == code
+    assert assert_conforms(response)["message"] == message
 
 
 @pytest.mark.parametrize(
@@ -470,7 +472,7 @@ def test_a_huge_offset_is_an_empty_page(client: httpx.Client) -> None:
 def test_listing_another_merchant_is_403(client: httpx.Client) -> None:
     response = list_events(client, merchantId=OTHER_MERCHANT_ID)
     assert response.status_code == 403
-    assert assert_conforms(response)["code"] == "MERCHANT_MISMATCH"
+    assert assert_conforms(response)["error"] == "forbidden"
 
 
 # Auth ------------------------------------------------------------------------------------
@@ -481,7 +483,7 @@ def test_a_missing_or_unknown_token_is_401(sandbox: SandboxProcess, header: str 
     headers = {"Authorization": header} if header else {}
     response = httpx.post(sandbox.url + "/v0/usage", json=event(), headers=headers)
     assert response.status_code == 401
-    assert assert_conforms(response)["code"] == "INVALID_TOKEN"
+    assert assert_conforms(response)["error"] == "unauthorized"
 
 
 def test_creating_for_another_merchant_is_403(client: httpx.Client) -> None:
@@ -501,14 +503,13 @@ def test_creating_for_another_merchant_is_403(client: httpx.Client) -> None:
         b'{"a": NaN}',
         b'{"a": Infinity}',
         b"\xff\xfe",
-        b"[" * 100_000 + b"]" * 100_000,
         b'{"quantity": 1' + b"0" * 5000 + b"}",
     ],
 )
 def test_malformed_json_is_a_400_error(client: httpx.Client, content: bytes) -> None:
     response = client.post("/v0/usage", content=content, headers=JSON)
     assert response.status_code == 400
-    assert assert_conforms(response)["code"] == "MALFORMED_JSON"
+    assert assert_conforms(response)["message"] == "The request body is not valid JSON."
 
 
 def test_a_lone_surrogate_is_a_400_error(client: httpx.Client) -> None:
@@ -547,14 +548,14 @@ def test_a_body_that_is_not_json_is_415(client: httpx.Client, content_type: str 
     headers = {"Content-Type": content_type} if content_type else {}
     response = client.post("/v0/usage", content=json.dumps(event()), headers=headers)
     assert response.status_code == 415
-    assert assert_conforms(response)["code"] == "UNSUPPORTED_MEDIA_TYPE"
+    assert assert_conforms(response)["error"] == "unsupported_media_type"
 
 
 def test_a_body_over_the_limit_is_413(client: httpx.Client) -> None:
     content = b'{"events": [' + b" " * MAX_BODY_BYTES + b"]}"
     response = client.post("/v0/usage/batch", content=content, headers=JSON)
     assert response.status_code == 413
-    assert assert_conforms(response)["code"] == "PAYLOAD_TOO_LARGE"
+    assert assert_conforms(response)["error"] == "payload_too_large"
 
 
 def test_a_1000_event_batch_fits_the_limit(client: httpx.Client) -> None:
@@ -577,7 +578,10 @@ def test_an_unknown_path_is_a_404_error(client: httpx.Client) -> None:
     for path in ("/", "/v0", "/v1/usage", "/v0/usage/usg_1/x"):
         response = client.get(path)
         assert response.status_code == 404
-        assert response.json()["code"] == "ROUTE_NOT_FOUND"
+        assert response.json() == {
+            "message": f"There is no resource at {path}.",
+            "error": "not_found",
+        }
 
 
 @pytest.mark.parametrize(

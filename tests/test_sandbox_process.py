@@ -60,7 +60,7 @@ def test_503_happens_before_anything_is_written(sandbox_factory: SandboxFactory)
     faulty = sandbox_factory(faults="503=1")
     response = httpx.post(faulty.url + "/v0/usage", json=event(), headers=AUTH)
     assert response.status_code == 503
-    assert response.json()["code"] == "SERVICE_UNAVAILABLE"
+    assert response.json()["error"] == "service_unavailable"
     faulty.stop()
     assert count_events(sandbox_factory().url) == 0
 
@@ -70,7 +70,7 @@ def test_429_carries_retry_after(sandbox_factory: SandboxFactory) -> None:
     response = httpx.post(faulty.url + "/v0/usage", json=event(), headers=AUTH)
     assert response.status_code == 429
     assert response.headers["Retry-After"] == "3"
-    assert assert_conforms(response)["code"] == "RATE_LIMITED"
+    assert assert_conforms(response)["error"] == "rate_limited"
 
 
 def test_drop_after_commit_commits_then_closes_without_a_response(

@@ -77,6 +77,19 @@ def parser() -> argparse.ArgumentParser:
     )
     p.add_argument("--faults", type=_faults, default=FaultPlan(), metavar="SPEC")
     p.add_argument("--seed", type=int, help="seed of the fault draws, for reproducible runs")
+    p.add_argument(
+        "--null-optionals",
+        action="store_true",
+        help="send null for optional response fields that have no value, as production's "
+        "published examples do (default: leave them out, as its published schema says)",
+    )
+    p.add_argument(
+        "--spec",
+        metavar="PATH",
+        help="follow this OpenAPI document instead of the packaged openapi.yaml (to try a "
+        "changed spec: declared fields without a rule are stored and returned, declared query "
+        "parameters without one are refused)",
+    )
     p.add_argument("--access-log", action="store_true", help="log every request")
     return p
 
@@ -119,7 +132,14 @@ async def serve(server: uvicorn.Server, sock: socket.socket) -> None:
 def main(argv: Sequence[str] | None = None) -> int:
     args = parser().parse_args(argv)
     tokens = dict(args.token or [(DEMO_TOKEN, DEMO_MERCHANT_ID)])
-    app = create_app(args.db, tokens, args.faults, args.seed)
+    app = create_app(
+        args.db,
+        tokens,
+        args.faults,
+        args.seed,
+        null_optionals=args.null_optionals,
+        spec_path=args.spec,
+    )
     if not args.token:
         print(f"demo token: {DEMO_TOKEN} (merchant {DEMO_MERCHANT_ID})", flush=True)
     family = socket.AF_INET6 if ":" in args.host else socket.AF_INET

@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import gc
 import logging
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
@@ -15,19 +15,22 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.types import Receive, Scope, Send
 
-from paygentic_sandbox import events, jsontext, timestamps
+from paygentic_sandbox import events, jsontext, spec, timestamps
 from paygentic_sandbox.config import DEMO_MERCHANT_ID, DEMO_TOKEN, MAX_BODY_BYTES
 from paygentic_sandbox.errors import (
     ApiError,
     bad_request,
     error,
     forbidden_merchant,
+    internal_error,
+    nested_too_deeply,
     not_found,
     validation_failed,
 )
 from paygentic_sandbox.faults import Fault, FaultInjector, FaultPlan
 from paygentic_sandbox.requests import json_body, query_instance, raise_if_invalid
-from paygentic_sandbox.spec import FieldError, validators
+from paygentic_sandbox.shapes import Responses
+from paygentic_sandbox.spec import FieldError, NestingTooDeep, QueryParameter, validators
 from paygentic_sandbox.store import ListFilter, NewEvent, Store
 
 logger = logging.getLogger("paygentic_sandbox")
@@ -76,12 +79,20 @@ class SandboxApp:
         faults: FaultPlan | None = None,
         seed: int | None = None,
         max_body_bytes: int = MAX_BODY_BYTES,
+        null_optionals: bool = False,
     ) -> None:
+        """`null_optionals`: send `null` for optional fields that have no value, as
+        production's published examples do, instead of leaving them out."""
         self.store = store
         self.tokens = dict(tokens)
         self.faults = FaultInjector(faults or FaultPlan(), seed)
         self.max_body_bytes = max_body_bytes
         self.validators = validators()
+        self.responses = Responses(null_optionals)
+        # Refund request fields without a rule here that the Refund schema declares.
+        self.refund_passthrough = (
+            spec.declared_properties("RefundUsageEventRequest") - {"refunded", "reason"}
+        ) & spec.declared_properties("Refund")
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] == "lifespan":
@@ -94,17 +105,21 @@ class SandboxApp:
             handler, event_id = self._route(scope)
             reply, fault = await self._operation(handler, request, event_id)
         except ApiError as exc:
-            reply, fault = Reply(exc.status, _json(exc.body), exc.headers), Fault.NONE
+            reply, fault = self._error_reply(exc), Fault.NONE
+        except NestingTooDeep:
+            # One line, not a traceback: a client can send this as often as it likes.
+            logger.warning("%s %s: request body nested too deeply", scope["method"], scope["path"])
+            reply, fault = self._error_reply(nested_too_deeply()), Fault.NONE
         except Exception:
             logger.exception("unexpected error in %s %s", scope["method"], scope["path"])
-            failure = error(
-                500, "An unexpected error occurred.", "internal_server_error", "INTERNAL_ERROR"
-            )
-            reply, fault = Reply(500, _json(failure.body)), Fault.NONE
+            reply, fault = self._error_reply(internal_error()), Fault.NONE
         if fault is Fault.DROP_AFTER_COMMIT:
             await _drop_connection(send)
             return
         await _send_json(reply, scope, receive, send)
+
+    def _error_reply(self, exc: ApiError) -> Reply:
+        return Reply(exc.status, _json(self.responses.error(exc.body, exc.validation)), exc.headers)
 
     async def _lifespan(self, receive: Receive, send: Send) -> None:
         while True:
@@ -128,9 +143,7 @@ class SandboxApp:
             event_id = unquote(raw_path[len(b"/v0/usage/") :].decode("latin-1"))
             methods = {"GET": SandboxApp.get, "PATCH": SandboxApp.refund}
         else:
-            raise error(
-                404, f"There is no resource at {path[:200]}.", "not_found", "ROUTE_NOT_FOUND"
-            )
+            raise error(404, f"There is no resource at {path[:200]}.", "not_found")
         handler = methods.get(scope["method"])
         if handler is None:
             allowed = ", ".join(methods)
@@ -138,7 +151,6 @@ class SandboxApp:
                 405,
                 f"{scope['method'][:20]} is not allowed here; use {allowed}.",
                 "method_not_allowed",
-                "METHOD_NOT_ALLOWED",
                 headers={"Allow": allowed},
             )
         return handler, event_id
@@ -151,7 +163,6 @@ class SandboxApp:
                 401,
                 "A valid bearer token is required.",
                 "unauthorized",
-                "INVALID_TOKEN",
                 headers={"WWW-Authenticate": "Bearer"},
             )
         return merchant_id
@@ -169,7 +180,6 @@ class SandboxApp:
                 503,
                 "The service is unavailable (injected fault).",
                 "service_unavailable",
-                "SERVICE_UNAVAILABLE",
             )
         if fault is Fault.RATE_LIMITED:
             seconds = self.faults.plan.retry_after_seconds
@@ -177,7 +187,6 @@ class SandboxApp:
                 429,
                 f"Too many requests; retry after {seconds} seconds.",
                 "rate_limited",
-                "RATE_LIMITED",
                 headers={"Retry-After": str(seconds)},
             )
         return await handler(self, Call(request, merchant_id, event_id)), fault
@@ -196,7 +205,7 @@ class SandboxApp:
             raise validation_failed(exc.errors) from None
         (stored,) = self.store.insert_many([new])
         headers = {"Idempotent-Replayed": "true"} if stored.replayed else {}
-        return Reply(201, stored.document, headers)
+        return Reply(201, self.responses.stored_event(stored.document), headers)
 
     async def batch_create(self, call: Call) -> Reply:
         body = await json_body(call.request, self.max_body_bytes)
@@ -227,10 +236,11 @@ class SandboxApp:
         stored = self.store.insert_many(accepted)
         total = len(body["events"])
         summary = {"total": total, "successful": len(stored), "failed": len(failed)}
+        event = self.responses.stored_event
         content = (
             '{"object":"batchUsageEvents","successful":['
-            + ",".join(s.document for s in stored)
-            + f'],"failed":{_json(failed)},"summary":{_json(summary)}}}'
+            + ",".join(event(s.document) for s in stored)
+            + f'],"failed":{_json(self.responses.failures(failed))},"summary":{_json(summary)}}}'
         )
         return Reply(207 if failed else 201, content)
 
@@ -249,14 +259,19 @@ class SandboxApp:
         event = self.store.get(call.merchant_id, call.event_id)
         if event is None:
             raise not_found(call.event_id)
-        return Reply(200, event)
+        return Reply(200, self.responses.stored_event(event))
 
     async def refund(self, call: Call) -> Reply:
         self._check_event_id(call.event_id)
         body = await json_body(call.request, self.max_body_bytes)
         if not self.validators.refund.is_valid(body):
             raise validation_failed(self.validators.refund.errors(body))
-        refund = {"reason": body.get("reason"), "refundedAt": _now()}
+        # Stored like every event: a field without a value is left out (see shapes.py).
+        refund = {"refundedAt": _now()}
+        if "reason" in body:
+            refund["reason"] = body["reason"]
+        for name in self.refund_passthrough & body.keys():
+            refund[name] = body[name]
         event, refunded_now = self.store.refund(call.merchant_id, call.event_id, refund)
         if event is None:
             raise not_found(call.event_id)
@@ -265,23 +280,22 @@ class SandboxApp:
                 422,
                 f"Usage event {call.event_id} is already refunded.",
                 "unprocessable_entity",
-                "USAGE_EVENT_ALREADY_REFUNDED",
             )
-        return Reply(200, event)
+        return Reply(200, self.responses.stored_event(event))
 
     async def list_events(self, call: Call) -> Reply:
         parameters = self.validators.list_parameters
+        _refuse_unimplemented(call.request, parameters)
         query, problems = query_instance(call.request, parameters)
         raise_if_invalid(problems or self.validators.list_query.errors(query))
         start_us = _instant(query, "startTime")
         end_us = _instant(query, "endTime")
         if start_us > end_us:
-            raise bad_request("startTime must not be after endTime.", "INVALID_TIME_RANGE")
+            raise bad_request("startTime must not be after endTime.")
         filters = ("customerId", "merchantId", "consumerId", "subscriptionId")
         if not any(name in query for name in filters):
             raise bad_request(
-                "Give at least one of customerId, merchantId, consumerId, subscriptionId.",
-                "FILTER_REQUIRED",
+                "Give at least one of customerId, merchantId, consumerId, subscriptionId."
             )
         if query.get("merchantId", call.merchant_id) != call.merchant_id:
             raise forbidden_merchant(query["merchantId"])
@@ -297,7 +311,8 @@ class SandboxApp:
         offset = int(min(Decimal(query.get("offset", 0)), Decimal(_MAX_OFFSET)))
         data, total = self.store.page(where, limit, offset)
         pagination = {"limit": limit, "offset": offset, "total": total}
-        content = f'{{"object":"list","data":[{",".join(data)}],"pagination":{_json(pagination)}}}'
+        shown = ",".join(map(self.responses.stored_event, data))
+        content = f'{{"object":"list","data":[{shown}],"pagination":{_json(pagination)}}}'
         return Reply(200, content)
 
     def _check_event_id(self, event_id: str) -> None:
@@ -308,8 +323,26 @@ class SandboxApp:
             )
 
 
+# The list's query parameters this server implements.
+LIST_PARAMETERS = frozenset(
+    {"startTime", "endTime", "limit", "offset"}
+    | {"customerId", "merchantId", "consumerId", "subscriptionId"}
+)
+
+
+def _refuse_unimplemented(request: Request, parameters: Sequence[QueryParameter]) -> None:
+    """A parameter the spec declares but this server does not implement (a spec changed
+    after it was written) is refused: ignoring a filter would answer with wrong data."""
+    for parameter in parameters:
+        if parameter.name not in LIST_PARAMETERS and parameter.name in request.query_params:
+            raise bad_request(
+                f"The query parameter {parameter.name} is declared by the API's spec but this "
+                "sandbox does not implement it; it is refused rather than ignored."
+            )
+
+
 def _now() -> str:
-    return timestamps.format_utc(timestamps.now_micros()) or ""
+    return timestamps.format_utc(timestamps.now_micros())
 
 
 def _instant(query: dict[str, Any], name: str) -> int:
@@ -363,7 +396,17 @@ def create_app(
     tokens: Mapping[str, str] | None = None,
     faults: FaultPlan | None = None,
     seed: int | None = None,
+    null_optionals: bool = False,
+    spec_path: str | None = None,
 ) -> SandboxApp:
     """A sandbox on the SQLite database `db`, accepting `tokens` (token → merchant id;
-    the demo token when not given)."""
-    return SandboxApp(Store(db), tokens or {DEMO_TOKEN: DEMO_MERCHANT_ID}, faults, seed)
+    the demo token when not given), following the spec at `spec_path` (default: the
+    packaged openapi.yaml; for the whole process)."""
+    spec.use_spec(spec_path)
+    for field_name in events.passthrough().unreturned:
+        logger.warning(
+            "%s has no rule here and no field of its name in the response: accepted, not returned",
+            field_name,
+        )
+    tokens = tokens or {DEMO_TOKEN: DEMO_MERCHANT_ID}
+    return SandboxApp(Store(db), tokens, faults, seed, null_optionals=null_optionals)

@@ -7,12 +7,43 @@ import hashlib
 import os
 import threading
 import time
+from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
-from paygentic_sandbox import jsontext, money, timestamps
+from paygentic_sandbox import jsontext, money, spec, timestamps
 from paygentic_sandbox.spec import FieldError
 from paygentic_sandbox.store import NewEvent
+
+# The request fields this module has a rule for; any other field the spec declares (a spec
+# changed after this server was written) is stored and returned as it was sent, wherever the
+# response schema declares a field of that name (see `passthrough`).
+EVENT_RULES = frozenset(
+    {"idempotencyKey", "customerId", "merchantId", "timestamp", "properties", "entitlementId"}
+    | {"metadata"}
+)
+PROPERTY_RULES = frozenset({"billableMetricId", "quantity", "price"})
+
+
+@dataclass(frozen=True)
+class Passthrough:
+    """Declared request fields without a rule: those a response shows (`event`, `property`)
+    and those it has no place for (`unreturned`, as `Schema.field` names)."""
+
+    event: frozenset[str]
+    property: frozenset[str]
+    unreturned: tuple[str, ...]
+
+
+@spec.derived
+def passthrough() -> Passthrough:
+    event = spec.declared_properties("CreateUsageEventRequest") - EVENT_RULES
+    prop = spec.declared_properties("CreateUsageEventRequestProperty") - PROPERTY_RULES
+    shown_event = event & spec.declared_properties("UsageEvent")
+    shown_property = prop & spec.declared_properties("UsageEventProperty")
+    unreturned = [f"CreateUsageEventRequest.{n}" for n in sorted(event - shown_event)]
+    unreturned += [f"CreateUsageEventRequestProperty.{n}" for n in sorted(prop - shown_property)]
+    return Passthrough(shown_event, shown_property, tuple(unreturned))
 
 
 class EventRejected(ValueError):
@@ -134,6 +165,9 @@ def build(request: dict[str, Any], created_at: str, ids: tuple[str, str]) -> New
     consumer_id, subscription_id = consumer_and_subscription(merchant_id, customer_id)
     event_id, billing_event_id = ids
     key = request["idempotencyKey"]
+    # Stored without the optional fields that have no value (description, dispute and refund
+    # have none yet); shapes.Responses shows them as each server is configured to. Written
+    # out here rather than by `Shape.omit`, which would double the cost of a batch.
     document = {
         "id": event_id,
         "object": "usageEvent",
@@ -142,16 +176,19 @@ def build(request: dict[str, Any], created_at: str, ids: tuple[str, str]) -> New
         "merchantId": merchant_id,
         "consumerId": consumer_id,
         "subscriptionId": subscription_id,
-        "entitlementId": request.get("entitlementId"),
-        "description": None,
         "timestamp": timestamp,
         "createdAt": created_at,
         "properties": properties,
-        "metadata": request.get("metadata"),
-        "billing": _billing(requested, billing_event_id),
-        "dispute": None,
-        "refund": None,
     }
+    for name in ("entitlementId", "metadata"):
+        if request.get(name) is not None:
+            document[name] = request[name]
+    billing = _billing(requested, billing_event_id)
+    if billing is not None:
+        document["billing"] = billing
+    if not request.keys() <= EVENT_RULES:
+        for name in passthrough().event & request.keys():
+            document[name] = request[name]
     return NewEvent(
         id=event_id,
         merchant_id=merchant_id,
@@ -172,19 +209,20 @@ def _properties(requested: list[dict[str, Any]]) -> list[dict[str, Any]]:
     """The properties as responses show them (one loop, no call per property: this runs
     for every property of every event)."""
     properties = []
+    extra = passthrough().property
     for index, item in enumerate(requested):
         try:
             quantity = money.response_quantity(item["quantity"])
         except money.QuantityOutOfRange as exc:
             field = f"properties[{index}].quantity"
             raise EventRejected([FieldError(field, str(exc), "maximum")]) from None
-        properties.append(
-            {
-                "billableMetricId": item["billableMetricId"],
-                "quantity": quantity,
-                "price": item.get("price"),
-            }
-        )
+        shown = {"billableMetricId": item["billableMetricId"], "quantity": quantity}
+        if "price" in item:
+            shown["price"] = item["price"]
+        if not item.keys() <= PROPERTY_RULES:
+            for name in extra & item.keys():
+                shown[name] = item[name]
+        properties.append(shown)
     return properties
 
 
@@ -202,7 +240,6 @@ def _billing(properties: list[dict[str, Any]], billing_event_id: str) -> dict[st
     return {
         "billingEventId": billing_event_id,
         "currency": "USD",
-        "invoiceId": None,
         "price": price,
         "totalTax": 0,
         "totalAmount": price,

@@ -15,8 +15,11 @@ from decimal import Decimal
 ATOMIC_UNITS_PER_DOLLAR = 10**9
 
 # The schema sets no maximum on a quantity, but a number like 1e999999999 would take the
-# server's memory to turn into an integer. Anything with more digits than this is refused.
+# server's memory to turn into an integer. A quantity is refused when, written out in plain
+# decimal notation (no exponent, no trailing zeros after the point), it has more digits than
+# this: 10**999 and 1e999 have 1000 digits and pass, 10**1000 does not.
 MAX_QUANTITY_DIGITS = 1000
+_INTEGER_LIMIT = 10**MAX_QUANTITY_DIGITS
 
 
 class QuantityOutOfRange(ValueError):
@@ -26,8 +29,8 @@ class QuantityOutOfRange(ValueError):
 def response_quantity(quantity: int | Decimal) -> int | float:
     """The JSON number a response shows: exact when integral, else the nearest double."""
     if isinstance(quantity, int):
-        if quantity.bit_length() > MAX_QUANTITY_DIGITS * 4:
-            raise QuantityOutOfRange("quantity has too many digits")
+        if not -_INTEGER_LIMIT < quantity < _INTEGER_LIMIT:
+            raise QuantityOutOfRange(_TOO_MANY_DIGITS)
         return quantity
     if not quantity.is_finite():
         raise QuantityOutOfRange("quantity is too large")
@@ -41,30 +44,38 @@ def response_quantity(quantity: int | Decimal) -> int | float:
     return approximate
 
 
+_TOO_MANY_DIGITS = f"quantity has more than {MAX_QUANTITY_DIGITS} digits"
+
+
 def _surely_in_range(quantity: Decimal) -> bool:
-    """A cheap test that passes every ordinary quantity: its text shows every digit of the
-    coefficient, so it bounds the digit count, and with `adjusted()` the exponent.
-    (`as_tuple` builds a named tuple of digits; it was most of a batch's property work.)"""
-    length = len(str(quantity))
-    adjusted = quantity.adjusted()
-    # digits <= length, and exponent = adjusted - digits + 1 >= adjusted - length + 1.
-    return (
-        length <= MAX_QUANTITY_DIGITS
-        and adjusted <= MAX_QUANTITY_DIGITS
-        and adjusted - length + 1 >= -MAX_QUANTITY_DIGITS
-    )
+    """A cheap test that passes every ordinary quantity: text without an exponent shows
+    every digit the number has (and maybe a sign, a point and trailing zeros), so its length
+    bounds the digit count. (`as_tuple` builds a named tuple of digits; it was most of a
+    batch's property work.)"""
+    text = str(quantity)
+    return len(text) <= MAX_QUANTITY_DIGITS and "E" not in text
+
+
+def plain_digits(quantity: Decimal) -> int:
+    """The number of digits of a finite quantity written out without an exponent: those of
+    its integer part (at least one, the 0 of 0.5) and those of its fraction after dropping
+    trailing zeros (which do not change the number)."""
+    _, digits, exponent = quantity.as_tuple()
+    assert isinstance(exponent, int)  # finite
+    trailing_zeros = len(digits) - len("".join(map(str, digits)).rstrip("0"))
+    if trailing_zeros == len(digits):  # zero itself
+        return 1
+    exponent += trailing_zeros
+    integer_digits = max(quantity.adjusted() + 1, 1)
+    return integer_digits + max(-exponent, 0)
 
 
 def _check_digits(quantity: Decimal) -> None:
     """The exact range check, for a finite quantity that `_surely_in_range` did not pass."""
-    _, digits, exponent = quantity.as_tuple()
-    assert isinstance(exponent, int)  # finite
-    if quantity.adjusted() > MAX_QUANTITY_DIGITS:
-        raise QuantityOutOfRange("quantity is too large")
-    # The exponent bound only matters below 1 (which the schema refuses): it keeps
-    # `billed_price`'s denominators small whatever the caller.
-    if len(digits) > MAX_QUANTITY_DIGITS or exponent < -MAX_QUANTITY_DIGITS:
-        raise QuantityOutOfRange("quantity has too many digits")
+    # The number of digits bounds both the integer `billing` needs and, below 1 (which
+    # the schema refuses), `billed_price`'s denominators.
+    if plain_digits(quantity) > MAX_QUANTITY_DIGITS:
+        raise QuantityOutOfRange(_TOO_MANY_DIGITS)
 
 
 def billed_price(lines: Iterable[tuple[int | Decimal, str]]) -> int:

@@ -9,6 +9,7 @@ with SIGKILL to test durability.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import queue
 import signal
@@ -38,7 +39,13 @@ class SandboxProcess:
         extra_args: Sequence[str] = (),
         start_timeout: float = 30.0,
         cwd: str | Path | None = None,
+        log: str | Path | None = None,
+        null_optionals: bool = False,
+        spec: str | Path | None = None,
     ) -> None:
+        """`log`: a file that receives the server's log (its stderr), appended to; by default
+        the server shares this process's stderr. `null_optionals`: `--null-optionals`; `spec`:
+        `--spec`."""
         self.db = str(db) if db is not None else ""
         self.tokens = dict(tokens or {})
         self.faults = faults
@@ -48,12 +55,18 @@ class SandboxProcess:
         self.extra_args = list(extra_args)
         self.start_timeout = start_timeout
         self.cwd = cwd
+        self.log = log
+        self.null_optionals = null_optionals
+        self.spec = spec
         self.url = ""
         self._process: subprocess.Popen[str] | None = None
 
     def __repr__(self) -> str:
         # Never the tokens.
-        return f"SandboxProcess(url={self.url!r}, db={self.db!r}, faults={self.faults!r})"
+        return (
+            f"SandboxProcess(url={self.url!r}, db={self.db!r}, faults={self.faults!r}, "
+            f"null_optionals={self.null_optionals!r})"
+        )
 
     def command(self) -> list[str]:
         args = [sys.executable, "-m", "paygentic_sandbox", "--host", self.host]
@@ -66,19 +79,27 @@ class SandboxProcess:
             args += ["--faults", self.faults]
         if self.seed is not None:
             args += ["--seed", str(self.seed)]
+        if self.null_optionals:
+            args.append("--null-optionals")
+        if self.spec is not None:
+            args += ["--spec", str(self.spec)]
         return args + self.extra_args
 
     def start(self) -> str:
         """Start the server and return its base URL once it listens."""
         if self._process is not None:
             raise SandboxStartError("already started")
-        self._process = subprocess.Popen(
-            self.command(),
-            stdout=subprocess.PIPE,
-            text=True,
-            env={**os.environ, "PYTHONUNBUFFERED": "1"},
-            cwd=self.cwd,
-        )
+        with contextlib.ExitStack() as files:
+            # The child keeps its own copy of the descriptor; ours is closed at once.
+            log = files.enter_context(open(self.log, "a")) if self.log is not None else None
+            self._process = subprocess.Popen(
+                self.command(),
+                stdout=subprocess.PIPE,
+                stderr=log,
+                text=True,
+                env={**os.environ, "PYTHONUNBUFFERED": "1"},
+                cwd=self.cwd,
+            )
         lines: queue.Queue[str | None] = queue.Queue()
         threading.Thread(target=self._pump, args=(lines,), daemon=True).start()
         while True:

@@ -11,7 +11,7 @@ from typing import Any
 from starlette.requests import Request
 
 from paygentic_sandbox.errors import ApiError, bad_request, error, validation_failed
-from paygentic_sandbox.spec import FieldError, QueryParameter
+from paygentic_sandbox.spec import FieldError, NestingTooDeep, QueryParameter
 
 _JSON_NUMBER = re.compile(r"-?(?:0|[1-9][0-9]*)(?:\.[0-9]+)?(?:[eE][+-]?[0-9]+)?")
 
@@ -29,19 +29,19 @@ async def json_body(request: Request, max_bytes: int) -> Any:
             415,
             "The request body must be application/json.",
             "unsupported_media_type",
-            "UNSUPPORTED_MEDIA_TYPE",
         )
     raw = await _read_limited(request, max_bytes)
     try:
         text = raw.decode("utf-8")
         body = json.loads(text, parse_float=Decimal, parse_constant=_reject_constant)
-    except (ValueError, RecursionError):
-        # ValueError covers bad UTF-8, bad JSON and integers of over 4300 digits.
-        raise bad_request("The request body is not valid JSON.", "MALFORMED_JSON") from None
+    except RecursionError:
+        # The parser recurses once per level: valid JSON, but deeper than Python's stack.
+        raise NestingTooDeep("deeper than the JSON parser's recursion limit") from None
+    except ValueError:
+        # Bad UTF-8, bad JSON and integers of over 4300 digits.
+        raise bad_request("The request body is not valid JSON.") from None
     if ("\\ud" in text or "\\uD" in text) and not _encodable(body):
-        raise bad_request(
-            "The request body contains an unpaired UTF-16 surrogate.", "INVALID_UNICODE"
-        )
+        raise bad_request("The request body contains an unpaired UTF-16 surrogate.")
     return body
 
 
@@ -50,7 +50,6 @@ async def _read_limited(request: Request, max_bytes: int) -> bytes:
         413,
         f"The request body exceeds {max_bytes} bytes.",
         "payload_too_large",
-        "PAYLOAD_TOO_LARGE",
     )
     declared = request.headers.get("content-length", "")
     if declared.isdigit() and int(declared) > max_bytes:
@@ -67,17 +66,21 @@ async def _read_limited(request: Request, max_bytes: int) -> bytes:
 
 def _encodable(value: Any) -> bool:
     """Whether every string in value is valid Unicode (JSON allows a lone `\\ud800`; SQLite,
-    UTF-8 and the validator do not)."""
-    if isinstance(value, str):
-        try:
-            value.encode("utf-8")
-        except UnicodeEncodeError:
-            return False
-        return True
-    if isinstance(value, dict):
-        return all(_encodable(k) and _encodable(v) for k, v in value.items())
-    if isinstance(value, list):
-        return all(_encodable(v) for v in value)
+    UTF-8 and the validator do not). A loop over an explicit stack, not recursion: a body
+    may be nested as deeply as the parser allows."""
+    pending = [value]
+    while pending:
+        item = pending.pop()
+        if isinstance(item, str):
+            try:
+                item.encode("utf-8")
+            except UnicodeEncodeError:
+                return False
+        elif isinstance(item, dict):
+            pending.extend(item)
+            pending.extend(item.values())
+        elif isinstance(item, list):
+            pending.extend(item)
     return True
 
 

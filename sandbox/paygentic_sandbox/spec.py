@@ -10,9 +10,11 @@ from __future__ import annotations
 
 import copy
 import functools
+from collections.abc import Callable
 from dataclasses import dataclass
 from importlib import resources
-from typing import Any
+from pathlib import Path
+from typing import Any, TypeVar
 
 import jsonschema_rs
 import yaml
@@ -36,12 +38,37 @@ class FieldError:
         return f"{self.field}: {self.message}"
 
 
-@functools.cache
+_T = TypeVar("_T")
+# Functions whose result is computed once from the spec (see `derived`).
+_DERIVED: list[Any] = []
+# The spec the server follows: the packaged one unless `use_spec` was called.
+_spec_path: Path | None = None
+
+
+def derived(function: Callable[[], _T]) -> Callable[[], _T]:
+    """Compute once from the spec, again after `use_spec`."""
+    cached = functools.cache(function)
+    _DERIVED.append(cached)
+    return cached
+
+
+def use_spec(path: str | Path | None) -> None:
+    """Follow the OpenAPI document at `path` (None: the packaged openapi.yaml), e.g. a
+    changed copy being tried before it is released. For the whole process."""
+    global _spec_path
+    _spec_path = Path(path) if path is not None else None
+    for cached in _DERIVED:
+        cached.cache_clear()
+
+
+@derived
 def spec_text() -> str:
+    if _spec_path is not None:
+        return _spec_path.read_text("utf-8")
     return resources.files("paygentic_sandbox").joinpath("openapi.yaml").read_text("utf-8")
 
 
-@functools.cache
+@derived
 def spec() -> dict[str, Any]:
     loaded: dict[str, Any] = yaml.safe_load(spec_text())
     return loaded
@@ -57,6 +84,12 @@ def resolve(node: Any) -> Any:
     return node
 
 
+def declared_properties(schema_name: str) -> frozenset[str]:
+    """The property names a component schema declares."""
+    schema = resolve({"$ref": f"#/components/schemas/{schema_name}"})
+    return frozenset(schema.get("properties", {}))
+
+
 def operation(path: str, method: str) -> dict[str, Any]:
     found: dict[str, Any] = spec()["paths"][path][method]
     return found
@@ -66,6 +99,36 @@ def request_schema(path: str, method: str) -> dict[str, Any]:
     body = resolve(operation(path, method)["requestBody"])
     schema: dict[str, Any] = body["content"]["application/json"]["schema"]
     return schema
+
+
+# A request of the spec is nested five levels deep (batch, events, event, properties,
+# property); a body that fails the schema and is nested deeper than this is refused as a
+# whole instead of being described field by field.
+MAX_NESTING_DEPTH = 64
+
+
+class NestingTooDeep(ValueError):
+    """A body that the schema refuses and that is nested deeper than MAX_NESTING_DEPTH, or a
+    body deeper than the JSON parser can follow."""
+
+
+def nested_deeper_than(value: Any, limit: int) -> bool:
+    """Whether value has more than `limit` levels of arrays and objects (a scalar has none).
+    A loop over an explicit stack that stops at the limit: the value may be as deep as the
+    parser allows."""
+    pending = [(value, 0)]
+    while pending:
+        item, depth = pending.pop()
+        if isinstance(item, dict):
+            children: Any = item.values()
+        elif isinstance(item, list):
+            children = item
+        else:
+            continue
+        if depth == limit:
+            return True
+        pending.extend((child, depth + 1) for child in children)
+    return False
 
 
 class SchemaValidator:
@@ -81,8 +144,12 @@ class SchemaValidator:
 
     def errors(self, instance: Any, root: str = "body") -> list[FieldError]:
         """Every violation, each pointing at the exact place, e.g. `properties[0].quantity`
-        (`root` names the instance itself)."""
+        (`root` names the instance itself). Only for an instance that is not valid."""
         found: list[FieldError] = []
+        # The depth is checked first because the validator's error messages show the value,
+        # and it gives up (ValueError) on a value of a few hundred levels.
+        if nested_deeper_than(instance, MAX_NESTING_DEPTH):
+            raise NestingTooDeep(f"deeper than {MAX_NESTING_DEPTH} levels")
         for error in self._validator.iter_errors(instance):
             found.extend(_field_errors(error, root))
         return found
@@ -181,7 +248,7 @@ class Validators:
     event_id: SchemaValidator
 
 
-@functools.cache
+@derived
 def validators() -> Validators:
     batch = request_schema("/v0/usage/batch", "post")
     return Validators(

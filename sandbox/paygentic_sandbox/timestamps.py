@@ -2,8 +2,11 @@
 
 The schema validator has already checked the format; this module turns a valid value into a
 number that sorts and compares correctly whatever its offset, and formats numbers back.
-Arithmetic is done by hand (not with `datetime`) so that every valid RFC 3339 value works:
-year 0000, leap seconds (`23:59:60`) and offsets that move the instant outside 1..9999.
+Arithmetic is done by hand (not with `datetime`) so that every valid RFC 3339 value is
+read: year 0000, leap seconds (`23:59:60`), any offset. An instant is then accepted only if
+its UTC form lies in 0001-01-01T00:00:00Z..9999-12-31T23:59:59.999999Z: every instant the
+server stores is answered in UTC, and clients (Python's `datetime`, for one) cannot represent
+a year outside 1..9999.
 """
 
 from __future__ import annotations
@@ -46,9 +49,14 @@ def civil_from_days(days: int) -> tuple[int, int, int]:
     return year_of_era + era * 400 + (month <= 2), month, day
 
 
+_MICROS_PER_DAY = 86400 * _MICROS_PER_SECOND
+_MIN_MICROS = days_from_civil(_MIN_YEAR, 1, 1) * _MICROS_PER_DAY
+_MAX_MICROS = days_from_civil(_MAX_YEAR + 1, 1, 1) * _MICROS_PER_DAY - 1
+
+
 def parse(text: str) -> int:
-    """Microseconds since the epoch (UTC) of an RFC 3339 date-time; digits beyond the
-    microsecond are dropped."""
+    """Microseconds since the epoch (UTC) of an RFC 3339 date-time whose UTC form has a
+    year in 0001..9999; digits beyond the microsecond are dropped."""
     match = _RFC3339.fullmatch(text)
     if match is None:
         raise InvalidTimestamp(f"{text[:64]!r} is not an RFC 3339 date-time")
@@ -58,16 +66,21 @@ def parse(text: str) -> int:
     if match.group(9):
         offset = int(match.group(10)) * 3600 + int(match.group(11)) * 60
         seconds -= offset if match.group(9) == "+" else -offset
-    return seconds * _MICROS_PER_SECOND + int(fraction)
+    micros = seconds * _MICROS_PER_SECOND + int(fraction)
+    if not _MIN_MICROS <= micros <= _MAX_MICROS:
+        raise InvalidTimestamp(
+            f"{text[:64]!r} is outside 0001-01-01T00:00:00Z..9999-12-31T23:59:59.999999Z in UTC"
+        )
+    return micros
 
 
-def format_utc(micros: int) -> str | None:
-    """`2024-01-15T10:30:00.25Z`; None when the UTC year falls outside 0001..9999."""
+def format_utc(micros: int) -> str:
+    """`2024-01-15T10:30:00.25Z`, for an instant that `parse` accepts (or the clock's)."""
     seconds, fraction = divmod(micros, _MICROS_PER_SECOND)
     days, second_of_day = divmod(seconds, 86400)
     year, month, day = civil_from_days(days)
     if not _MIN_YEAR <= year <= _MAX_YEAR:
-        return None
+        raise InvalidTimestamp(f"year {year} has no four-digit RFC 3339 form")
     hour, rest = divmod(second_of_day, 3600)
     minute, second = divmod(rest, 60)
     text = f"{year:04d}-{month:02d}-{day:02d}T{hour:02d}:{minute:02d}:{second:02d}"
@@ -77,10 +90,9 @@ def format_utc(micros: int) -> str | None:
 
 
 def normalized(text: str) -> tuple[int, str]:
-    """The instant of a date-time and how responses show it: in UTC, or as sent when UTC
-    would leave the four-digit years RFC 3339 allows."""
+    """The instant of a date-time and how responses show it, in UTC."""
     micros = parse(text)
-    return micros, format_utc(micros) or text
+    return micros, format_utc(micros)
 
 
 def now_micros() -> int:
