@@ -148,6 +148,8 @@ class Outcome:
     response: httpx.Response
     model: Model | None = None
     error: errors.ApiError | None = None
+    # The answer held an event stored for another request under a key of this one.
+    conflict: errors.IdempotencyConflictError | None = None
 
 
 @dataclass
@@ -205,6 +207,8 @@ def _call(clients: Clients, operation_id: str, case: Case[Any], *, use_async: bo
             model = SYNC[operation_id](clients.sync, case)
     except errors.ApiError as error:
         return Outcome(clients.exchanges.last(), error=error)
+    except errors.IdempotencyConflictError as conflict:
+        return Outcome(clients.exchanges.last(), conflict=conflict)
     return Outcome(clients.exchanges.last(), model=model)
 
 
@@ -212,7 +216,9 @@ def _check_outcome(clients: Clients, case: Case[Any], outcome: Outcome) -> None:
     response = outcome.response
     _assert_request_is_the_case(case, response.request)
     case.validate_response(response, headers=AUTH, transport_kwargs={"base_url": clients.url})
-    if outcome.error is None:
+    if outcome.conflict is not None:
+        _assert_a_key_was_reused(case, response)
+    elif outcome.error is None:
         assert 200 <= response.status_code < 300
         assert outcome.model is not None
         assert_same_json(outcome.model.to_dict(), response.json())
@@ -221,6 +227,18 @@ def _check_outcome(clients: Clients, case: Case[Any], outcome: Outcome) -> None:
         assert not 200 <= response.status_code < 300
         assert outcome.error.parsed is not None, f"{response.status_code}: {response.text}"
         assert_same_json(outcome.error.parsed.to_dict(), response.json())
+
+
+def _assert_a_key_was_reused(case: Case[Any], response: httpx.Response) -> None:
+    """A conflict is raised only where a key really was answered for another request: a
+    batch that repeats a key, or a create the server says it replayed."""
+    assert 200 <= response.status_code < 300
+    if case.operation.definition.raw["operationId"] == "batchCreateUsageEvents":
+        body: Any = case.body
+        keys = [event.get("idempotencyKey") for event in body["events"]]
+        assert len(set(keys)) < len(keys), "a conflict in a batch without a repeated key"
+    else:
+        assert response.headers.get("idempotent-replayed") == "true"
 
 
 def _assert_request_is_the_case(case: Case[Any], request: httpx.Request) -> None:
