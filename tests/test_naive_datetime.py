@@ -10,6 +10,7 @@ import pytest
 from client_harness import OPERATIONS, FakeApi
 
 from paygentic_client import errors
+from paygentic_client.ingest import UsageIngester
 from paygentic_client.models import BatchCreateUsageEventsRequest, CreateUsageEventRequest
 
 NAIVE = datetime.datetime(2024, 1, 15, 10, 30)
@@ -67,3 +68,18 @@ def test_aware_datetimes_in_any_zone_are_sent() -> None:
     OPERATIONS["listUsageEvents"].module.sync_detailed(client=api.client(), **kwargs)
 
     assert api.requests[0].url.params["startTime"] == "2024-01-01T00:00:00-05:00"
+
+
+def test_the_ingester_refuses_a_naive_timestamp_at_submit() -> None:
+    api = FakeApi.json(201, {})
+    body = with_naive_datetime("createUsageEvent")["body"]
+
+    ingester = UsageIngester(api.client())
+    try:
+        with pytest.raises(errors.NaiveDatetimeError):
+            ingester.submit(body)
+    finally:
+        # Bounded: were the event queued, the fake's answer is no batch result to settle it.
+        ingester.close(timeout=1)
+
+    assert api.requests == []
