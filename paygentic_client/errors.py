@@ -3,6 +3,7 @@
 
     PaygenticError
     ├── ConfigurationError        the environment does not configure a client (also a ValueError)
+    ├── NaiveDatetimeError        a datetime without a UTC offset in a request (also a ValueError)
     ├── ApiConnectionError        no answer: refused, reset or unreachable (cause: the httpx error)
     │   └── ApiTimeoutError       no answer in time
     ├── ApiError                  an answer whose status is not a documented success
@@ -20,6 +21,7 @@
 
 from __future__ import annotations
 
+import datetime
 from collections.abc import Collection, Mapping
 from http import HTTPStatus
 from typing import TYPE_CHECKING
@@ -46,6 +48,7 @@ __all__ = [
     "EventRejectedError",
     "IdempotencyConflictError",
     "ImportStopped",
+    "NaiveDatetimeError",
     "IngestError",
     "IngesterClosedError",
     "InternalServerError",
@@ -65,6 +68,20 @@ class PaygenticError(Exception):
 
 class ConfigurationError(PaygenticError, ValueError):
     """The environment does not configure a client (e.g. no token)."""
+
+
+class NaiveDatetimeError(PaygenticError, ValueError):
+    """A datetime without a UTC offset (no tzinfo) in a request body or query: nothing was
+    sent. The API needs an offset; use an aware datetime such as
+    `datetime.now(timezone.utc)` or `naive.replace(tzinfo=timezone.utc)`."""
+
+    def __init__(self, moment: datetime.datetime) -> None:
+        super().__init__(
+            f"datetime {moment.isoformat()} has no UTC offset (tzinfo is None), and the API "
+            "needs one: use an aware datetime, e.g. datetime.now(timezone.utc), or "
+            "moment.replace(tzinfo=timezone.utc) if it is already in UTC"
+        )
+        self.moment = moment
 
 
 class ApiConnectionError(PaygenticError):

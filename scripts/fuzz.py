@@ -6,6 +6,11 @@ spec's links). Without --url it starts a sandbox on a temporary database and fuz
 The JUnit report goes to a directory printed at the start and at the end; the exit status is
 schemathesis's (non-zero on any failure).
 
+Before fuzzing, one probe request (list the merchant's events of the last day) checks that
+the token is accepted and may act for the merchant: schemathesis counts a 401 on every
+request as a pass, so an expired token would otherwise give a green run that tested nothing.
+A probe answered 401 or 403, or not answered at all, ends the run with exit status 2.
+
 The token and its merchant reach schemathesis through the environment
 (PAYGENTIC_BEARER_AUTH, PAYGENTIC_MERCHANT_ID, read by schemathesis.toml), never on a command
 line where other users of the machine could read them.
@@ -15,6 +20,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import datetime
 import os
 import secrets
 import subprocess
@@ -24,11 +30,15 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+import httpx
 from paygentic_sandbox import SandboxProcess
 
 ROOT = Path(__file__).resolve().parent.parent
 SANDBOX_MERCHANT_ID = "org_fuzz"
 QUICK_MAX_EXAMPLES = 10
+PROBE_PATH = "/v0/usage"
+PROBE_TIMEOUT = 30.0  # seconds
+AUTH_FAILED_STATUS = 2
 
 
 @dataclass(frozen=True)
@@ -95,6 +105,41 @@ def target_for(args: argparse.Namespace) -> Iterator[Target]:
         yield Target(sb.url, token, SANDBOX_MERCHANT_ID)
 
 
+def probe_failure(target: Target) -> str | None:
+    """Why fuzzing target would be pointless (the token or merchant refused, no answer), or
+    None when the probe request is authorised. The message never holds the token."""
+    now = datetime.datetime.now(datetime.UTC)
+    params = {
+        "startTime": (now - datetime.timedelta(days=1)).isoformat(),
+        "endTime": now.isoformat(),
+        "limit": "1",
+        "merchantId": target.merchant_id,
+    }
+    request = f"GET {target.url.rstrip('/')}{PROBE_PATH}"
+    try:
+        response = httpx.get(
+            target.url.rstrip("/") + PROBE_PATH,
+            params=params,
+            headers={"Authorization": f"Bearer {target.token}"},
+            timeout=PROBE_TIMEOUT,
+        )
+    except httpx.HTTPError as error:
+        return f"the probe request {request} got no answer: {type(error).__name__}"
+    if response.status_code == 401:
+        return (
+            f"authentication failed: the probe request {request} was answered 401, the token "
+            "is not valid (expired, revoked or for another environment); check --token or "
+            "$PAYGENTIC_BEARER_AUTH"
+        )
+    if response.status_code == 403:
+        return (
+            f"authentication failed: the probe request {request} was answered 403, the token "
+            f"may not act for merchant {target.merchant_id}; check --merchant-id or "
+            "$PAYGENTIC_MERCHANT_ID"
+        )
+    return None
+
+
 def schemathesis_command(target: Target, args: argparse.Namespace, report_dir: Path) -> list[str]:
     command = [
         str(Path(sys.executable).parent / "schemathesis"),
@@ -126,6 +171,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     report_dir.mkdir(parents=True, exist_ok=True)
     print(f"JUnit report: {report_dir / 'junit.xml'}")
     with target_for(args) as target:
+        failure = probe_failure(target)
+        if failure is not None:
+            print(f"Fuzzing not started: {failure}", file=sys.stderr)
+            return AUTH_FAILED_STATUS
         env = {
             **os.environ,
             "PAYGENTIC_BEARER_AUTH": target.token,

@@ -3,23 +3,35 @@
 from __future__ import annotations
 
 import datetime
+import functools
 import io
 import json
 import os
+import re
 import signal
 import subprocess
 import sys
+import threading
 import time
+from collections.abc import Iterator
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import pytest
+import tqdm
 from sandbox_fixture import MERCHANT_ID, OTHER_MERCHANT_ID, TOKEN, SandboxFactory
 
 from paygentic_client import AuthenticatedClient
 from paygentic_client.api.usage_events import list_usage_events
 from paygentic_client.cli import main as cli
 from paygentic_client.cli.checkpoint import Watermark
-from paygentic_client.cli.records import RecordError, normalise_timestamp, read_csv, to_event
+from paygentic_client.cli.records import (
+    RecordError,
+    normalise_timestamp,
+    open_source,
+    read_csv,
+    to_event,
+)
 
 STAMP = datetime.datetime(2024, 3, 1, 12, 0, tzinfo=datetime.UTC)
 
@@ -91,7 +103,7 @@ def test_import_killed_half_way_and_rerun_creates_each_event_once(
     assert f"{line_at_kill} lines settled by an earlier run" in out
     assert stored_total(server.url, "cus_bulk") == 50_000
     assert json.loads(checkpoint.read_text())["line"] == 50_000
-    assert (tmp_path / "usage.ndjson.rejects.ndjson").read_text() == ""
+    assert not (tmp_path / "usage.ndjson.rejects.ndjson").exists()  # nothing rejected
 
 
 def test_rejected_lines_go_to_the_rejects_file_and_the_import_goes_on(
@@ -218,3 +230,173 @@ def test_without_tqdm_the_message_says_how_to_get_it(
     source.write_text("")
     assert cli.main(["import", str(source)]) == 2
     assert 'pip install "paygentic-client[cli]"' in capsys.readouterr().err
+
+
+def test_a_line_that_is_not_utf8_is_rejected_and_the_rest_imported(
+    sandbox_factory: SandboxFactory, tmp_path: Path
+) -> None:
+    server = sandbox_factory()
+    lines = [ndjson_line(n, "cus_utf8", keyed=True).encode() for n in range(6)]
+    lines[2] = lines[2].replace(b"bm_x", b"bm_\xff")  # a Latin-1 byte inside a string
+    lines[4] = b"\xfe" + lines[4]  # and one outside any string
+    source = tmp_path / "mixed.ndjson"
+    source.write_bytes(b"".join(lines))
+    rejects = tmp_path / "rejected.ndjson"
+
+    done = run_cli(str(source), "--base-url", server.url, "--rejects", str(rejects))
+    out, err = done.communicate(timeout=60)
+
+    assert done.returncode == 1, err
+    assert "4 events delivered" in out and "2 lines rejected" in out
+    entries = [json.loads(line) for line in rejects.read_text().splitlines()]
+    assert entries == [
+        {
+            "line": 3,
+            "reason": "not valid UTF-8 (byte 0xff); save the file as UTF-8",
+            "idempotencyKey": None,
+        },
+        {
+            "line": 5,
+            "reason": "not valid UTF-8 (byte 0xfe); save the file as UTF-8",
+            "idempotencyKey": None,
+        },
+    ]
+    assert stored_total(server.url, "cus_utf8") == 4
+
+
+def test_a_csv_record_that_is_not_utf8_is_rejected_and_quoted_line_breaks_still_work(
+    tmp_path: Path,
+) -> None:
+    source = tmp_path / "usage.csv"
+    source.write_bytes(
+        b"customerId,merchantId,timestamp,billableMetricId,quantity,metadata\n"
+        b'cus_a,org_a,2024-01-15T09:30:00Z,bm_gpu,1,"{""note"":\n""two lines""}"\n'
+        b'cus_a,org_a,2024-01-15T09:30:00Z,bm_gpu,2,"{""note"":\n""caf\xe9""}"\n'
+        b"cus_\xe9,org_a,2024-01-15T09:30:00Z,bm_gpu,3,\n"
+        b"cus_a,org_a,2024-01-15T09:30:00Z,bm_gpu,4,\n"
+    )
+
+    with open_source(source) as stream:
+        rows = list(read_csv(stream))
+
+    # A record's number is its last line: the quoted cells span two lines each.
+    assert [number for number, _ in rows] == [3, 5, 6, 7]
+    first, second, third, fourth = (record for _, record in rows)
+    assert to_event(first).to_dict()["metadata"] == {"note": "two lines"}  # type: ignore[arg-type]
+    assert str(second) == str(third) == "not valid UTF-8 (byte 0xe9); save the file as UTF-8"
+    assert to_event(fourth).to_dict()["properties"][0]["quantity"] == 4  # type: ignore[arg-type]
+
+
+def test_a_csv_header_that_is_not_utf8_is_refused(tmp_path: Path) -> None:
+    source = tmp_path / "usage.csv"
+    source.write_bytes(b"customerId,merchant\xa0Id\n")
+    with open_source(source) as stream, pytest.raises(RecordError, match="header: not valid"):
+        list(read_csv(stream))
+
+
+class SilentServer(ThreadingHTTPServer):
+    """Takes requests and never answers them (until released): events stay in flight."""
+
+    daemon_threads = True
+
+    def __init__(self) -> None:
+        super().__init__(("127.0.0.1", 0), SilentHandler)
+        self.received = threading.Event()
+        self.release = threading.Event()
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.server_address[1]}"
+
+
+class SilentHandler(BaseHTTPRequestHandler):
+    server: SilentServer
+
+    def do_POST(self) -> None:
+        self.rfile.read(int(self.headers["content-length"]))
+        self.server.received.set()
+        self.server.release.wait()
+        self.close_connection = True
+
+    def log_message(self, format: str, *args: object) -> None:
+        pass
+
+
+@pytest.fixture
+def silent_server() -> Iterator[SilentServer]:
+    server = SilentServer()
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield server
+    server.release.set()
+    server.shutdown()
+    server.server_close()
+    thread.join()
+
+
+def test_ctrl_c_prints_a_short_summary_not_every_pending_key(
+    silent_server: SilentServer, tmp_path: Path
+) -> None:
+    # No batch is ever answered: after Ctrl-C and the grace, the ingester gives up on every
+    # event submitted and logs each one's idempotency key (1000s of them).
+    source = tmp_path / "usage.ndjson"
+    source.write_text("".join(ndjson_line(n, "cus_ctrl_c", keyed=True) for n in range(5_000)))
+    running = run_cli(str(source), "--base-url", silent_server.url)
+    assert silent_server.received.wait(60), "the import sent no batch within 60 s"
+
+    running.send_signal(signal.SIGINT)
+    out, err = running.communicate(timeout=60)
+
+    assert running.returncode == 130, err
+    assert re.fullmatch(
+        "\n"
+        "paygentic-usage: interrupted. 0 events delivered, 0 lines rejected, [1-9][0-9]* events "
+        "not confirmed yet \\(sent again on resume, never billed twice\\).\n"
+        f"checkpoint: {re.escape(str(source))}.checkpoint \\(every line up to 0 is settled\\)\n"
+        "to resume, run the same command again\n",
+        err,
+    ), err[:4000]
+
+
+def test_progress_counts_are_whole_numbers() -> None:
+    drawn = io.StringIO()
+    progress = cli._TqdmProgress(functools.partial(tqdm.tqdm, file=drawn, mininterval=0))
+    progress.start(50_000, 1_000)
+    progress.advance(1_500)
+    progress.close()
+    assert "2500/50000 [" in drawn.getvalue()
+
+
+@pytest.mark.parametrize(("make", "reason"), [(None, "no such file"), ("dir", "not a file")])
+def test_a_file_that_cannot_be_read_is_reported_before_any_progress(
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+    make: str | None,
+    reason: str,
+) -> None:
+    monkeypatch.setenv("PAYGENTIC_BEARER_AUTH", "tok_unused")
+    source = tmp_path / "usage.ndjson"
+    if make == "dir":
+        source.mkdir()
+    assert cli.main(["import", str(source), "--base-url", "http://127.0.0.1:9"]) == 2
+    captured = capsys.readouterr()
+    assert captured.err == f"paygentic-usage: {source}: {reason}\n"
+    assert captured.out == ""
+
+
+def test_no_rejects_file_is_left_when_nothing_was_rejected(
+    sandbox_factory: SandboxFactory, tmp_path: Path
+) -> None:
+    server = sandbox_factory()
+    source = tmp_path / "good.ndjson"
+    source.write_text("".join(ndjson_line(n, "cus_clean", keyed=True) for n in range(3)))
+    rejects = tmp_path / "good.ndjson.rejects.ndjson"
+    rejects.write_text('{"line": 1, "reason": "from an earlier run", "idempotencyKey": null}\n')
+
+    done = run_cli(str(source), "--base-url", server.url, "--restart")
+    out, err = done.communicate(timeout=60)
+
+    assert done.returncode == 0, err
+    assert "3 events delivered" in out
+    assert not rejects.exists()

@@ -1,4 +1,5 @@
-"""_runtime.timestamps.isoformat writes exactly what datetime.isoformat() writes."""
+"""_runtime.timestamps.isoformat writes exactly what datetime.isoformat() writes, and
+refuses a naive datetime (one that isoformat() would write without an offset)."""
 
 from __future__ import annotations
 
@@ -6,10 +7,12 @@ import datetime
 import zoneinfo
 
 import dateutil.tz
+import pytest
 from hypothesis import example, given
 from hypothesis import strategies as st
 
 from paygentic_client._runtime.timestamps import isoformat
+from paygentic_client.errors import NaiveDatetimeError
 
 # datetime.timezone accepts offsets strictly inside ±24 h, to the microsecond.
 _DAY = datetime.timedelta(hours=24)
@@ -89,4 +92,8 @@ def test_isoformat_is_datetime_isoformat(
     if subclass:
         moment = _Moment.fromisoformat(moment.isoformat()).replace(tzinfo=moment.tzinfo)
 
-    assert isoformat(moment) == moment.isoformat()
+    if moment.utcoffset() is None:  # no tzinfo, or _NoOffset
+        with pytest.raises(NaiveDatetimeError, match="has no UTC offset"):
+            isoformat(moment)
+    else:
+        assert isoformat(moment) == moment.isoformat()

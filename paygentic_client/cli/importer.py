@@ -2,11 +2,13 @@
 
 Every line ends up either delivered or in the rejects file (NDJSON, one
 `{"line": N, "reason": "...", "idempotencyKey": "..."}` per rejected line: failed local
-validation, or rejected by the API). The checkpoint (checkpoint.py) records up to which line
-everything is settled; a re-run skips those lines and sends the rest again under the same
-idempotency keys (derived from the content for lines without one), so nothing is billed
-twice. A whole batch refused by the API (a bad token, no permission) stops the import: those
-lines are neither delivered nor rejected, and a re-run retries them.
+validation, not UTF-8, or rejected by the API; no file when nothing is rejected). The
+checkpoint (checkpoint.py) records up to which line everything is settled; a re-run skips
+those lines and sends the rest again under the same idempotency keys (derived from the
+content for lines without one), so nothing is billed twice. A whole batch refused by the
+API (a bad token, no permission) stops the import: those lines are neither delivered nor
+rejected, and a re-run retries them. Ctrl-C saves the checkpoint and raises
+ImportInterrupted with the counts.
 """
 
 from __future__ import annotations
@@ -15,8 +17,9 @@ import collections
 import contextlib
 import csv
 import json
+import logging
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from concurrent.futures import Future
 from dataclasses import dataclass
 from pathlib import Path
@@ -27,7 +30,7 @@ from ..errors import EventRejectedError, ImportStopped
 from ..ingest import UsageIngester
 from ..models.usage_event import UsageEvent
 from .checkpoint import Checkpoint, Watermark
-from .records import RecordError, read_csv, read_ndjson, to_event
+from .records import RecordError, open_source, read_csv, read_ndjson, to_event
 
 Format = Literal["ndjson", "csv"]
 CHECKPOINT_EVERY = 0.5  # seconds between checkpoint saves
@@ -51,7 +54,18 @@ class ImportSummary:
     already_done: int = 0  # settled by earlier runs (skipped)
     delivered: int = 0  # in this run
     rejected: int = 0  # in this run
+    unconfirmed: int = 0  # submitted, not acknowledged when the run ended (interrupted)
+    checkpoint_line: int = 0  # every line up to it is settled
     seconds: float = 0.0
+
+
+class ImportInterrupted(KeyboardInterrupt):
+    """Ctrl-C during an import, after the checkpoint was saved; `summary` says how far it
+    got. A KeyboardInterrupt still, so code that catches that keeps working."""
+
+    def __init__(self, summary: ImportSummary) -> None:
+        super().__init__()
+        self.summary = summary
 
 
 def format_of(path: Path) -> Format:
@@ -61,7 +75,7 @@ def format_of(path: Path) -> Format:
 def count_records(options: ImportOptions, upto_line: int) -> tuple[int, int]:
     """(data lines in the file, how many of them are at or before upto_line)."""
     total = done = 0
-    with options.source.open(newline="", encoding="utf-8") as stream:
+    with open_source(options.source) as stream:
         if options.format == "csv":
             reader = csv.reader(stream)
             next(reader, None)
@@ -95,7 +109,7 @@ class _Run:
         self.watermark = Watermark(self.checkpoint.line)
         self.summary = ImportSummary()
         self.in_flight: collections.deque[tuple[int, str, Future[UsageEvent]]] = collections.deque()
-        self.rejects = _open_rejects(options.rejects, keep_through=self.checkpoint.line)
+        self.rejects = _Rejects(options.rejects, keep_through=self.checkpoint.line)
         self.ingester = UsageIngester(
             client, max_batch_size=options.batch_size, flush_interval=0.5, max_queue=20_000
         )
@@ -103,7 +117,7 @@ class _Run:
 
     def run(self) -> None:
         reader = read_csv if self.options.format == "csv" else read_ndjson
-        with self.options.source.open(newline="", encoding="utf-8") as stream:
+        with open_source(self.options.source) as stream:
             for line, record in reader(stream):
                 if line <= self.checkpoint.line:
                     continue
@@ -128,12 +142,14 @@ class _Run:
     def reap(self, *, block: bool) -> None:
         """Settle the lines whose events are resolved, oldest first."""
         while self.in_flight and (block or self.in_flight[0][2].done()):
-            line, key, handle = self.in_flight.popleft()
+            line, key, handle = self.in_flight[0]
             error = handle.exception()
+            if error is not None and not isinstance(error, EventRejectedError):
+                # Left in in_flight: the line is not settled (the summary counts it).
+                raise ImportStopped(f"line {line}: {error}") from error
+            self.in_flight.popleft()
             if isinstance(error, EventRejectedError):
                 self.reject(line, f"rejected by the API: {error.reason}", key)
-            elif error is not None:
-                raise ImportStopped(f"line {line}: {error}") from error
             else:
                 self.summary.delivered += 1
                 self.checkpoint.delivered += 1
@@ -165,11 +181,14 @@ class _Run:
 
     def stop(self) -> None:
         """After Ctrl-C or a stop: let batches in flight finish briefly, record what settled."""
-        self.ingester.close(timeout=INTERRUPT_GRACE)
+        with _without_ingest_log():
+            self.ingester.close(timeout=INTERRUPT_GRACE)
         with contextlib.suppress(ImportStopped):
             self.reap(block=False)
         self.save()
         self.rejects.close()
+        self.summary.unconfirmed = len(self.in_flight)
+        self.summary.checkpoint_line = self.checkpoint.line
 
 
 def run_import(
@@ -181,21 +200,72 @@ def run_import(
 ) -> ImportSummary:
     """Import options.source; start(total, already_done) is called once before, advance(n)
     as lines settle (for a progress bar). Raises ImportStopped, KeyboardInterrupt (after
-    saving the checkpoint), RecordError for an unusable CSV header, CheckpointError."""
+    saving the checkpoint) as ImportInterrupted, RecordError for an unusable CSV header,
+    CheckpointError, OSError for a file that cannot be read."""
     started = time.monotonic()
     run = _Run(client, options, advance)
+    interrupted = False
     try:
         run.summary.records, run.summary.already_done = count_records(options, run.checkpoint.line)
         start(run.summary.records, run.summary.already_done)
         run.run()
+    except KeyboardInterrupt:
+        interrupted = True
     finally:
         run.stop()
         run.summary.seconds = time.monotonic() - started
+    if interrupted:
+        raise ImportInterrupted(run.summary)
     return run.summary
 
 
-def _open_rejects(path: Path, keep_through: int) -> IO[str]:
-    """The rejects file, keeping the entries of lines a resumed run will skip."""
+@contextlib.contextmanager
+def _without_ingest_log() -> Iterator[None]:
+    """Silence the ingester's log while it closes: given up on, it logs the idempotency key
+    of every event still in flight (hundreds of KB after Ctrl-C). The import needs no such
+    list: those lines are after the checkpoint, a re-run sends them again, and the summary
+    counts them."""
+    ingest_logger = logging.getLogger("paygentic_client.ingest")
+
+    def drop(record: logging.LogRecord) -> bool:
+        return False
+
+    ingest_logger.addFilter(drop)
+    try:
+        yield
+    finally:
+        ingest_logger.removeFilter(drop)
+
+
+class _Rejects:
+    """The rejects file, keeping the entries of lines a resumed run will skip. It exists
+    only when it has an entry: a file from an earlier run with none left is removed, and a
+    run that rejects nothing leaves none."""
+
+    def __init__(self, path: Path, keep_through: int) -> None:
+        self.path = path
+        kept = _kept_entries(path, keep_through)
+        self._stream: IO[str] | None = None
+        if kept:
+            self.write("".join(kept))
+        else:
+            path.unlink(missing_ok=True)
+
+    def write(self, text: str) -> None:
+        if self._stream is None:
+            self._stream = self.path.open("w", encoding="utf-8")
+        self._stream.write(text)
+
+    def flush(self) -> None:
+        if self._stream is not None:
+            self._stream.flush()
+
+    def close(self) -> None:
+        if self._stream is not None:
+            self._stream.close()
+
+
+def _kept_entries(path: Path, keep_through: int) -> list[str]:
     kept: list[str] = []
     if keep_through > 0 and path.exists():
         for entry in path.read_text(encoding="utf-8").splitlines():
@@ -204,6 +274,4 @@ def _open_rejects(path: Path, keep_through: int) -> IO[str]:
                     kept.append(entry + "\n")
             except (ValueError, KeyError, TypeError):
                 continue
-    stream = path.open("w", encoding="utf-8")
-    stream.writelines(kept)
-    return stream
+    return kept

@@ -23,7 +23,7 @@ from typing import Any
 from .._runtime.config import PRODUCTION_BASE_URL
 from ..client import AuthenticatedClient
 from ..errors import CheckpointError, ImportStopped
-from .importer import ImportOptions, ImportSummary, format_of, run_import
+from .importer import ImportInterrupted, ImportOptions, ImportSummary, format_of, run_import
 from .records import RecordError
 
 TOKEN_VARIABLE = "PAYGENTIC_BEARER_AUTH"
@@ -89,8 +89,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     token = os.environ.get(TOKEN_VARIABLE, "")
     if not token:
         return _fail(f"set {TOKEN_VARIABLE} to your API token")
-    if not args.file.is_file():
-        return _fail(f"{args.file}: no such file")
+    unreadable = _unreadable(args.file)
+    if unreadable:
+        return _fail(unreadable)
     options = ImportOptions(
         source=args.file,
         format=args.format or format_of(args.file),
@@ -108,13 +109,16 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         with client:
             summary = run_import(client, options, start=progress.start, advance=progress.advance)
-    except KeyboardInterrupt:
+    except ImportInterrupted as interrupted:
         progress.close()
-        print(f"\ninterrupted; run the same command again to resume ({options.checkpoint})")
+        print(_interrupted_message(interrupted.summary, options), file=sys.stderr)
         return 130
     except (RecordError, CheckpointError) as error:
         progress.close()
         return _fail(str(error))
+    except OSError as error:  # e.g. the file became unreadable while the import ran
+        progress.close()
+        return _fail(f"{args.file}: {error.strerror or error}")
     except ImportStopped as error:
         progress.close()
         print(f"paygentic-usage: import stopped: {error}", file=sys.stderr)
@@ -135,6 +139,36 @@ def _summary_line(summary: ImportSummary, options: ImportOptions) -> str:
     if summary.already_done:
         parts.append(f"{summary.already_done} lines settled by an earlier run")
     return "; ".join(parts)
+
+
+def _interrupted_message(summary: ImportSummary, options: ImportOptions) -> str:
+    """A few lines, whatever the size of the import: the events still unconfirmed are after
+    the checkpoint and are sent again on resume (their keys make that safe)."""
+    rejected = f" (see {options.rejects})" if summary.rejected else ""
+    return "\n".join(
+        [
+            f"\npaygentic-usage: interrupted. {summary.delivered} events delivered, "
+            f"{summary.rejected} lines rejected{rejected}, {summary.unconfirmed} events not "
+            "confirmed yet (sent again on resume, never billed twice).",
+            f"checkpoint: {options.checkpoint} (every line up to {summary.checkpoint_line} "
+            "is settled)",
+            "to resume, run the same command again",
+        ]
+    )
+
+
+def _unreadable(path: Path) -> str | None:
+    """Why path cannot be imported, checked before anything else happens, or None."""
+    if not path.exists():
+        return f"{path}: no such file"
+    if not path.is_file():
+        return f"{path}: not a file"
+    try:
+        with path.open("rb"):
+            pass
+    except OSError as error:
+        return f"{path}: cannot be read ({error.strerror or error})"
+    return None
 
 
 def _beside(path: Path, suffix: str) -> Path:
@@ -164,7 +198,11 @@ class _TqdmProgress:
 
     def start(self, total: int, done: int) -> None:
         self._bar = self._factory(
-            total=total, initial=done, unit="ev", unit_scale=True, dynamic_ncols=True
+            # unit_scale would show 1500 events as "1.50k": counts stay whole numbers.
+            total=total,
+            initial=done,
+            unit="ev",
+            dynamic_ncols=True,
         )
 
     def advance(self, count: int) -> None:

@@ -25,6 +25,11 @@ UTC (`assume_utc`, the `--assume-utc` flag).
 
 Lines without an idempotencyKey get derive_idempotency_key's stable key, so importing the
 same file again never bills twice.
+
+Files are read as UTF-8 with errors="surrogateescape" (open_source): a byte that is not
+UTF-8 becomes a lone surrogate instead of aborting the whole read, and the line (for CSV:
+the record, which may span lines inside quotes) that holds one is reported as not UTF-8.
+Valid UTF-8 never decodes to a lone surrogate, so the check is exact.
 """
 
 from __future__ import annotations
@@ -33,7 +38,8 @@ import csv
 import datetime
 import json
 import re
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping
+from pathlib import Path
 from typing import IO, Any
 
 from dateutil.parser import isoparse
@@ -67,6 +73,8 @@ _EVENT_FIELDS = frozenset(
 )
 _PROPERTY_FIELDS = frozenset({"billableMetricId", "quantity", "price"})
 _DECIMAL = re.compile(r"^\d+(\.\d+)?$")
+# What surrogateescape turns the bytes 0x80-0xFF of invalid UTF-8 into.
+_ESCAPED_BYTE = re.compile("[\udc80-\udcff]")
 MAX_PROPERTIES = 100
 
 
@@ -74,10 +82,29 @@ class RecordError(PaygenticError, ValueError):
     """A line of an import file that is not a valid usage event; the message says why."""
 
 
+def open_source(path: Path) -> IO[str]:
+    """An import file for reading, with invalid UTF-8 kept as surrogates (module docstring)."""
+    return path.open(newline="", encoding="utf-8", errors="surrogateescape")
+
+
+def not_utf8(texts: Iterable[str | None]) -> RecordError | None:
+    """The error for text read by open_source that held invalid UTF-8, else None."""
+    for text in texts:
+        found = _ESCAPED_BYTE.search(text) if text else None
+        if found:
+            byte = ord(found.group()) - 0xDC00
+            return RecordError(f"not valid UTF-8 (byte 0x{byte:02x}); save the file as UTF-8")
+    return None
+
+
 def read_ndjson(stream: IO[str]) -> Iterator[tuple[int, Mapping[str, Any] | RecordError]]:
     """(line number, JSON object or the reason it is not one) for each non-blank line."""
     for number, line in enumerate(stream, start=1):
         if not line.strip():
+            continue
+        undecodable = not_utf8([line])
+        if undecodable:
+            yield number, undecodable
             continue
         try:
             document = json.loads(line)
@@ -94,6 +121,9 @@ def read_csv(stream: IO[str]) -> Iterator[tuple[int, Mapping[str, Any] | RecordE
     """(line number, the row as an event's JSON form or the reason it is not one)."""
     reader = csv.DictReader(stream)
     header = reader.fieldnames or []
+    undecodable = not_utf8(header)
+    if undecodable:
+        raise RecordError(f"CSV header: {undecodable}")
     unknown = [column for column in header if column not in CSV_COLUMNS]
     missing = [column for column in CSV_REQUIRED if column not in header]
     if unknown or missing:
@@ -102,10 +132,24 @@ def read_csv(stream: IO[str]) -> Iterator[tuple[int, Mapping[str, Any] | RecordE
             f"the columns are {', '.join(CSV_COLUMNS)}"
         )
     for row in reader:
+        # A record's line_num is its last line: a quoted cell may hold line breaks.
+        undecodable = not_utf8(_cells(row))
+        if undecodable:
+            yield reader.line_num, undecodable
+            continue
         try:
             yield reader.line_num, _csv_event(row)
         except RecordError as error:
             yield reader.line_num, error
+
+
+def _cells(row: Mapping[str | None, Any]) -> Iterator[str | None]:
+    """Every cell of a DictReader row, the surplus ones (a list under None) included."""
+    for value in row.values():
+        if isinstance(value, list):
+            yield from value
+        else:
+            yield value
 
 
 def _csv_event(row: Mapping[str, str | None]) -> dict[str, Any]:

@@ -8,6 +8,7 @@ import httpx
 
 from ..._runtime.pagination import aiterate_pages, first_offset, iterate_pages
 from ..._runtime.responses import BODY_PARSE_ERRORS, http_status, parsed_or_raise
+from ..._runtime.timestamps import isoformat as _isoformat
 from ..._runtime.transport import TimeoutOption, asend, send
 from ..._runtime.urls import FixedPathUrl
 from ...client import AuthenticatedClient
@@ -38,10 +39,10 @@ def _get_kwargs(
 
     params: dict[str, Any] = {}
 
-    json_start_time = start_time.isoformat()
+    json_start_time = _isoformat(start_time)
     params["startTime"] = json_start_time
 
-    json_end_time = end_time.isoformat()
+    json_end_time = _isoformat(end_time)
     params["endTime"] = json_end_time
 
     params["limit"] = limit
