@@ -2,8 +2,15 @@
 Hypothesis settings (tests/property_support.py), and the count of property-test cases printed
 at the end of the session."""
 
+import os
+
 import pytest
-from property_support import CASES, property_sandbox, register_hypothesis_profile
+from property_support import (
+    CASES,
+    EXAMPLES_VARIABLE,
+    property_sandbox,
+    register_hypothesis_profile,
+)
 from sandbox_fixture import sandbox, sandbox_factory
 
 __all__ = ["property_sandbox", "sandbox", "sandbox_factory"]
@@ -36,7 +43,9 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
         if uses & SLOW_FIXTURES or name in SLOW_MODULES or prop:
             item.add_marker(pytest.mark.slow)
         if (name in LONG_MODULES or prop) and item.get_closest_marker("timeout") is None:
-            item.add_marker(pytest.mark.timeout(LONG_TIMEOUT))
+            # A deep run (raised budgets, scripts/fuzz --deep) takes as long as it takes.
+            deep = prop and os.environ.get(EXAMPLES_VARIABLE)
+            item.add_marker(pytest.mark.timeout(0 if deep else LONG_TIMEOUT))
 
 
 def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
