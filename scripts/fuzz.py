@@ -11,6 +11,12 @@ the token is accepted and may act for the merchant: schemathesis counts a 401 on
 request as a pass, so an expired token would otherwise give a green run that tested nothing.
 A probe answered 401 or 403, or not answered at all, ends the run with exit status 2.
 
+--deep is the long run for a night or a release, not CI: schemathesis with --max-examples
+1000 (unless given), then, without --url, the property tests of tests/test_property_*.py with
+PAYGENTIC_PROPERTY_EXAMPLES=1000 (each test's budget raised to it; see
+tests/property_support.py). Hypothesis keeps what fails in .hypothesis/ (git-ignored), so the
+next plain `pytest` replays it first.
+
 The token and its merchant reach schemathesis through the environment
 (PAYGENTIC_BEARER_AUTH, PAYGENTIC_MERCHANT_ID, read by schemathesis.toml), never on a command
 line where other users of the machine could read them.
@@ -39,6 +45,7 @@ QUICK_MAX_EXAMPLES = 10
 PROBE_PATH = "/v0/usage"
 PROBE_TIMEOUT = 30.0  # seconds
 AUTH_FAILED_STATUS = 2
+DEEP_MAX_EXAMPLES = 1000
 
 
 @dataclass(frozen=True)
@@ -76,6 +83,12 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
         action="store_true",
         help=f"a short run for CI: --max-examples {QUICK_MAX_EXAMPLES} unless given",
     )
+    parser.add_argument(
+        "--deep",
+        action="store_true",
+        help=f"a long run: --max-examples {DEEP_MAX_EXAMPLES} unless given, then (without "
+        f"--url) the property tests with PAYGENTIC_PROPERTY_EXAMPLES={DEEP_MAX_EXAMPLES}",
+    )
     parser.add_argument("--seed", type=int, help="random seed, to reproduce a run")
     parser.add_argument(
         "--report-dir", type=Path, help="where to write junit.xml (default: a new temporary one)"
@@ -86,8 +99,12 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
             "with --url, give --token and --merchant-id "
             "(or set PAYGENTIC_BEARER_AUTH and PAYGENTIC_MERCHANT_ID)"
         )
+    if args.quick and args.deep:
+        parser.error("--quick and --deep exclude each other")
     if args.quick and args.max_examples is None:
         args.max_examples = QUICK_MAX_EXAMPLES
+    if args.deep and args.max_examples is None:
+        args.max_examples = DEEP_MAX_EXAMPLES
     return args
 
 
@@ -183,7 +200,20 @@ def main(argv: Sequence[str] | None = None) -> int:
         status = subprocess.call(schemathesis_command(target, args, report_dir), env=env, cwd=ROOT)
     verdict = "passed" if status == 0 else f"FAILED (exit status {status})"
     print(f"Fuzzing {verdict}. JUnit report: {report_dir / 'junit.xml'}")
+    if args.deep and not args.url:
+        status = run_deep_property_tests(args.max_examples) or status
     return status
+
+
+def run_deep_property_tests(examples: int) -> int:
+    """The property tests of tests/, each with at least `examples` examples (they start
+    sandboxes of their own)."""
+    env = {**os.environ, "PAYGENTIC_PROPERTY_EXAMPLES": str(examples)}
+    tests = sorted(str(path) for path in (ROOT / "tests").glob("test_property_*.py"))
+    print(f"Property tests with PAYGENTIC_PROPERTY_EXAMPLES={examples}")
+    # The deep budgets outgrow the suite's per-test timeout (pyproject.toml): none here.
+    command = [sys.executable, "-m", "pytest", "-q", "-o", "timeout=0", *tests]
+    return subprocess.call(command, env=env, cwd=ROOT)
 
 
 if __name__ == "__main__":

@@ -1,9 +1,18 @@
-"""Shared fixtures (see tests/sandbox_fixture.py), Hypothesis settings, and the count of
-property-test cases printed at the end of the session."""
+"""Shared fixtures (see tests/sandbox_fixture.py), the loopback guard (tests/network_guard.py),
+Hypothesis settings (tests/property_support.py), and the count of property-test cases printed
+at the end of the session."""
+
+import os
 
 import pytest
-from hypothesis import settings
-from property_support import CASES, client_sandbox, null_optionals_sandbox, property_sandbox
+from property_support import (
+    CASES,
+    EXAMPLES_VARIABLE,
+    client_sandbox,
+    null_optionals_sandbox,
+    property_sandbox,
+    register_hypothesis_profile,
+)
 from sandbox_fixture import sandbox, sandbox_factory
 
 __all__ = [
@@ -14,9 +23,44 @@ __all__ = [
     "sandbox_factory",
 ]
 
-# Hypothesis's example database would otherwise land in .hypothesis/ in the repository.
-settings.register_profile("paygentic", database=None)
-settings.load_profile("paygentic")
+# network_guard: the autouse loopback guard. pytester: a pytest of its own in a subprocess,
+# for the guard's own tests.
+pytest_plugins = ["network_guard", "pytester"]
+
+register_hypothesis_profile()
+
+
+# The slow tier, left out by `scripts/test --fast` (`-m "not slow"`): what starts sandbox
+# processes (these fixtures), runs a pytest of its own, or runs the property tests; and the
+# modules whose every test runs a subprocess (the generator, the README's examples, the
+# sandbox started by hand). Marked here, so that a new test on these fixtures is slow at once.
+SLOW_FIXTURES = {
+    "sandbox",
+    "sandbox_factory",
+    "property_sandbox",
+    "client_sandbox",
+    "null_optionals_sandbox",
+    "pytester",
+}
+SLOW_MODULES = {"test_regenerate.py", "test_readme.py", "test_sandbox_process.py"}
+# The default timeout (pyproject.toml) is 60 s; these take up to ~35 s alone on this 2-core
+# machine (the generator's run, a property test's budget) and may take twice that under load,
+# or far longer with PAYGENTIC_PROPERTY_EXAMPLES raised: 5 minutes, unless a test says.
+LONG_MODULES = {"test_regenerate.py"}
+LONG_TIMEOUT = 300
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    for item in items:
+        name = item.path.name
+        uses = set(getattr(item, "fixturenames", ()))
+        prop = name.startswith("test_property_")
+        if uses & SLOW_FIXTURES or name in SLOW_MODULES or prop:
+            item.add_marker(pytest.mark.slow)
+        if (name in LONG_MODULES or prop) and item.get_closest_marker("timeout") is None:
+            # A deep run (raised budgets, scripts/fuzz --deep) takes as long as it takes.
+            deep = prop and os.environ.get(EXAMPLES_VARIABLE)
+            item.add_marker(pytest.mark.timeout(0 if deep else LONG_TIMEOUT))
 
 
 def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:

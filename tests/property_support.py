@@ -1,6 +1,16 @@
 """Shared by the property tests (tests/test_property_*.py): openapi.yaml loaded by
-schemathesis with the project's schemathesis.toml and the sandbox's token, and a count of the
-cases each test ran (printed by tests/conftest.py at the end of the session)."""
+schemathesis with the project's schemathesis.toml and the sandbox's token, their Hypothesis
+profile and budgets, and a count of the cases each test ran (printed by tests/conftest.py at
+the end of the session).
+
+Hypothesis keeps the failing examples it finds in .hypothesis/examples/ at the repository root
+(git-ignored), and replays them first on the next run, so a failure found once is not lost.
+
+Budgets: each test states its usual number of examples with `budget(n)`; for a deep run set
+PAYGENTIC_PROPERTY_EXAMPLES (a number of examples, used where it is larger than a test's own),
+e.g. `PAYGENTIC_PROPERTY_EXAMPLES=2000 .venv/bin/pytest -m property` (what `scripts/fuzz --deep`
+does after its schemathesis run).
+"""
 
 from __future__ import annotations
 
@@ -8,7 +18,7 @@ import datetime
 import os
 import tomllib
 from collections import Counter
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from pathlib import Path
 from typing import Any
 from unittest import mock
@@ -16,6 +26,8 @@ from unittest import mock
 import pytest
 import schemathesis
 from dateutil.parser import isoparse
+from hypothesis import settings
+from hypothesis.database import DirectoryBasedExampleDatabase
 from paygentic_sandbox import SandboxProcess
 from sandbox_fixture import MERCHANT_ID, TOKEN, TOKENS
 from schemathesis import Case
@@ -25,6 +37,31 @@ ROOT = Path(__file__).resolve().parent.parent
 
 # Cases run per test, by test name.
 CASES: Counter[str] = Counter()
+
+EXAMPLES_VARIABLE = "PAYGENTIC_PROPERTY_EXAMPLES"
+# Where Hypothesis would put it when run from the root, but also when pytest runs elsewhere.
+EXAMPLE_DATABASE = ROOT / ".hypothesis" / "examples"
+
+
+def register_hypothesis_profile() -> None:
+    settings.register_profile(
+        "paygentic", database=DirectoryBasedExampleDatabase(str(EXAMPLE_DATABASE))
+    )
+    settings.load_profile("paygentic")
+
+
+def budget(usual: int, environ: Mapping[str, str] = os.environ) -> int:
+    """A test's number of examples: `usual`, or PAYGENTIC_PROPERTY_EXAMPLES where larger."""
+    text = environ.get(EXAMPLES_VARIABLE, "").strip()
+    if not text:
+        return usual
+    try:
+        deep = int(text)
+    except ValueError:
+        raise ValueError(f"{EXAMPLES_VARIABLE}={text!r} is not a whole number") from None
+    if deep < 1:
+        raise ValueError(f"{EXAMPLES_VARIABLE}={text!r} must be at least 1")
+    return max(usual, deep)
 
 
 @pytest.fixture(scope="session")

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import asyncio
 from pathlib import Path
 
-from client_harness import OPERATIONS, TOKEN, FakeApi, call_sync
+import httpx
+from client_harness import OPERATIONS, TOKEN, FakeApi, call_async, call_sync
 from spec_support import SPEC
 
 import paygentic_client
@@ -21,7 +23,7 @@ def assert_no_part_of_the_token(text: str) -> None:
 
 
 def test_the_repr_of_a_client_holds_no_part_of_the_token() -> None:
-    client = AuthenticatedClient(token=TOKEN)
+    client = AuthenticatedClient(base_url="http://127.0.0.1:9", token=TOKEN)
     assert_no_part_of_the_token(repr(client))
     assert_no_part_of_the_token(str(client))
 
@@ -40,12 +42,21 @@ def test_the_repr_holds_no_token_after_a_request_or_when_passed_as_a_header() ->
     assert "t1" in repr(plain)
 
 
-def test_the_default_base_url_is_the_production_server_of_the_spec() -> None:
-    production = SPEC["servers"][0]["url"]
-    client = AuthenticatedClient(token=TOKEN)
+def test_without_a_base_url_requests_go_to_the_production_server_of_the_spec() -> None:
+    """Sent, sync and async, through a MockTransport: the URL is read off the request."""
+    production = httpx.URL(SPEC["servers"][0]["url"])
+    api = FakeApi.json(200, SPEC["components"]["examples"]["BilledUsageEvent"]["value"])
+    mock = {"transport": httpx.MockTransport(api.handle)}
+    operation = OPERATIONS["getUsageEvent"]
+    call_sync(operation, "sync", AuthenticatedClient(token=TOKEN, httpx_args=mock))
+    asyncio.run(call_async(operation, "asyncio", AuthenticatedClient(token=TOKEN, httpx_args=mock)))
+    with Client(httpx_args=mock) as plain:  # no token: an unauthenticated client
+        plain.get_httpx_client().get(operation.path)
 
-    assert client.get_httpx_client().base_url == production
-    assert Client().get_async_httpx_client().base_url == production
+    assert len(api.requests) == 3
+    for request in api.requests:
+        assert (request.url.scheme, request.url.host) == (production.scheme, production.host)
+        assert request.url.path == operation.path
 
 
 def test_the_package_ships_py_typed() -> None:

@@ -301,4 +301,5 @@ def test_bad_settings_are_rejected() -> None:
     with pytest.raises(ValueError, match="backoff_max"):
         RetryPolicy(backoff_max=-1)
     with pytest.raises(ValueError, match="max_retries"):
-        AuthenticatedClient(token=TOKEN, max_retries=-1).get_httpx_client()
+        loopback = "http://127.0.0.1:9"
+        AuthenticatedClient(base_url=loopback, token=TOKEN, max_retries=-1).get_httpx_client()

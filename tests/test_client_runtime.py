@@ -9,20 +9,23 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
+import socket
 import threading
+import time
 from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from importlib import metadata
 from typing import Any
 
 import httpx
 import pytest
-from client_harness import INSTANT_RETRIES, OPERATIONS, TOKEN, FakeApi, call_sync
+from client_harness import INSTANT_RETRIES, OPERATIONS, TOKEN, FakeApi, call_async, call_sync
 from spec_support import SPEC
 from test_client_config import assert_no_part_of_the_token
 
+import paygentic_client
 from paygentic_client import AuthenticatedClient, errors
 from paygentic_client._runtime import logs
-from paygentic_client._runtime.config import DEFAULT_TIMEOUT, USER_AGENT
 from paygentic_client.api.usage_events import create_usage_event, get_usage_event
 
 EVENT = SPEC["components"]["examples"]["BilledUsageEvent"]["value"]
@@ -140,25 +143,76 @@ def test_no_log_line_at_debug_holds_the_token(
     assert "connection refused by 127.0.0.1:9" in str(failed.value)
 
 
-def test_paygentic_log_turns_the_logger_on(monkeypatch: pytest.MonkeyPatch) -> None:
+@pytest.fixture
+def quiet_logger() -> Iterator[logging.Logger]:
+    """The package's logger in a known state, WARNING and no handler, restored afterwards."""
     logger = logging.getLogger(logs.LOGGER_NAME)
     level, handlers = logger.level, list(logger.handlers)
+    logger.setLevel(logging.WARNING)
+    logger.handlers[:] = []
     try:
-        logs.configure_from_env({"PAYGENTIC_LOG": "debug"})
-        assert logger.isEnabledFor(logging.DEBUG)
-        assert len(logger.handlers) == 1
-        with pytest.raises(ValueError, match="PAYGENTIC_LOG='loud'"):
-            logs.configure_from_env({"PAYGENTIC_LOG": "loud"})
+        yield logger
     finally:
         logger.setLevel(level)
         logger.handlers[:] = handlers
 
 
-def test_without_paygentic_log_the_logger_is_left_alone() -> None:
-    logger = logging.getLogger(logs.LOGGER_NAME)
-    level = logger.level
+def fetch_one_event() -> None:
+    api = FakeApi.json(200, EVENT)
+    call_sync(OPERATIONS["getUsageEvent"], "sync", api.client())
+
+
+def test_paygentic_log_writes_the_request_lines_to_stderr(
+    quiet_logger: logging.Logger, capsys: pytest.CaptureFixture[str]
+) -> None:
+    fetch_one_event()
+    assert capsys.readouterr().err == ""  # off before
+
+    logs.configure_from_env({"PAYGENTIC_LOG": "debug"})
+    fetch_one_event()
+    err = capsys.readouterr().err
+    assert "paygentic_client DEBUG request GET /v0/usage/usg_9f8e7d6c5b4a attempt=1" in err
+    assert "response GET /v0/usage/usg_9f8e7d6c5b4a status=200 attempt=1" in err
+    assert_no_part_of_the_token(err)
+
+    logs.configure_from_env({"PAYGENTIC_LOG": "debug"})  # once: no second handler
+    fetch_one_event()
+    assert capsys.readouterr().err.count("request GET") == 1
+
+    logs.configure_from_env({"PAYGENTIC_LOG": "info"})
+    fetch_one_event()
+    assert capsys.readouterr().err == ""
+
+
+def test_paygentic_log_rejects_a_level_it_does_not_know(quiet_logger: logging.Logger) -> None:
+    with pytest.raises(ValueError, match="PAYGENTIC_LOG='loud'"):
+        logs.configure_from_env({"PAYGENTIC_LOG": "loud"})
+    assert (quiet_logger.level, quiet_logger.handlers) == (logging.WARNING, [])
+
+
+def test_an_application_handler_keeps_the_lines(
+    quiet_logger: logging.Logger, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """With a handler of the application's own, PAYGENTIC_LOG sets the level and adds none."""
+    seen: list[str] = []
+    handler = logging.Handler()
+    handler.emit = lambda record: seen.append(record.getMessage())  # type: ignore[method-assign]
+    quiet_logger.addHandler(handler)
+    logs.configure_from_env({"PAYGENTIC_LOG": "debug"})
+    fetch_one_event()
+    assert quiet_logger.handlers == [handler]
+    assert any(line.startswith("request GET /v0/usage/") for line in seen)
+    assert capsys.readouterr().err == ""
+
+
+def test_without_paygentic_log_nothing_changes(
+    quiet_logger: logging.Logger, capsys: pytest.CaptureFixture[str]
+) -> None:
     logs.configure_from_env({})
-    assert logger.level == level
+    logs.configure_from_env({"PAYGENTIC_LOG": "  "})
+    fetch_one_event()
+    assert (quiet_logger.level, quiet_logger.handlers) == (logging.WARNING, [])
+    assert capsys.readouterr().err == ""
 
 
 def test_from_env_reads_the_token_and_the_server(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -174,8 +228,10 @@ def test_from_env_reads_the_token_and_the_server(monkeypatch: pytest.MonkeyPatch
 def test_from_env_defaults_to_production(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("PAYGENTIC_BEARER_AUTH", TOKEN)
     monkeypatch.delenv("PAYGENTIC_BASE_URL", raising=False)
-    client = AuthenticatedClient.from_env()
-    assert client.get_httpx_client().base_url == SPEC["servers"][0]["url"]
+    api = FakeApi.json(200, EVENT)
+    client = AuthenticatedClient.from_env(httpx_args={"transport": httpx.MockTransport(api.handle)})
+    call_sync(OPERATIONS["getUsageEvent"], "sync", client)
+    assert api.requests[0].url.host == httpx.URL(SPEC["servers"][0]["url"]).host
 
 
 def test_from_env_without_a_token_is_a_clear_error(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -187,32 +243,75 @@ def test_from_env_without_a_token_is_a_clear_error(monkeypatch: pytest.MonkeyPat
         AuthenticatedClient.from_env()
 
 
-def test_requests_name_the_package_and_its_version() -> None:
+def sent_user_agents(**options: Any) -> list[str]:
+    """The User-Agent of a sync and an async request of a client built with `options`."""
     api = FakeApi.json(200, EVENT)
-    call_sync(OPERATIONS["getUsageEvent"], "sync", api.client())
-    assert api.requests[0].headers["user-agent"] == USER_AGENT
-    assert USER_AGENT == "paygentic-client/0.1.0"
+    mock = {"transport": httpx.MockTransport(api.handle)}
+    client = AuthenticatedClient(
+        base_url="http://127.0.0.1:9", token=TOKEN, httpx_args=mock, **options
+    )
+    call_sync(OPERATIONS["getUsageEvent"], "sync", client)
+    asyncio.run(call_async(OPERATIONS["getUsageEvent"], "asyncio", client))
+    return [request.headers["user-agent"] for request in api.requests]
 
-    custom = AuthenticatedClient(token=TOKEN, headers={"User-Agent": "mine/1"})
-    assert custom.get_httpx_client().headers["user-agent"] == "mine/1"
+
+def test_requests_name_the_package_and_its_installed_version() -> None:
+    installed = metadata.version("paygentic-client")
+    assert paygentic_client.__version__ == installed
+    assert sent_user_agents() == [f"paygentic-client/{installed}"] * 2
 
 
-def test_the_default_timeouts_suit_a_large_batch_and_can_be_changed() -> None:
-    assert httpx.Timeout(60.0, connect=5.0) == DEFAULT_TIMEOUT
-    assert AuthenticatedClient(token=TOKEN).get_httpx_client().timeout == DEFAULT_TIMEOUT
-    timeout = httpx.Timeout(120.0, connect=2.0)
-    client = AuthenticatedClient(token=TOKEN, timeout=timeout)
-    assert client.get_async_httpx_client().timeout == timeout
+def test_a_user_agent_of_ones_own_is_sent_instead() -> None:
+    assert sent_user_agents(headers={"User-Agent": "mine/1"}) == ["mine/1"] * 2
+
+
+@pytest.fixture
+def silent_server() -> Iterator[str]:
+    """A loopback port whose connections the kernel accepts and nobody ever answers."""
+    with socket.create_server(("127.0.0.1", 0), backlog=16) as listener:
+        yield f"http://127.0.0.1:{listener.getsockname()[1]}"
+
+
+@pytest.mark.timeout(15)  # without a working timeout the request would wait forever
+def test_a_timeout_of_ones_own_fires_sync_and_async(silent_server: str) -> None:
+    client = AuthenticatedClient(
+        base_url=silent_server, token=TOKEN, timeout=httpx.Timeout(0.3), max_retries=0
+    )
+    no_answer = (httpx.TimeoutException, errors.ApiTimeoutError)
+    started = time.monotonic()
+    with pytest.raises(no_answer):
+        call_sync(OPERATIONS["getUsageEvent"], "sync", client)
+    with pytest.raises(no_answer):
+        asyncio.run(call_async(OPERATIONS["getUsageEvent"], "asyncio", client))
+    assert time.monotonic() - started >= 0.6  # each waited its 0.3 s, not less
+
+
+def test_by_default_every_request_has_a_bounded_timeout_connect_shorter_than_read() -> None:
+    """The default lets a large batch take its time but never waits forever; a connect
+    that hangs fails long before a slow answer would."""
+    api = FakeApi.json(200, EVENT)
+    client = AuthenticatedClient(
+        base_url="http://127.0.0.1:9",
+        token=TOKEN,
+        httpx_args={"transport": httpx.MockTransport(api.handle)},
+    )
+    call_sync(OPERATIONS["getUsageEvent"], "sync", client)
+    asyncio.run(call_async(OPERATIONS["getUsageEvent"], "asyncio", client))
+    for request in api.requests:
+        timeout = request.extensions["timeout"]
+        assert all(isinstance(timeout[k], float) and timeout[k] > 0 for k in timeout), timeout
+        assert timeout["connect"] < timeout["read"]
+        assert timeout["read"] >= 30  # a batch of 1000 events is written and stored in seconds
 
 
 def test_the_context_managers_close_the_connections() -> None:
-    client = AuthenticatedClient(token=TOKEN)
+    client = AuthenticatedClient(base_url="http://127.0.0.1:9", token=TOKEN)
     with client:
         pass
     assert client.get_httpx_client().is_closed
 
     async def use() -> AuthenticatedClient:
-        async with AuthenticatedClient(token=TOKEN) as client:
+        async with AuthenticatedClient(base_url="http://127.0.0.1:9", token=TOKEN) as client:
             pass
         return client
 

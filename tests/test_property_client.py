@@ -27,6 +27,7 @@ from hypothesis import strategies as st
 from paygentic_sandbox import SandboxProcess
 from property_support import (
     assert_same_json,
+    budget,
     count_case,
     json_object,
     load_schema,
@@ -266,8 +267,7 @@ def test_the_client_and_the_server_agree(clients: Clients, operation_id: str) ->
     test_name = f"test_the_client_and_the_server_agree[{operation_id}]"
 
     @settings(
-        max_examples=40,
-        database=None,
+        max_examples=budget(40),
         deadline=None,
         suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
     )

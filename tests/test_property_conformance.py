@@ -12,7 +12,7 @@ import pytest
 import strict_contract
 from hypothesis import settings
 from paygentic_sandbox import SandboxProcess
-from property_support import count_case, load_schema
+from property_support import budget, count_case, load_schema
 from schemathesis import Case
 
 # Loaded at import: `schemathesis.pytest.from_fixture` crashes under pytest 9.
@@ -28,7 +28,7 @@ def base_url(property_sandbox: SandboxProcess) -> str:
 
 
 @schema.parametrize()
-@settings(max_examples=60, database=None)
+@settings(max_examples=budget(60))
 def test_every_operation_conforms(case: Case[Any], base_url: str) -> None:
     count_case("test_every_operation_conforms")
     case.call_and_validate(

@@ -23,7 +23,13 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from paygentic_sandbox import SandboxProcess
-from property_support import count_case, json_object, load_schema, scope_idempotency_keys
+from property_support import (
+    budget,
+    count_case,
+    json_object,
+    load_schema,
+    scope_idempotency_keys,
+)
 from sandbox_fixture import MERCHANT_ID, TOKEN
 from schemathesis import GenerationMode
 from spec_support import validator_for
@@ -49,8 +55,7 @@ EVENT_SCHEMA = validator_for({"$ref": "#/components/schemas/CreateUsageEventRequ
 
 def examples(count: int) -> settings:
     return settings(
-        max_examples=count,
-        database=None,
+        max_examples=budget(count),
         deadline=None,
         suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
     )

@@ -10,7 +10,7 @@ from typing import Any
 import strict_contract
 from hypothesis import settings
 from paygentic_sandbox import SandboxProcess
-from property_support import count_case, load_schema, scope_idempotency_keys
+from property_support import budget, count_case, load_schema, scope_idempotency_keys
 from schemathesis import Case, Response
 from schemathesis.generation.stateful.state_machine import StepInput, StepOutput
 
@@ -60,7 +60,7 @@ def test_links_hold_across_calls(property_sandbox: SandboxProcess) -> None:
     # it too) walks it; a journey the links cannot make still fails after ROUNDS rounds.
     for _ in range(ROUNDS):
         Workflow.run(
-            settings=settings(max_examples=80, stateful_step_count=6, database=None, deadline=None)
+            settings=settings(max_examples=budget(80), stateful_step_count=6, deadline=None)
         )
         if seen >= JOURNEY:
             break
