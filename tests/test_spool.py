@@ -58,23 +58,25 @@ def test_append_commits_before_it_returns(spool: Spool, tmp_path: Path) -> None:
     other.close()
 
 
-def test_another_spool_skips_live_claims_and_takes_over_expired_ones(tmp_path: Path) -> None:
+def test_another_spool_waits_a_lease_then_takes_over_in_order(tmp_path: Path) -> None:
     path = tmp_path / "spool.db"
-    with Spool(path, lease=0.3) as first, Spool(path, lease=60) as second:
-        fill(first, 6)
+    with Spool(path, lease=0.3) as first, Spool(path, lease=0.3) as second:
+        keys = fill(first, 6)
         held = first.claim(3)
-        assert [event.key for event in second.claim(10)] == ["k0003", "k0004", "k0005"]
-        second.release(second.claim(10))  # nothing left to claim: a no-op
-        deadline = time.monotonic() + 10
+        # first's events: first sends them while it lives (its claim holds three of them)
+        assert second.claim(10) == []
+        assert [event.key for event in first.claim(10)] == keys[3:]
         taken: list[str] = []
-        while not taken and time.monotonic() < deadline:
-            taken = [event.key for event in second.claim(10)]
-        assert taken == [event.key for event in held]
+        deadline = time.monotonic() + 10
+        while len(taken) < 6 and time.monotonic() < deadline:
+            taken += [event.key for event in second.claim(10)]
+        assert sorted(taken) == keys  # every lease ran out: all taken over, once each
+        assert taken[:3] == [event.key for event in held] or taken[:3] == keys[3:]
 
 
 def test_renew_keeps_a_claim_and_reports_what_was_lost(tmp_path: Path) -> None:
     path = tmp_path / "spool.db"
-    with Spool(path, lease=0.5) as first, Spool(path, lease=60) as second:
+    with Spool(path, lease=0.5) as first, Spool(path, lease=0.5) as second:
         fill(first, 2)
         held = first.claim(2)
         assert first.renew(held) == 2
@@ -254,6 +256,7 @@ WORKER = textwrap.dedent(
             if crash:
                 import os
                 os._exit(9)  # dies holding its claim
+            time.sleep(0.02)  # "sending": the others claim meanwhile
             log.write("".join(event.key + "\\n" for event in batch))
             log.flush()
             spool.settle(batch)

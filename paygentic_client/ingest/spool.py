@@ -66,6 +66,7 @@ _SCHEMA: Final = (
         key TEXT NOT NULL,
         payload BLOB NOT NULL,
         submitted_at REAL NOT NULL,
+        submitter TEXT NOT NULL,
         owner TEXT,
         lease_until REAL,
         claims INTEGER NOT NULL DEFAULT 0
@@ -79,6 +80,10 @@ _SCHEMA: Final = (
         reason TEXT NOT NULL
     )""",
 )
+
+
+# Rows a claim may take (parameters: now, this owner, now - lease).
+_CLAIMABLE: Final = "(owner IS NULL OR lease_until < ?) AND (submitter = ? OR submitted_at < ?)"
 
 
 @dataclass(frozen=True, slots=True)
@@ -227,8 +232,9 @@ class Spool:
         with self._lock:
             try:
                 cursor = self._connection.execute(
-                    "INSERT INTO pending (key, payload, submitted_at) VALUES (?, ?, ?)",
-                    (key, payload, time.time()),
+                    "INSERT INTO pending (key, payload, submitted_at, submitter) "
+                    "VALUES (?, ?, ?, ?)",
+                    (key, payload, time.time(), self.owner),
                 )
             except sqlite3.Error as error:
                 raise spool_error(self.path, f"store event {key!r}", error) from error
@@ -257,8 +263,8 @@ class Spool:
 
     def _insert(self, key: str, payload: bytes, now: float) -> int:
         cursor = self._connection.execute(
-            "INSERT INTO pending (key, payload, submitted_at) VALUES (?, ?, ?)",
-            (key, payload, now),
+            "INSERT INTO pending (key, payload, submitted_at, submitter) VALUES (?, ?, ?, ?)",
+            (key, payload, now, self.owner),
         )
         assert cursor.lastrowid is not None
         return cursor.lastrowid
@@ -269,13 +275,16 @@ class Spool:
         """Claim up to max_count pending events, oldest first, that no live lease holds (rows
         whose lease ran out are taken over). With max_bytes, stop before an event that would
         bring the payloads plus one separator each over it (the first is always taken).
-        The claim lasts `lease` seconds unless renewed."""
+        The claim lasts `lease` seconds unless renewed.
+
+        Events another Spool appended are claimed only once they are `lease` seconds old:
+        their submitter (which holds their handles) sends them while it lives; what a dead
+        process left is taken over."""
         now = time.time()
         with self._lock, self._transaction("claim events"):
             rows = self._connection.execute(
-                "SELECT seq, key, payload FROM pending "
-                "WHERE owner IS NULL OR lease_until < ? ORDER BY seq LIMIT ?",
-                (now, max_count),
+                f"SELECT seq, key, payload FROM pending WHERE {_CLAIMABLE} ORDER BY seq LIMIT ?",
+                (now, self.owner, now - self.lease, max_count),
             )
             claimed = _within_bytes(rows, max_bytes)
             if claimed:
@@ -283,8 +292,9 @@ class Spool:
                 # seq (rows in between that it skipped are held by live leases).
                 self._connection.execute(
                     "UPDATE pending SET owner = ?, lease_until = ?, claims = claims + 1 "
-                    "WHERE seq BETWEEN ? AND ? AND (owner IS NULL OR lease_until < ?)",
-                    (self.owner, now + self.lease, claimed[0].seq, claimed[-1].seq, now),
+                    f"WHERE seq BETWEEN ? AND ? AND {_CLAIMABLE}",
+                    (self.owner, now + self.lease, claimed[0].seq, claimed[-1].seq)
+                    + (now, self.owner, now - self.lease),
                 )
         return claimed
 
