@@ -23,6 +23,7 @@ Durability (the `durability` parameter):
 
 from __future__ import annotations
 
+import math
 import os
 import socket
 import sqlite3
@@ -127,6 +128,8 @@ class Spool:
     max_bytes: a cap on the database's size (PRAGMA max_page_count); an append beyond it
         fails with SpoolError as a full disk does. None: only the disk limits it.
     read_only: open without writing (for `paygentic-usage spool status|rejected`).
+    adopt: claim other processes' unclaimed events at once, not only once they are `lease`
+        seconds old (for `paygentic-usage spool drain`, which has none of its own).
 
     Raises SpoolError when the file is not a spool, has a schema version this code does not
     know, or cannot be opened or written (missing directory, read-only file or directory).
@@ -140,6 +143,7 @@ class Spool:
         lease: float = DEFAULT_LEASE,
         max_bytes: int | None = None,
         read_only: bool = False,
+        adopt: bool = False,
     ) -> None:
         if durability not in _SYNCHRONOUS:
             raise ValueError(f"durability must be one of {sorted(_SYNCHRONOUS)}")
@@ -148,6 +152,7 @@ class Spool:
         self.path = Path(path)
         self.durability: Durability = durability
         self.lease = lease
+        self._adopt = adopt
         # Unique per Spool object: two ingesters of one process do not share claims.
         self.owner = f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:12]}"
         self._lock = threading.Lock()
@@ -284,7 +289,7 @@ class Spool:
         with self._lock, self._transaction("claim events"):
             rows = self._connection.execute(
                 f"SELECT seq, key, payload FROM pending WHERE {_CLAIMABLE} ORDER BY seq LIMIT ?",
-                (now, self.owner, now - self.lease, max_count),
+                (now, self.owner, self._adopt_before(now), max_count),
             )
             claimed = _within_bytes(rows, max_bytes)
             if claimed:
@@ -294,9 +299,13 @@ class Spool:
                     "UPDATE pending SET owner = ?, lease_until = ?, claims = claims + 1 "
                     f"WHERE seq BETWEEN ? AND ? AND {_CLAIMABLE}",
                     (self.owner, now + self.lease, claimed[0].seq, claimed[-1].seq)
-                    + (now, self.owner, now - self.lease),
+                    + (now, self.owner, self._adopt_before(now)),
                 )
         return claimed
+
+    def _adopt_before(self, now: float) -> float:
+        """Other processes' events submitted before this time may be claimed."""
+        return math.inf if self._adopt else now - self.lease
 
     def renew(self, events: Iterable[SpooledEvent]) -> int:
         """Extend the lease of the given events this Spool still holds; returns how many

@@ -102,8 +102,9 @@ class SpoolSender:
         max_in_flight: int,
         new_handle: Callable[[], Any],
         set_outcome: Callable[[Any, CreatedJson | Exception], int],
+        adopt: bool = False,
     ) -> None:
-        self.spool = Spool(path, durability=durability, lease=lease)
+        self.spool = Spool(path, durability=durability, lease=lease, adopt=adopt)
         self._client = client
         self._max_batch_size = max_batch_size
         self._max_batch_bytes = max_batch_bytes
