@@ -23,6 +23,7 @@ from test_ingest_sandbox import stored_keys
 from paygentic_client import AsyncUsageIngester, AuthenticatedClient, RetryPolicy, UsageIngester
 from paygentic_client.errors import IngesterClosedError, SpoolError
 from paygentic_client.ingest.spool import Spool
+from paygentic_client.ingest.threaded import DEFAULT, DEFAULT_CLOSE_TIMEOUT
 from paygentic_client.models import CreateUsageEventRequest, CreateUsageEventRequestProperty
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -117,6 +118,26 @@ def test_unreachable_api_without_spool_closes_within_the_deadline(
     assert any(r.levelno == logging.INFO for r in warnings)  # rate-limited
 
 
+def test_leaving_the_block_has_a_bounded_deadline_threads_and_asyncio() -> None:
+    client = AuthenticatedClient(base_url=UNREACHABLE, token=TOKEN, retry_policy=QUICK)
+    started = time.monotonic()
+    with UsageIngester(client, flush_interval=0.05, close_timeout=0.5) as ingester:
+        handle = ingester.submit(events("cus_block", 1)[0])
+    assert time.monotonic() - started < 0.5 + 2.0 + 1.0
+    assert isinstance(handle.exception(), IngesterClosedError)
+
+    async def main() -> BaseException | None:
+        async with AsyncUsageIngester(client, flush_interval=0.05, close_timeout=0.5) as aio:
+            handle = await aio.submit(events("cus_block", 1)[0])
+        return handle.exception()
+
+    started = time.monotonic()
+    assert isinstance(asyncio.run(main()), IngesterClosedError)
+    assert time.monotonic() - started < 0.5 + 2.0 + 1.0
+    assert UsageIngester.close.__defaults__ == (DEFAULT,)
+    assert DEFAULT_CLOSE_TIMEOUT == 30.0
+
+
 def test_unreachable_api_with_spool_keeps_events_for_a_later_ingester(
     sandbox_factory: SandboxFactory, tmp_path: Path, caplog: pytest.LogCaptureFixture
 ) -> None:
@@ -186,21 +207,21 @@ def test_async_ingester_with_spool_recovers_and_delivers(
 def test_async_spool_work_stays_off_the_event_loop(
     sandbox_factory: SandboxFactory, tmp_path: Path
 ) -> None:
-    """The loop's longest gap between two ticks of a 1 ms heartbeat while 3000 events go
-    through the spool (power-loss durability: an fsync per submit, all in the worker)."""
+    """The gaps between ticks of a 1 ms heartbeat while 300 events go through the spool at
+    power-loss durability (an fsync per submit, several ms each: on the loop, every tick
+    would wait for one)."""
     server = sandbox_factory()
 
-    async def main() -> float:
-        longest = 0.0
+    async def main() -> list[float]:
+        gaps: list[float] = []
         done = False
 
         async def heartbeat() -> None:
-            nonlocal longest
             last = time.perf_counter()
             while not done:
                 await asyncio.sleep(0.001)
                 now = time.perf_counter()
-                longest = max(longest, now - last)
+                gaps.append(now - last)
                 last = now
 
         beat = asyncio.create_task(heartbeat())
@@ -214,11 +235,13 @@ def test_async_spool_work_stays_off_the_event_loop(
                 await ingester.submit(event)
         done = True
         await beat
-        return longest
+        return gaps
 
-    # Generous for a loaded 2-core CI machine; SQLite on the loop (an fsync per submit)
-    # blocks it for far longer than this in total, and each batch's claim and settle would.
-    assert asyncio.run(main()) < 0.25
+    gaps = sorted(asyncio.run(main()))
+    # The median tick stays near 1 ms (SQLite on the loop puts it at an fsync, ~8 ms here);
+    # the worst is bounded loosely, for a loaded 2-core CI machine.
+    assert gaps[len(gaps) // 2] < 0.004
+    assert gaps[-1] < 0.25
 
 
 # -- SIGKILL at random moments ------------------------------------------------------------------

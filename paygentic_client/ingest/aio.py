@@ -47,7 +47,7 @@ from .core import (
 )
 from .spool import DEFAULT_LEASE, Durability
 from .spooled import AsyncSpoolSender
-from .threaded import DEFAULT_CLOSE_TIMEOUT
+from .threaded import DEFAULT, DEFAULT_CLOSE_TIMEOUT, Default
 
 logger = logging.getLogger("paygentic_client.ingest")
 
@@ -80,7 +80,7 @@ class AsyncUsageIngester:
     """Collects usage events into batches sent by tasks on the running event loop.
 
     The settings are those of UsageIngester (max_batch_size, max_batch_bytes,
-    flush_interval, max_queue, submit_timeout, max_in_flight, spool, durability,
+    flush_interval, max_queue, submit_timeout, max_in_flight, close_timeout, spool, durability,
     spool_lease). With a spool, every SQLite call runs in one dedicated thread: the event
     loop only awaits it.
 
@@ -99,6 +99,7 @@ class AsyncUsageIngester:
         max_queue: int = 100_000,
         submit_timeout: float = 30.0,
         max_in_flight: int = 2,
+        close_timeout: float | None = DEFAULT_CLOSE_TIMEOUT,
         spool: str | os.PathLike[str] | None = None,
         durability: Durability = "process-crash",
         spool_lease: float = DEFAULT_LEASE,
@@ -119,6 +120,7 @@ class AsyncUsageIngester:
                 new_handle=lambda: AsyncEventFuture(loop=asyncio.get_running_loop()),
             )
         self._failures = FailureLog(logger)
+        self._close_timeout = close_timeout
         self._client = client
         self._max_batch_size = max_batch_size
         self._max_batch_bytes = max_batch_bytes
@@ -175,12 +177,14 @@ class AsyncUsageIngester:
         _, not_done = await asyncio.wait(waiting, timeout=timeout)
         return not not_done
 
-    async def close(self, timeout: float | None = DEFAULT_CLOSE_TIMEOUT) -> None:
-        """Flush, then stop the tasks, within `timeout` seconds (default
-        DEFAULT_CLOSE_TIMEOUT, 30 s, as for `async with`; None: no deadline). Events not
+    async def close(self, timeout: float | None | Default = DEFAULT) -> None:
+        """Flush, then stop the tasks, within `timeout` seconds (default: close_timeout,
+        DEFAULT_CLOSE_TIMEOUT = 30 s unless set, as for `async with`; None: no deadline). Events not
         acknowledged by then fail with IngesterClosedError (its __cause__ is the last delivery
         failure) and a WARNING gives their count, the last cause and every key; with a spool
         they stay in it."""
+        if isinstance(timeout, Default):
+            timeout = self._close_timeout
         if self._spooled is not None:
             if not self._closed:
                 self._closed = True

@@ -27,6 +27,7 @@ from __future__ import annotations
 import atexit
 import concurrent.futures
 import contextlib
+import enum
 import logging
 import os
 import queue
@@ -79,6 +80,15 @@ DEFAULT_EXIT_TIMEOUT: Final = 10.0
 DEFAULT_CLOSE_TIMEOUT: Final = 30.0
 
 
+class Default(enum.Enum):
+    """The type of DEFAULT: close() without a timeout uses the ingester's close_timeout."""
+
+    DEFAULT = "the ingester's close_timeout"
+
+
+DEFAULT: Final = Default.DEFAULT
+
+
 class EventFuture(DeferredEvent, concurrent.futures.Future[UsageEvent]):
     """The handle UsageIngester.submit returns: a concurrent.futures.Future that resolves to
     the created UsageEvent, or fails with the reason. The UsageEvent is built from the API's
@@ -112,6 +122,8 @@ class UsageIngester:
     exit_timeout: at interpreter exit an ingester that is still open is closed with this
         timeout (default DEFAULT_EXIT_TIMEOUT, 10 s); events still undelivered then are logged
         with their idempotency keys on the `paygentic_client.ingest` logger.
+    close_timeout: the deadline of close() without an argument and of leaving a `with` block
+        (default DEFAULT_CLOSE_TIMEOUT, 30 s; None: no deadline).
     spool: a file path: keep every submitted event in a durable SQLite spool there until
         the API's answer for it is known (see paygentic_client.ingest.spool); submit()
         returns once the event is committed, events an earlier process left there are
@@ -140,6 +152,7 @@ class UsageIngester:
         submit_timeout: float = 30.0,
         max_in_flight: int = 2,
         exit_timeout: float = DEFAULT_EXIT_TIMEOUT,
+        close_timeout: float | None = DEFAULT_CLOSE_TIMEOUT,
         spool: str | os.PathLike[str] | None = None,
         durability: Durability = "process-crash",
         spool_lease: float = DEFAULT_LEASE,
@@ -167,6 +180,7 @@ class UsageIngester:
         self._max_queue = max_queue
         self._submit_timeout = submit_timeout
         self._exit_timeout = exit_timeout
+        self._close_timeout = close_timeout
         self._counters = Counters()
         # Guards the batch being filled, the count of waiting events, _pending and _closed.
         self._lock = threading.Lock()
@@ -233,15 +247,18 @@ class UsageIngester:
         _, not_done = concurrent.futures.wait(waiting, timeout=timeout)
         return not not_done
 
-    def close(self, timeout: float | None = DEFAULT_CLOSE_TIMEOUT) -> None:
+    def close(self, timeout: float | None | Default = DEFAULT) -> None:
         """Flush, then stop the threads. Later submits raise IngesterClosedError.
 
-        The deadline is `timeout` seconds (default DEFAULT_CLOSE_TIMEOUT, 30 s, which the
-        context manager uses too; None waits as long as it takes). Events not acknowledged by
-        then fail with IngesterClosedError, whose __cause__ is the last delivery failure, and
-        a WARNING on the `paygentic_client.ingest` logger gives their count, the last cause
-        and every idempotency key. With a spool they stay in it, for the next ingester.
+        The deadline is `timeout` seconds (default: the constructor's close_timeout, 30 s
+        unless set, which the context manager uses too; None waits as long as it takes).
+        Events not acknowledged by then fail with IngesterClosedError, whose __cause__ is the
+        last delivery failure, and a WARNING on the `paygentic_client.ingest` logger gives
+        their count, the last cause and every idempotency key. With a spool they stay in it,
+        for the next ingester.
         """
+        if isinstance(timeout, Default):
+            timeout = self._close_timeout
         if self._spooled is not None:
             with self._lock:
                 if self._closed:
