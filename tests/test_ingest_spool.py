@@ -21,6 +21,7 @@ from sandbox_fixture import MERCHANT_ID, TOKEN, SandboxFactory
 from test_ingest_sandbox import stored_keys
 
 from paygentic_client import AsyncUsageIngester, AuthenticatedClient, RetryPolicy, UsageIngester
+from paygentic_client.cli.main import main
 from paygentic_client.errors import IngesterClosedError, SpoolError
 from paygentic_client.ingest.spool import Spool
 from paygentic_client.ingest.threaded import DEFAULT, DEFAULT_CLOSE_TIMEOUT
@@ -278,10 +279,13 @@ def _returned(path: Path) -> list[str]:
 
 
 def test_sigkill_at_random_moments_loses_and_duplicates_nothing(
-    sandbox_factory: SandboxFactory, tmp_path: Path
+    sandbox_factory: SandboxFactory,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
 ) -> None:
     server = sandbox_factory()
-    total = 2500
+    total = 6000  # ~2.4 s of paced submitting: more than the 20 kills leave on average
     spool, log = tmp_path / "s.db", tmp_path / "returned.txt"
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
     moments = random.Random(12)
@@ -303,8 +307,13 @@ def test_sigkill_at_random_moments_loses_and_duplicates_nothing(
         time.sleep(moments.uniform(0, 0.25))  # a random moment of submitting and delivering
         process.send_signal(signal.SIGKILL)
         process.wait()
+    assert len(_returned(log)) < total  # every kill landed while submitting (and delivering)
     final = producer(len(_returned(log)))
     assert final.wait(timeout=120) == 0
+    # What the killed producers left (the final one closes once its own events are in):
+    monkeypatch.setenv("PAYGENTIC_BEARER_AUTH", TOKEN)
+    assert main(["spool", "drain", str(spool), "--base-url", server.url, "--no-progress"]) == 0
+    assert "the spool is empty" in capsys.readouterr().out
     returned = _returned(log)
     assert returned == [f"cus_kill_{n:05d}" for n in range(total)]
     client = AuthenticatedClient(base_url=server.url, token=TOKEN)

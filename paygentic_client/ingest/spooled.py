@@ -371,7 +371,10 @@ class AsyncSpoolSender:
         self._abandon.set()
         self._wake.set()
         if self._senders:
-            await asyncio.wait(self._senders)
+            # A request already on the wire gets GIVE_UP_GRACE seconds to be answered.
+            await asyncio.wait(self._senders, timeout=GIVE_UP_GRACE)
+            for task in self._senders:
+                task.cancel()  # its claim runs out; the rows stay pending
         left = dict(self._handles)
         self._handles.clear()
         if left:
