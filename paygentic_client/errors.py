@@ -14,7 +14,8 @@
     ├── IdempotencyConflictError  a key was answered with an event stored for another request
     ├── IngestError               the ingesters' own errors
     │   ├── QueueFullError, IngesterClosedError
-    │   └── EventRejectedError    the API rejected one event of a batch
+    │   ├── EventRejectedError    the API rejected one event of a batch
+    │   └── SpoolError            an ingester's spool cannot be opened or written
     ├── CheckpointError           an import's checkpoint file cannot be used (also a ValueError)
     └── ImportStopped             the API refused an import's batch as a whole
 """
@@ -57,6 +58,7 @@ __all__ = [
     "PermissionDeniedError",
     "QueueFullError",
     "RateLimitError",
+    "SpoolError",
     "UnexpectedStatus",
     "UnprocessableEntityError",
 ]
@@ -253,6 +255,13 @@ class EventRejectedError(IngestError):
         self.reason = reason
         self.index = index
         self.idempotency_key = idempotency_key
+
+
+class SpoolError(IngestError):
+    """The spool (the ingesters' SQLite file, see paygentic_client.ingest.spool) cannot be
+    used: it is not a spool, its schema version is unknown, or it cannot be opened or written
+    (read-only, disk full). Raised by the constructor or by submit(); an event whose submit()
+    raised it was not stored and not sent. The sqlite3 error is `__cause__`."""
 
 
 class CheckpointError(PaygenticError, ValueError):

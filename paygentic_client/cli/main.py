@@ -1,6 +1,7 @@
 """`paygentic-usage`: the command line of paygentic_client.
 
     paygentic-usage import FILE [--base-url URL] [--format ndjson|csv] [--assume-utc] ...
+    paygentic-usage spool status|drain|rejected PATH     (an ingester's spool; see spool.py)
 
 The bearer token comes from PAYGENTIC_BEARER_AUTH (never from an argument, which would show
 in the process list and shell history). The progress bar is tqdm's, installed with the
@@ -9,6 +10,8 @@ in the process list and shell history). The progress bar is tqdm's, installed wi
 Exit status: 0 every line delivered; 1 some lines rejected (see the rejects file) or the
 import stopped on an API error; 2 bad usage (no token, unreadable file or checkpoint);
 130 interrupted (the checkpoint is saved: run the same command again to resume).
+spool drain: 0 the spool is empty; 1 events were rejected or nothing moved for --patience
+seconds (the reason is printed); 2 bad usage. spool status/rejected: 0, or 2 (no spool).
 """
 
 from __future__ import annotations
@@ -22,7 +25,8 @@ from typing import Any
 
 from .._runtime.config import PRODUCTION_BASE_URL
 from ..client import AuthenticatedClient
-from ..errors import CheckpointError, ImportStopped
+from ..errors import CheckpointError, ImportStopped, SpoolError
+from . import spool as spool_cli
 from .importer import ImportInterrupted, ImportOptions, ImportSummary, format_of, run_import
 from .records import RecordError
 
@@ -74,7 +78,35 @@ def parser() -> argparse.ArgumentParser:
     )
     command.add_argument("--batch-size", type=_batch_size, default=1000, help="1 to 1000")
     command.add_argument("--no-progress", action="store_true", help="no progress bar")
+    _spool_commands(commands)
     return main
+
+
+def _spool_commands(commands: Any) -> None:
+    spool = commands.add_parser(
+        "spool", help="inspect or drain an ingester's spool", description=spool_cli.__doc__
+    )
+    actions = spool.add_subparsers(dest="action", required=True)
+    actions.add_parser("status", help="pending, claimed, rejected, oldest").add_argument(
+        "path", type=Path, metavar="PATH"
+    )
+    actions.add_parser("rejected", help="rejected events with reasons (NDJSON)").add_argument(
+        "path", type=Path, metavar="PATH"
+    )
+    drain = actions.add_parser("drain", help="deliver every pending event")
+    drain.add_argument("path", type=Path, metavar="PATH")
+    drain.add_argument(
+        "--base-url",
+        default=os.environ.get(BASE_URL_VARIABLE, PRODUCTION_BASE_URL),
+        help=f"the API's base URL (default: ${BASE_URL_VARIABLE} or {PRODUCTION_BASE_URL})",
+    )
+    drain.add_argument(
+        "--patience",
+        type=float,
+        default=60.0,
+        help="give up when nothing was delivered for this many seconds (default 60)",
+    )
+    drain.add_argument("--no-progress", action="store_true", help="no progress bar")
 
 
 def _batch_size(text: str) -> int:
@@ -86,6 +118,8 @@ def _batch_size(text: str) -> int:
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = parser().parse_args(argv)
+    if args.command == "spool":
+        return _spool(args)
     token = os.environ.get(TOKEN_VARIABLE, "")
     if not token:
         return _fail(f"set {TOKEN_VARIABLE} to your API token")
@@ -127,6 +161,46 @@ def main(argv: Sequence[str] | None = None) -> int:
     progress.close()
     print(_summary_line(summary, options))
     return 1 if summary.rejected else 0
+
+
+def _spool(args: argparse.Namespace) -> int:
+    try:
+        if args.action == "status":
+            return spool_cli.status(args.path, sys.stdout)
+        if args.action == "rejected":
+            return spool_cli.rejected(args.path, sys.stdout)
+        return _drain(args)
+    except SpoolError as error:
+        return _fail(str(error))
+
+
+def _drain(args: argparse.Namespace) -> int:
+    token = os.environ.get(TOKEN_VARIABLE, "")
+    if not token:
+        return _fail(f"set {TOKEN_VARIABLE} to your API token")
+    if not args.path.is_file():
+        return _fail(f"{args.path}: no such spool")
+    progress = _NoProgress() if args.no_progress else _tqdm_progress()
+    if progress is None:
+        print(TQDM_MISSING, file=sys.stderr)
+        return 2
+    with AuthenticatedClient(base_url=args.base_url, token=token) as client:
+        try:
+            result = spool_cli.drain(
+                client,
+                args.path,
+                patience=args.patience,
+                start=lambda total: progress.start(total, 0),
+                advance=progress.advance,
+            )
+        finally:
+            progress.close()
+    status, message = spool_cli.drain_message(result, args.path)
+    if status:
+        print(f"paygentic-usage: {message}", file=sys.stderr)
+    else:
+        print(message)
+    return status
 
 
 def _summary_line(summary: ImportSummary, options: ImportOptions) -> str:

@@ -11,6 +11,7 @@ import asyncio
 import collections
 import contextlib
 import logging
+import os
 from collections.abc import Generator
 from types import TracebackType
 from typing import Any, cast
@@ -30,6 +31,7 @@ from .core import (
     CreatedJson,
     DeferredEvent,
     FailAll,
+    FailureLog,
     IngestStats,
     Queued,
     Resolved,
@@ -43,6 +45,9 @@ from .core import (
     verdict_of_exception,
     verdict_of_response,
 )
+from .spool import DEFAULT_LEASE, Durability
+from .spooled import AsyncSpoolSender
+from .threaded import DEFAULT, DEFAULT_CLOSE_TIMEOUT, Default
 
 logger = logging.getLogger("paygentic_client.ingest")
 
@@ -75,7 +80,9 @@ class AsyncUsageIngester:
     """Collects usage events into batches sent by tasks on the running event loop.
 
     The settings are those of UsageIngester (max_batch_size, max_batch_bytes,
-    flush_interval, max_queue, submit_timeout, max_in_flight).
+    flush_interval, max_queue, submit_timeout, max_in_flight, close_timeout, spool, durability,
+    spool_lease). With a spool, every SQLite call runs in one dedicated thread: the event
+    loop only awaits it.
 
     How: submit() adds the event to the batch being filled; a full batch, or one whose first
     event waited flush_interval (a loop timer), goes to the ready batches, which up to
@@ -92,8 +99,28 @@ class AsyncUsageIngester:
         max_queue: int = 100_000,
         submit_timeout: float = 30.0,
         max_in_flight: int = 2,
+        close_timeout: float | None = DEFAULT_CLOSE_TIMEOUT,
+        spool: str | os.PathLike[str] | None = None,
+        durability: Durability = "process-crash",
+        spool_lease: float = DEFAULT_LEASE,
     ) -> None:
         check_settings(max_batch_size, max_batch_bytes, flush_interval, max_queue, max_in_flight)
+        self._spooled: AsyncSpoolSender | None = None
+        if spool is not None:
+            # Opened (in its thread) by the first submit() or `async with`: no loop yet here.
+            self._spooled = AsyncSpoolSender(
+                client,
+                spool,
+                durability=durability,
+                lease=spool_lease,
+                max_batch_size=max_batch_size,
+                max_batch_bytes=max_batch_bytes,
+                flush_interval=flush_interval,
+                max_in_flight=max_in_flight,
+                new_handle=lambda: AsyncEventFuture(loop=asyncio.get_running_loop()),
+            )
+        self._failures = FailureLog(logger)
+        self._close_timeout = close_timeout
         self._client = client
         self._max_batch_size = max_batch_size
         self._max_batch_bytes = max_batch_bytes
@@ -126,6 +153,9 @@ class AsyncUsageIngester:
         size = len(payload)
         if not fits(0, 0, size, max_size=1, max_bytes=self._max_batch_bytes):
             raise ValueError(f"event {key!r} alone is larger than max_batch_bytes")
+        if self._spooled is not None:
+            handle: Handle = await self._spooled.submit(key, payload)
+            return handle
         if self._waiting >= self._max_queue and not self._closed:
             await self._wait_for_room(key)
         if self._closed:
@@ -140,16 +170,26 @@ class AsyncUsageIngester:
     async def flush(self, timeout: float | None = None) -> bool:
         """Send what is queued now and wait until every event submitted so far is resolved.
         Returns False if `timeout` seconds passed first."""
-        waiting = list(self._pending)
+        waiting = list(self._pending) if self._spooled is None else self._spooled.pending_handles()
         if not waiting:
             return True
         self._hand_on()
         _, not_done = await asyncio.wait(waiting, timeout=timeout)
         return not not_done
 
-    async def close(self, timeout: float | None = None) -> None:
-        """Flush, then stop the tasks. With a timeout, events not acknowledged within it fail
-        with IngesterClosedError and are logged with their idempotency keys."""
+    async def close(self, timeout: float | None | Default = DEFAULT) -> None:
+        """Flush, then stop the tasks, within `timeout` seconds (default: close_timeout,
+        DEFAULT_CLOSE_TIMEOUT = 30 s unless set, as for `async with`; None: no deadline). Events not
+        acknowledged by then fail with IngesterClosedError (its __cause__ is the last delivery
+        failure) and a WARNING gives their count, the last cause and every key; with a spool
+        they stay in it."""
+        if isinstance(timeout, Default):
+            timeout = self._close_timeout
+        if self._spooled is not None:
+            if not self._closed:
+                self._closed = True
+                await self._spooled.close(timeout)
+            return
         self._closed = True
         self._room.set()  # submits waiting for room raise IngesterClosedError
         self._hand_on()
@@ -159,9 +199,13 @@ class AsyncUsageIngester:
             await self._give_up()
 
     def stats(self) -> IngestStats:
+        if self._spooled is not None:
+            return self._spooled.stats()
         return self._counters.snapshot()
 
     async def __aenter__(self) -> AsyncUsageIngester:
+        if self._spooled is not None:
+            await self._spooled.open()  # a bad spool fails here, and recovery starts
         return self
 
     async def __aexit__(
@@ -255,19 +299,24 @@ class AsyncUsageIngester:
                 return
             self._counters.retried_batches += 1
             delay = self._client.retry_policy.wait_before(attempt, verdict.retry_after)
-            logger.info(
-                "batch of %d events failed (%s); sending it again in %.2f s",
-                len(batch),
-                verdict.reason,
-                delay,
-            )
+            self._failures.failed(len(batch), verdict, delay)
             attempt += 1
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._abandon.wait(), delay)
         keys = [item.key for item in batch]
-        logger.error(undelivered_message(keys, "the ingester was closed before the API answered"))
-        why = "the ingester was closed before the event was acknowledged"
-        self._resolve(batch, [IngesterClosedError(why, item.key) for item in batch])
+        why = f"the close deadline passed before the API answered; {self._last_cause()}"
+        logger.error(undelivered_message(keys, why))
+        self._resolve(
+            batch, [self._closed_error(item.key, "before it was acknowledged") for item in batch]
+        )
+
+    def _last_cause(self) -> str:
+        return f"last cause: {self._failures.last_reason or 'no answer yet'}"
+
+    def _closed_error(self, key: str, when: str) -> IngesterClosedError:
+        error = IngesterClosedError(f"the ingester was closed {when} ({self._last_cause()})", key)
+        error.__cause__ = self._failures.last_error
+        return error
 
     async def _send(self, body: bytes, batch: list[_Item]) -> Verdict:
         try:
@@ -315,9 +364,10 @@ class AsyncUsageIngester:
         stuck = dict(self._pending)
         self._ready.clear()
         if stuck:
-            logger.error(undelivered_message(list(stuck.values()), "still queued at close"))
+            why = f"still queued at the close deadline; {self._last_cause()}"
+            logger.error(undelivered_message(list(stuck.values()), why))
             for handle, key in stuck.items():
                 self._pending.pop(handle, None)
                 if not handle.done():
-                    handle.set_exception(IngesterClosedError("closed before delivery", key))
+                    handle.set_exception(self._closed_error(key, "before delivery"))
                     self._counters.failed += 1

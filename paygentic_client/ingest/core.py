@@ -6,7 +6,9 @@ Nothing here blocks or waits; the ingesters in ingest.py and ingest_async.py do 
 
 from __future__ import annotations
 
+import logging
 import threading
+import time
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any, Final, Generic, TypeVar, cast
@@ -46,7 +48,9 @@ class IngestStats:
     submitted: events accepted by submit(); delivered: acknowledged as created (or already
     existing); failed: resolved with an error (rejected, whole batch refused, or abandoned at
     close); retried_batches: batch sends that failed as a whole and were retried;
-    in_queue: events submitted and not yet resolved (waiting for a batch or in flight).
+    in_queue: events submitted and not yet resolved (waiting for a batch or in flight);
+    recovered: with a spool, events an earlier (or another) process left there that this
+    one got the API's answer for (they have no handles, so they are in no other count).
     """
 
     submitted: int
@@ -54,6 +58,7 @@ class IngestStats:
     failed: int
     retried_batches: int
     in_queue: int
+    recovered: int = 0
 
 
 @dataclass(slots=True)
@@ -65,6 +70,7 @@ class Counters:
     delivered: int = 0
     failed: int = 0
     retried_batches: int = 0
+    recovered: int = 0
 
     def snapshot(self) -> IngestStats:
         return IngestStats(
@@ -73,6 +79,7 @@ class Counters:
             failed=self.failed,
             retried_batches=self.retried_batches,
             in_queue=self.submitted - self.delivered - self.failed,
+            recovered=self.recovered,
         )
 
 
@@ -114,10 +121,12 @@ class Retry:
     """The whole batch failed for a reason that may pass: send the same body again later.
 
     retry_after: the response's Retry-After header, if it had one (RetryPolicy reads it).
+    error: the exception, when no answer came (it becomes IngesterClosedError's cause).
     """
 
     reason: str
     retry_after: str | None = None
+    error: Exception | None = None
 
 
 @dataclass(frozen=True)
@@ -233,7 +242,7 @@ def verdict_of_exception(error: Exception) -> Verdict:
     timeout) is retried as a plain call would retry it; anything else (a bug, a bad
     configuration) would fail forever, so it fails the batch."""
     if isinstance(error, ApiConnectionError) and isinstance(error.__cause__, RETRY_EXCEPTIONS):
-        return Retry(str(error))
+        return Retry(str(error), error=error)
     return FailAll(error)
 
 
@@ -283,6 +292,43 @@ def _checked(item: Queued[Any], created: CreatedJson) -> CreatedJson | Exception
         return created
     reason = conflict(item.key, item.identity, identity_of_json(created))
     return IdempotencyConflictError(reason, idempotency_key=item.key) if reason else created
+
+
+class FailureLog:
+    """Logs a batch send that failed as a whole at WARNING with its cause while failures go
+    on, at most once per `every` seconds per ingester (a dead endpoint fails every batch,
+    and a line per attempt would flood the log); the attempts in between go to INFO. Keeps
+    the last cause for the close-deadline message and IngesterClosedError's __cause__."""
+
+    def __init__(self, logger: logging.Logger, every: float = 10.0) -> None:
+        self._logger = logger
+        self._every = every
+        self._next_warning = 0.0
+        self._suppressed = 0
+        self.last_reason: str | None = None
+        self.last_error: Exception | None = None
+
+    def failed(self, count: int, verdict: Retry, delay: float) -> None:
+        self.last_reason = verdict.reason
+        self.last_error = verdict.error or RuntimeError(verdict.reason)
+        now = time.monotonic()
+        if now < self._next_warning:
+            self._suppressed += 1
+            level = logging.INFO
+        else:
+            self._next_warning = now + self._every
+            level = logging.WARNING
+        more = f" ({self._suppressed} more failed sends since the last warning)"
+        self._logger.log(
+            level,
+            "batch of %d events failed (%s); sending it again in %.2f s%s",
+            count,
+            verdict.reason,
+            delay,
+            more if level == logging.WARNING and self._suppressed else "",
+        )
+        if level == logging.WARNING:
+            self._suppressed = 0
 
 
 def undelivered_message(keys: Sequence[str], why: str) -> str:

@@ -27,7 +27,9 @@ from __future__ import annotations
 import atexit
 import concurrent.futures
 import contextlib
+import enum
 import logging
+import os
 import queue
 import threading
 import time
@@ -50,6 +52,7 @@ from .core import (
     CreatedJson,
     DeferredEvent,
     FailAll,
+    FailureLog,
     IngestStats,
     Queued,
     Resolved,
@@ -63,13 +66,27 @@ from .core import (
     verdict_of_exception,
     verdict_of_response,
 )
+from .spool import DEFAULT_LEASE, Durability
+from .spooled import SpoolSender
 
-__all__ = ["DEFAULT_EXIT_TIMEOUT", "EventFuture", "UsageIngester"]
+__all__ = ["DEFAULT_CLOSE_TIMEOUT", "DEFAULT_EXIT_TIMEOUT", "EventFuture", "UsageIngester"]
 
 logger = logging.getLogger("paygentic_client.ingest")
 
 # How long a still-open UsageIngester may spend delivering at interpreter exit.
 DEFAULT_EXIT_TIMEOUT: Final = 10.0
+# How long close() (and leaving a `with` block) waits for delivery unless told otherwise: an
+# unreachable API must not hang a program's exit forever, silently.
+DEFAULT_CLOSE_TIMEOUT: Final = 30.0
+
+
+class Default(enum.Enum):
+    """The type of DEFAULT: close() without a timeout uses the ingester's close_timeout."""
+
+    DEFAULT = "the ingester's close_timeout"
+
+
+DEFAULT: Final = Default.DEFAULT
 
 
 class EventFuture(DeferredEvent, concurrent.futures.Future[UsageEvent]):
@@ -105,6 +122,18 @@ class UsageIngester:
     exit_timeout: at interpreter exit an ingester that is still open is closed with this
         timeout (default DEFAULT_EXIT_TIMEOUT, 10 s); events still undelivered then are logged
         with their idempotency keys on the `paygentic_client.ingest` logger.
+    close_timeout: the deadline of close() without an argument and of leaving a `with` block
+        (default DEFAULT_CLOSE_TIMEOUT, 30 s; None: no deadline).
+    spool: a file path: keep every submitted event in a durable SQLite spool there until
+        the API's answer for it is known (see paygentic_client.ingest.spool); submit()
+        returns once the event is committed, events an earlier process left there are
+        delivered (stats().recovered), and several processes may share the file. The spool
+        takes the queue's place: max_queue and submit_timeout do not apply. close() waits
+        for this process's own events, not for what it recovers.
+    durability: with a spool, "process-crash" (default: survives kill -9) or "power-loss"
+        (an fsync per submit; survives a power cut).
+    spool_lease: with a spool, the seconds another process waits before it takes over the
+        events this one claimed and did not settle (a process that died).
     Between sends of a batch that failed as a whole it waits as the client's retry_policy
     says (the same backoff, statuses and Retry-After cap as a plain call), until it is closed.
 
@@ -125,8 +154,27 @@ class UsageIngester:
         submit_timeout: float = 30.0,
         max_in_flight: int = 2,
         exit_timeout: float = DEFAULT_EXIT_TIMEOUT,
+        close_timeout: float | None = DEFAULT_CLOSE_TIMEOUT,
+        spool: str | os.PathLike[str] | None = None,
+        durability: Durability = "process-crash",
+        spool_lease: float = DEFAULT_LEASE,
     ) -> None:
         check_settings(max_batch_size, max_batch_bytes, flush_interval, max_queue, max_in_flight)
+        self._spooled: SpoolSender | None = None
+        if spool is not None:
+            # The spool replaces the in-memory queue, batches and senders entirely.
+            self._spooled = SpoolSender(
+                client,
+                spool,
+                durability=durability,
+                lease=spool_lease,
+                max_batch_size=max_batch_size,
+                max_batch_bytes=max_batch_bytes,
+                flush_interval=flush_interval,
+                max_in_flight=max_in_flight,
+                new_handle=EventFuture,
+                set_outcome=_set,
+            )
         self._client = client
         self._max_batch_size = max_batch_size
         self._max_batch_bytes = max_batch_bytes
@@ -134,6 +182,7 @@ class UsageIngester:
         self._max_queue = max_queue
         self._submit_timeout = submit_timeout
         self._exit_timeout = exit_timeout
+        self._close_timeout = close_timeout
         self._counters = Counters()
         # Guards the batch being filled, the count of waiting events, _pending and _closed.
         self._lock = threading.Lock()
@@ -154,8 +203,10 @@ class UsageIngester:
             threading.Thread(target=self._send_loop, name=f"paygentic-ingest-send-{n}", daemon=True)
             for n in range(max_in_flight)
         ]
-        for thread in self._threads():
-            thread.start()
+        self._failures = FailureLog(logger)
+        if self._spooled is None:
+            for thread in self._threads():
+                thread.start()
         _open_ingesters.add(self)
 
     # -- public API -------------------------------------------------------------------------
@@ -172,6 +223,9 @@ class UsageIngester:
         size = len(payload)
         if not fits(0, 0, size, max_size=1, max_bytes=self._max_batch_bytes):
             raise ValueError(f"event {key!r} alone is larger than max_batch_bytes")
+        if self._spooled is not None:
+            handle: Handle = self._spooled.submit(key, payload)
+            return handle
         handle = EventFuture()
         with self._lock:
             if self._waiting >= self._max_queue:
@@ -186,18 +240,35 @@ class UsageIngester:
     def flush(self, timeout: float | None = None) -> bool:
         """Send what is queued now and wait until every event submitted so far is resolved
         (acknowledged or failed). Returns False if `timeout` seconds passed first."""
+        if self._spooled is not None:
+            done, not_done = concurrent.futures.wait(self._spooled.pending_handles(), timeout)
+            return not not_done
         with self._lock:
             waiting = list(self._pending)
             self._hand_on()
         _, not_done = concurrent.futures.wait(waiting, timeout=timeout)
         return not not_done
 
-    def close(self, timeout: float | None = None) -> None:
+    def close(self, timeout: float | None | Default = DEFAULT) -> None:
         """Flush, then stop the threads. Later submits raise IngesterClosedError.
 
-        With a timeout, events not acknowledged within it fail with IngesterClosedError and
-        are logged (with their idempotency keys) on the `paygentic_client.ingest` logger.
+        The deadline is `timeout` seconds (default: the constructor's close_timeout, 30 s
+        unless set, which the context manager uses too; None waits as long as it takes).
+        Events not acknowledged by then fail with IngesterClosedError, whose __cause__ is the
+        last delivery failure, and a WARNING on the `paygentic_client.ingest` logger gives
+        their count, the last cause and every idempotency key. With a spool they stay in it,
+        for the next ingester.
         """
+        if isinstance(timeout, Default):
+            timeout = self._close_timeout
+        if self._spooled is not None:
+            with self._lock:
+                if self._closed:
+                    return
+                self._closed = True
+            self._spooled.close(None if timeout is None else time.monotonic() + timeout)
+            _open_ingesters.discard(self)
+            return
         with self._lock:
             if self._closed and not any(thread.is_alive() for thread in self._threads()):
                 return
@@ -215,6 +286,8 @@ class UsageIngester:
         _open_ingesters.discard(self)
 
     def stats(self) -> IngestStats:
+        if self._spooled is not None:
+            return self._spooled.stats()
         with self._lock:
             return self._counters.snapshot()
 
@@ -313,12 +386,7 @@ class UsageIngester:
             with self._lock:
                 self._counters.retried_batches += 1
             delay = self._client.retry_policy.wait_before(attempt, verdict.retry_after)
-            logger.info(
-                "batch of %d events failed (%s); sending it again in %.2f s",
-                len(batch),
-                verdict.reason,
-                delay,
-            )
+            self._failures.failed(len(batch), verdict, delay)
             attempt += 1
             self._abandon.wait(delay)
         self._abandon_batch(batch)
@@ -350,12 +418,20 @@ class UsageIngester:
 
     def _abandon_batch(self, batch: list[_Item]) -> None:
         keys = [item.key for item in batch]
-        logger.error(undelivered_message(keys, "the ingester was closed before the API answered"))
+        why = f"the close deadline passed before the API answered; {self._last_cause()}"
+        logger.error(undelivered_message(keys, why))
         for item in batch:
-            error = IngesterClosedError(
-                "the ingester was closed before the event was acknowledged", item.key
-            )
-            self._resolve([item], [error])
+            self._resolve([item], [self._closed_error(item.key, "before it was acknowledged")])
+
+    def _last_cause(self) -> str:
+        return f"last cause: {self._failures.last_reason or 'no answer yet'}"
+
+    def _closed_error(self, key: str, when: str) -> IngesterClosedError:
+        """The error of an event given up on at close: the last delivery failure is both in
+        the message and its __cause__."""
+        error = IngesterClosedError(f"the ingester was closed {when} ({self._last_cause()})", key)
+        error.__cause__ = self._failures.last_error
+        return error
 
     def _give_up(self) -> None:
         """The close deadline passed: stop retrying and fail what is left, with a log line."""
@@ -369,11 +445,11 @@ class UsageIngester:
         with self._lock:
             stuck = dict(self._pending)
         if stuck:
-            logger.error(undelivered_message(list(stuck.values()), "still in flight at close"))
+            why = f"still in flight at the close deadline; {self._last_cause()}"
+            logger.error(undelivered_message(list(stuck.values()), why))
             failed = 0
             for handle, key in stuck.items():
-                error = IngesterClosedError("closed while the event was in flight", key)
-                failed += _set(handle, error)
+                failed += _set(handle, self._closed_error(key, "while the event was in flight"))
             with self._lock:
                 for handle in stuck:
                     self._pending.pop(handle, None)
