@@ -190,7 +190,7 @@ def test_requests_name_the_package_and_its_version() -> None:
     api = FakeApi.json(200, EVENT)
     call_sync(OPERATIONS["getUsageEvent"], "sync", api.client())
     assert api.requests[0].headers["user-agent"] == USER_AGENT
-    assert USER_AGENT == "paygentic-client/0.1.0"
+    assert USER_AGENT == "paygentic-client/0.2.0"
 
     custom = AuthenticatedClient(token=TOKEN, headers={"User-Agent": "mine/1"})
     assert custom.get_httpx_client().headers["user-agent"] == "mine/1"
