@@ -129,16 +129,14 @@ def sync_detailed(
 ) -> Response[BatchUsageEventResponse | Error | Error | ValidationError]:
     """Batch Create
 
-     Creates multiple usage events in a single request. The idempotencyKey for each
-    event is used to ensure the event is processed only once by downstream
-    consumers, even if the same event is submitted multiple times. Duplicate
-    submissions will be accepted and return the same response.
-
-    An invalid event does not stop the others: it is reported in `failed` with
-    its `index` in `events`, and the answer is 207 instead of 201.
+     Creates multiple usage events in a single request. The idempotencyKey for each event is used to
+    ensure the event is processed only once by downstream consumers, even if the same event is submitted
+    multiple times. Duplicate submissions will be accepted and return the same response.
+    An invalid event does not stop the others: it is reported in `failed` with its `index` in `events`,
+    and the answer is 207 instead of 201.
 
     Args:
-        body (BatchCreateUsageEventsRequest):
+        body (BatchCreateUsageEventsRequest): Usage events to create in one request.
 
     Raises:
         httpx.TimeoutException: If the request takes longer than Client.timeout.
@@ -167,16 +165,14 @@ def sync(
 ) -> BatchUsageEventResponse:
     """Batch Create
 
-     Creates multiple usage events in a single request. The idempotencyKey for each
-    event is used to ensure the event is processed only once by downstream
-    consumers, even if the same event is submitted multiple times. Duplicate
-    submissions will be accepted and return the same response.
-
-    An invalid event does not stop the others: it is reported in `failed` with
-    its `index` in `events`, and the answer is 207 instead of 201.
+     Creates multiple usage events in a single request. The idempotencyKey for each event is used to
+    ensure the event is processed only once by downstream consumers, even if the same event is submitted
+    multiple times. Duplicate submissions will be accepted and return the same response.
+    An invalid event does not stop the others: it is reported in `failed` with its `index` in `events`,
+    and the answer is 207 instead of 201.
 
     Args:
-        body (BatchCreateUsageEventsRequest):
+        body (BatchCreateUsageEventsRequest): Usage events to create in one request.
 
     Raises:
         errors.ApiError: If the status is not a documented success; the subclass names the
@@ -201,16 +197,14 @@ async def asyncio_detailed(
 ) -> Response[BatchUsageEventResponse | Error | Error | ValidationError]:
     """Batch Create
 
-     Creates multiple usage events in a single request. The idempotencyKey for each
-    event is used to ensure the event is processed only once by downstream
-    consumers, even if the same event is submitted multiple times. Duplicate
-    submissions will be accepted and return the same response.
-
-    An invalid event does not stop the others: it is reported in `failed` with
-    its `index` in `events`, and the answer is 207 instead of 201.
+     Creates multiple usage events in a single request. The idempotencyKey for each event is used to
+    ensure the event is processed only once by downstream consumers, even if the same event is submitted
+    multiple times. Duplicate submissions will be accepted and return the same response.
+    An invalid event does not stop the others: it is reported in `failed` with its `index` in `events`,
+    and the answer is 207 instead of 201.
 
     Args:
-        body (BatchCreateUsageEventsRequest):
+        body (BatchCreateUsageEventsRequest): Usage events to create in one request.
 
     Raises:
         httpx.TimeoutException: If the request takes longer than Client.timeout.
@@ -237,16 +231,14 @@ async def asyncio(
 ) -> BatchUsageEventResponse:
     """Batch Create
 
-     Creates multiple usage events in a single request. The idempotencyKey for each
-    event is used to ensure the event is processed only once by downstream
-    consumers, even if the same event is submitted multiple times. Duplicate
-    submissions will be accepted and return the same response.
-
-    An invalid event does not stop the others: it is reported in `failed` with
-    its `index` in `events`, and the answer is 207 instead of 201.
+     Creates multiple usage events in a single request. The idempotencyKey for each event is used to
+    ensure the event is processed only once by downstream consumers, even if the same event is submitted
+    multiple times. Duplicate submissions will be accepted and return the same response.
+    An invalid event does not stop the others: it is reported in `failed` with its `index` in `events`,
+    and the answer is 207 instead of 201.
 
     Args:
-        body (BatchCreateUsageEventsRequest):
+        body (BatchCreateUsageEventsRequest): Usage events to create in one request.
 
     Raises:
         errors.ApiError: If the status is not a documented success; the subclass names the

@@ -112,7 +112,7 @@ def sync_detailed(
      Returns one usage event of the caller's merchant organisation.
 
     Args:
-        id (str): Unique identifier for a usage event.
+        id (str): Unique identifier of the usage event, `usg_` followed by letters and digits.
 
     Raises:
         httpx.TimeoutException: If the request takes longer than Client.timeout.
@@ -143,7 +143,7 @@ def sync(
      Returns one usage event of the caller's merchant organisation.
 
     Args:
-        id (str): Unique identifier for a usage event.
+        id (str): Unique identifier of the usage event, `usg_` followed by letters and digits.
 
     Raises:
         errors.ApiError: If the status is not a documented success; the subclass names the
@@ -171,7 +171,7 @@ async def asyncio_detailed(
      Returns one usage event of the caller's merchant organisation.
 
     Args:
-        id (str): Unique identifier for a usage event.
+        id (str): Unique identifier of the usage event, `usg_` followed by letters and digits.
 
     Raises:
         httpx.TimeoutException: If the request takes longer than Client.timeout.
@@ -200,7 +200,7 @@ async def asyncio(
      Returns one usage event of the caller's merchant organisation.
 
     Args:
-        id (str): Unique identifier for a usage event.
+        id (str): Unique identifier of the usage event, `usg_` followed by letters and digits.
 
     Raises:
         errors.ApiError: If the status is not a documented success; the subclass names the

@@ -136,13 +136,13 @@ def sync_detailed(
 ) -> Response[Error | Error | ValidationError | UsageEvent]:
     """Refund
 
-     Marks a usage event as refunded. This reverts the consumption recorded by the
-    usage event and creates a corresponding refund billing event if the usage
-    event was already billed.
+     Marks a usage event as refunded. This reverts the consumption recorded by the usage event and
+    creates a corresponding refund billing event if the usage event was already billed.
 
     Args:
-        id (str): Unique identifier for a usage event.
-        body (RefundUsageEventRequest):
+        id (str): Unique identifier of the usage event, `usg_` followed by letters and digits.
+        body (RefundUsageEventRequest): The body of a refund. Refunding reverts the consumption
+            the event recorded; a refund cannot be undone or repeated (a second one is answered 422).
 
     Raises:
         httpx.TimeoutException: If the request takes longer than Client.timeout.
@@ -172,13 +172,13 @@ def sync(
 ) -> UsageEvent:
     """Refund
 
-     Marks a usage event as refunded. This reverts the consumption recorded by the
-    usage event and creates a corresponding refund billing event if the usage
-    event was already billed.
+     Marks a usage event as refunded. This reverts the consumption recorded by the usage event and
+    creates a corresponding refund billing event if the usage event was already billed.
 
     Args:
-        id (str): Unique identifier for a usage event.
-        body (RefundUsageEventRequest):
+        id (str): Unique identifier of the usage event, `usg_` followed by letters and digits.
+        body (RefundUsageEventRequest): The body of a refund. Refunding reverts the consumption
+            the event recorded; a refund cannot be undone or repeated (a second one is answered 422).
 
     Raises:
         errors.ApiError: If the status is not a documented success; the subclass names the
@@ -205,13 +205,13 @@ async def asyncio_detailed(
 ) -> Response[Error | Error | ValidationError | UsageEvent]:
     """Refund
 
-     Marks a usage event as refunded. This reverts the consumption recorded by the
-    usage event and creates a corresponding refund billing event if the usage
-    event was already billed.
+     Marks a usage event as refunded. This reverts the consumption recorded by the usage event and
+    creates a corresponding refund billing event if the usage event was already billed.
 
     Args:
-        id (str): Unique identifier for a usage event.
-        body (RefundUsageEventRequest):
+        id (str): Unique identifier of the usage event, `usg_` followed by letters and digits.
+        body (RefundUsageEventRequest): The body of a refund. Refunding reverts the consumption
+            the event recorded; a refund cannot be undone or repeated (a second one is answered 422).
 
     Raises:
         httpx.TimeoutException: If the request takes longer than Client.timeout.
@@ -239,13 +239,13 @@ async def asyncio(
 ) -> UsageEvent:
     """Refund
 
-     Marks a usage event as refunded. This reverts the consumption recorded by the
-    usage event and creates a corresponding refund billing event if the usage
-    event was already billed.
+     Marks a usage event as refunded. This reverts the consumption recorded by the usage event and
+    creates a corresponding refund billing event if the usage event was already billed.
 
     Args:
-        id (str): Unique identifier for a usage event.
-        body (RefundUsageEventRequest):
+        id (str): Unique identifier of the usage event, `usg_` followed by letters and digits.
+        body (RefundUsageEventRequest): The body of a refund. Refunding reverts the consumption
+            the event recorded; a refund cannot be undone or repeated (a second one is answered 422).
 
     Raises:
         errors.ApiError: If the status is not a documented success; the subclass names the
