@@ -46,7 +46,7 @@ def parameters(spec: Mapping[str, Any]) -> Iterator[tuple[str, Mapping[str, Any]
 
 
 def undescribed(spec: Mapping[str, Any]) -> Iterator[str]:
-    for path, item in spec["paths"].items():
+    for item in spec["paths"].values():
         for method in METHODS & item.keys():
             operation = item[method]
             if not operation.get("summary") or not operation.get("description"):

@@ -20,7 +20,9 @@ class BatchCreateUsageEventsRequest:
 
     Attributes:
         events (list[CreateUsageEventRequest]): The events to create, 1 to 1000; each is
-            validated and created on its own, and one invalid event does not stop the others.
+            validated and
+            created on its own, and one invalid event does not stop
+            the others.
     """
 
     events: list[CreateUsageEventRequest]

@@ -20,7 +20,8 @@ class BatchUsageEventSummary:
 
     Attributes:
         total (int): Number of events in the request.
-        successful (int): Number of events created (or already stored under their key).
+        successful (int): Number of events created (or already stored under their
+            key).
         failed (int): Number of events not created.
     """
 

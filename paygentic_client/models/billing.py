@@ -18,10 +18,12 @@ _new = object.__new__
 
 @_attrs_define
 class Billing:
-    """Billing information for the usage event when it has been billed. This object is populated by the
-    server and returned in GET and PATCH responses. It cannot be set directly in request bodies.
-    Amounts are integers in atomic units (1000000000 = one unit of `currency`); totalAmount = price
-    + totalTax.
+    """Billing information for the usage event when it has been
+    billed. This object is populated by the server and
+    returned in GET and PATCH responses. It cannot be set
+    directly in request bodies. Amounts are integers in
+    atomic units (1000000000 = one unit of `currency`);
+    totalAmount = price + totalTax.
 
         Attributes:
             billing_event_id (None | str | Unset): The billing event created for this usage,

@@ -22,8 +22,8 @@ _new = object.__new__
 
 @_attrs_define
 class Dispute:
-    """A customer's dispute of a usage event, populated by the server; it cannot be set in request
-    bodies.
+    """A customer's dispute of a usage event, populated by the
+    server; it cannot be set in request bodies.
 
         Attributes:
             id (str): Unique identifier of the dispute.
@@ -31,15 +31,17 @@ class Dispute:
             usage_event_id (str): The disputed usage event.
             customer_id (str): The customer who disputes the event.
             merchant_id (str): The merchant organisation the event belongs to.
-            status (DisputeStatus): Where a dispute stands: `pending` (open), `accepted` (resolved
-                for the customer) or `declined` (resolved for the merchant).
+            status (DisputeStatus): Where a dispute stands: `pending` (open), `accepted`
+                (resolved for the customer) or `declined` (resolved for
+                the merchant).
             created_at (datetime.datetime): When the dispute was opened.
             updated_at (datetime.datetime): When the dispute last changed.
             customer_message (None | str | Unset): The customer's explanation.
             merchant_message (None | str | Unset): The merchant's answer, once given.
             disputed_amount (None | str | Unset): Disputed amount as a decimal string.
             resolved_at (datetime.datetime | None | Unset): When the dispute was accepted or
-                declined; absent or null while pending.
+                declined; absent or
+                null while pending.
     """
 
     id: str

@@ -18,8 +18,10 @@ _new = object.__new__
 
 @_attrs_define
 class Error:
-    """The body of an error answer. `code`, when present, is a business reason from a closed list (such
-    as `TAX_NOT_ENABLED` or `PAYMENT_SESSION_EXPIRED`); errors without one carry no `code`.
+    """The body of an error answer. `code`, when present, is a
+    business reason from a closed list (such as
+    `TAX_NOT_ENABLED` or `PAYMENT_SESSION_EXPIRED`); errors
+    without one carry no `code`.
 
         Attributes:
             message (str): What went wrong, readable by a person.

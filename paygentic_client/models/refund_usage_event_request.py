@@ -18,8 +18,9 @@ _new = object.__new__
 
 @_attrs_define
 class RefundUsageEventRequest:
-    """The body of a refund. Refunding reverts the consumption the event recorded; a refund cannot be
-    undone or repeated (a second one is answered 422).
+    """The body of a refund. Refunding reverts the consumption
+    the event recorded; a refund cannot be undone or
+    repeated (a second one is answered 422).
 
         Attributes:
             refunded (bool): Must be `true`; a refund cannot be undone.

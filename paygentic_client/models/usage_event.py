@@ -21,28 +21,34 @@ _new = object.__new__
 
 @_attrs_define
 class UsageEvent:
-    """A stored usage event: what a customer consumed and when, as created, with what the server added
-    (its id, the subscription, and once they happen the billing, a refund or a dispute).
+    """A stored usage event: what a customer consumed and when,
+    as created, with what the server added (its id, the
+    subscription, and once they happen the billing, a refund
+    or a dispute).
 
         Attributes:
             id (str): Unique identifier of the usage event, `usg_` followed by letters and digits.
             object_ (Literal['usageEvent']): Always "usageEvent".
             customer_id (str): The customer that consumed, e.g. 'cus_abc123xyz'.
-            merchant_id (str): The merchant organisation owning the event, e.g. 'org_abc123xyz'.
-            subscription_id (str): The customer's subscription the usage counts against, e.g.
-                'sub_abc123xyz'; set by the server.
+            merchant_id (str): The merchant organisation owning the event, e.g.
+                'org_abc123xyz'.
+            subscription_id (str): The customer's subscription the usage counts against,
+                e.g. 'sub_abc123xyz'; set by the server.
             timestamp (datetime.datetime): When the usage happened (RFC 3339), as sent; answered in
                 UTC.
             created_at (datetime.datetime): When the server stored the event (RFC 3339, UTC).
             properties (list[UsageEventProperty]): The billable metrics consumed, in the order they
-                were sent.
+                were
+                sent.
             idempotency_key (None | str | Unset): The deduplication key the event was created with.
             description (None | str | Unset): Readable summary explaining what triggered this
                 consumption event.
             consumer_id (None | str | Unset): The consumer organisation, when the customer consumes
-                on behalf of one, e.g. 'org_789def456'.
+                on
+                behalf of one, e.g. 'org_789def456'.
             entitlement_id (None | str | Unset): The commitment the consumption draws on, `com_...`,
-                when one was given.
+                when
+                one was given.
             metadata (None | Unset | UsageEventMetadataType0): The custom string attributes sent
                 with the event.
             billing (Billing | None | Unset): What the event was billed, once it is billed; read-

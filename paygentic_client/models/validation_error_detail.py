@@ -22,7 +22,8 @@ class ValidationErrorDetail:
 
     Attributes:
         field (str): Where the error is, e.g. `events[3].properties[0].quantity`.
-        message (str): What is wrong with the field, e.g. "must be greater than or equal to 1".
+        message (str): What is wrong with the field, e.g. "must be greater than
+            or equal to 1".
         code (None | str | Unset): The violated rule, e.g. `minimum` or `required`.
     """
 

@@ -129,11 +129,14 @@ def sync_detailed(
 ) -> Response[BatchUsageEventResponse | Error | Error | ValidationError]:
     """Batch Create
 
-     Creates multiple usage events in a single request. The idempotencyKey for each event is used to
-    ensure the event is processed only once by downstream consumers, even if the same event is submitted
-    multiple times. Duplicate submissions will be accepted and return the same response.
-    An invalid event does not stop the others: it is reported in `failed` with its `index` in `events`,
-    and the answer is 207 instead of 201.
+     Creates multiple usage events in a single request. The
+    idempotencyKey for each event is used to ensure the
+    event is processed only once by downstream consumers,
+    even if the same event is submitted multiple times.
+    Duplicate submissions will be accepted and return the
+    same response. An invalid event does not stop the
+    others: it is reported in `failed` with its `index` in
+    `events`, and the answer is 207 instead of 201.
 
     Args:
         body (BatchCreateUsageEventsRequest): Usage events to create in one request.
@@ -165,11 +168,14 @@ def sync(
 ) -> BatchUsageEventResponse:
     """Batch Create
 
-     Creates multiple usage events in a single request. The idempotencyKey for each event is used to
-    ensure the event is processed only once by downstream consumers, even if the same event is submitted
-    multiple times. Duplicate submissions will be accepted and return the same response.
-    An invalid event does not stop the others: it is reported in `failed` with its `index` in `events`,
-    and the answer is 207 instead of 201.
+     Creates multiple usage events in a single request. The
+    idempotencyKey for each event is used to ensure the
+    event is processed only once by downstream consumers,
+    even if the same event is submitted multiple times.
+    Duplicate submissions will be accepted and return the
+    same response. An invalid event does not stop the
+    others: it is reported in `failed` with its `index` in
+    `events`, and the answer is 207 instead of 201.
 
     Args:
         body (BatchCreateUsageEventsRequest): Usage events to create in one request.
@@ -197,11 +203,14 @@ async def asyncio_detailed(
 ) -> Response[BatchUsageEventResponse | Error | Error | ValidationError]:
     """Batch Create
 
-     Creates multiple usage events in a single request. The idempotencyKey for each event is used to
-    ensure the event is processed only once by downstream consumers, even if the same event is submitted
-    multiple times. Duplicate submissions will be accepted and return the same response.
-    An invalid event does not stop the others: it is reported in `failed` with its `index` in `events`,
-    and the answer is 207 instead of 201.
+     Creates multiple usage events in a single request. The
+    idempotencyKey for each event is used to ensure the
+    event is processed only once by downstream consumers,
+    even if the same event is submitted multiple times.
+    Duplicate submissions will be accepted and return the
+    same response. An invalid event does not stop the
+    others: it is reported in `failed` with its `index` in
+    `events`, and the answer is 207 instead of 201.
 
     Args:
         body (BatchCreateUsageEventsRequest): Usage events to create in one request.
@@ -231,11 +240,14 @@ async def asyncio(
 ) -> BatchUsageEventResponse:
     """Batch Create
 
-     Creates multiple usage events in a single request. The idempotencyKey for each event is used to
-    ensure the event is processed only once by downstream consumers, even if the same event is submitted
-    multiple times. Duplicate submissions will be accepted and return the same response.
-    An invalid event does not stop the others: it is reported in `failed` with its `index` in `events`,
-    and the answer is 207 instead of 201.
+     Creates multiple usage events in a single request. The
+    idempotencyKey for each event is used to ensure the
+    event is processed only once by downstream consumers,
+    even if the same event is submitted multiple times.
+    Duplicate submissions will be accepted and return the
+    same response. An invalid event does not stop the
+    others: it is reported in `failed` with its `index` in
+    `events`, and the answer is 207 instead of 201.
 
     Args:
         body (BatchCreateUsageEventsRequest): Usage events to create in one request.

@@ -124,14 +124,16 @@ def sync_detailed(
 ) -> Response[Error | Error | ValidationError | UsageEvent]:
     """Create
 
-     Creates a usage event. The idempotencyKey is used to ensure the event is processed only once by
-    downstream consumers, even if the same event is submitted multiple times. Duplicate submissions will
-    be accepted and return the same response.
+     Creates a usage event. The idempotencyKey is used to
+    ensure the event is processed only once by downstream
+    consumers, even if the same event is submitted multiple
+    times. Duplicate submissions will be accepted and return
+    the same response.
 
     Args:
-        body (CreateUsageEventRequest): A usage event to create: who consumed what, how much, and
-            when. The `idempotencyKey` makes sending it again safe: the API stores one event per key
-            and merchant.
+        body (CreateUsageEventRequest): A usage event to create: who consumed what, how much,
+            and when. The `idempotencyKey` makes sending it again
+            safe: the API stores one event per key and merchant.
 
     Raises:
         httpx.TimeoutException: If the request takes longer than Client.timeout.
@@ -160,14 +162,16 @@ def sync(
 ) -> UsageEvent:
     """Create
 
-     Creates a usage event. The idempotencyKey is used to ensure the event is processed only once by
-    downstream consumers, even if the same event is submitted multiple times. Duplicate submissions will
-    be accepted and return the same response.
+     Creates a usage event. The idempotencyKey is used to
+    ensure the event is processed only once by downstream
+    consumers, even if the same event is submitted multiple
+    times. Duplicate submissions will be accepted and return
+    the same response.
 
     Args:
-        body (CreateUsageEventRequest): A usage event to create: who consumed what, how much, and
-            when. The `idempotencyKey` makes sending it again safe: the API stores one event per key
-            and merchant.
+        body (CreateUsageEventRequest): A usage event to create: who consumed what, how much,
+            and when. The `idempotencyKey` makes sending it again
+            safe: the API stores one event per key and merchant.
 
     Raises:
         errors.ApiError: If the status is not a documented success; the subclass names the
@@ -192,14 +196,16 @@ async def asyncio_detailed(
 ) -> Response[Error | Error | ValidationError | UsageEvent]:
     """Create
 
-     Creates a usage event. The idempotencyKey is used to ensure the event is processed only once by
-    downstream consumers, even if the same event is submitted multiple times. Duplicate submissions will
-    be accepted and return the same response.
+     Creates a usage event. The idempotencyKey is used to
+    ensure the event is processed only once by downstream
+    consumers, even if the same event is submitted multiple
+    times. Duplicate submissions will be accepted and return
+    the same response.
 
     Args:
-        body (CreateUsageEventRequest): A usage event to create: who consumed what, how much, and
-            when. The `idempotencyKey` makes sending it again safe: the API stores one event per key
-            and merchant.
+        body (CreateUsageEventRequest): A usage event to create: who consumed what, how much,
+            and when. The `idempotencyKey` makes sending it again
+            safe: the API stores one event per key and merchant.
 
     Raises:
         httpx.TimeoutException: If the request takes longer than Client.timeout.
@@ -226,14 +232,16 @@ async def asyncio(
 ) -> UsageEvent:
     """Create
 
-     Creates a usage event. The idempotencyKey is used to ensure the event is processed only once by
-    downstream consumers, even if the same event is submitted multiple times. Duplicate submissions will
-    be accepted and return the same response.
+     Creates a usage event. The idempotencyKey is used to
+    ensure the event is processed only once by downstream
+    consumers, even if the same event is submitted multiple
+    times. Duplicate submissions will be accepted and return
+    the same response.
 
     Args:
-        body (CreateUsageEventRequest): A usage event to create: who consumed what, how much, and
-            when. The `idempotencyKey` makes sending it again safe: the API stores one event per key
-            and merchant.
+        body (CreateUsageEventRequest): A usage event to create: who consumed what, how much,
+            and when. The `idempotencyKey` makes sending it again
+            safe: the API stores one event per key and merchant.
 
     Raises:
         errors.ApiError: If the status is not a documented success; the subclass names the

@@ -146,20 +146,26 @@ def sync_detailed(
 ) -> Response[Error | Error | ValidationError | UsageEventList]:
     """List
 
-     Lists the usage events whose `timestamp` lies between `startTime` and `endTime` (both inclusive) and
-    that match at least one of the filters `customerId`, `merchantId`, `consumerId` or `subscriptionId`,
-    ordered by `timestamp` then `id`, one page of `limit` events from `offset` at a time.
+     Lists the usage events whose `timestamp` lies between
+    `startTime` and `endTime` (both inclusive) and that
+    match at least one of the filters `customerId`,
+    `merchantId`, `consumerId` or `subscriptionId`, ordered
+    by `timestamp` then `id`, one page of `limit` events
+    from `offset` at a time.
 
     Args:
-        start_time (datetime.datetime): Earliest event `timestamp` to include (inclusive), an RFC
-            3339 date-time with an offset; compared in UTC.
-        end_time (datetime.datetime): Latest event `timestamp` to include (inclusive), an RFC 3339
-            date-time with an offset; not before `startTime` (400 otherwise).
+        start_time (datetime.datetime): Earliest event `timestamp` to include (inclusive), an
+            RFC 3339 date-time with an offset; compared in UTC.
+        end_time (datetime.datetime): Latest event `timestamp` to include (inclusive), an RFC
+            3339 date-time with an offset; not before `startTime`
+            (400 otherwise).
         limit (int | Unset): Maximum number of events in one page, 1 to 100. Default: 10.
-        offset (int | Unset): Number of matching events to skip, 0 or more; `offset` + `limit`
-            walks the pages. Default: 0.
-        customer_id (str | Unset): Only events of this customer. At least one of `customerId`,
-            `merchantId`, `consumerId` and `subscriptionId` must be given (400 otherwise); given
+        offset (int | Unset): Number of matching events to skip, 0 or more; `offset` +
+            `limit` walks the pages.
+             Default: 0.
+        customer_id (str | Unset): Only events of this customer. At least one of
+            `customerId`, `merchantId`, `consumerId` and
+            `subscriptionId` must be given (400 otherwise); given
             filters must all match.
         merchant_id (str | Unset): Only events of this merchant organisation.
         consumer_id (str | Unset): Only events of this consumer organisation.
@@ -206,20 +212,26 @@ def sync(
 ) -> UsageEventList:
     """List
 
-     Lists the usage events whose `timestamp` lies between `startTime` and `endTime` (both inclusive) and
-    that match at least one of the filters `customerId`, `merchantId`, `consumerId` or `subscriptionId`,
-    ordered by `timestamp` then `id`, one page of `limit` events from `offset` at a time.
+     Lists the usage events whose `timestamp` lies between
+    `startTime` and `endTime` (both inclusive) and that
+    match at least one of the filters `customerId`,
+    `merchantId`, `consumerId` or `subscriptionId`, ordered
+    by `timestamp` then `id`, one page of `limit` events
+    from `offset` at a time.
 
     Args:
-        start_time (datetime.datetime): Earliest event `timestamp` to include (inclusive), an RFC
-            3339 date-time with an offset; compared in UTC.
-        end_time (datetime.datetime): Latest event `timestamp` to include (inclusive), an RFC 3339
-            date-time with an offset; not before `startTime` (400 otherwise).
+        start_time (datetime.datetime): Earliest event `timestamp` to include (inclusive), an
+            RFC 3339 date-time with an offset; compared in UTC.
+        end_time (datetime.datetime): Latest event `timestamp` to include (inclusive), an RFC
+            3339 date-time with an offset; not before `startTime`
+            (400 otherwise).
         limit (int | Unset): Maximum number of events in one page, 1 to 100. Default: 10.
-        offset (int | Unset): Number of matching events to skip, 0 or more; `offset` + `limit`
-            walks the pages. Default: 0.
-        customer_id (str | Unset): Only events of this customer. At least one of `customerId`,
-            `merchantId`, `consumerId` and `subscriptionId` must be given (400 otherwise); given
+        offset (int | Unset): Number of matching events to skip, 0 or more; `offset` +
+            `limit` walks the pages.
+             Default: 0.
+        customer_id (str | Unset): Only events of this customer. At least one of
+            `customerId`, `merchantId`, `consumerId` and
+            `subscriptionId` must be given (400 otherwise); given
             filters must all match.
         merchant_id (str | Unset): Only events of this merchant organisation.
         consumer_id (str | Unset): Only events of this consumer organisation.
@@ -262,20 +274,26 @@ async def asyncio_detailed(
 ) -> Response[Error | Error | ValidationError | UsageEventList]:
     """List
 
-     Lists the usage events whose `timestamp` lies between `startTime` and `endTime` (both inclusive) and
-    that match at least one of the filters `customerId`, `merchantId`, `consumerId` or `subscriptionId`,
-    ordered by `timestamp` then `id`, one page of `limit` events from `offset` at a time.
+     Lists the usage events whose `timestamp` lies between
+    `startTime` and `endTime` (both inclusive) and that
+    match at least one of the filters `customerId`,
+    `merchantId`, `consumerId` or `subscriptionId`, ordered
+    by `timestamp` then `id`, one page of `limit` events
+    from `offset` at a time.
 
     Args:
-        start_time (datetime.datetime): Earliest event `timestamp` to include (inclusive), an RFC
-            3339 date-time with an offset; compared in UTC.
-        end_time (datetime.datetime): Latest event `timestamp` to include (inclusive), an RFC 3339
-            date-time with an offset; not before `startTime` (400 otherwise).
+        start_time (datetime.datetime): Earliest event `timestamp` to include (inclusive), an
+            RFC 3339 date-time with an offset; compared in UTC.
+        end_time (datetime.datetime): Latest event `timestamp` to include (inclusive), an RFC
+            3339 date-time with an offset; not before `startTime`
+            (400 otherwise).
         limit (int | Unset): Maximum number of events in one page, 1 to 100. Default: 10.
-        offset (int | Unset): Number of matching events to skip, 0 or more; `offset` + `limit`
-            walks the pages. Default: 0.
-        customer_id (str | Unset): Only events of this customer. At least one of `customerId`,
-            `merchantId`, `consumerId` and `subscriptionId` must be given (400 otherwise); given
+        offset (int | Unset): Number of matching events to skip, 0 or more; `offset` +
+            `limit` walks the pages.
+             Default: 0.
+        customer_id (str | Unset): Only events of this customer. At least one of
+            `customerId`, `merchantId`, `consumerId` and
+            `subscriptionId` must be given (400 otherwise); given
             filters must all match.
         merchant_id (str | Unset): Only events of this merchant organisation.
         consumer_id (str | Unset): Only events of this consumer organisation.
@@ -320,20 +338,26 @@ async def asyncio(
 ) -> UsageEventList:
     """List
 
-     Lists the usage events whose `timestamp` lies between `startTime` and `endTime` (both inclusive) and
-    that match at least one of the filters `customerId`, `merchantId`, `consumerId` or `subscriptionId`,
-    ordered by `timestamp` then `id`, one page of `limit` events from `offset` at a time.
+     Lists the usage events whose `timestamp` lies between
+    `startTime` and `endTime` (both inclusive) and that
+    match at least one of the filters `customerId`,
+    `merchantId`, `consumerId` or `subscriptionId`, ordered
+    by `timestamp` then `id`, one page of `limit` events
+    from `offset` at a time.
 
     Args:
-        start_time (datetime.datetime): Earliest event `timestamp` to include (inclusive), an RFC
-            3339 date-time with an offset; compared in UTC.
-        end_time (datetime.datetime): Latest event `timestamp` to include (inclusive), an RFC 3339
-            date-time with an offset; not before `startTime` (400 otherwise).
+        start_time (datetime.datetime): Earliest event `timestamp` to include (inclusive), an
+            RFC 3339 date-time with an offset; compared in UTC.
+        end_time (datetime.datetime): Latest event `timestamp` to include (inclusive), an RFC
+            3339 date-time with an offset; not before `startTime`
+            (400 otherwise).
         limit (int | Unset): Maximum number of events in one page, 1 to 100. Default: 10.
-        offset (int | Unset): Number of matching events to skip, 0 or more; `offset` + `limit`
-            walks the pages. Default: 0.
-        customer_id (str | Unset): Only events of this customer. At least one of `customerId`,
-            `merchantId`, `consumerId` and `subscriptionId` must be given (400 otherwise); given
+        offset (int | Unset): Number of matching events to skip, 0 or more; `offset` +
+            `limit` walks the pages.
+             Default: 0.
+        customer_id (str | Unset): Only events of this customer. At least one of
+            `customerId`, `merchantId`, `consumerId` and
+            `subscriptionId` must be given (400 otherwise); given
             filters must all match.
         merchant_id (str | Unset): Only events of this merchant organisation.
         consumer_id (str | Unset): Only events of this consumer organisation.

@@ -136,13 +136,16 @@ def sync_detailed(
 ) -> Response[Error | Error | ValidationError | UsageEvent]:
     """Refund
 
-     Marks a usage event as refunded. This reverts the consumption recorded by the usage event and
-    creates a corresponding refund billing event if the usage event was already billed.
+     Marks a usage event as refunded. This reverts the
+    consumption recorded by the usage event and creates a
+    corresponding refund billing event if the usage event
+    was already billed.
 
     Args:
         id (str): Unique identifier of the usage event, `usg_` followed by letters and digits.
         body (RefundUsageEventRequest): The body of a refund. Refunding reverts the consumption
-            the event recorded; a refund cannot be undone or repeated (a second one is answered 422).
+            the event recorded; a refund cannot be undone or
+            repeated (a second one is answered 422).
 
     Raises:
         httpx.TimeoutException: If the request takes longer than Client.timeout.
@@ -172,13 +175,16 @@ def sync(
 ) -> UsageEvent:
     """Refund
 
-     Marks a usage event as refunded. This reverts the consumption recorded by the usage event and
-    creates a corresponding refund billing event if the usage event was already billed.
+     Marks a usage event as refunded. This reverts the
+    consumption recorded by the usage event and creates a
+    corresponding refund billing event if the usage event
+    was already billed.
 
     Args:
         id (str): Unique identifier of the usage event, `usg_` followed by letters and digits.
         body (RefundUsageEventRequest): The body of a refund. Refunding reverts the consumption
-            the event recorded; a refund cannot be undone or repeated (a second one is answered 422).
+            the event recorded; a refund cannot be undone or
+            repeated (a second one is answered 422).
 
     Raises:
         errors.ApiError: If the status is not a documented success; the subclass names the
@@ -205,13 +211,16 @@ async def asyncio_detailed(
 ) -> Response[Error | Error | ValidationError | UsageEvent]:
     """Refund
 
-     Marks a usage event as refunded. This reverts the consumption recorded by the usage event and
-    creates a corresponding refund billing event if the usage event was already billed.
+     Marks a usage event as refunded. This reverts the
+    consumption recorded by the usage event and creates a
+    corresponding refund billing event if the usage event
+    was already billed.
 
     Args:
         id (str): Unique identifier of the usage event, `usg_` followed by letters and digits.
         body (RefundUsageEventRequest): The body of a refund. Refunding reverts the consumption
-            the event recorded; a refund cannot be undone or repeated (a second one is answered 422).
+            the event recorded; a refund cannot be undone or
+            repeated (a second one is answered 422).
 
     Raises:
         httpx.TimeoutException: If the request takes longer than Client.timeout.
@@ -239,13 +248,16 @@ async def asyncio(
 ) -> UsageEvent:
     """Refund
 
-     Marks a usage event as refunded. This reverts the consumption recorded by the usage event and
-    creates a corresponding refund billing event if the usage event was already billed.
+     Marks a usage event as refunded. This reverts the
+    consumption recorded by the usage event and creates a
+    corresponding refund billing event if the usage event
+    was already billed.
 
     Args:
         id (str): Unique identifier of the usage event, `usg_` followed by letters and digits.
         body (RefundUsageEventRequest): The body of a refund. Refunding reverts the consumption
-            the event recorded; a refund cannot be undone or repeated (a second one is answered 422).
+            the event recorded; a refund cannot be undone or
+            repeated (a second one is answered 422).
 
     Raises:
         errors.ApiError: If the status is not a documented success; the subclass names the
