@@ -108,3 +108,17 @@ def test_the_examples_of_a_page_work(
     except AssertionError:
         pytest.xfail(page.expected_failure)
     pytest.fail(f"{page.name} passes now: remove its expect-failure marker")
+
+
+# The pages outside the site (mkdocs --strict checks the links of docs/ itself).
+LINKED_FROM_OUTSIDE = ["README.md", "CONTRIBUTING.md", "CHANGELOG.md"]
+LINK = re.compile(r"\]\((?P<target>[^)\s#]+)(?:#[^)]*)?\)")
+
+
+@pytest.mark.parametrize("name", LINKED_FROM_OUTSIDE)
+def test_relative_links_outside_the_site_resolve(name: str) -> None:
+    page = ROOT / name
+    targets = [m.group("target") for m in LINK.finditer(page.read_text())]
+    local = [target for target in targets if "://" not in target]
+    missing = [target for target in local if not (page.parent / target).exists()]
+    assert missing == [], f"{name}: {missing}"
