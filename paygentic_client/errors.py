@@ -10,6 +10,7 @@
     │   │   NotFoundError 404, UnprocessableEntityError 422, RateLimitError 429,
     │   │   InternalServerError 5xx
     │   └── UnexpectedStatus      a status the operation does not document
+    ├── IdempotencyConflictError  a key was answered with an event stored for another request
     ├── IngestError               the ingesters' own errors
     │   ├── QueueFullError, IngesterClosedError
     │   └── EventRejectedError    the API rejected one event of a batch
@@ -36,6 +37,7 @@ __all__ = [
     "CheckpointError",
     "ConfigurationError",
     "EventRejectedError",
+    "IdempotencyConflictError",
     "ImportStopped",
     "IngestError",
     "IngesterClosedError",
@@ -185,6 +187,17 @@ def _reason(status_code: int) -> str:
 def _field_error(detail: ValidationErrorDetail) -> str:
     code = f" ({detail.code})" if isinstance(detail.code, str) else ""
     return f"  {detail.field}: {detail.message}{code}"
+
+
+class IdempotencyConflictError(PaygenticError):
+    """The API answered an idempotency key with an event stored earlier for a different
+    request (another customer, merchant, timestamp, metric or quantity): the key was reused
+    for another event, and the usage just sent was NOT recorded. The message shows both.
+    """
+
+    def __init__(self, message: str, *, idempotency_key: str | None) -> None:
+        super().__init__(message)
+        self.idempotency_key = idempotency_key
 
 
 class IngestError(PaygenticError):
