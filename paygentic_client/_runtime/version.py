@@ -4,4 +4,4 @@ A constant rather than importlib.metadata.version(), which costs `import paygent
 more than a third of `import httpx` (zipfile, email, csv and the distribution scan).
 """
 
-VERSION = "0.1.0"
+VERSION = "0.2.0"

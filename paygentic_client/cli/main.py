@@ -53,7 +53,7 @@ def parser() -> argparse.ArgumentParser:
         "Lines that are invalid or rejected by the API go to the rejects file with their "
         "line number and the reason; the import goes on. Interrupted or crashed imports "
         "resume from the checkpoint when the same command is run again. The CSV columns "
-        "and accepted timestamps are described in the README.",
+        "and accepted timestamps are described in docs/ingestion/import-cli.md.",
     )
     command.add_argument("file", type=Path, metavar="FILE")
     command.add_argument(

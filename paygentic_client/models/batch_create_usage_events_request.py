@@ -16,9 +16,13 @@ _new = object.__new__
 
 @_attrs_define
 class BatchCreateUsageEventsRequest:
-    """
+    """Usage events to create in one request.
+
     Attributes:
-        events (list[CreateUsageEventRequest]):
+        events (list[CreateUsageEventRequest]): The events to create, 1 to 1000; each is
+            validated and
+            created on its own, and one invalid event does not stop
+            the others.
     """
 
     events: list[CreateUsageEventRequest]

@@ -18,11 +18,13 @@ _new = object.__new__
 
 @_attrs_define
 class BatchUsageEventFailure:
-    """
+    """An event of a batch that was not created, and why.
+
     Attributes:
         index (int): Position of the failed event in the request's `events`.
         error (str): Why the event was not created.
-        idempotency_key (None | str | Unset):
+        idempotency_key (None | str | Unset): The failed event's idempotencyKey, when it had a
+            readable one.
     """
 
     index: int

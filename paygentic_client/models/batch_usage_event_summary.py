@@ -16,11 +16,13 @@ _new = object.__new__
 
 @_attrs_define
 class BatchUsageEventSummary:
-    """
+    """Counts of a batch's events: total = successful + failed.
+
     Attributes:
-        total (int):
-        successful (int):
-        failed (int):
+        total (int): Number of events in the request.
+        successful (int): Number of events created (or already stored under their
+            key).
+        failed (int): Number of events not created.
     """
 
     total: int

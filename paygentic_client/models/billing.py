@@ -18,18 +18,22 @@ _new = object.__new__
 
 @_attrs_define
 class Billing:
-    """Billing information for the usage event when it has been billed. This object
-    is populated by the server and returned in GET and PATCH responses. It cannot
-    be set directly in request bodies. Amounts are integers in atomic units
-    (1000000000 = one unit of `currency`); totalAmount = price + totalTax.
+    """Billing information for the usage event when it has been
+    billed. This object is populated by the server and
+    returned in GET and PATCH responses. It cannot be set
+    directly in request bodies. Amounts are integers in
+    atomic units (1000000000 = one unit of `currency`);
+    totalAmount = price + totalTax.
 
         Attributes:
-            billing_event_id (None | str | Unset):
+            billing_event_id (None | str | Unset): The billing event created for this usage,
+                `bev_...`.
             currency (None | str | Unset): ISO 4217 currency code.
-            invoice_id (None | str | Unset):
-            price (int | None | Unset):
-            total_tax (int | None | Unset):
-            total_amount (int | None | Unset):
+            invoice_id (None | str | Unset): The invoice the billing event is on, once invoiced.
+            price (int | None | Unset): The price of the usage before tax, in atomic units
+                (1000000000 = one unit of `currency`).
+            total_tax (int | None | Unset): The tax on the usage, in atomic units.
+            total_amount (int | None | Unset): price + totalTax, in atomic units.
     """
 
     billing_event_id: None | str | Unset = UNSET

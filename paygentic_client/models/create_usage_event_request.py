@@ -21,25 +21,34 @@ _new = object.__new__
 
 @_attrs_define
 class CreateUsageEventRequest:
-    """
-    Attributes:
-        idempotency_key (str): Unique deduplication key preventing duplicate event processing.
-            Sample values:
-            'usg_2024_01_15_abc123', 'event_wallet_xyz789', 'consumption_ref_456def'
-        customer_id (str): An identifier such as `cus_abc123xyz` or `org_abc123xyz`.
-        merchant_id (str): An identifier such as `cus_abc123xyz` or `org_abc123xyz`.
-        timestamp (datetime.datetime): Actual occurrence timestamp for the consumption event in
-            ISO 8601 format.
-            Sample values: '2024-01-15T10:30:00Z', '2024-02-01T14:45:30Z'. Represents
-            when the event occurred, not when Paygentic received it.
-        properties (list[CreateUsageEventRequestProperty]):
-        entitlement_id (str | Unset): Commitment identifier for this consumption event. Sample
-            values:
-            'com_abc123xyz', 'com_789def456'
-        metadata (Metadata | Unset): Custom key-value attributes providing context about the
-            consumption event;
-            values are strings. Sample values: {"model_name": "claude-3-opus",
-            "input_tokens": "1500", "output_tokens": "800"}
+    """A usage event to create: who consumed what, how much,
+    and when. The `idempotencyKey` makes sending it again
+    safe: the API stores one event per key and merchant.
+
+        Attributes:
+            idempotency_key (str): Deduplication key, 1 to 255 characters, unique per
+                merchant: a repeated key is accepted and answered with
+                the event stored the first time, which is billed once.
+                Sample values: 'usg_2024_01_15_abc123',
+                'event_wallet_xyz789', 'consumption_ref_456def'.
+            customer_id (str): The customer that consumed, 1 to 255 characters. Sample
+                values: 'cus_abc123xyz', 'cus_789def456'.
+            merchant_id (str): The merchant organisation owning the event: the one the
+                token acts for (403 otherwise). Sample values:
+                'org_abc123xyz', 'org_789def456'.
+            timestamp (datetime.datetime): When the usage happened, not when Paygentic received it:
+                an RFC 3339 date-time with an offset, e.g.
+                '2024-01-15T10:30:00Z'; stored to the microsecond,
+                answered in UTC.
+            properties (list[CreateUsageEventRequestProperty]): The billable metrics consumed, at
+                most 100.
+            entitlement_id (str | Unset): The commitment (entitlement) this consumption draws on,
+                `com_` followed by letters and digits, e.g.
+                'com_abc123xyz'.
+            metadata (Metadata | Unset): Custom key-value attributes about the consumption, at
+                most 50, values strings; stored and returned as sent,
+                e.g. {"model_name": "claude-3-opus", "input_tokens":
+                "1500"}.
     """
 
     idempotency_key: str

@@ -22,20 +22,26 @@ _new = object.__new__
 
 @_attrs_define
 class Dispute:
-    """
-    Attributes:
-        id (str):
-        object_ (Literal['dispute']):
-        usage_event_id (str):
-        customer_id (str):
-        merchant_id (str):
-        status (DisputeStatus):
-        created_at (datetime.datetime):
-        updated_at (datetime.datetime):
-        customer_message (None | str | Unset):
-        merchant_message (None | str | Unset):
-        disputed_amount (None | str | Unset): Disputed amount as a decimal string.
-        resolved_at (datetime.datetime | None | Unset):
+    """A customer's dispute of a usage event, populated by the
+    server; it cannot be set in request bodies.
+
+        Attributes:
+            id (str): Unique identifier of the dispute.
+            object_ (Literal['dispute']): Always "dispute".
+            usage_event_id (str): The disputed usage event.
+            customer_id (str): The customer who disputes the event.
+            merchant_id (str): The merchant organisation the event belongs to.
+            status (DisputeStatus): Where a dispute stands: `pending` (open), `accepted`
+                (resolved for the customer) or `declined` (resolved for
+                the merchant).
+            created_at (datetime.datetime): When the dispute was opened.
+            updated_at (datetime.datetime): When the dispute last changed.
+            customer_message (None | str | Unset): The customer's explanation.
+            merchant_message (None | str | Unset): The merchant's answer, once given.
+            disputed_amount (None | str | Unset): Disputed amount as a decimal string.
+            resolved_at (datetime.datetime | None | Unset): When the dispute was accepted or
+                declined; absent or
+                null while pending.
     """
 
     id: str

@@ -18,12 +18,16 @@ _new = object.__new__
 
 @_attrs_define
 class Error:
-    """
-    Attributes:
-        message (str): What went wrong, readable by a person.
-        error (None | str | Unset): Coarse category such as "bad_request" or "not_found".
-        code (None | str | Unset): UPPER_SNAKE_CASE business code.
-        details (ErrorDetailsType0 | None | Unset): Structured context about the error.
+    """The body of an error answer. `code`, when present, is a
+    business reason from a closed list (such as
+    `TAX_NOT_ENABLED` or `PAYMENT_SESSION_EXPIRED`); errors
+    without one carry no `code`.
+
+        Attributes:
+            message (str): What went wrong, readable by a person.
+            error (None | str | Unset): Coarse category such as "bad_request" or "not_found".
+            code (None | str | Unset): UPPER_SNAKE_CASE business code.
+            details (ErrorDetailsType0 | None | Unset): Structured context about the error.
     """
 
     message: str

@@ -17,9 +17,10 @@ _new = object.__new__
 
 @_attrs_define
 class Metadata:
-    """Custom key-value attributes providing context about the consumption event;
-    values are strings. Sample values: {"model_name": "claude-3-opus",
-    "input_tokens": "1500", "output_tokens": "800"}
+    """Custom key-value attributes about the consumption, at
+    most 50, values strings; stored and returned as sent,
+    e.g. {"model_name": "claude-3-opus", "input_tokens":
+    "1500"}.
 
     """
 

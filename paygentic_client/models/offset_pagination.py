@@ -16,10 +16,11 @@ _new = object.__new__
 
 @_attrs_define
 class OffsetPagination:
-    """
+    """Where a page lies among all matching events.
+
     Attributes:
-        limit (int):
-        offset (int):
+        limit (int): The page size asked for (1 to 100).
+        offset (int): Number of matching events before this page.
         total (int): Number of events matching the filters, over all pages.
     """
 

@@ -21,13 +21,15 @@ _new = object.__new__
 
 @_attrs_define
 class Refund:
-    """Refund information for the usage event when it has been refunded. This object
-    is populated by the server and returned in GET and PATCH responses. It cannot
-    be set directly in request bodies.
+    """Refund information for the usage event when it has been
+    refunded. This object is populated by the server and
+    returned in GET and PATCH responses. It cannot be set
+    directly in request bodies.
 
         Attributes:
-            refunded_at (datetime.datetime):
-            reason (None | str | Unset):
+            refunded_at (datetime.datetime): When the event was refunded (RFC 3339, UTC).
+            reason (None | str | Unset): Why the event was refunded, as given in the refund
+                request.
     """
 
     refunded_at: datetime.datetime

@@ -18,10 +18,13 @@ _new = object.__new__
 
 @_attrs_define
 class RefundUsageEventRequest:
-    """
-    Attributes:
-        refunded (bool): Must be `true`; a refund cannot be undone.
-        reason (str | Unset): Why the event is refunded.
+    """The body of a refund. Refunding reverts the consumption
+    the event recorded; a refund cannot be undone or
+    repeated (a second one is answered 422).
+
+        Attributes:
+            refunded (bool): Must be `true`; a refund cannot be undone.
+            reason (str | Unset): Why the event is refunded.
     """
 
     refunded: bool

@@ -21,25 +21,40 @@ _new = object.__new__
 
 @_attrs_define
 class UsageEvent:
-    """
-    Attributes:
-        id (str): Unique identifier for a usage event.
-        object_ (Literal['usageEvent']):
-        customer_id (str):
-        merchant_id (str):
-        subscription_id (str):
-        timestamp (datetime.datetime):
-        created_at (datetime.datetime):
-        properties (list[UsageEventProperty]):
-        idempotency_key (None | str | Unset):
-        description (None | str | Unset): Readable summary explaining what triggered this
-            consumption event.
-        consumer_id (None | str | Unset):
-        entitlement_id (None | str | Unset):
-        metadata (None | Unset | UsageEventMetadataType0):
-        billing (Billing | None | Unset):
-        refund (None | Refund | Unset):
-        dispute (Dispute | None | Unset):
+    """A stored usage event: what a customer consumed and when,
+    as created, with what the server added (its id, the
+    subscription, and once they happen the billing, a refund
+    or a dispute).
+
+        Attributes:
+            id (str): Unique identifier of the usage event, `usg_` followed by letters and digits.
+            object_ (Literal['usageEvent']): Always "usageEvent".
+            customer_id (str): The customer that consumed, e.g. 'cus_abc123xyz'.
+            merchant_id (str): The merchant organisation owning the event, e.g.
+                'org_abc123xyz'.
+            subscription_id (str): The customer's subscription the usage counts against,
+                e.g. 'sub_abc123xyz'; set by the server.
+            timestamp (datetime.datetime): When the usage happened (RFC 3339), as sent; answered in
+                UTC.
+            created_at (datetime.datetime): When the server stored the event (RFC 3339, UTC).
+            properties (list[UsageEventProperty]): The billable metrics consumed, in the order they
+                were
+                sent.
+            idempotency_key (None | str | Unset): The deduplication key the event was created with.
+            description (None | str | Unset): Readable summary explaining what triggered this
+                consumption event.
+            consumer_id (None | str | Unset): The consumer organisation, when the customer consumes
+                on
+                behalf of one, e.g. 'org_789def456'.
+            entitlement_id (None | str | Unset): The commitment the consumption draws on, `com_...`,
+                when
+                one was given.
+            metadata (None | Unset | UsageEventMetadataType0): The custom string attributes sent
+                with the event.
+            billing (Billing | None | Unset): What the event was billed, once it is billed; read-
+                only.
+            refund (None | Refund | Unset): The refund, once the event is refunded; read-only.
+            dispute (Dispute | None | Unset): The customer's dispute, if there is one; read-only.
     """
 
     id: str

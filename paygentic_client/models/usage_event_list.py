@@ -16,11 +16,13 @@ _new = object.__new__
 
 @_attrs_define
 class UsageEventList:
-    """
-    Attributes:
-        object_ (Literal['list']):
-        data (list[UsageEvent]):
-        pagination (OffsetPagination):
+    """One page of usage events, ordered by `timestamp` then
+    `id`.
+
+        Attributes:
+            object_ (Literal['list']): Always "list".
+            data (list[UsageEvent]): The events of this page, at most `limit`.
+            pagination (OffsetPagination): Where a page lies among all matching events.
     """
 
     object_: Literal["list"]

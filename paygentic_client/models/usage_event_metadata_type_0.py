@@ -17,6 +17,8 @@ _new = object.__new__
 
 @_attrs_define
 class UsageEventMetadataType0:
+    """The custom string attributes sent with the event."""
+
     additional_properties: dict[str, str] = _attrs_field(init=False, factory=dict)
 
     def to_dict(self) -> dict[str, Any]:

@@ -18,11 +18,13 @@ _new = object.__new__
 
 @_attrs_define
 class ValidationError:
-    """
-    Attributes:
-        message (str):
-        errors (list[ValidationErrorDetail]):
-        error (Literal['validation_error'] | Unset):
+    """The body of a 400 for a request that violates the
+    schema, with every field-level error.
+
+        Attributes:
+            message (str): A summary readable by a person.
+            errors (list[ValidationErrorDetail]): Every field-level error, at least one.
+            error (Literal['validation_error'] | Unset): Always "validation_error".
     """
 
     message: str

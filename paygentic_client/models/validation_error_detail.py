@@ -18,11 +18,13 @@ _new = object.__new__
 
 @_attrs_define
 class ValidationErrorDetail:
-    """
+    """One field of the request that violates the schema.
+
     Attributes:
         field (str): Where the error is, e.g. `events[3].properties[0].quantity`.
-        message (str):
-        code (None | str | Unset):
+        message (str): What is wrong with the field, e.g. "must be greater than
+            or equal to 1".
+        code (None | str | Unset): The violated rule, e.g. `minimum` or `required`.
     """
 
     field: str

@@ -137,16 +137,17 @@ def sync_detailed(
 ) -> Response[BatchUsageEventResponse | Error | ValidationError]:
     """Batch Create
 
-     Creates multiple usage events in a single request. The idempotencyKey for each
-    event is used to ensure the event is processed only once by downstream
-    consumers, even if the same event is submitted multiple times. Duplicate
-    submissions will be accepted and return the same response.
-
-    An invalid event does not stop the others: it is reported in `failed` with
-    its `index` in `events`, and the answer is 207 instead of 201.
+     Creates multiple usage events in a single request. The
+    idempotencyKey for each event is used to ensure the
+    event is processed only once by downstream consumers,
+    even if the same event is submitted multiple times.
+    Duplicate submissions will be accepted and return the
+    same response. An invalid event does not stop the
+    others: it is reported in `failed` with its `index` in
+    `events`, and the answer is 207 instead of 201.
 
     Args:
-        body (BatchCreateUsageEventsRequest):
+        body (BatchCreateUsageEventsRequest): Usage events to create in one request.
         timeout: The timeout of this call's attempts (seconds or httpx.Timeout; None: none),
             instead of the client's.
         max_retries: How many times this call may be retried, instead of the client's.
@@ -180,16 +181,17 @@ def sync(
 ) -> BatchUsageEventResponse:
     """Batch Create
 
-     Creates multiple usage events in a single request. The idempotencyKey for each
-    event is used to ensure the event is processed only once by downstream
-    consumers, even if the same event is submitted multiple times. Duplicate
-    submissions will be accepted and return the same response.
-
-    An invalid event does not stop the others: it is reported in `failed` with
-    its `index` in `events`, and the answer is 207 instead of 201.
+     Creates multiple usage events in a single request. The
+    idempotencyKey for each event is used to ensure the
+    event is processed only once by downstream consumers,
+    even if the same event is submitted multiple times.
+    Duplicate submissions will be accepted and return the
+    same response. An invalid event does not stop the
+    others: it is reported in `failed` with its `index` in
+    `events`, and the answer is 207 instead of 201.
 
     Args:
-        body (BatchCreateUsageEventsRequest):
+        body (BatchCreateUsageEventsRequest): Usage events to create in one request.
         timeout: The timeout of this call's attempts (seconds or httpx.Timeout; None: none),
             instead of the client's.
         max_retries: How many times this call may be retried, instead of the client's.
@@ -228,16 +230,17 @@ async def asyncio_detailed(
 ) -> Response[BatchUsageEventResponse | Error | ValidationError]:
     """Batch Create
 
-     Creates multiple usage events in a single request. The idempotencyKey for each
-    event is used to ensure the event is processed only once by downstream
-    consumers, even if the same event is submitted multiple times. Duplicate
-    submissions will be accepted and return the same response.
-
-    An invalid event does not stop the others: it is reported in `failed` with
-    its `index` in `events`, and the answer is 207 instead of 201.
+     Creates multiple usage events in a single request. The
+    idempotencyKey for each event is used to ensure the
+    event is processed only once by downstream consumers,
+    even if the same event is submitted multiple times.
+    Duplicate submissions will be accepted and return the
+    same response. An invalid event does not stop the
+    others: it is reported in `failed` with its `index` in
+    `events`, and the answer is 207 instead of 201.
 
     Args:
-        body (BatchCreateUsageEventsRequest):
+        body (BatchCreateUsageEventsRequest): Usage events to create in one request.
         timeout: The timeout of this call's attempts (seconds or httpx.Timeout; None: none),
             instead of the client's.
         max_retries: How many times this call may be retried, instead of the client's.
@@ -271,16 +274,17 @@ async def asyncio(
 ) -> BatchUsageEventResponse:
     """Batch Create
 
-     Creates multiple usage events in a single request. The idempotencyKey for each
-    event is used to ensure the event is processed only once by downstream
-    consumers, even if the same event is submitted multiple times. Duplicate
-    submissions will be accepted and return the same response.
-
-    An invalid event does not stop the others: it is reported in `failed` with
-    its `index` in `events`, and the answer is 207 instead of 201.
+     Creates multiple usage events in a single request. The
+    idempotencyKey for each event is used to ensure the
+    event is processed only once by downstream consumers,
+    even if the same event is submitted multiple times.
+    Duplicate submissions will be accepted and return the
+    same response. An invalid event does not stop the
+    others: it is reported in `failed` with its `index` in
+    `events`, and the answer is 207 instead of 201.
 
     Args:
-        body (BatchCreateUsageEventsRequest):
+        body (BatchCreateUsageEventsRequest): Usage events to create in one request.
         timeout: The timeout of this call's attempts (seconds or httpx.Timeout; None: none),
             instead of the client's.
         max_retries: How many times this call may be retried, instead of the client's.

@@ -128,13 +128,16 @@ def sync_detailed(
 ) -> Response[Error | ValidationError | UsageEvent]:
     """Create
 
-     Creates a usage event. The idempotencyKey is used to ensure the event is
-    processed only once by downstream consumers, even if the same event is
-    submitted multiple times. Duplicate submissions will be accepted and return
+     Creates a usage event. The idempotencyKey is used to
+    ensure the event is processed only once by downstream
+    consumers, even if the same event is submitted multiple
+    times. Duplicate submissions will be accepted and return
     the same response.
 
     Args:
-        body (CreateUsageEventRequest):
+        body (CreateUsageEventRequest): A usage event to create: who consumed what, how much,
+            and when. The `idempotencyKey` makes sending it again
+            safe: the API stores one event per key and merchant.
         timeout: The timeout of this call's attempts (seconds or httpx.Timeout; None: none),
             instead of the client's.
         max_retries: How many times this call may be retried, instead of the client's.
@@ -168,13 +171,16 @@ def sync(
 ) -> UsageEvent:
     """Create
 
-     Creates a usage event. The idempotencyKey is used to ensure the event is
-    processed only once by downstream consumers, even if the same event is
-    submitted multiple times. Duplicate submissions will be accepted and return
+     Creates a usage event. The idempotencyKey is used to
+    ensure the event is processed only once by downstream
+    consumers, even if the same event is submitted multiple
+    times. Duplicate submissions will be accepted and return
     the same response.
 
     Args:
-        body (CreateUsageEventRequest):
+        body (CreateUsageEventRequest): A usage event to create: who consumed what, how much,
+            and when. The `idempotencyKey` makes sending it again
+            safe: the API stores one event per key and merchant.
         timeout: The timeout of this call's attempts (seconds or httpx.Timeout; None: none),
             instead of the client's.
         max_retries: How many times this call may be retried, instead of the client's.
@@ -213,13 +219,16 @@ async def asyncio_detailed(
 ) -> Response[Error | ValidationError | UsageEvent]:
     """Create
 
-     Creates a usage event. The idempotencyKey is used to ensure the event is
-    processed only once by downstream consumers, even if the same event is
-    submitted multiple times. Duplicate submissions will be accepted and return
+     Creates a usage event. The idempotencyKey is used to
+    ensure the event is processed only once by downstream
+    consumers, even if the same event is submitted multiple
+    times. Duplicate submissions will be accepted and return
     the same response.
 
     Args:
-        body (CreateUsageEventRequest):
+        body (CreateUsageEventRequest): A usage event to create: who consumed what, how much,
+            and when. The `idempotencyKey` makes sending it again
+            safe: the API stores one event per key and merchant.
         timeout: The timeout of this call's attempts (seconds or httpx.Timeout; None: none),
             instead of the client's.
         max_retries: How many times this call may be retried, instead of the client's.
@@ -253,13 +262,16 @@ async def asyncio(
 ) -> UsageEvent:
     """Create
 
-     Creates a usage event. The idempotencyKey is used to ensure the event is
-    processed only once by downstream consumers, even if the same event is
-    submitted multiple times. Duplicate submissions will be accepted and return
+     Creates a usage event. The idempotencyKey is used to
+    ensure the event is processed only once by downstream
+    consumers, even if the same event is submitted multiple
+    times. Duplicate submissions will be accepted and return
     the same response.
 
     Args:
-        body (CreateUsageEventRequest):
+        body (CreateUsageEventRequest): A usage event to create: who consumed what, how much,
+            and when. The `idempotencyKey` makes sending it again
+            safe: the API stores one event per key and merchant.
         timeout: The timeout of this call's attempts (seconds or httpx.Timeout; None: none),
             instead of the client's.
         max_retries: How many times this call may be retried, instead of the client's.

@@ -114,7 +114,7 @@ def sync_detailed(
      Returns one usage event of the caller's merchant organisation.
 
     Args:
-        id (str): Unique identifier for a usage event.
+        id (str): Unique identifier of the usage event, `usg_` followed by letters and digits.
         timeout: The timeout of this call's attempts (seconds or httpx.Timeout; None: none),
             instead of the client's.
         max_retries: How many times this call may be retried, instead of the client's.
@@ -151,7 +151,7 @@ def sync(
      Returns one usage event of the caller's merchant organisation.
 
     Args:
-        id (str): Unique identifier for a usage event.
+        id (str): Unique identifier of the usage event, `usg_` followed by letters and digits.
         timeout: The timeout of this call's attempts (seconds or httpx.Timeout; None: none),
             instead of the client's.
         max_retries: How many times this call may be retried, instead of the client's.
@@ -190,7 +190,7 @@ async def asyncio_detailed(
      Returns one usage event of the caller's merchant organisation.
 
     Args:
-        id (str): Unique identifier for a usage event.
+        id (str): Unique identifier of the usage event, `usg_` followed by letters and digits.
         timeout: The timeout of this call's attempts (seconds or httpx.Timeout; None: none),
             instead of the client's.
         max_retries: How many times this call may be retried, instead of the client's.
@@ -227,7 +227,7 @@ async def asyncio(
      Returns one usage event of the caller's merchant organisation.
 
     Args:
-        id (str): Unique identifier for a usage event.
+        id (str): Unique identifier of the usage event, `usg_` followed by letters and digits.
         timeout: The timeout of this call's attempts (seconds or httpx.Timeout; None: none),
             instead of the client's.
         max_retries: How many times this call may be retried, instead of the client's.

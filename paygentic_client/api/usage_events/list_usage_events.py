@@ -149,20 +149,30 @@ def sync_detailed(
 ) -> Response[Error | ValidationError | UsageEventList]:
     """List
 
-     Lists the usage events whose `timestamp` lies between `startTime` and
-    `endTime` (both inclusive) and that match at least one of the filters
-    `customerId`, `merchantId`, `consumerId` or `subscriptionId`, ordered by
-    `timestamp` then `id`, one page of `limit` events from `offset` at a time.
+     Lists the usage events whose `timestamp` lies between
+    `startTime` and `endTime` (both inclusive) and that
+    match at least one of the filters `customerId`,
+    `merchantId`, `consumerId` or `subscriptionId`, ordered
+    by `timestamp` then `id`, one page of `limit` events
+    from `offset` at a time.
 
     Args:
-        start_time (datetime.datetime):
-        end_time (datetime.datetime):
-        limit (int | Unset):  Default: 10.
-        offset (int | Unset):  Default: 0.
-        customer_id (str | Unset): An identifier such as `cus_abc123xyz` or `org_abc123xyz`.
-        merchant_id (str | Unset): An identifier such as `cus_abc123xyz` or `org_abc123xyz`.
-        consumer_id (str | Unset): An identifier such as `cus_abc123xyz` or `org_abc123xyz`.
-        subscription_id (str | Unset): An identifier such as `cus_abc123xyz` or `org_abc123xyz`.
+        start_time (datetime.datetime): Earliest event `timestamp` to include (inclusive), an
+            RFC 3339 date-time with an offset; compared in UTC.
+        end_time (datetime.datetime): Latest event `timestamp` to include (inclusive), an RFC
+            3339 date-time with an offset; not before `startTime`
+            (400 otherwise).
+        limit (int | Unset): Maximum number of events in one page, 1 to 100. Default: 10.
+        offset (int | Unset): Number of matching events to skip, 0 or more; `offset` +
+            `limit` walks the pages.
+             Default: 0.
+        customer_id (str | Unset): Only events of this customer. At least one of
+            `customerId`, `merchantId`, `consumerId` and
+            `subscriptionId` must be given (400 otherwise); given
+            filters must all match.
+        merchant_id (str | Unset): Only events of this merchant organisation.
+        consumer_id (str | Unset): Only events of this consumer organisation.
+        subscription_id (str | Unset): Only events of this subscription.
         timeout: The timeout of this call's attempts (seconds or httpx.Timeout; None: none),
             instead of the client's.
         max_retries: How many times this call may be retried, instead of the client's.
@@ -210,20 +220,30 @@ def sync(
 ) -> UsageEventList:
     """List
 
-     Lists the usage events whose `timestamp` lies between `startTime` and
-    `endTime` (both inclusive) and that match at least one of the filters
-    `customerId`, `merchantId`, `consumerId` or `subscriptionId`, ordered by
-    `timestamp` then `id`, one page of `limit` events from `offset` at a time.
+     Lists the usage events whose `timestamp` lies between
+    `startTime` and `endTime` (both inclusive) and that
+    match at least one of the filters `customerId`,
+    `merchantId`, `consumerId` or `subscriptionId`, ordered
+    by `timestamp` then `id`, one page of `limit` events
+    from `offset` at a time.
 
     Args:
-        start_time (datetime.datetime):
-        end_time (datetime.datetime):
-        limit (int | Unset):  Default: 10.
-        offset (int | Unset):  Default: 0.
-        customer_id (str | Unset): An identifier such as `cus_abc123xyz` or `org_abc123xyz`.
-        merchant_id (str | Unset): An identifier such as `cus_abc123xyz` or `org_abc123xyz`.
-        consumer_id (str | Unset): An identifier such as `cus_abc123xyz` or `org_abc123xyz`.
-        subscription_id (str | Unset): An identifier such as `cus_abc123xyz` or `org_abc123xyz`.
+        start_time (datetime.datetime): Earliest event `timestamp` to include (inclusive), an
+            RFC 3339 date-time with an offset; compared in UTC.
+        end_time (datetime.datetime): Latest event `timestamp` to include (inclusive), an RFC
+            3339 date-time with an offset; not before `startTime`
+            (400 otherwise).
+        limit (int | Unset): Maximum number of events in one page, 1 to 100. Default: 10.
+        offset (int | Unset): Number of matching events to skip, 0 or more; `offset` +
+            `limit` walks the pages.
+             Default: 0.
+        customer_id (str | Unset): Only events of this customer. At least one of
+            `customerId`, `merchantId`, `consumerId` and
+            `subscriptionId` must be given (400 otherwise); given
+            filters must all match.
+        merchant_id (str | Unset): Only events of this merchant organisation.
+        consumer_id (str | Unset): Only events of this consumer organisation.
+        subscription_id (str | Unset): Only events of this subscription.
         timeout: The timeout of this call's attempts (seconds or httpx.Timeout; None: none),
             instead of the client's.
         max_retries: How many times this call may be retried, instead of the client's.
@@ -273,20 +293,30 @@ async def asyncio_detailed(
 ) -> Response[Error | ValidationError | UsageEventList]:
     """List
 
-     Lists the usage events whose `timestamp` lies between `startTime` and
-    `endTime` (both inclusive) and that match at least one of the filters
-    `customerId`, `merchantId`, `consumerId` or `subscriptionId`, ordered by
-    `timestamp` then `id`, one page of `limit` events from `offset` at a time.
+     Lists the usage events whose `timestamp` lies between
+    `startTime` and `endTime` (both inclusive) and that
+    match at least one of the filters `customerId`,
+    `merchantId`, `consumerId` or `subscriptionId`, ordered
+    by `timestamp` then `id`, one page of `limit` events
+    from `offset` at a time.
 
     Args:
-        start_time (datetime.datetime):
-        end_time (datetime.datetime):
-        limit (int | Unset):  Default: 10.
-        offset (int | Unset):  Default: 0.
-        customer_id (str | Unset): An identifier such as `cus_abc123xyz` or `org_abc123xyz`.
-        merchant_id (str | Unset): An identifier such as `cus_abc123xyz` or `org_abc123xyz`.
-        consumer_id (str | Unset): An identifier such as `cus_abc123xyz` or `org_abc123xyz`.
-        subscription_id (str | Unset): An identifier such as `cus_abc123xyz` or `org_abc123xyz`.
+        start_time (datetime.datetime): Earliest event `timestamp` to include (inclusive), an
+            RFC 3339 date-time with an offset; compared in UTC.
+        end_time (datetime.datetime): Latest event `timestamp` to include (inclusive), an RFC
+            3339 date-time with an offset; not before `startTime`
+            (400 otherwise).
+        limit (int | Unset): Maximum number of events in one page, 1 to 100. Default: 10.
+        offset (int | Unset): Number of matching events to skip, 0 or more; `offset` +
+            `limit` walks the pages.
+             Default: 0.
+        customer_id (str | Unset): Only events of this customer. At least one of
+            `customerId`, `merchantId`, `consumerId` and
+            `subscriptionId` must be given (400 otherwise); given
+            filters must all match.
+        merchant_id (str | Unset): Only events of this merchant organisation.
+        consumer_id (str | Unset): Only events of this consumer organisation.
+        subscription_id (str | Unset): Only events of this subscription.
         timeout: The timeout of this call's attempts (seconds or httpx.Timeout; None: none),
             instead of the client's.
         max_retries: How many times this call may be retried, instead of the client's.
@@ -334,20 +364,30 @@ async def asyncio(
 ) -> UsageEventList:
     """List
 
-     Lists the usage events whose `timestamp` lies between `startTime` and
-    `endTime` (both inclusive) and that match at least one of the filters
-    `customerId`, `merchantId`, `consumerId` or `subscriptionId`, ordered by
-    `timestamp` then `id`, one page of `limit` events from `offset` at a time.
+     Lists the usage events whose `timestamp` lies between
+    `startTime` and `endTime` (both inclusive) and that
+    match at least one of the filters `customerId`,
+    `merchantId`, `consumerId` or `subscriptionId`, ordered
+    by `timestamp` then `id`, one page of `limit` events
+    from `offset` at a time.
 
     Args:
-        start_time (datetime.datetime):
-        end_time (datetime.datetime):
-        limit (int | Unset):  Default: 10.
-        offset (int | Unset):  Default: 0.
-        customer_id (str | Unset): An identifier such as `cus_abc123xyz` or `org_abc123xyz`.
-        merchant_id (str | Unset): An identifier such as `cus_abc123xyz` or `org_abc123xyz`.
-        consumer_id (str | Unset): An identifier such as `cus_abc123xyz` or `org_abc123xyz`.
-        subscription_id (str | Unset): An identifier such as `cus_abc123xyz` or `org_abc123xyz`.
+        start_time (datetime.datetime): Earliest event `timestamp` to include (inclusive), an
+            RFC 3339 date-time with an offset; compared in UTC.
+        end_time (datetime.datetime): Latest event `timestamp` to include (inclusive), an RFC
+            3339 date-time with an offset; not before `startTime`
+            (400 otherwise).
+        limit (int | Unset): Maximum number of events in one page, 1 to 100. Default: 10.
+        offset (int | Unset): Number of matching events to skip, 0 or more; `offset` +
+            `limit` walks the pages.
+             Default: 0.
+        customer_id (str | Unset): Only events of this customer. At least one of
+            `customerId`, `merchantId`, `consumerId` and
+            `subscriptionId` must be given (400 otherwise); given
+            filters must all match.
+        merchant_id (str | Unset): Only events of this merchant organisation.
+        consumer_id (str | Unset): Only events of this consumer organisation.
+        subscription_id (str | Unset): Only events of this subscription.
         timeout: The timeout of this call's attempts (seconds or httpx.Timeout; None: none),
             instead of the client's.
         max_retries: How many times this call may be retried, instead of the client's.

@@ -139,13 +139,16 @@ def sync_detailed(
 ) -> Response[Error | ValidationError | UsageEvent]:
     """Refund
 
-     Marks a usage event as refunded. This reverts the consumption recorded by the
-    usage event and creates a corresponding refund billing event if the usage
-    event was already billed.
+     Marks a usage event as refunded. This reverts the
+    consumption recorded by the usage event and creates a
+    corresponding refund billing event if the usage event
+    was already billed.
 
     Args:
-        id (str): Unique identifier for a usage event.
-        body (RefundUsageEventRequest):
+        id (str): Unique identifier of the usage event, `usg_` followed by letters and digits.
+        body (RefundUsageEventRequest): The body of a refund. Refunding reverts the consumption
+            the event recorded; a refund cannot be undone or
+            repeated (a second one is answered 422).
         timeout: The timeout of this call's attempts (seconds or httpx.Timeout; None: none),
             instead of the client's.
         max_retries: How many times this call may be retried, instead of the client's.
@@ -181,13 +184,16 @@ def sync(
 ) -> UsageEvent:
     """Refund
 
-     Marks a usage event as refunded. This reverts the consumption recorded by the
-    usage event and creates a corresponding refund billing event if the usage
-    event was already billed.
+     Marks a usage event as refunded. This reverts the
+    consumption recorded by the usage event and creates a
+    corresponding refund billing event if the usage event
+    was already billed.
 
     Args:
-        id (str): Unique identifier for a usage event.
-        body (RefundUsageEventRequest):
+        id (str): Unique identifier of the usage event, `usg_` followed by letters and digits.
+        body (RefundUsageEventRequest): The body of a refund. Refunding reverts the consumption
+            the event recorded; a refund cannot be undone or
+            repeated (a second one is answered 422).
         timeout: The timeout of this call's attempts (seconds or httpx.Timeout; None: none),
             instead of the client's.
         max_retries: How many times this call may be retried, instead of the client's.
@@ -228,13 +234,16 @@ async def asyncio_detailed(
 ) -> Response[Error | ValidationError | UsageEvent]:
     """Refund
 
-     Marks a usage event as refunded. This reverts the consumption recorded by the
-    usage event and creates a corresponding refund billing event if the usage
-    event was already billed.
+     Marks a usage event as refunded. This reverts the
+    consumption recorded by the usage event and creates a
+    corresponding refund billing event if the usage event
+    was already billed.
 
     Args:
-        id (str): Unique identifier for a usage event.
-        body (RefundUsageEventRequest):
+        id (str): Unique identifier of the usage event, `usg_` followed by letters and digits.
+        body (RefundUsageEventRequest): The body of a refund. Refunding reverts the consumption
+            the event recorded; a refund cannot be undone or
+            repeated (a second one is answered 422).
         timeout: The timeout of this call's attempts (seconds or httpx.Timeout; None: none),
             instead of the client's.
         max_retries: How many times this call may be retried, instead of the client's.
@@ -270,13 +279,16 @@ async def asyncio(
 ) -> UsageEvent:
     """Refund
 
-     Marks a usage event as refunded. This reverts the consumption recorded by the
-    usage event and creates a corresponding refund billing event if the usage
-    event was already billed.
+     Marks a usage event as refunded. This reverts the
+    consumption recorded by the usage event and creates a
+    corresponding refund billing event if the usage event
+    was already billed.
 
     Args:
-        id (str): Unique identifier for a usage event.
-        body (RefundUsageEventRequest):
+        id (str): Unique identifier of the usage event, `usg_` followed by letters and digits.
+        body (RefundUsageEventRequest): The body of a refund. Refunding reverts the consumption
+            the event recorded; a refund cannot be undone or
+            repeated (a second one is answered 422).
         timeout: The timeout of this call's attempts (seconds or httpx.Timeout; None: none),
             instead of the client's.
         max_retries: How many times this call may be retried, instead of the client's.
