@@ -209,33 +209,48 @@ def _iterate_ms(client: AuthenticatedClient, customer: str, events: int, end_us:
     return elapsed
 
 
-def listing_times(db: Path, sizes: ListingSizes, repeat: int) -> dict[str, float]:
-    """Best of `repeat` iterations (ms) of each listing; see the module's docstring."""
+def listing_times(tmp: Path, sizes: ListingSizes, rounds: int) -> dict[str, float]:
+    """Median times (ms) of each listing, and the medians of the paired ratios, over `rounds`
+    interleaved rounds: one sandbox holds only the customer's events, a second one the
+    customer's first `fewer` events and the others' (so that a busy neighbour on a shared
+    machine moves both sides of a ratio)."""
     customer, spacing = "cus_listed", 1_000_000  # one event a second
+    fewer_end = sizes.fewer * spacing
+    tokens = {DEMO_TOKEN: DEMO_MERCHANT_ID}
     with (
-        SandboxProcess(db=db, tokens={DEMO_TOKEN: DEMO_MERCHANT_ID}) as server,
-        AuthenticatedClient(base_url=server.url, token=DEMO_TOKEN) as client,
+        SandboxProcess(db=tmp / "alone.db", tokens=tokens) as alone,
+        SandboxProcess(db=tmp / "shared.db", tokens=tokens) as shared,
+        AuthenticatedClient(base_url=alone.url, token=DEMO_TOKEN) as alone_client,
+        AuthenticatedClient(base_url=shared.url, token=DEMO_TOKEN) as shared_client,
     ):
-        _seed(server.url, customer, 0, sizes.more, spacing)
-        fewer_end = sizes.fewer * spacing
-
-        def best(events: int, end_us: int) -> float:
-            return min(_iterate_ms(client, customer, events, end_us) for _ in range(repeat))
-
-        times = {
-            "fewer": best(sizes.fewer, fewer_end),
-            "more": best(sizes.more, sizes.more * spacing),
+        _seed(alone.url, customer, 0, sizes.more, spacing)
+        _seed(shared.url, customer, 0, sizes.fewer, spacing)
+        # Other customers' events, spread over the same time range as the customer's.
+        _seed(shared.url, "cus_other", 0, sizes.others, fewer_end // sizes.others)
+        listings: dict[str, Callable[[], float]] = {
+            "fewer": lambda: _iterate_ms(alone_client, customer, sizes.fewer, fewer_end),
+            "more": lambda: _iterate_ms(alone_client, customer, sizes.more, sizes.more * spacing),
+            "fewer, with others": lambda: _iterate_ms(
+                shared_client, customer, sizes.fewer, fewer_end
+            ),
         }
-        # Other customers' events, spread over the same time range as the first listing.
-        _seed(server.url, "cus_other", 0, sizes.others, fewer_end // sizes.others)
-        times["fewer, with others"] = best(sizes.fewer, fewer_end)
+        for listing in listings.values():  # warm-up: connections, caches
+            listing()
+        samples: dict[str, list[float]] = {name: [] for name in listings}
+        for round_ in range(rounds):
+            names = list(listings) if round_ % 2 == 0 else list(listings)[::-1]
+            for name in names:
+                samples[name].append(listings[name]())
+    times = {name: statistics.median(values) for name, values in samples.items()}
+    for ratio, over in (("linear", "more"), ("blind", "fewer, with others")):
+        pairs = zip(samples[over], samples["fewer"], strict=True)
+        times[ratio] = statistics.median(a / b for a, b in pairs)
     return times
 
 
 def print_listing(sizes: ListingSizes, times: dict[str, float]) -> None:
-    linear = times["more"] / times["fewer"]
-    blind = times["fewer, with others"] / times["fewer"]
-    print(f"\nlisting with sync_all (limit {LIST_LIMIT}), best of the runs:")
+    linear, blind = times["linear"], times["blind"]
+    print(f"\nlisting with sync_all (limit {LIST_LIMIT}), medians of interleaved rounds:")
     print(f"  {sizes.fewer:,} events of one customer: {times['fewer']:.0f} ms")
     print(f"  {sizes.more:,} events of one customer: {times['more']:.0f} ms")
     print(
@@ -267,7 +282,7 @@ def main() -> int:
             else ListingSizes(10_000, 100_000, 300_000)
         )
         with tempfile.TemporaryDirectory() as tmp:
-            times = listing_times(Path(tmp) / "listing.db", sizes, 1 if args.quick else 3)
+            times = listing_times(Path(tmp), sizes, 1 if args.quick else 5)
         print_listing(sizes, times)
     return 0
 
