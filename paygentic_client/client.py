@@ -1,10 +1,12 @@
 # Generated from openapi.yaml by scripts/regenerate: do not edit by hand.
 # Change openapi.yaml, generator-config.yaml or scripts/templates/ and rerun it.
+import copy
 import ssl
+from collections.abc import Mapping
 from typing import Any, Self
 
 import httpx
-from attrs import define, evolve, field
+from attrs import define, field
 
 from ._runtime import logs
 from ._runtime.config import (
@@ -13,9 +15,11 @@ from ._runtime.config import (
     settings_from_env,
     with_user_agent,
 )
-from ._runtime.cookies import skip_cookie_parsing_without_set_cookie
+from ._runtime.connections import Connections, async_client_args, cookie_jar
 from ._runtime.redact import redacted_headers_repr
-from ._runtime.retries import DEFAULT_MAX_RETRIES, RetryPolicy, async_client_args, sync_client_args
+from ._runtime.retries import DEFAULT_MAX_RETRIES, RetryPolicy, check_max_retries
+from ._runtime.transport import TimeoutOption
+from .types import UNSET, Unset
 
 
 @define
@@ -33,14 +37,14 @@ class Client:
         ``headers``: A dictionary of headers to be sent with every request
 
         ``timeout``: The httpx.Timeout of each attempt; defaults to 5 s to connect and 60 s
-        for the rest, enough for a batch of 1000 events. httpx.TimeoutException is raised
+        for the rest, enough for a batch of 1000 events. errors.ApiTimeoutError is raised
         when the last attempt times out.
 
         ``max_retries``: How many times a call is retried after a connection error, a timeout
         or a 408/429/500/502/503/504 (default 3; 0 turns retries off). POST is retried too:
         create and batch create carry idempotency keys and a retry resends the same bytes.
 
-        ``retry_policy``: A paygentic_client._runtime.retries.RetryPolicy: backoff, the cap on
+        ``retry_policy``: A paygentic_client.RetryPolicy: backoff, the cap on
         ``Retry-After``, and the time budget of a call.
 
         ``verify_ssl``: Whether or not to verify the SSL certificate of the API server. This
@@ -65,32 +69,62 @@ class Client:
     _verify_ssl: str | bool | ssl.SSLContext = field(default=True, kw_only=True, alias="verify_ssl")
     _follow_redirects: bool = field(default=False, kw_only=True, alias="follow_redirects")
     _httpx_args: dict[str, Any] = field(factory=dict, kw_only=True, alias="httpx_args")
-    _client: httpx.Client | None = field(default=None, init=False)
-    _async_client: httpx.AsyncClient | None = field(default=None, init=False)
+    # paygentic: the httpx clients live in a holder that with_options copies share.
+    _connections: Connections = field(factory=Connections, init=False, eq=False)
+    # Set by with_options, applied to each request: a timeout and headers of this copy.
+    _request_timeout: TimeoutOption | Unset = field(default=UNSET, init=False)
+    _request_headers: dict[str, str] = field(factory=dict, init=False, repr=redacted_headers_repr)
 
-    def with_headers(self, headers: dict[str, str]) -> "Client":
-        """Get a new client matching this one with additional headers"""
-        if self._client is not None:
-            self._client.headers.update(headers)
-        if self._async_client is not None:
-            self._async_client.headers.update(headers)
-        return evolve(self, headers={**self._headers, **headers})
+    def __attrs_post_init__(self) -> None:
+        check_max_retries(self._max_retries)
 
-    def with_cookies(self, cookies: dict[str, str]) -> "Client":
-        """Get a new client matching this one with additional cookies"""
-        if self._client is not None:
-            self._client.cookies.update(cookies)
-        if self._async_client is not None:
-            self._async_client.cookies.update(cookies)
-        return evolve(self, cookies={**self._cookies, **cookies})
+    def with_options(
+        self,
+        *,
+        timeout: TimeoutOption | Unset = UNSET,
+        max_retries: int | None = None,
+        headers: Mapping[str, str] | None = None,
+    ) -> Self:
+        """A copy of this client with a timeout, a number of retries or extra headers of its
+        own, for the calls made with it. The copy shares this client's connection pool; this
+        client is not changed.
+        """
+        clone = copy.copy(self)
+        if not isinstance(timeout, Unset):
+            clone._request_timeout = timeout
+        if max_retries is not None:
+            check_max_retries(max_retries)
+            clone._max_retries = max_retries
+        if headers:
+            clone._request_headers = {**self._request_headers, **headers}
+        return clone
 
-    def with_timeout(self, timeout: httpx.Timeout) -> "Client":
-        """Get a new client matching this one with a new timeout configuration"""
-        if self._client is not None:
-            self._client.timeout = timeout
-        if self._async_client is not None:
-            self._async_client.timeout = timeout
-        return evolve(self, timeout=timeout)
+    def with_headers(self, headers: Mapping[str, str]) -> Self:
+        """A copy of this client that adds these headers to its calls (see with_options)"""
+        return self.with_options(headers=headers)
+
+    def with_timeout(self, timeout: TimeoutOption) -> Self:
+        """A copy of this client with this timeout for its calls (see with_options)"""
+        return self.with_options(timeout=timeout)
+
+    @property
+    def max_retries(self) -> int:
+        """How many times a call is retried (see the class docstring)"""
+        return self._max_retries
+
+    @property
+    def retry_policy(self) -> RetryPolicy:
+        return self._retry_policy
+
+    @property
+    def request_timeout(self) -> TimeoutOption | Unset:
+        """The timeout with_options gave this copy (UNSET: the httpx client's)"""
+        return self._request_timeout
+
+    @property
+    def request_headers(self) -> Mapping[str, str]:
+        """The headers with_options added to this copy's calls"""
+        return self._request_headers
 
     def set_httpx_client(self, client: httpx.Client) -> Self:
         """Manually set the underlying httpx.Client
@@ -98,28 +132,23 @@ class Client:
         **NOTE**: This will override any other settings on the client, including cookies,
         headers, and timeout.
         """
-        self._client = client
+        self._connections.sync = client
         return self
 
     def get_httpx_client(self) -> httpx.Client:
         """Get the underlying httpx.Client, constructing a new one if not previously set"""
-        if self._client is None:
+        if self._connections.sync is None:
             logs.configure_from_env()
-            self._client = httpx.Client(
+            self._connections.sync = httpx.Client(
                 base_url=self._base_url,
-                cookies=self._cookies,
+                cookies=cookie_jar(self._cookies),
                 headers=with_user_agent(self._headers),
                 timeout=self._timeout,
+                verify=self._verify_ssl,
                 follow_redirects=self._follow_redirects,
-                **sync_client_args(
-                    self._httpx_args,
-                    verify=self._verify_ssl,
-                    max_retries=self._max_retries,
-                    policy=self._retry_policy,
-                ),
+                **self._httpx_args,
             )
-            skip_cookie_parsing_without_set_cookie(self._client)
-        return self._client
+        return self._connections.sync
 
     def __enter__(self) -> Self:
         """Enter a context manager for self.client—you cannot enter twice (see httpx docs)"""
@@ -136,28 +165,23 @@ class Client:
         **NOTE**: This will override any other settings on the client, including cookies,
         headers, and timeout.
         """
-        self._async_client = async_client
+        self._connections.asynchronous = async_client
         return self
 
     def get_async_httpx_client(self) -> httpx.AsyncClient:
         """Get the underlying httpx.AsyncClient, constructing a new one if not previously set"""
-        if self._async_client is None:
+        if self._connections.asynchronous is None:
             logs.configure_from_env()
-            self._async_client = httpx.AsyncClient(
+            self._connections.asynchronous = httpx.AsyncClient(
                 base_url=self._base_url,
-                cookies=self._cookies,
+                cookies=cookie_jar(self._cookies),
                 headers=with_user_agent(self._headers),
                 timeout=self._timeout,
+                verify=self._verify_ssl,
                 follow_redirects=self._follow_redirects,
-                **async_client_args(
-                    self._httpx_args,
-                    verify=self._verify_ssl,
-                    max_retries=self._max_retries,
-                    policy=self._retry_policy,
-                ),
+                **async_client_args(self._httpx_args, verify=self._verify_ssl),
             )
-            skip_cookie_parsing_without_set_cookie(self._async_client)
-        return self._async_client
+        return self._connections.asynchronous
 
     async def __aenter__(self) -> Self:
         """Enter a context manager for underlying httpx.AsyncClient—you cannot enter twice
@@ -185,14 +209,14 @@ class AuthenticatedClient:
         ``headers``: A dictionary of headers to be sent with every request
 
         ``timeout``: The httpx.Timeout of each attempt; defaults to 5 s to connect and 60 s
-        for the rest, enough for a batch of 1000 events. httpx.TimeoutException is raised
+        for the rest, enough for a batch of 1000 events. errors.ApiTimeoutError is raised
         when the last attempt times out.
 
         ``max_retries``: How many times a call is retried after a connection error, a timeout
         or a 408/429/500/502/503/504 (default 3; 0 turns retries off). POST is retried too:
         create and batch create carry idempotency keys and a retry resends the same bytes.
 
-        ``retry_policy``: A paygentic_client._runtime.retries.RetryPolicy: backoff, the cap on
+        ``retry_policy``: A paygentic_client.RetryPolicy: backoff, the cap on
         ``Retry-After``, and the time budget of a call.
 
         ``verify_ssl``: Whether or not to verify the SSL certificate of the API server. This
@@ -222,36 +246,66 @@ class AuthenticatedClient:
     _verify_ssl: str | bool | ssl.SSLContext = field(default=True, kw_only=True, alias="verify_ssl")
     _follow_redirects: bool = field(default=False, kw_only=True, alias="follow_redirects")
     _httpx_args: dict[str, Any] = field(factory=dict, kw_only=True, alias="httpx_args")
-    _client: httpx.Client | None = field(default=None, init=False)
-    _async_client: httpx.AsyncClient | None = field(default=None, init=False)
+    # paygentic: the httpx clients live in a holder that with_options copies share.
+    _connections: Connections = field(factory=Connections, init=False, eq=False)
+    # Set by with_options, applied to each request: a timeout and headers of this copy.
+    _request_timeout: TimeoutOption | Unset = field(default=UNSET, init=False)
+    _request_headers: dict[str, str] = field(factory=dict, init=False, repr=redacted_headers_repr)
+
+    def __attrs_post_init__(self) -> None:
+        check_max_retries(self._max_retries)
 
     token: str = field(repr=False, kw_only=True)
     prefix: str = "Bearer"
     auth_header_name: str = "Authorization"
 
-    def with_headers(self, headers: dict[str, str]) -> "AuthenticatedClient":
-        """Get a new client matching this one with additional headers"""
-        if self._client is not None:
-            self._client.headers.update(headers)
-        if self._async_client is not None:
-            self._async_client.headers.update(headers)
-        return evolve(self, headers={**self._headers, **headers})
+    def with_options(
+        self,
+        *,
+        timeout: TimeoutOption | Unset = UNSET,
+        max_retries: int | None = None,
+        headers: Mapping[str, str] | None = None,
+    ) -> Self:
+        """A copy of this client with a timeout, a number of retries or extra headers of its
+        own, for the calls made with it. The copy shares this client's connection pool; this
+        client is not changed.
+        """
+        clone = copy.copy(self)
+        if not isinstance(timeout, Unset):
+            clone._request_timeout = timeout
+        if max_retries is not None:
+            check_max_retries(max_retries)
+            clone._max_retries = max_retries
+        if headers:
+            clone._request_headers = {**self._request_headers, **headers}
+        return clone
 
-    def with_cookies(self, cookies: dict[str, str]) -> "AuthenticatedClient":
-        """Get a new client matching this one with additional cookies"""
-        if self._client is not None:
-            self._client.cookies.update(cookies)
-        if self._async_client is not None:
-            self._async_client.cookies.update(cookies)
-        return evolve(self, cookies={**self._cookies, **cookies})
+    def with_headers(self, headers: Mapping[str, str]) -> Self:
+        """A copy of this client that adds these headers to its calls (see with_options)"""
+        return self.with_options(headers=headers)
 
-    def with_timeout(self, timeout: httpx.Timeout) -> "AuthenticatedClient":
-        """Get a new client matching this one with a new timeout configuration"""
-        if self._client is not None:
-            self._client.timeout = timeout
-        if self._async_client is not None:
-            self._async_client.timeout = timeout
-        return evolve(self, timeout=timeout)
+    def with_timeout(self, timeout: TimeoutOption) -> Self:
+        """A copy of this client with this timeout for its calls (see with_options)"""
+        return self.with_options(timeout=timeout)
+
+    @property
+    def max_retries(self) -> int:
+        """How many times a call is retried (see the class docstring)"""
+        return self._max_retries
+
+    @property
+    def retry_policy(self) -> RetryPolicy:
+        return self._retry_policy
+
+    @property
+    def request_timeout(self) -> TimeoutOption | Unset:
+        """The timeout with_options gave this copy (UNSET: the httpx client's)"""
+        return self._request_timeout
+
+    @property
+    def request_headers(self) -> Mapping[str, str]:
+        """The headers with_options added to this copy's calls"""
+        return self._request_headers
 
     @classmethod
     def from_env(cls, **kwargs: Any) -> Self:
@@ -271,31 +325,26 @@ class AuthenticatedClient:
         **NOTE**: This will override any other settings on the client, including cookies,
         headers, and timeout.
         """
-        self._client = client
+        self._connections.sync = client
         return self
 
     def get_httpx_client(self) -> httpx.Client:
         """Get the underlying httpx.Client, constructing a new one if not previously set"""
-        if self._client is None:
+        if self._connections.sync is None:
             self._headers[self.auth_header_name] = (
                 f"{self.prefix} {self.token}" if self.prefix else self.token
             )
             logs.configure_from_env()
-            self._client = httpx.Client(
+            self._connections.sync = httpx.Client(
                 base_url=self._base_url,
-                cookies=self._cookies,
+                cookies=cookie_jar(self._cookies),
                 headers=with_user_agent(self._headers),
                 timeout=self._timeout,
+                verify=self._verify_ssl,
                 follow_redirects=self._follow_redirects,
-                **sync_client_args(
-                    self._httpx_args,
-                    verify=self._verify_ssl,
-                    max_retries=self._max_retries,
-                    policy=self._retry_policy,
-                ),
+                **self._httpx_args,
             )
-            skip_cookie_parsing_without_set_cookie(self._client)
-        return self._client
+        return self._connections.sync
 
     def __enter__(self) -> Self:
         """Enter a context manager for self.client—you cannot enter twice (see httpx docs)"""
@@ -312,31 +361,26 @@ class AuthenticatedClient:
         **NOTE**: This will override any other settings on the client, including cookies,
         headers, and timeout.
         """
-        self._async_client = async_client
+        self._connections.asynchronous = async_client
         return self
 
     def get_async_httpx_client(self) -> httpx.AsyncClient:
         """Get the underlying httpx.AsyncClient, constructing a new one if not previously set"""
-        if self._async_client is None:
+        if self._connections.asynchronous is None:
             self._headers[self.auth_header_name] = (
                 f"{self.prefix} {self.token}" if self.prefix else self.token
             )
             logs.configure_from_env()
-            self._async_client = httpx.AsyncClient(
+            self._connections.asynchronous = httpx.AsyncClient(
                 base_url=self._base_url,
-                cookies=self._cookies,
+                cookies=cookie_jar(self._cookies),
                 headers=with_user_agent(self._headers),
                 timeout=self._timeout,
+                verify=self._verify_ssl,
                 follow_redirects=self._follow_redirects,
-                **async_client_args(
-                    self._httpx_args,
-                    verify=self._verify_ssl,
-                    max_retries=self._max_retries,
-                    policy=self._retry_policy,
-                ),
+                **async_client_args(self._httpx_args, verify=self._verify_ssl),
             )
-            skip_cookie_parsing_without_set_cookie(self._async_client)
-        return self._async_client
+        return self._connections.asynchronous
 
     async def __aenter__(self) -> Self:
         """Enter a context manager for underlying httpx.AsyncClient—you cannot enter twice

@@ -10,6 +10,7 @@
     │   │   NotFoundError 404, UnprocessableEntityError 422, RateLimitError 429,
     │   │   InternalServerError 5xx
     │   └── UnexpectedStatus      a status the operation does not document
+    ├── IdempotencyConflictError  a key was answered with an event stored for another request
     ├── IngestError               the ingesters' own errors
     │   ├── QueueFullError, IngesterClosedError
     │   └── EventRejectedError    the API rejected one event of a batch
@@ -21,11 +22,18 @@ from __future__ import annotations
 
 from collections.abc import Collection, Mapping
 from http import HTTPStatus
+from typing import TYPE_CHECKING
 
 from ._runtime.redact import redact
-from .models.error_body import Error
-from .models.validation_error import ValidationError
-from .models.validation_error_detail import ValidationErrorDetail
+
+if TYPE_CHECKING:
+    # Only for annotations: importing paygentic_client (which imports this module) must not
+    # load every generated model; describe() imports the one it needs when it runs.
+    from .models.error_body import Error
+    from .models.validation_error import ValidationError
+    from .models.validation_error_detail import ValidationErrorDetail
+
+    ErrorModel = Error | ValidationError
 
 __all__ = [
     "ApiConnectionError",
@@ -36,6 +44,7 @@ __all__ = [
     "CheckpointError",
     "ConfigurationError",
     "EventRejectedError",
+    "IdempotencyConflictError",
     "ImportStopped",
     "IngestError",
     "IngesterClosedError",
@@ -48,8 +57,6 @@ __all__ = [
     "UnexpectedStatus",
     "UnprocessableEntityError",
 ]
-
-ErrorModel = Error | ValidationError
 
 
 class PaygenticError(Exception):
@@ -160,6 +167,8 @@ def describe(
     For example "HTTP 404 Not Found (not_found, USAGE_EVENT_NOT_FOUND): Usage event usg_0 was
     not found.", followed by one line per field error for a ValidationError.
     """
+    from .models.error_body import Error  # lazy: see the imports at the top
+
     status = f"HTTP {status_code} {_reason(status_code)}".rstrip()
     if parsed is None:
         content_type = headers.get("content-type") or "no content type"
@@ -185,6 +194,17 @@ def _reason(status_code: int) -> str:
 def _field_error(detail: ValidationErrorDetail) -> str:
     code = f" ({detail.code})" if isinstance(detail.code, str) else ""
     return f"  {detail.field}: {detail.message}{code}"
+
+
+class IdempotencyConflictError(PaygenticError):
+    """The API answered an idempotency key with an event stored earlier for a different
+    request (another customer, merchant, timestamp, metric or quantity): the key was reused
+    for another event, and the usage just sent was NOT recorded. The message shows both.
+    """
+
+    def __init__(self, message: str, *, idempotency_key: str | None) -> None:
+        super().__init__(message)
+        self.idempotency_key = idempotency_key
 
 
 class IngestError(PaygenticError):

@@ -20,6 +20,10 @@ Sections:
 5. pagination memory: peak Python memory growth (tracemalloc) while `list_usage_events.
    sync_all` iterates 100,000 events (limit 100) from a local sandbox, against the peak for
    10,000 events: it must not grow with the number of events, and must stay under 20 MB.
+6. import cost: `import paygentic_client` versus `import httpx`, each timed inside a fresh
+   interpreter (interpreter start-up excluded), interleaved rounds (issue 11); also without
+   click (httpx then skips its CLI, as in an install of the client alone) and the import of
+   an operation module, for information.
 
 Every section also spot-checks correctness (the candidate's result equals the baseline's),
 so that the quick mode fails loudly when the generated code breaks. It never asserts on
@@ -54,10 +58,8 @@ import httpx
 
 from paygentic_client import AuthenticatedClient
 from paygentic_client._runtime.config import DEFAULT_TIMEOUT
-from paygentic_client._runtime.cookies import skip_cookie_parsing_without_set_cookie
 from paygentic_client._runtime.jsonbody import encode_json
 from paygentic_client._runtime.pool import DEFAULT_LIMITS
-from paygentic_client._runtime.retries import ATTEMPTS_HEADER, RetryingTransport
 from paygentic_client.api.usage_events import (
     batch_create_usage_events,
     create_usage_event,
@@ -324,11 +326,9 @@ def bench_per_call(settings: Settings) -> list[Row]:
     )
     auth = {"Authorization": f"Bearer {TOKEN}"}
     raw = httpx.Client(base_url=BASE_URL, transport=transport, headers=auth)
-    retrying = httpx.Client(base_url=BASE_URL, transport=RetryingTransport(transport), headers=auth)
-    # Raw httpx taking the client's two shortcuts (an absolute URL, no cookie parsing of a
-    # response without Set-Cookie): against it, the figure is what our own layers cost.
+    # Raw httpx taking the client's shortcut (an absolute URL): against it, the figure is
+    # what our own layers cost.
     lean = httpx.Client(base_url=BASE_URL, transport=transport, headers=auth)
-    skip_cookie_parsing_without_set_cookie(lean)
     absolute = lean.build_request("POST", "/v0/usage").url
     body = json.dumps(create_request_json(0)).encode()
     json_type = {"Content-Type": "application/json"}
@@ -336,29 +336,30 @@ def bench_per_call(settings: Settings) -> list[Row]:
     def create() -> UsageEvent:
         return create_usage_event.sync(client=client, body=create_request(0))
 
+    def create_with_options() -> UsageEvent:
+        return create_usage_event.sync(
+            client=client, body=create_request(0), timeout=30.0, extra_headers=json_type
+        )
+
     def post_and_loads() -> Any:
         return json.loads(raw.post("/v0/usage", json=create_request_json(0)).content)
 
     def bare_post() -> httpx.Response:
         return raw.post("/v0/usage", content=body, headers=json_type)
 
-    def retrying_post() -> httpx.Response:
-        return retrying.post("/v0/usage", content=body, headers=json_type)
-
     def lean_post() -> httpx.Response:
         return lean.post(absolute, content=body, headers=json_type)
 
-    with client, raw, retrying, lean:
+    with client, raw, lean:
         event, plain = create(), post_and_loads()
         check(event.id == plain["id"] == "usg_0000000000", "create_usage_event.sync parses")
         check(UsageEvent.from_dict(event.to_dict()) == event, "UsageEvent round-trips")
-        attempts = retrying_post().headers.get(ATTEMPTS_HEADER)
-        check(attempts == "1", "the retrying transport counts one attempt")
+        check(create_with_options().id == event.id, "per-call options reach the same answer")
         rows = []
         for figure, candidate, baseline, target in (
             ("create_usage_event.sync vs httpx post+loads", create, post_and_loads, 1.10),
             ("create_usage_event.sync vs bare httpx post", create, bare_post, 1.15),
-            ("retrying transport alone vs bare httpx post", retrying_post, bare_post, None),
+            ("create with per-call options vs bare post", create_with_options, bare_post, 1.15),
             ("create_usage_event.sync vs bare post, same shortcuts", create, lean_post, None),
         ):
             c, b, ratio = compare(candidate, baseline, settings)
@@ -389,9 +390,9 @@ def bench_parse(settings: Settings) -> list[Row]:
     return rows
 
 
-def _parse_through_client(client: AuthenticatedClient, response: httpx.Response) -> Any:
+def _parse_through_client(response: httpx.Response) -> Any:
     """What batch_create_usage_events does with a 201's bytes (decode and from_dict)."""
-    return batch_create_usage_events._parse_response(client=client, response=response)
+    return batch_create_usage_events._parse_response(response)
 
 
 def read_every_field(value: Any) -> int:
@@ -412,10 +413,9 @@ def read_every_field(value: Any) -> int:
 
 
 def _bench_parse_one(label: str, nulls: bool, raw: bytes, settings: Settings) -> list[Row]:
-    client = AuthenticatedClient(base_url=BASE_URL, token=TOKEN)
     response = httpx.Response(201, content=raw)
     plain = json.loads(raw)
-    parsed = _parse_through_client(client, response)
+    parsed = _parse_through_client(response)
     check(isinstance(parsed, BatchUsageEventResponse), f"{label}: parsed")
     check(len(parsed.successful) == EVENTS, f"{label}: every event parsed")
     check(BatchUsageEventResponse.from_dict(parsed.to_dict()) == parsed, f"{label}: round-trip")
@@ -431,13 +431,13 @@ def _bench_parse_one(label: str, nulls: bool, raw: bytes, settings: Settings) ->
         )
 
     def candidate() -> Any:
-        return _parse_through_client(client, response)
+        return _parse_through_client(response)
 
     def baseline() -> Any:
         return json.loads(raw)
 
     def candidate_read() -> int:
-        return read_every_field(_parse_through_client(client, response))
+        return read_every_field(_parse_through_client(response))
 
     def baseline_read() -> int:
         return read_every_field(json.loads(raw))
@@ -704,6 +704,52 @@ def bench_pagination(settings: Settings) -> list[Row]:
     return [replace(row, unit="bytes", ceiling=MEMORY_CEILING)]
 
 
+# --- import cost ---------------------------------------------------------------------------
+
+# Rounds of the import section: each is two fresh interpreters (~0.3 s), so fewer than the
+# in-process sections use.
+IMPORT_ROUNDS = 15
+# Set before the timed import: httpx then skips its CLI (click, rich, pygments), which the
+# dev environment has and a plain `pip install paygentic-client` does not.
+WITHOUT_CLICK = "import sys; sys.modules['click'] = None; "
+
+
+def _import_ns(module: str, prelude: str) -> int:
+    """The time `import module` takes in a fresh interpreter, start-up excluded."""
+    code = (
+        f"{prelude}import time; start = time.perf_counter_ns(); import {module}; "
+        "print(time.perf_counter_ns() - start)"
+    )
+    run = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    return int(run.stdout)
+
+
+def _compare_imports(candidate: str, prelude: str, rounds: int) -> tuple[float, float, float]:
+    """Medians (candidate, httpx, paired ratio) over interleaved fresh-interpreter rounds."""
+    times_c: list[float] = []
+    times_b: list[float] = []
+    for round_ in range(rounds):
+        order = ((times_c, candidate), (times_b, "httpx"))
+        for times, module in order if round_ % 2 == 0 else reversed(order):
+            times.append(_import_ns(module, prelude))
+    ratios = [c / b for c, b in zip(times_c, times_b, strict=True)]
+    return statistics.median(times_c), statistics.median(times_b), statistics.median(ratios)
+
+
+def bench_import(settings: Settings) -> list[Row]:
+    rounds = min(settings.rounds, IMPORT_ROUNDS)
+    rows = []
+    for candidate, prelude, label, target in (
+        ("paygentic_client", "", "", 1.25),
+        ("paygentic_client", WITHOUT_CLICK, ", no click", None),
+        ("paygentic_client.api.usage_events", "", " (ops)", None),
+    ):
+        c, b, ratio = _compare_imports(candidate, prelude, rounds)
+        figure = f"import {candidate.removeprefix('paygentic_client.')} vs httpx{label}"
+        rows.append(Row("6 import", figure, c, b, ratio, target))
+    return rows
+
+
 # --- report --------------------------------------------------------------------------------
 
 
@@ -752,12 +798,14 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--quick", action="store_true", help="few iterations: a smoke run")
     parser.add_argument("--json", type=Path, help="where to write the table (default .bench/)")
     parser.add_argument(
-        "--only", action="append", choices=["call", "parse", "serialise", "fanout", "pages"]
+        "--only",
+        action="append",
+        choices=["call", "parse", "serialise", "fanout", "pages", "import"],
     )
     args = parser.parse_args(argv)
     settings = QUICK if args.quick else FULL
     mode = "quick" if args.quick else "full"
-    wanted = set(args.only or ["call", "parse", "serialise", "fanout", "pages"])
+    wanted = set(args.only or ["call", "parse", "serialise", "fanout", "pages", "import"])
 
     rows: list[Row] = []
     skipped: list[str] = []
@@ -775,6 +823,7 @@ def main(argv: list[str] | None = None) -> int:
             bench_pagination,
             None if sandbox_available() else "5 pagination: paygentic_sandbox is not here",
         ),
+        ("import", bench_import, None),
     ]
     for name, section, unavailable in sections:
         if name not in wanted:

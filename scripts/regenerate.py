@@ -18,6 +18,8 @@ import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 
+import templatepatches
+
 REPO = Path(__file__).resolve().parent.parent
 PACKAGE_NAME = "paygentic_client"
 PACKAGE = REPO / PACKAGE_NAME
@@ -46,13 +48,20 @@ def main() -> int:
         help="do not write; fail with a diff if the committed package differs",
     )
     args = parser.parse_args()
+    # Before generating: an override whose stock copy is stale must be merged first.
+    if not args.check and (blocking := templatepatches.record()):
+        return report_template_problems(blocking)
     with tempfile.TemporaryDirectory(prefix=".regenerate-", dir=REPO) as workdir:
         generated = generate(Path(workdir))
         if args.check:
-            return max(check(generated), check_sandbox_spec())
+            templates = report_template_problems(templatepatches.problems())
+            return max(check(generated), check_sandbox_spec(), templates)
         install(generated)
     shutil.copyfile(SPEC, SANDBOX_SPEC)
-    print(f"regenerated {PACKAGE_NAME}/ and {SANDBOX_SPEC.relative_to(REPO)} from openapi.yaml")
+    print(
+        f"regenerated {PACKAGE_NAME}/ and {SANDBOX_SPEC.relative_to(REPO)} from openapi.yaml; "
+        "recorded scripts/template-patches/"
+    )
     return 0
 
 
@@ -159,6 +168,13 @@ def check_sandbox_spec() -> int:
         file=sys.stderr,
     )
     return 1
+
+
+def report_template_problems(problems: list[str]) -> int:
+    """Print the template problems; 1 if there are any."""
+    for problem in problems:
+        print(problem, file=sys.stderr)
+    return 1 if problems else 0
 
 
 def lines_of(path: Path | None) -> list[str]:

@@ -43,7 +43,7 @@ def test_every_documented_error_status_has_an_example() -> None:
     documented = {
         (operation.operation_id, status)
         for operation in OPERATIONS.values()
-        for status in operation.module._DOCUMENTED_STATUSES
+        for status in operation.module.DOCUMENTED_STATUSES
         if status >= 400
     }
     assert {(e.operation_id, e.status) for e in ERROR_EXAMPLES} == documented

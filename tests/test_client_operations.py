@@ -18,7 +18,12 @@ from client_harness import (
     response_examples,
 )
 
-from paygentic_client.models import BatchUsageEventResponse, UsageEvent, UsageEventList
+from paygentic_client.models import (
+    BatchUsageEventResponse,
+    CreateUsageEventRequest,
+    UsageEvent,
+    UsageEventList,
+)
 
 SUCCESS_EXAMPLES = [
     example
@@ -47,6 +52,22 @@ def assert_matches(result: object, body: dict[str, Any]) -> None:
         raise AssertionError(f"unexpected result type {type(result).__name__}")
 
 
+def kwargs_for(example: ResponseExample) -> dict[str, Any]:
+    """The operation's arguments; for a create, the request whose answer the example is (the
+    client raises IdempotencyConflictError for an answer stored for another request)."""
+    kwargs = OPERATIONS[example.operation_id].kwargs()
+    if example.operation_id == "createUsageEvent":
+        event = example.body
+        properties = [
+            {"billableMetricId": p["billableMetricId"], "quantity": p["quantity"]}
+            for p in event["properties"]
+        ]
+        fields = ("idempotencyKey", "customerId", "merchantId", "timestamp")
+        request = {name: event[name] for name in fields} | {"properties": properties}
+        kwargs["body"] = CreateUsageEventRequest.from_dict(request)
+    return kwargs
+
+
 def assert_request(api: FakeApi, example: ResponseExample) -> None:
     operation = OPERATIONS[example.operation_id]
     (request,) = api.requests
@@ -55,7 +76,7 @@ def assert_request(api: FakeApi, example: ResponseExample) -> None:
     assert str(request.url).startswith(BASE_URL)
     assert request.headers["authorization"] == f"Bearer {TOKEN}"
     if operation.method in {"POST", "PATCH"}:
-        assert json.loads(request.content) == operation.kwargs()["body"].to_dict()
+        assert json.loads(request.content) == kwargs_for(example)["body"].to_dict()
 
 
 @pytest.mark.parametrize("example", SUCCESS_EXAMPLES, ids=lambda e: e.id)
@@ -63,7 +84,7 @@ def test_sync_returns_the_success_model(example: ResponseExample) -> None:
     operation = OPERATIONS[example.operation_id]
     api = FakeApi.json(example.status, example.body)
 
-    result = call_sync(operation, "sync", api.client())
+    result = operation.module.sync(client=api.client(), **kwargs_for(example))
 
     assert type(result) is operation.success_type
     assert_matches(result, example.body)
@@ -75,7 +96,7 @@ def test_asyncio_returns_the_success_model(example: ResponseExample) -> None:
     operation = OPERATIONS[example.operation_id]
     api = FakeApi.json(example.status, example.body)
 
-    result = asyncio.run(call_async(operation, "asyncio", api.client()))
+    result = asyncio.run(operation.module.asyncio(client=api.client(), **kwargs_for(example)))
 
     assert type(result) is operation.success_type
     assert_matches(result, example.body)

@@ -2,12 +2,13 @@
 
 - _runtime/jsonbody.py: bodies encoded by orjson, falling back to httpx's json.dumps settings;
 - _runtime/urls.py: fixed paths joined to the base URL once, not re-parsed per request;
-- _runtime/cookies.py: responses without Set-Cookie are not parsed for cookies.
+- _runtime/connections.py: responses without Set-Cookie skip the stdlib cookie jar;
 """
 
 from __future__ import annotations
 
 import asyncio
+import http.cookiejar
 import json
 import math
 from typing import Any
@@ -19,7 +20,6 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from paygentic_client import AuthenticatedClient
-from paygentic_client._runtime.cookies import CookiesFromSetCookieOnly
 from paygentic_client._runtime.jsonbody import encode_json
 from paygentic_client._runtime.urls import FixedPathUrl, join_base_url
 from paygentic_client.api.usage_events import create_usage_event
@@ -167,40 +167,39 @@ def test_every_operation_reaches_its_path_under_a_base_url_with_a_path(operation
 # --- cookies --------------------------------------------------------------------------------
 
 
-def cookie_client(api: FakeApi, *, asynchronous: bool) -> httpx.Client | httpx.AsyncClient:
+def cookie_client(api: FakeApi, **options: Any) -> httpx.Client:
     client = AuthenticatedClient(
-        base_url=BASE_URL, token=TOKEN, httpx_args={"transport": httpx.MockTransport(api.handle)}
+        base_url=BASE_URL,
+        token=TOKEN,
+        httpx_args={"transport": httpx.MockTransport(api.handle)},
+        **options,
     )
-    return client.get_async_httpx_client() if asynchronous else client.get_httpx_client()
+    return client.get_httpx_client()
 
 
-@pytest.mark.parametrize("asynchronous", [False, True])
-def test_the_clients_we_make_skip_cookie_parsing(asynchronous: bool) -> None:
-    assert isinstance(
-        cookie_client(FakeApi.json(200, {}), asynchronous=asynchronous).cookies,
-        CookiesFromSetCookieOnly,
-    )
+def test_a_response_without_set_cookie_skips_the_stdlib_jar(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    parsed: list[object] = []
+    original = http.cookiejar.CookieJar.extract_cookies
 
+    def recording(self: http.cookiejar.CookieJar, response: Any, request: Any) -> None:
+        parsed.append(response)
+        original(self, response, request)
 
-def test_a_response_without_set_cookie_is_not_parsed(monkeypatch: pytest.MonkeyPatch) -> None:
-    parsed: list[httpx.Response] = []
-    monkeypatch.setattr(
-        httpx.Cookies, "extract_cookies", lambda self, response: parsed.append(response)
-    )
+    monkeypatch.setattr(http.cookiejar.CookieJar, "extract_cookies", recording)
     api = FakeApi.json(200, {})
-    client = cookie_client(api, asynchronous=False)
-    assert isinstance(client, httpx.Client)
+    client = cookie_client(api)
     client.get("/v0/usage/usg_1")
     assert parsed == []
     api.headers["set-cookie"] = "session=abc; Path=/"
     client.get("/v0/usage/usg_1")
-    assert len(parsed) == 1  # httpx still hands our cookies object every response
+    assert len(parsed) == 1
 
 
 def test_a_cookie_that_is_set_is_kept_and_sent_back() -> None:
     api = FakeApi.json(200, {}, headers={"set-cookie": "session=abc; Path=/"})
-    client = cookie_client(api, asynchronous=False)
-    assert isinstance(client, httpx.Client)
+    client = cookie_client(api)
     client.get("/v0/usage/usg_1")
     client.get("/v0/usage/usg_2")
     assert client.cookies.get("session") == "abc"
@@ -209,12 +208,5 @@ def test_a_cookie_that_is_set_is_kept_and_sent_back() -> None:
 
 def test_cookies_given_to_the_client_are_kept() -> None:
     api = FakeApi.json(200, {})
-    client = AuthenticatedClient(
-        base_url=BASE_URL,
-        token=TOKEN,
-        cookies={"region": "eu"},
-        httpx_args={"transport": httpx.MockTransport(api.handle)},
-    )
-    with client:
-        client.get_httpx_client().get("/v0/usage/usg_1")
+    cookie_client(api, cookies={"region": "eu"}).get("/v0/usage/usg_1")
     assert api.requests[0].headers["cookie"] == "region=eu"

@@ -22,10 +22,8 @@ from paygentic_client import AsyncUsageIngester, UsageIngester, errors
 from paygentic_client._runtime.retries import RetryPolicy
 from paygentic_client.errors import EventRejectedError, IngesterClosedError, QueueFullError
 from paygentic_client.ingest.core import (
-    Backoff,
     Queued,
     Retry,
-    retry_after_seconds,
     verdict_of_response,
 )
 from paygentic_client.models import (
@@ -34,7 +32,7 @@ from paygentic_client.models import (
     UsageEvent,
 )
 
-FAST = Backoff(base=0.001, cap=0.01)
+FAST = RetryPolicy(backoff_initial=0.001, backoff_max=0.01)
 # How long a test waits for what takes milliseconds (or one flush_interval): long enough for a
 # loaded CI machine, and a hang still ends in a TimeoutError instead of stalling the suite.
 PATIENCE = 30.0
@@ -54,7 +52,7 @@ def event(n: int, *, quantity: float = 1, key: str | None = None) -> CreateUsage
 def test_threaded_exactly_once_under_faults() -> None:
     api = FakeBatchApi(fault_rates=FAULTS)
     with UsageIngester(
-        api.client(), max_batch_size=50, flush_interval=0.05, backoff=FAST
+        api.client(retry_policy=FAST), max_batch_size=50, flush_interval=0.05
     ) as ingester:
         handles = [ingester.submit(event(n)) for n in range(3000)]
     results = [handle.result(timeout=0) for handle in handles]
@@ -68,16 +66,19 @@ def test_threaded_exactly_once_under_faults() -> None:
     assert any(len(bodies) > 1 for bodies in api.bodies_by_first_key.values())
 
 
-def test_exactly_once_when_the_client_retries_too() -> None:
-    """The client's own retries (issue 6) come first; the ingester retries what they give up."""
+def test_a_batch_is_retried_by_one_loop_only() -> None:
+    """The client's max_retries does not stack under the ingester's own retries: every send
+    of a batch is one attempt, and each failed one is counted once in retried_batches."""
     api = FakeBatchApi(fault_rates={"drop": 0.3, "503": 0.3})
-    quick = RetryPolicy(backoff_initial=0.001, backoff_max=0.005)
-    client = api.client(max_retries=1, retry_policy=quick)
-    with UsageIngester(client, max_batch_size=50, flush_interval=0.05, backoff=FAST) as ingester:
+    client = api.client(max_retries=3, retry_policy=FAST)
+    with UsageIngester(client, max_batch_size=50, flush_interval=0.05) as ingester:
         handles = [ingester.submit(event(n)) for n in range(1000)]
     assert all(handle.result().idempotency_key for handle in handles)
     assert len(api.events) == 1000
-    assert 0 < ingester.stats().retried_batches < sum(api.fault_counts[f] for f in ("drop", "503"))
+    sends = sum(len(bodies) for bodies in api.bodies_by_first_key.values())
+    batches = len(api.bodies_by_first_key)
+    assert ingester.stats().retried_batches == sends - batches > 0
+    assert sends - batches == sum(api.fault_counts[f] for f in ("drop", "503"))
 
 
 def test_async_exactly_once_under_faults() -> None:
@@ -85,7 +86,7 @@ def test_async_exactly_once_under_faults() -> None:
 
     async def main() -> list[UsageEvent]:
         async with AsyncUsageIngester(
-            api.client(), max_batch_size=50, flush_interval=0.05, backoff=FAST
+            api.client(retry_policy=FAST), max_batch_size=50, flush_interval=0.05
         ) as ingester:
             handles = [await ingester.submit(event(n)) for n in range(3000)]
         assert ingester.stats().delivered == 3000
@@ -211,7 +212,7 @@ def test_close_deadline_fails_and_logs_what_was_not_delivered(
 ) -> None:
     api = FakeBatchApi(fault_rates={"503": 1.0})
     caplog.set_level(logging.INFO, logger="paygentic_client.ingest")
-    ingester = UsageIngester(api.client(), flush_interval=0.01, backoff=FAST)
+    ingester = UsageIngester(api.client(retry_policy=FAST), flush_interval=0.01)
     handles = [ingester.submit(event(n)) for n in range(5)]
     ingester.close(timeout=0.3)
     for handle in handles:
@@ -230,7 +231,7 @@ def test_async_close_deadline_fails_what_was_not_delivered() -> None:
     api = FakeBatchApi(fault_rates={"503": 1.0})
 
     async def main() -> None:
-        ingester = AsyncUsageIngester(api.client(), flush_interval=0.01, backoff=FAST)
+        ingester = AsyncUsageIngester(api.client(retry_policy=FAST), flush_interval=0.01)
         handles = [await ingester.submit(event(n)) for n in range(5)]
         await ingester.close(timeout=0.3)
         for handle in handles:
@@ -264,14 +265,6 @@ def test_an_open_ingester_delivers_at_interpreter_exit(tmp_path: Path) -> None:
     )
     assert done.returncode == 0, done.stderr
     assert done.stdout.strip() == "created 250"
-
-
-def test_retry_after_header_forms() -> None:
-    assert retry_after_seconds("3") == 3.0
-    assert retry_after_seconds(None) is None
-    assert retry_after_seconds("soon") is None
-    assert retry_after_seconds("Wed, 21 Oct 2015 07:28:00 GMT") == 0.0  # in the past
-    assert Backoff(max_retry_after=5).delay(0, retry_after=100) == 5
 
 
 def test_a_success_status_with_an_unreadable_body_is_sent_again() -> None:

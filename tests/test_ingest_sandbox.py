@@ -8,15 +8,14 @@ import datetime
 
 from sandbox_fixture import MERCHANT_ID, TOKEN, SandboxFactory
 
-from paygentic_client import AsyncUsageIngester, AuthenticatedClient, UsageIngester
+from paygentic_client import AsyncUsageIngester, AuthenticatedClient, RetryPolicy, UsageIngester
 from paygentic_client.api.usage_events import list_usage_events
-from paygentic_client.ingest.core import Backoff
 from paygentic_client.models import CreateUsageEventRequest, CreateUsageEventRequestProperty
 
 FAULTS = "drop-after-commit=0.2,503=0.1,429=0.05,retry-after=1"
 EVENTS = 10_000
 STAMP = datetime.datetime(2024, 3, 1, 12, 0, tzinfo=datetime.UTC)
-QUICK = Backoff(base=0.02, cap=0.2)
+QUICK = RetryPolicy(backoff_initial=0.02, backoff_max=0.2)
 
 
 def events(customer_id: str) -> list[CreateUsageEventRequest]:
@@ -54,10 +53,10 @@ def test_threaded_ingester_delivers_each_event_exactly_once(
 ) -> None:
     server = sandbox_factory(faults=FAULTS, seed=3)
     submitted = events("cus_threaded")
-    # Without the client's own retries: every fault reaches the ingester, which retries.
+    # Every fault reaches the ingester's one retry loop (each send is one attempt).
     with (
-        AuthenticatedClient(base_url=server.url, token=TOKEN, max_retries=0) as client,
-        UsageIngester(client, max_batch_size=500, flush_interval=0.2, backoff=QUICK) as ingester,
+        AuthenticatedClient(base_url=server.url, token=TOKEN, retry_policy=QUICK) as client,
+        UsageIngester(client, max_batch_size=500, flush_interval=0.2) as ingester,
     ):
         handles = [ingester.submit(event) for event in submitted]
     assert [handle.result().idempotency_key for handle in handles] == [
@@ -76,12 +75,9 @@ def test_async_ingester_delivers_each_event_exactly_once(sandbox_factory: Sandbo
     submitted = events("cus_async")
 
     async def main() -> None:
-        # With the client's default retries: the ingester retries what they give up on.
         async with (
-            AuthenticatedClient(base_url=server.url, token=TOKEN) as client,
-            AsyncUsageIngester(
-                client, max_batch_size=500, flush_interval=0.2, backoff=QUICK
-            ) as ingester,
+            AuthenticatedClient(base_url=server.url, token=TOKEN, retry_policy=QUICK) as client,
+            AsyncUsageIngester(client, max_batch_size=500, flush_interval=0.2) as ingester,
         ):
             handles = [await ingester.submit(event) for event in submitted]
         assert all(handle.result().idempotency_key for handle in handles)

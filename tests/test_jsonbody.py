@@ -14,7 +14,6 @@ import httpx
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
-from paygentic_client import AuthenticatedClient
 from paygentic_client._runtime.jsonbody import decode_json
 from paygentic_client.api.usage_events import create_usage_event
 from paygentic_client.ingest.core import parse_batch_answer
@@ -196,9 +195,6 @@ def test_generated_operations_decode_exactly() -> None:
     # Every JSON response of a generated operation is decoded by decode_json
     # (scripts/templates/endpoint_macros.py.jinja); orjson alone would give a float here.
     body = json.dumps({"message": "too big", "details": {"limit": 2**64 + 1}}).encode()
-    client = AuthenticatedClient(base_url="http://127.0.0.1:9", token="tok_test")
-    error = create_usage_event._parse_response(
-        client=client, response=httpx.Response(401, content=body)
-    )
+    error = create_usage_event._parse_response(httpx.Response(401, content=body))
     assert isinstance(error, Error) and isinstance(error.details, ErrorDetailsType0)
     assert error.details["limit"] == 2**64 + 1 and type(error.details["limit"]) is int

@@ -226,7 +226,7 @@ def _all_pages(
     start: datetime.datetime,
     end: datetime.datetime,
     limit: int,
-    filters: dict[str, str],
+    filters: dict[str, Any],
 ) -> list[Any]:
     pages = []
     offset = 0
@@ -245,7 +245,7 @@ async def _all_pages_async(
     start: datetime.datetime,
     end: datetime.datetime,
     limit: int,
-    filters: dict[str, str],
+    filters: dict[str, Any],
 ) -> list[Any]:
     pages = []
     offset = 0

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import os
 from collections.abc import Mapping
-from importlib import metadata
 
 import httpx
 
 from ..errors import ConfigurationError
+from .version import VERSION
 
 # The production server, servers[0] of openapi.yaml (a test keeps the two in step).
 PRODUCTION_BASE_URL = "https://api.paygentic.io"
@@ -22,11 +22,8 @@ BASE_URL_VARIABLE = "PAYGENTIC_BASE_URL"
 
 
 def version() -> str:
-    """The installed distribution's version (paygentic_client.__version__)."""
-    try:
-        return metadata.version("paygentic-client")
-    except metadata.PackageNotFoundError:  # run from a source tree that is not installed
-        return "0+unknown"
+    """The distribution's version (paygentic_client.__version__)."""
+    return VERSION
 
 
 USER_AGENT = f"paygentic-client/{version()}"

@@ -15,7 +15,6 @@ connection once a call is let in.
 
 from __future__ import annotations
 
-import asyncio
 from typing import Any
 
 import httpx
@@ -31,6 +30,9 @@ class AsyncPoolGate(httpx.AsyncBaseTransport):
     def __init__(self, inner: httpx.AsyncBaseTransport, max_in_flight: int) -> None:
         if max_in_flight < 1:
             raise ValueError(f"max_in_flight must be >= 1, not {max_in_flight}")
+        # Imported here, with the first async client: sync-only programs never load asyncio.
+        import asyncio
+
         self.inner = inner
         self._slots = asyncio.Semaphore(max_in_flight)
 

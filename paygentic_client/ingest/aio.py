@@ -15,18 +15,17 @@ from collections.abc import Generator
 from types import TracebackType
 from typing import Any, cast
 
-from .._runtime.jsonbody import JSON_CONTENT_TYPE
+from .._runtime.replay import identity_of_request
+from .._runtime.transport import asend
 from ..client import AuthenticatedClient, Client
 from ..errors import IngesterClosedError, QueueFullError
 from ..models.create_usage_event_request import CreateUsageEventRequest
 from ..models.usage_event import UsageEvent
 from .core import (
-    BATCH_PATH,
     DEFAULT_MAX_BATCH_BYTES,
     GIVE_UP_GRACE,
     MAX_BATCH_SIZE,
     NOT_BUILT,
-    Backoff,
     Counters,
     CreatedJson,
     DeferredEvent,
@@ -39,6 +38,7 @@ from .core import (
     check_settings,
     encode_event,
     fits,
+    send_kwargs,
     undelivered_message,
     verdict_of_exception,
     verdict_of_response,
@@ -75,7 +75,7 @@ class AsyncUsageIngester:
     """Collects usage events into batches sent by tasks on the running event loop.
 
     The settings are those of UsageIngester (max_batch_size, max_batch_bytes,
-    flush_interval, max_queue, submit_timeout, max_in_flight, backoff).
+    flush_interval, max_queue, submit_timeout, max_in_flight).
 
     How: submit() adds the event to the batch being filled; a full batch, or one whose first
     event waited flush_interval (a loop timer), goes to the ready batches, which up to
@@ -92,7 +92,6 @@ class AsyncUsageIngester:
         max_queue: int = 100_000,
         submit_timeout: float = 30.0,
         max_in_flight: int = 2,
-        backoff: Backoff | None = None,
     ) -> None:
         check_settings(max_batch_size, max_batch_bytes, flush_interval, max_queue, max_in_flight)
         self._client = client
@@ -102,7 +101,6 @@ class AsyncUsageIngester:
         self._max_queue = max_queue
         self._submit_timeout = submit_timeout
         self._max_in_flight = max_in_flight
-        self._backoff = backoff or Backoff()
         self._counters = Counters()
         self._batch: list[_Item] = []
         self._batch_bytes = 0
@@ -134,7 +132,7 @@ class AsyncUsageIngester:
             raise IngesterClosedError("the ingester is closed", key)
         loop = asyncio.get_running_loop()
         handle = AsyncEventFuture(loop=loop)
-        self._add(Queued(key, payload, handle), size, loop)
+        self._add(Queued(key, payload, handle, identity_of_request(event)), size, loop)
         self._pending[handle] = key
         self._counters.submitted += 1
         return handle
@@ -246,7 +244,7 @@ class AsyncUsageIngester:
 
     async def _deliver_until_answered(self, batch: list[_Item]) -> None:
         body = batch_body(batch)
-        attempt = 0
+        attempt = 1
         while not self._abandon.is_set():
             verdict = await self._send(body, batch)
             if isinstance(verdict, Resolved):
@@ -256,7 +254,7 @@ class AsyncUsageIngester:
                 self._resolve(batch, [verdict.error] * len(batch))
                 return
             self._counters.retried_batches += 1
-            delay = self._backoff.delay(attempt, verdict.retry_after)
+            delay = self._client.retry_policy.wait_before(attempt, verdict.retry_after)
             logger.info(
                 "batch of %d events failed (%s); sending it again in %.2f s",
                 len(batch),
@@ -273,9 +271,7 @@ class AsyncUsageIngester:
 
     async def _send(self, body: bytes, batch: list[_Item]) -> Verdict:
         try:
-            response = await self._client.get_async_httpx_client().request(
-                "POST", BATCH_PATH, content=body, headers=JSON_CONTENT_TYPE
-            )
+            response = await asend(self._client, send_kwargs(body), max_retries=0)
         except Exception as error:
             return verdict_of_exception(error)
         return verdict_of_response(response, batch, self._client)

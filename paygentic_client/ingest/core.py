@@ -6,9 +6,6 @@ Nothing here blocks or waits; the ingesters in ingest.py and ingest_async.py do 
 
 from __future__ import annotations
 
-import datetime
-import email.utils
-import random
 import threading
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -16,14 +13,16 @@ from typing import Any, Final, Generic, TypeVar, cast
 
 import httpx
 
-from .._runtime.jsonbody import decode_json, encode_json
+from .._runtime.jsonbody import JSON_CONTENT_TYPE, decode_json, encode_json
 from .._runtime.redact import secrets_of
+from .._runtime.replay import Identity, conflict, identity_of_json
 from .._runtime.responses import BODY_PARSE_ERRORS, error_from_response
 
 # The generated operation module: for a refused batch, its parser and documented statuses turn
 # the response into the ApiError exactly as batch_create_usage_events.sync would.
-from ..api.usage_events import batch_create_usage_events as _operation
-from ..errors import ApiError, EventRejectedError
+from .._runtime.retries import RETRY_EXCEPTIONS, is_retryable_status
+from ..api.usage_events import batch_create_usage_events
+from ..errors import ApiConnectionError, ApiError, EventRejectedError, IdempotencyConflictError
 from ..models.batch_usage_event_failure import BatchUsageEventFailure
 from ..models.create_usage_event_request import CreateUsageEventRequest
 from ..models.usage_event import UsageEvent
@@ -35,8 +34,6 @@ DEFAULT_MAX_BATCH_BYTES = 4 * 1024 * 1024
 # After a close deadline, how long requests already on the wire may take to be answered.
 GIVE_UP_GRACE = 2.0
 _ENVELOPE_BYTES = len(b'{"events":[]}')
-# Statuses of a whole batch that say "try again later" rather than "this request is wrong".
-RETRYABLE_STATUSES = frozenset({408, 425, 429}) | frozenset(range(500, 600))
 
 H = TypeVar("H")
 
@@ -85,6 +82,8 @@ class Queued(Generic[H]):
     key: str
     payload: bytes
     handle: H
+    # What the event bills, to catch an answer stored for another request under its key.
+    identity: Identity | None = None
 
 
 def encode_event(event: CreateUsageEventRequest) -> tuple[str, bytes]:
@@ -111,10 +110,13 @@ def fits(count: int, nbytes: int, extra: int, *, max_size: int, max_bytes: int) 
 
 @dataclass(frozen=True)
 class Retry:
-    """The whole batch failed for a reason that may pass: send the same body again later."""
+    """The whole batch failed for a reason that may pass: send the same body again later.
+
+    retry_after: the response's Retry-After header, if it had one (RetryPolicy reads it).
+    """
 
     reason: str
-    retry_after: float | None = None
+    retry_after: str | None = None
 
 
 @dataclass(frozen=True)
@@ -180,8 +182,8 @@ def verdict_of_response(
 ) -> Verdict:
     """What a response of the batch endpoint means for the batch that was sent."""
     status = response.status_code
-    if status in RETRYABLE_STATUSES:
-        return Retry(f"HTTP {status}", retry_after_seconds(response.headers.get("retry-after")))
+    if is_retryable_status(status):
+        return Retry(f"HTTP {status}", response.headers.get("retry-after"))
     if status in (201, 207):
         answer = parse_batch_answer(response.content)
         if answer is not None:
@@ -190,9 +192,9 @@ def verdict_of_response(
         # A success whose body is not a batch answer (a proxy?): sending the same keys again
         # is safe and gets a proper answer.
         return Retry(f"HTTP {status} with an unreadable body")
-    detailed = _operation._build_response(client=client, response=response)
+    detailed = batch_create_usage_events.build_response(response)
     error: ApiError = error_from_response(
-        detailed, _operation._DOCUMENTED_STATUSES, secrets=secrets_of(client)
+        detailed, batch_create_usage_events.DOCUMENTED_STATUSES, secrets=secrets_of(client)
     )
     return FailAll(error)
 
@@ -228,11 +230,22 @@ def parse_batch_answer(content: bytes) -> BatchAnswer | None:
 
 
 def verdict_of_exception(error: Exception) -> Verdict:
-    """What an exception raised while sending means: network trouble is retried; anything
-    else (a bug, a bad configuration) would fail forever, so it fails the batch."""
-    if isinstance(error, httpx.TransportError):
-        return Retry(f"{type(error).__name__}: {error}")
+    """What an exception raised while sending means: no answer (a refused connection, a
+    timeout) is retried as a plain call would retry it; anything else (a bug, a bad
+    configuration) would fail forever, so it fails the batch."""
+    if isinstance(error, ApiConnectionError) and isinstance(error.__cause__, RETRY_EXCEPTIONS):
+        return Retry(str(error))
     return FailAll(error)
+
+
+def send_kwargs(body: bytes) -> dict[str, Any]:
+    """The request of one attempt at a batch, for _runtime.transport.send/asend."""
+    return {
+        "method": "POST",
+        "url": batch_create_usage_events.PATH,
+        "content": body,
+        "headers": JSON_CONTENT_TYPE,
+    }
 
 
 def match_outcomes(
@@ -257,46 +270,20 @@ def match_outcomes(
                 EventRejectedError(failure.error, index=index, idempotency_key=item.key)
             )
         elif created is not None:
-            outcomes.append(created)
+            outcomes.append(_checked(item, created))
         else:
             reason = "the API acknowledged the batch without this event"
             outcomes.append(EventRejectedError(reason, index=index, idempotency_key=item.key))
     return outcomes
 
 
-def retry_after_seconds(value: str | None) -> float | None:
-    """A Retry-After header (delta-seconds or an HTTP date) in seconds from now, or None."""
-    if not value:
-        return None
-    value = value.strip()
-    if value.isdigit():
-        return float(value)
-    try:
-        when = email.utils.parsedate_to_datetime(value)
-    except (TypeError, ValueError):
-        return None
-    if when.tzinfo is None:
-        when = when.replace(tzinfo=datetime.UTC)
-    return max(0.0, (when - datetime.datetime.now(datetime.UTC)).total_seconds())
-
-
-@dataclass(frozen=True)
-class Backoff:
-    """Delays between sends of a batch that keeps failing as a whole.
-
-    Exponential from `base` doubling up to `cap`, with full jitter (so many clients that
-    failed together do not come back together). A Retry-After from the server is honoured,
-    up to `max_retry_after` (a misconfigured server must not park events for hours).
-    """
-
-    base: float = 0.1
-    cap: float = 10.0
-    max_retry_after: float = 60.0
-
-    def delay(self, attempt: int, retry_after: float | None = None) -> float:
-        if retry_after is not None:
-            return min(retry_after, self.max_retry_after)
-        return random.uniform(0, min(self.cap, self.base * 2**attempt))
+def _checked(item: Queued[Any], created: CreatedJson) -> CreatedJson | Exception:
+    """The created event, or the IdempotencyConflictError if it was stored for another
+    request under this event's key."""
+    if item.identity is None:
+        return created
+    reason = conflict(item.key, item.identity, identity_of_json(created))
+    return IdempotencyConflictError(reason, idempotency_key=item.key) if reason else created
 
 
 def undelivered_message(keys: Sequence[str], why: str) -> str:

@@ -35,18 +35,17 @@ import weakref
 from types import TracebackType
 from typing import Final
 
-from .._runtime.jsonbody import JSON_CONTENT_TYPE
+from .._runtime.replay import identity_of_request
+from .._runtime.transport import send
 from ..client import AuthenticatedClient, Client
 from ..errors import IngesterClosedError, QueueFullError
 from ..models.create_usage_event_request import CreateUsageEventRequest
 from ..models.usage_event import UsageEvent
 from .core import (
-    BATCH_PATH,
     DEFAULT_MAX_BATCH_BYTES,
     GIVE_UP_GRACE,
     MAX_BATCH_SIZE,
     NOT_BUILT,
-    Backoff,
     Counters,
     CreatedJson,
     DeferredEvent,
@@ -59,6 +58,7 @@ from .core import (
     check_settings,
     encode_event,
     fits,
+    send_kwargs,
     undelivered_message,
     verdict_of_exception,
     verdict_of_response,
@@ -105,7 +105,8 @@ class UsageIngester:
     exit_timeout: at interpreter exit an ingester that is still open is closed with this
         timeout (default DEFAULT_EXIT_TIMEOUT, 10 s); events still undelivered then are logged
         with their idempotency keys on the `paygentic_client.ingest` logger.
-    backoff: the delays between sends of a batch that failed as a whole.
+    Between sends of a batch that failed as a whole it waits as the client's retry_policy
+    says (the same backoff, statuses and Retry-After cap as a plain call), until it is closed.
 
     How: submit() adds the event to the batch being filled, under one lock, and hands a full
     batch to the senders; a timer thread hands on a batch that waited flush_interval. Nothing
@@ -124,7 +125,6 @@ class UsageIngester:
         submit_timeout: float = 30.0,
         max_in_flight: int = 2,
         exit_timeout: float = DEFAULT_EXIT_TIMEOUT,
-        backoff: Backoff | None = None,
     ) -> None:
         check_settings(max_batch_size, max_batch_bytes, flush_interval, max_queue, max_in_flight)
         self._client = client
@@ -134,7 +134,6 @@ class UsageIngester:
         self._max_queue = max_queue
         self._submit_timeout = submit_timeout
         self._exit_timeout = exit_timeout
-        self._backoff = backoff or Backoff()
         self._counters = Counters()
         # Guards the batch being filled, the count of waiting events, _pending and _closed.
         self._lock = threading.Lock()
@@ -179,7 +178,7 @@ class UsageIngester:
                 self._wait_for_room(key)
             if self._closed:
                 raise IngesterClosedError("the ingester is closed", key)
-            self._add(Queued(key, payload, handle), size)
+            self._add(Queued(key, payload, handle, identity_of_request(event)), size)
             self._pending[handle] = key
             self._counters.submitted += 1
         return handle
@@ -302,7 +301,7 @@ class UsageIngester:
 
     def _deliver(self, batch: list[_Item]) -> None:
         body = batch_body(batch)
-        attempt = 0
+        attempt = 1
         while not self._abandon.is_set():
             verdict = self._send(body, batch)
             if isinstance(verdict, Resolved):
@@ -313,7 +312,7 @@ class UsageIngester:
                 return
             with self._lock:
                 self._counters.retried_batches += 1
-            delay = self._backoff.delay(attempt, verdict.retry_after)
+            delay = self._client.retry_policy.wait_before(attempt, verdict.retry_after)
             logger.info(
                 "batch of %d events failed (%s); sending it again in %.2f s",
                 len(batch),
@@ -326,9 +325,7 @@ class UsageIngester:
 
     def _send(self, body: bytes, batch: list[_Item]) -> Verdict:
         try:
-            response = self._client.get_httpx_client().request(
-                "POST", BATCH_PATH, content=body, headers=JSON_CONTENT_TYPE
-            )
+            response = send(self._client, send_kwargs(body), max_retries=0)
         except Exception as error:
             return verdict_of_exception(error)
         return verdict_of_response(response, batch, self._client)

@@ -1,23 +1,27 @@
 # Generated from openapi.yaml by scripts/regenerate: do not edit by hand.
 # Change openapi.yaml, generator-config.yaml or scripts/templates/ and rerun it.
+from collections.abc import Mapping
 from typing import Any
 
 import httpx
 
 from ..._runtime.jsonbody import decode_json, encode_json
+from ..._runtime.replay import check_answer
 from ..._runtime.responses import BODY_PARSE_ERRORS, http_status, parsed_or_raise
+from ..._runtime.transport import TimeoutOption, asend, send
 from ..._runtime.urls import FixedPathUrl
-from ...client import AuthenticatedClient, Client
+from ...client import AuthenticatedClient
 from ...models.batch_create_usage_events_request import BatchCreateUsageEventsRequest
 from ...models.batch_usage_event_response import BatchUsageEventResponse
 from ...models.error_body import Error
 from ...models.validation_error import ValidationError
-from ...types import Response
+from ...types import UNSET, Response, Unset
 
 # Every status openapi.yaml documents for this operation.
-_DOCUMENTED_STATUSES = frozenset({201, 207, 400, 401, 403, 413, 415, 429, 500})
+DOCUMENTED_STATUSES = frozenset({201, 207, 400, 401, 403, 413, 415, 429, 500})
+PATH = "/v0/usage/batch"
 # The path joined to the client's base URL once, not by httpx on every call (_runtime/urls.py).
-_URL = FixedPathUrl("/v0/usage/batch")
+_URL = FixedPathUrl(PATH)
 
 
 def _get_kwargs(
@@ -28,7 +32,7 @@ def _get_kwargs(
 
     _kwargs: dict[str, Any] = {
         "method": "post",
-        "url": "/v0/usage/batch",
+        "url": PATH,
     }
 
     _json_body = body.to_dict()
@@ -41,8 +45,8 @@ def _get_kwargs(
 
 
 def _parse_response(
-    *, client: AuthenticatedClient | Client, response: httpx.Response
-) -> BatchUsageEventResponse | Error | Error | ValidationError | None:
+    response: httpx.Response,
+) -> BatchUsageEventResponse | Error | ValidationError | None:
     if response.status_code == 201:
         response_201 = BatchUsageEventResponse.from_dict(decode_json(response.content))
 
@@ -111,14 +115,15 @@ def _parse_response(
     return None
 
 
-def _build_response(
-    *, client: AuthenticatedClient | Client, response: httpx.Response
-) -> Response[BatchUsageEventResponse | Error | Error | ValidationError]:
+def build_response(
+    response: httpx.Response,
+) -> Response[BatchUsageEventResponse | Error | ValidationError]:
+    """The Response of this operation for an httpx response (its body parsed by status)."""
     return Response(
         status_code=http_status(response.status_code),
         content=response.content,
         headers=response.headers,
-        parsed=_parse_response(client=client, response=response),
+        parsed=_parse_response(response),
     )
 
 
@@ -126,7 +131,10 @@ def sync_detailed(
     *,
     client: AuthenticatedClient,
     body: BatchCreateUsageEventsRequest,
-) -> Response[BatchUsageEventResponse | Error | Error | ValidationError]:
+    timeout: TimeoutOption | Unset = UNSET,
+    max_retries: int | None = None,
+    extra_headers: Mapping[str, str] | None = None,
+) -> Response[BatchUsageEventResponse | Error | ValidationError]:
     """Batch Create
 
      Creates multiple usage events in a single request. The idempotencyKey for each
@@ -139,31 +147,36 @@ def sync_detailed(
 
     Args:
         body (BatchCreateUsageEventsRequest):
+        timeout: The timeout of this call's attempts (seconds or httpx.Timeout; None: none),
+            instead of the client's.
+        max_retries: How many times this call may be retried, instead of the client's.
+        extra_headers: Headers added to this call's request.
 
     Raises:
-        httpx.TimeoutException: If the request takes longer than Client.timeout.
+        errors.ApiConnectionError: If the last attempt got no response (errors.ApiTimeoutError
+            if it timed out); the httpx exception is its __cause__.
 
     Returns:
-        Response[BatchUsageEventResponse | Error | Error | ValidationError]
+        Response[BatchUsageEventResponse | Error | ValidationError]
     """
 
     kwargs = _get_kwargs(
         body=body,
     )
 
-    httpx_client = client.get_httpx_client()
-    kwargs["url"] = _URL.on(httpx_client)
-    response = httpx_client.request(
-        **kwargs,
+    response = send(
+        client, kwargs, _URL, timeout=timeout, max_retries=max_retries, extra_headers=extra_headers
     )
-
-    return _build_response(client=client, response=response)
+    return build_response(response)
 
 
 def sync(
     *,
     client: AuthenticatedClient,
     body: BatchCreateUsageEventsRequest,
+    timeout: TimeoutOption | Unset = UNSET,
+    max_retries: int | None = None,
+    extra_headers: Mapping[str, str] | None = None,
 ) -> BatchUsageEventResponse:
     """Batch Create
 
@@ -177,11 +190,16 @@ def sync(
 
     Args:
         body (BatchCreateUsageEventsRequest):
+        timeout: The timeout of this call's attempts (seconds or httpx.Timeout; None: none),
+            instead of the client's.
+        max_retries: How many times this call may be retried, instead of the client's.
+        extra_headers: Headers added to this call's request.
 
     Raises:
         errors.ApiError: If the status is not a documented success; the subclass names the
             status (errors.NotFoundError, errors.RateLimitError, ...).
-        httpx.TimeoutException: If the request takes longer than Client.timeout.
+        errors.ApiConnectionError: If the last attempt got no response (errors.ApiTimeoutError
+            if it timed out); the httpx exception is its __cause__.
 
     Returns:
         BatchUsageEventResponse
@@ -190,15 +208,24 @@ def sync(
     response = sync_detailed(
         client=client,
         body=body,
+        timeout=timeout,
+        max_retries=max_retries,
+        extra_headers=extra_headers,
     )
-    return parsed_or_raise(response, BatchUsageEventResponse, _DOCUMENTED_STATUSES, client)
+    result = parsed_or_raise(response, BatchUsageEventResponse, DOCUMENTED_STATUSES, client)
+    # An answer with an event stored for another request raises (_runtime/replay.py).
+    check_answer(body, result)
+    return result
 
 
 async def asyncio_detailed(
     *,
     client: AuthenticatedClient,
     body: BatchCreateUsageEventsRequest,
-) -> Response[BatchUsageEventResponse | Error | Error | ValidationError]:
+    timeout: TimeoutOption | Unset = UNSET,
+    max_retries: int | None = None,
+    extra_headers: Mapping[str, str] | None = None,
+) -> Response[BatchUsageEventResponse | Error | ValidationError]:
     """Batch Create
 
      Creates multiple usage events in a single request. The idempotencyKey for each
@@ -211,29 +238,36 @@ async def asyncio_detailed(
 
     Args:
         body (BatchCreateUsageEventsRequest):
+        timeout: The timeout of this call's attempts (seconds or httpx.Timeout; None: none),
+            instead of the client's.
+        max_retries: How many times this call may be retried, instead of the client's.
+        extra_headers: Headers added to this call's request.
 
     Raises:
-        httpx.TimeoutException: If the request takes longer than Client.timeout.
+        errors.ApiConnectionError: If the last attempt got no response (errors.ApiTimeoutError
+            if it timed out); the httpx exception is its __cause__.
 
     Returns:
-        Response[BatchUsageEventResponse | Error | Error | ValidationError]
+        Response[BatchUsageEventResponse | Error | ValidationError]
     """
 
     kwargs = _get_kwargs(
         body=body,
     )
 
-    httpx_client = client.get_async_httpx_client()
-    kwargs["url"] = _URL.on(httpx_client)
-    response = await httpx_client.request(**kwargs)
-
-    return _build_response(client=client, response=response)
+    response = await asend(
+        client, kwargs, _URL, timeout=timeout, max_retries=max_retries, extra_headers=extra_headers
+    )
+    return build_response(response)
 
 
 async def asyncio(
     *,
     client: AuthenticatedClient,
     body: BatchCreateUsageEventsRequest,
+    timeout: TimeoutOption | Unset = UNSET,
+    max_retries: int | None = None,
+    extra_headers: Mapping[str, str] | None = None,
 ) -> BatchUsageEventResponse:
     """Batch Create
 
@@ -247,11 +281,16 @@ async def asyncio(
 
     Args:
         body (BatchCreateUsageEventsRequest):
+        timeout: The timeout of this call's attempts (seconds or httpx.Timeout; None: none),
+            instead of the client's.
+        max_retries: How many times this call may be retried, instead of the client's.
+        extra_headers: Headers added to this call's request.
 
     Raises:
         errors.ApiError: If the status is not a documented success; the subclass names the
             status (errors.NotFoundError, errors.RateLimitError, ...).
-        httpx.TimeoutException: If the request takes longer than Client.timeout.
+        errors.ApiConnectionError: If the last attempt got no response (errors.ApiTimeoutError
+            if it timed out); the httpx exception is its __cause__.
 
     Returns:
         BatchUsageEventResponse
@@ -260,5 +299,11 @@ async def asyncio(
     response = await asyncio_detailed(
         client=client,
         body=body,
+        timeout=timeout,
+        max_retries=max_retries,
+        extra_headers=extra_headers,
     )
-    return parsed_or_raise(response, BatchUsageEventResponse, _DOCUMENTED_STATUSES, client)
+    result = parsed_or_raise(response, BatchUsageEventResponse, DOCUMENTED_STATUSES, client)
+    # An answer with an event stored for another request raises (_runtime/replay.py).
+    check_answer(body, result)
+    return result

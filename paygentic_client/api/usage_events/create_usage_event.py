@@ -1,23 +1,27 @@
 # Generated from openapi.yaml by scripts/regenerate: do not edit by hand.
 # Change openapi.yaml, generator-config.yaml or scripts/templates/ and rerun it.
+from collections.abc import Mapping
 from typing import Any
 
 import httpx
 
 from ..._runtime.jsonbody import decode_json, encode_json
+from ..._runtime.replay import check_answer
 from ..._runtime.responses import BODY_PARSE_ERRORS, http_status, parsed_or_raise
+from ..._runtime.transport import TimeoutOption, asend, send
 from ..._runtime.urls import FixedPathUrl
-from ...client import AuthenticatedClient, Client
+from ...client import AuthenticatedClient
 from ...models.create_usage_event_request import CreateUsageEventRequest
 from ...models.error_body import Error
 from ...models.usage_event import UsageEvent
 from ...models.validation_error import ValidationError
-from ...types import Response
+from ...types import UNSET, Response, Unset
 
 # Every status openapi.yaml documents for this operation.
-_DOCUMENTED_STATUSES = frozenset({201, 400, 401, 403, 413, 415, 429, 500})
+DOCUMENTED_STATUSES = frozenset({201, 400, 401, 403, 413, 415, 429, 500})
+PATH = "/v0/usage"
 # The path joined to the client's base URL once, not by httpx on every call (_runtime/urls.py).
-_URL = FixedPathUrl("/v0/usage")
+_URL = FixedPathUrl(PATH)
 
 
 def _get_kwargs(
@@ -28,7 +32,7 @@ def _get_kwargs(
 
     _kwargs: dict[str, Any] = {
         "method": "post",
-        "url": "/v0/usage",
+        "url": PATH,
     }
 
     _json_body = body.to_dict()
@@ -40,9 +44,7 @@ def _get_kwargs(
     return _kwargs
 
 
-def _parse_response(
-    *, client: AuthenticatedClient | Client, response: httpx.Response
-) -> Error | Error | ValidationError | UsageEvent | None:
+def _parse_response(response: httpx.Response) -> Error | ValidationError | UsageEvent | None:
     if response.status_code == 201:
         response_201 = UsageEvent.from_dict(decode_json(response.content))
 
@@ -106,14 +108,13 @@ def _parse_response(
     return None
 
 
-def _build_response(
-    *, client: AuthenticatedClient | Client, response: httpx.Response
-) -> Response[Error | Error | ValidationError | UsageEvent]:
+def build_response(response: httpx.Response) -> Response[Error | ValidationError | UsageEvent]:
+    """The Response of this operation for an httpx response (its body parsed by status)."""
     return Response(
         status_code=http_status(response.status_code),
         content=response.content,
         headers=response.headers,
-        parsed=_parse_response(client=client, response=response),
+        parsed=_parse_response(response),
     )
 
 
@@ -121,7 +122,10 @@ def sync_detailed(
     *,
     client: AuthenticatedClient,
     body: CreateUsageEventRequest,
-) -> Response[Error | Error | ValidationError | UsageEvent]:
+    timeout: TimeoutOption | Unset = UNSET,
+    max_retries: int | None = None,
+    extra_headers: Mapping[str, str] | None = None,
+) -> Response[Error | ValidationError | UsageEvent]:
     """Create
 
      Creates a usage event. The idempotencyKey is used to ensure the event is
@@ -131,31 +135,36 @@ def sync_detailed(
 
     Args:
         body (CreateUsageEventRequest):
+        timeout: The timeout of this call's attempts (seconds or httpx.Timeout; None: none),
+            instead of the client's.
+        max_retries: How many times this call may be retried, instead of the client's.
+        extra_headers: Headers added to this call's request.
 
     Raises:
-        httpx.TimeoutException: If the request takes longer than Client.timeout.
+        errors.ApiConnectionError: If the last attempt got no response (errors.ApiTimeoutError
+            if it timed out); the httpx exception is its __cause__.
 
     Returns:
-        Response[Error | Error | ValidationError | UsageEvent]
+        Response[Error | ValidationError | UsageEvent]
     """
 
     kwargs = _get_kwargs(
         body=body,
     )
 
-    httpx_client = client.get_httpx_client()
-    kwargs["url"] = _URL.on(httpx_client)
-    response = httpx_client.request(
-        **kwargs,
+    response = send(
+        client, kwargs, _URL, timeout=timeout, max_retries=max_retries, extra_headers=extra_headers
     )
-
-    return _build_response(client=client, response=response)
+    return build_response(response)
 
 
 def sync(
     *,
     client: AuthenticatedClient,
     body: CreateUsageEventRequest,
+    timeout: TimeoutOption | Unset = UNSET,
+    max_retries: int | None = None,
+    extra_headers: Mapping[str, str] | None = None,
 ) -> UsageEvent:
     """Create
 
@@ -166,11 +175,16 @@ def sync(
 
     Args:
         body (CreateUsageEventRequest):
+        timeout: The timeout of this call's attempts (seconds or httpx.Timeout; None: none),
+            instead of the client's.
+        max_retries: How many times this call may be retried, instead of the client's.
+        extra_headers: Headers added to this call's request.
 
     Raises:
         errors.ApiError: If the status is not a documented success; the subclass names the
             status (errors.NotFoundError, errors.RateLimitError, ...).
-        httpx.TimeoutException: If the request takes longer than Client.timeout.
+        errors.ApiConnectionError: If the last attempt got no response (errors.ApiTimeoutError
+            if it timed out); the httpx exception is its __cause__.
 
     Returns:
         UsageEvent
@@ -179,15 +193,24 @@ def sync(
     response = sync_detailed(
         client=client,
         body=body,
+        timeout=timeout,
+        max_retries=max_retries,
+        extra_headers=extra_headers,
     )
-    return parsed_or_raise(response, UsageEvent, _DOCUMENTED_STATUSES, client)
+    result = parsed_or_raise(response, UsageEvent, DOCUMENTED_STATUSES, client)
+    # An answer with an event stored for another request raises (_runtime/replay.py).
+    check_answer(body, result)
+    return result
 
 
 async def asyncio_detailed(
     *,
     client: AuthenticatedClient,
     body: CreateUsageEventRequest,
-) -> Response[Error | Error | ValidationError | UsageEvent]:
+    timeout: TimeoutOption | Unset = UNSET,
+    max_retries: int | None = None,
+    extra_headers: Mapping[str, str] | None = None,
+) -> Response[Error | ValidationError | UsageEvent]:
     """Create
 
      Creates a usage event. The idempotencyKey is used to ensure the event is
@@ -197,29 +220,36 @@ async def asyncio_detailed(
 
     Args:
         body (CreateUsageEventRequest):
+        timeout: The timeout of this call's attempts (seconds or httpx.Timeout; None: none),
+            instead of the client's.
+        max_retries: How many times this call may be retried, instead of the client's.
+        extra_headers: Headers added to this call's request.
 
     Raises:
-        httpx.TimeoutException: If the request takes longer than Client.timeout.
+        errors.ApiConnectionError: If the last attempt got no response (errors.ApiTimeoutError
+            if it timed out); the httpx exception is its __cause__.
 
     Returns:
-        Response[Error | Error | ValidationError | UsageEvent]
+        Response[Error | ValidationError | UsageEvent]
     """
 
     kwargs = _get_kwargs(
         body=body,
     )
 
-    httpx_client = client.get_async_httpx_client()
-    kwargs["url"] = _URL.on(httpx_client)
-    response = await httpx_client.request(**kwargs)
-
-    return _build_response(client=client, response=response)
+    response = await asend(
+        client, kwargs, _URL, timeout=timeout, max_retries=max_retries, extra_headers=extra_headers
+    )
+    return build_response(response)
 
 
 async def asyncio(
     *,
     client: AuthenticatedClient,
     body: CreateUsageEventRequest,
+    timeout: TimeoutOption | Unset = UNSET,
+    max_retries: int | None = None,
+    extra_headers: Mapping[str, str] | None = None,
 ) -> UsageEvent:
     """Create
 
@@ -230,11 +260,16 @@ async def asyncio(
 
     Args:
         body (CreateUsageEventRequest):
+        timeout: The timeout of this call's attempts (seconds or httpx.Timeout; None: none),
+            instead of the client's.
+        max_retries: How many times this call may be retried, instead of the client's.
+        extra_headers: Headers added to this call's request.
 
     Raises:
         errors.ApiError: If the status is not a documented success; the subclass names the
             status (errors.NotFoundError, errors.RateLimitError, ...).
-        httpx.TimeoutException: If the request takes longer than Client.timeout.
+        errors.ApiConnectionError: If the last attempt got no response (errors.ApiTimeoutError
+            if it timed out); the httpx exception is its __cause__.
 
     Returns:
         UsageEvent
@@ -243,5 +278,11 @@ async def asyncio(
     response = await asyncio_detailed(
         client=client,
         body=body,
+        timeout=timeout,
+        max_retries=max_retries,
+        extra_headers=extra_headers,
     )
-    return parsed_or_raise(response, UsageEvent, _DOCUMENTED_STATUSES, client)
+    result = parsed_or_raise(response, UsageEvent, DOCUMENTED_STATUSES, client)
+    # An answer with an event stored for another request raises (_runtime/replay.py).
+    check_answer(body, result)
+    return result

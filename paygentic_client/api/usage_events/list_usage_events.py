@@ -1,7 +1,7 @@
 # Generated from openapi.yaml by scripts/regenerate: do not edit by hand.
 # Change openapi.yaml, generator-config.yaml or scripts/templates/ and rerun it.
 import datetime
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Iterator, Mapping
 from typing import Any
 
 import httpx
@@ -9,8 +9,9 @@ import httpx
 from ..._runtime.jsonbody import decode_json
 from ..._runtime.pagination import aiterate_pages, first_offset, iterate_pages
 from ..._runtime.responses import BODY_PARSE_ERRORS, http_status, parsed_or_raise
+from ..._runtime.transport import TimeoutOption, asend, send
 from ..._runtime.urls import FixedPathUrl
-from ...client import AuthenticatedClient, Client
+from ...client import AuthenticatedClient
 from ...models.error_body import Error
 from ...models.usage_event import UsageEvent
 from ...models.usage_event_list import UsageEventList
@@ -18,9 +19,10 @@ from ...models.validation_error import ValidationError
 from ...types import UNSET, Response, Unset
 
 # Every status openapi.yaml documents for this operation.
-_DOCUMENTED_STATUSES = frozenset({200, 400, 401, 403, 429, 500})
+DOCUMENTED_STATUSES = frozenset({200, 400, 401, 403, 429, 500})
+PATH = "/v0/usage"
 # The path joined to the client's base URL once, not by httpx on every call (_runtime/urls.py).
-_URL = FixedPathUrl("/v0/usage")
+_URL = FixedPathUrl(PATH)
 
 
 def _get_kwargs(
@@ -59,16 +61,14 @@ def _get_kwargs(
 
     _kwargs: dict[str, Any] = {
         "method": "get",
-        "url": "/v0/usage",
+        "url": PATH,
         "params": params,
     }
 
     return _kwargs
 
 
-def _parse_response(
-    *, client: AuthenticatedClient | Client, response: httpx.Response
-) -> Error | Error | ValidationError | UsageEventList | None:
+def _parse_response(response: httpx.Response) -> Error | ValidationError | UsageEventList | None:
     if response.status_code == 200:
         response_200 = UsageEventList.from_dict(decode_json(response.content))
 
@@ -122,14 +122,13 @@ def _parse_response(
     return None
 
 
-def _build_response(
-    *, client: AuthenticatedClient | Client, response: httpx.Response
-) -> Response[Error | Error | ValidationError | UsageEventList]:
+def build_response(response: httpx.Response) -> Response[Error | ValidationError | UsageEventList]:
+    """The Response of this operation for an httpx response (its body parsed by status)."""
     return Response(
         status_code=http_status(response.status_code),
         content=response.content,
         headers=response.headers,
-        parsed=_parse_response(client=client, response=response),
+        parsed=_parse_response(response),
     )
 
 
@@ -144,7 +143,10 @@ def sync_detailed(
     merchant_id: str | Unset = UNSET,
     consumer_id: str | Unset = UNSET,
     subscription_id: str | Unset = UNSET,
-) -> Response[Error | Error | ValidationError | UsageEventList]:
+    timeout: TimeoutOption | Unset = UNSET,
+    max_retries: int | None = None,
+    extra_headers: Mapping[str, str] | None = None,
+) -> Response[Error | ValidationError | UsageEventList]:
     """List
 
      Lists the usage events whose `timestamp` lies between `startTime` and
@@ -161,12 +163,17 @@ def sync_detailed(
         merchant_id (str | Unset): An identifier such as `cus_abc123xyz` or `org_abc123xyz`.
         consumer_id (str | Unset): An identifier such as `cus_abc123xyz` or `org_abc123xyz`.
         subscription_id (str | Unset): An identifier such as `cus_abc123xyz` or `org_abc123xyz`.
+        timeout: The timeout of this call's attempts (seconds or httpx.Timeout; None: none),
+            instead of the client's.
+        max_retries: How many times this call may be retried, instead of the client's.
+        extra_headers: Headers added to this call's request.
 
     Raises:
-        httpx.TimeoutException: If the request takes longer than Client.timeout.
+        errors.ApiConnectionError: If the last attempt got no response (errors.ApiTimeoutError
+            if it timed out); the httpx exception is its __cause__.
 
     Returns:
-        Response[Error | Error | ValidationError | UsageEventList]
+        Response[Error | ValidationError | UsageEventList]
     """
 
     kwargs = _get_kwargs(
@@ -180,13 +187,10 @@ def sync_detailed(
         subscription_id=subscription_id,
     )
 
-    httpx_client = client.get_httpx_client()
-    kwargs["url"] = _URL.on(httpx_client)
-    response = httpx_client.request(
-        **kwargs,
+    response = send(
+        client, kwargs, _URL, timeout=timeout, max_retries=max_retries, extra_headers=extra_headers
     )
-
-    return _build_response(client=client, response=response)
+    return build_response(response)
 
 
 def sync(
@@ -200,6 +204,9 @@ def sync(
     merchant_id: str | Unset = UNSET,
     consumer_id: str | Unset = UNSET,
     subscription_id: str | Unset = UNSET,
+    timeout: TimeoutOption | Unset = UNSET,
+    max_retries: int | None = None,
+    extra_headers: Mapping[str, str] | None = None,
 ) -> UsageEventList:
     """List
 
@@ -217,11 +224,16 @@ def sync(
         merchant_id (str | Unset): An identifier such as `cus_abc123xyz` or `org_abc123xyz`.
         consumer_id (str | Unset): An identifier such as `cus_abc123xyz` or `org_abc123xyz`.
         subscription_id (str | Unset): An identifier such as `cus_abc123xyz` or `org_abc123xyz`.
+        timeout: The timeout of this call's attempts (seconds or httpx.Timeout; None: none),
+            instead of the client's.
+        max_retries: How many times this call may be retried, instead of the client's.
+        extra_headers: Headers added to this call's request.
 
     Raises:
         errors.ApiError: If the status is not a documented success; the subclass names the
             status (errors.NotFoundError, errors.RateLimitError, ...).
-        httpx.TimeoutException: If the request takes longer than Client.timeout.
+        errors.ApiConnectionError: If the last attempt got no response (errors.ApiTimeoutError
+            if it timed out); the httpx exception is its __cause__.
 
     Returns:
         UsageEventList
@@ -237,8 +249,11 @@ def sync(
         merchant_id=merchant_id,
         consumer_id=consumer_id,
         subscription_id=subscription_id,
+        timeout=timeout,
+        max_retries=max_retries,
+        extra_headers=extra_headers,
     )
-    return parsed_or_raise(response, UsageEventList, _DOCUMENTED_STATUSES, client)
+    return parsed_or_raise(response, UsageEventList, DOCUMENTED_STATUSES, client)
 
 
 async def asyncio_detailed(
@@ -252,7 +267,10 @@ async def asyncio_detailed(
     merchant_id: str | Unset = UNSET,
     consumer_id: str | Unset = UNSET,
     subscription_id: str | Unset = UNSET,
-) -> Response[Error | Error | ValidationError | UsageEventList]:
+    timeout: TimeoutOption | Unset = UNSET,
+    max_retries: int | None = None,
+    extra_headers: Mapping[str, str] | None = None,
+) -> Response[Error | ValidationError | UsageEventList]:
     """List
 
      Lists the usage events whose `timestamp` lies between `startTime` and
@@ -269,12 +287,17 @@ async def asyncio_detailed(
         merchant_id (str | Unset): An identifier such as `cus_abc123xyz` or `org_abc123xyz`.
         consumer_id (str | Unset): An identifier such as `cus_abc123xyz` or `org_abc123xyz`.
         subscription_id (str | Unset): An identifier such as `cus_abc123xyz` or `org_abc123xyz`.
+        timeout: The timeout of this call's attempts (seconds or httpx.Timeout; None: none),
+            instead of the client's.
+        max_retries: How many times this call may be retried, instead of the client's.
+        extra_headers: Headers added to this call's request.
 
     Raises:
-        httpx.TimeoutException: If the request takes longer than Client.timeout.
+        errors.ApiConnectionError: If the last attempt got no response (errors.ApiTimeoutError
+            if it timed out); the httpx exception is its __cause__.
 
     Returns:
-        Response[Error | Error | ValidationError | UsageEventList]
+        Response[Error | ValidationError | UsageEventList]
     """
 
     kwargs = _get_kwargs(
@@ -288,11 +311,10 @@ async def asyncio_detailed(
         subscription_id=subscription_id,
     )
 
-    httpx_client = client.get_async_httpx_client()
-    kwargs["url"] = _URL.on(httpx_client)
-    response = await httpx_client.request(**kwargs)
-
-    return _build_response(client=client, response=response)
+    response = await asend(
+        client, kwargs, _URL, timeout=timeout, max_retries=max_retries, extra_headers=extra_headers
+    )
+    return build_response(response)
 
 
 async def asyncio(
@@ -306,6 +328,9 @@ async def asyncio(
     merchant_id: str | Unset = UNSET,
     consumer_id: str | Unset = UNSET,
     subscription_id: str | Unset = UNSET,
+    timeout: TimeoutOption | Unset = UNSET,
+    max_retries: int | None = None,
+    extra_headers: Mapping[str, str] | None = None,
 ) -> UsageEventList:
     """List
 
@@ -323,11 +348,16 @@ async def asyncio(
         merchant_id (str | Unset): An identifier such as `cus_abc123xyz` or `org_abc123xyz`.
         consumer_id (str | Unset): An identifier such as `cus_abc123xyz` or `org_abc123xyz`.
         subscription_id (str | Unset): An identifier such as `cus_abc123xyz` or `org_abc123xyz`.
+        timeout: The timeout of this call's attempts (seconds or httpx.Timeout; None: none),
+            instead of the client's.
+        max_retries: How many times this call may be retried, instead of the client's.
+        extra_headers: Headers added to this call's request.
 
     Raises:
         errors.ApiError: If the status is not a documented success; the subclass names the
             status (errors.NotFoundError, errors.RateLimitError, ...).
-        httpx.TimeoutException: If the request takes longer than Client.timeout.
+        errors.ApiConnectionError: If the last attempt got no response (errors.ApiTimeoutError
+            if it timed out); the httpx exception is its __cause__.
 
     Returns:
         UsageEventList
@@ -343,8 +373,11 @@ async def asyncio(
         merchant_id=merchant_id,
         consumer_id=consumer_id,
         subscription_id=subscription_id,
+        timeout=timeout,
+        max_retries=max_retries,
+        extra_headers=extra_headers,
     )
-    return parsed_or_raise(response, UsageEventList, _DOCUMENTED_STATUSES, client)
+    return parsed_or_raise(response, UsageEventList, DOCUMENTED_STATUSES, client)
 
 
 def sync_all(
@@ -358,6 +391,9 @@ def sync_all(
     merchant_id: str | Unset = UNSET,
     consumer_id: str | Unset = UNSET,
     subscription_id: str | Unset = UNSET,
+    timeout: TimeoutOption | Unset = UNSET,
+    max_retries: int | None = None,
+    extra_headers: Mapping[str, str] | None = None,
 ) -> Iterator[UsageEvent]:
     """Every matching UsageEvent, from `offset` to the end, fetched `limit` at a time
     as the iteration reaches them (one page in memory at a time).
@@ -377,6 +413,9 @@ def sync_all(
             merchant_id=merchant_id,
             consumer_id=consumer_id,
             subscription_id=subscription_id,
+            timeout=timeout,
+            max_retries=max_retries,
+            extra_headers=extra_headers,
         )
 
     return iterate_pages(page, first_offset(offset))
@@ -393,6 +432,9 @@ def asyncio_all(
     merchant_id: str | Unset = UNSET,
     consumer_id: str | Unset = UNSET,
     subscription_id: str | Unset = UNSET,
+    timeout: TimeoutOption | Unset = UNSET,
+    max_retries: int | None = None,
+    extra_headers: Mapping[str, str] | None = None,
 ) -> AsyncIterator[UsageEvent]:
     """Every matching UsageEvent, like `sync_all`, for `async for`."""
 
@@ -407,6 +449,9 @@ def asyncio_all(
             merchant_id=merchant_id,
             consumer_id=consumer_id,
             subscription_id=subscription_id,
+            timeout=timeout,
+            max_retries=max_retries,
+            extra_headers=extra_headers,
         )
 
     return aiterate_pages(page, first_offset(offset))

@@ -1,21 +1,24 @@
 # Generated from openapi.yaml by scripts/regenerate: do not edit by hand.
 # Change openapi.yaml, generator-config.yaml or scripts/templates/ and rerun it.
+from collections.abc import Mapping
 from typing import Any
 from urllib.parse import quote
 
 import httpx
 
 from ..._runtime.jsonbody import decode_json, encode_json
+from ..._runtime.replay import check_answer
 from ..._runtime.responses import BODY_PARSE_ERRORS, http_status, parsed_or_raise
-from ...client import AuthenticatedClient, Client
+from ..._runtime.transport import TimeoutOption, asend, send
+from ...client import AuthenticatedClient
 from ...models.error_body import Error
 from ...models.refund_usage_event_request import RefundUsageEventRequest
 from ...models.usage_event import UsageEvent
 from ...models.validation_error import ValidationError
-from ...types import Response
+from ...types import UNSET, Response, Unset
 
 # Every status openapi.yaml documents for this operation.
-_DOCUMENTED_STATUSES = frozenset({200, 400, 401, 403, 404, 413, 415, 422, 429, 500})
+DOCUMENTED_STATUSES = frozenset({200, 400, 401, 403, 404, 413, 415, 422, 429, 500})
 
 
 def _get_kwargs(
@@ -41,9 +44,7 @@ def _get_kwargs(
     return _kwargs
 
 
-def _parse_response(
-    *, client: AuthenticatedClient | Client, response: httpx.Response
-) -> Error | Error | ValidationError | UsageEvent | None:
+def _parse_response(response: httpx.Response) -> Error | ValidationError | UsageEvent | None:
     if response.status_code == 200:
         response_200 = UsageEvent.from_dict(decode_json(response.content))
 
@@ -117,14 +118,13 @@ def _parse_response(
     return None
 
 
-def _build_response(
-    *, client: AuthenticatedClient | Client, response: httpx.Response
-) -> Response[Error | Error | ValidationError | UsageEvent]:
+def build_response(response: httpx.Response) -> Response[Error | ValidationError | UsageEvent]:
+    """The Response of this operation for an httpx response (its body parsed by status)."""
     return Response(
         status_code=http_status(response.status_code),
         content=response.content,
         headers=response.headers,
-        parsed=_parse_response(client=client, response=response),
+        parsed=_parse_response(response),
     )
 
 
@@ -133,7 +133,10 @@ def sync_detailed(
     *,
     client: AuthenticatedClient,
     body: RefundUsageEventRequest,
-) -> Response[Error | Error | ValidationError | UsageEvent]:
+    timeout: TimeoutOption | Unset = UNSET,
+    max_retries: int | None = None,
+    extra_headers: Mapping[str, str] | None = None,
+) -> Response[Error | ValidationError | UsageEvent]:
     """Refund
 
      Marks a usage event as refunded. This reverts the consumption recorded by the
@@ -143,12 +146,17 @@ def sync_detailed(
     Args:
         id (str): Unique identifier for a usage event.
         body (RefundUsageEventRequest):
+        timeout: The timeout of this call's attempts (seconds or httpx.Timeout; None: none),
+            instead of the client's.
+        max_retries: How many times this call may be retried, instead of the client's.
+        extra_headers: Headers added to this call's request.
 
     Raises:
-        httpx.TimeoutException: If the request takes longer than Client.timeout.
+        errors.ApiConnectionError: If the last attempt got no response (errors.ApiTimeoutError
+            if it timed out); the httpx exception is its __cause__.
 
     Returns:
-        Response[Error | Error | ValidationError | UsageEvent]
+        Response[Error | ValidationError | UsageEvent]
     """
 
     kwargs = _get_kwargs(
@@ -156,12 +164,10 @@ def sync_detailed(
         body=body,
     )
 
-    httpx_client = client.get_httpx_client()
-    response = httpx_client.request(
-        **kwargs,
+    response = send(
+        client, kwargs, None, timeout=timeout, max_retries=max_retries, extra_headers=extra_headers
     )
-
-    return _build_response(client=client, response=response)
+    return build_response(response)
 
 
 def sync(
@@ -169,6 +175,9 @@ def sync(
     *,
     client: AuthenticatedClient,
     body: RefundUsageEventRequest,
+    timeout: TimeoutOption | Unset = UNSET,
+    max_retries: int | None = None,
+    extra_headers: Mapping[str, str] | None = None,
 ) -> UsageEvent:
     """Refund
 
@@ -179,11 +188,16 @@ def sync(
     Args:
         id (str): Unique identifier for a usage event.
         body (RefundUsageEventRequest):
+        timeout: The timeout of this call's attempts (seconds or httpx.Timeout; None: none),
+            instead of the client's.
+        max_retries: How many times this call may be retried, instead of the client's.
+        extra_headers: Headers added to this call's request.
 
     Raises:
         errors.ApiError: If the status is not a documented success; the subclass names the
             status (errors.NotFoundError, errors.RateLimitError, ...).
-        httpx.TimeoutException: If the request takes longer than Client.timeout.
+        errors.ApiConnectionError: If the last attempt got no response (errors.ApiTimeoutError
+            if it timed out); the httpx exception is its __cause__.
 
     Returns:
         UsageEvent
@@ -193,8 +207,14 @@ def sync(
         id=id,
         client=client,
         body=body,
+        timeout=timeout,
+        max_retries=max_retries,
+        extra_headers=extra_headers,
     )
-    return parsed_or_raise(response, UsageEvent, _DOCUMENTED_STATUSES, client)
+    result = parsed_or_raise(response, UsageEvent, DOCUMENTED_STATUSES, client)
+    # An answer with an event stored for another request raises (_runtime/replay.py).
+    check_answer(body, result)
+    return result
 
 
 async def asyncio_detailed(
@@ -202,7 +222,10 @@ async def asyncio_detailed(
     *,
     client: AuthenticatedClient,
     body: RefundUsageEventRequest,
-) -> Response[Error | Error | ValidationError | UsageEvent]:
+    timeout: TimeoutOption | Unset = UNSET,
+    max_retries: int | None = None,
+    extra_headers: Mapping[str, str] | None = None,
+) -> Response[Error | ValidationError | UsageEvent]:
     """Refund
 
      Marks a usage event as refunded. This reverts the consumption recorded by the
@@ -212,12 +235,17 @@ async def asyncio_detailed(
     Args:
         id (str): Unique identifier for a usage event.
         body (RefundUsageEventRequest):
+        timeout: The timeout of this call's attempts (seconds or httpx.Timeout; None: none),
+            instead of the client's.
+        max_retries: How many times this call may be retried, instead of the client's.
+        extra_headers: Headers added to this call's request.
 
     Raises:
-        httpx.TimeoutException: If the request takes longer than Client.timeout.
+        errors.ApiConnectionError: If the last attempt got no response (errors.ApiTimeoutError
+            if it timed out); the httpx exception is its __cause__.
 
     Returns:
-        Response[Error | Error | ValidationError | UsageEvent]
+        Response[Error | ValidationError | UsageEvent]
     """
 
     kwargs = _get_kwargs(
@@ -225,10 +253,10 @@ async def asyncio_detailed(
         body=body,
     )
 
-    httpx_client = client.get_async_httpx_client()
-    response = await httpx_client.request(**kwargs)
-
-    return _build_response(client=client, response=response)
+    response = await asend(
+        client, kwargs, None, timeout=timeout, max_retries=max_retries, extra_headers=extra_headers
+    )
+    return build_response(response)
 
 
 async def asyncio(
@@ -236,6 +264,9 @@ async def asyncio(
     *,
     client: AuthenticatedClient,
     body: RefundUsageEventRequest,
+    timeout: TimeoutOption | Unset = UNSET,
+    max_retries: int | None = None,
+    extra_headers: Mapping[str, str] | None = None,
 ) -> UsageEvent:
     """Refund
 
@@ -246,11 +277,16 @@ async def asyncio(
     Args:
         id (str): Unique identifier for a usage event.
         body (RefundUsageEventRequest):
+        timeout: The timeout of this call's attempts (seconds or httpx.Timeout; None: none),
+            instead of the client's.
+        max_retries: How many times this call may be retried, instead of the client's.
+        extra_headers: Headers added to this call's request.
 
     Raises:
         errors.ApiError: If the status is not a documented success; the subclass names the
             status (errors.NotFoundError, errors.RateLimitError, ...).
-        httpx.TimeoutException: If the request takes longer than Client.timeout.
+        errors.ApiConnectionError: If the last attempt got no response (errors.ApiTimeoutError
+            if it timed out); the httpx exception is its __cause__.
 
     Returns:
         UsageEvent
@@ -260,5 +296,11 @@ async def asyncio(
         id=id,
         client=client,
         body=body,
+        timeout=timeout,
+        max_retries=max_retries,
+        extra_headers=extra_headers,
     )
-    return parsed_or_raise(response, UsageEvent, _DOCUMENTED_STATUSES, client)
+    result = parsed_or_raise(response, UsageEvent, DOCUMENTED_STATUSES, client)
+    # An answer with an event stored for another request raises (_runtime/replay.py).
+    check_answer(body, result)
+    return result
