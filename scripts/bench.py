@@ -40,6 +40,7 @@ import importlib.util
 import itertools
 import json
 import platform
+import shutil
 import statistics
 import subprocess
 import sys
@@ -52,6 +53,7 @@ from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 from typing import Any
 
+import attrs
 import httpx
 
 from paygentic_client import AuthenticatedClient
@@ -200,8 +202,9 @@ def _rfc3339(moment: datetime.datetime) -> str:
     return moment.strftime("%Y-%m-%dT%H:%M:%S.") + f"{moment.microsecond // 1000:03d}Z"
 
 
-def usage_event_json(i: int, *, nulls: bool) -> dict[str, Any]:
-    """A UsageEvent as the API sends it: fully populated, or with null for every optional."""
+def usage_event_json(i: int, *, nulls: bool, dispute: bool = False) -> dict[str, Any]:
+    """A UsageEvent as the API sends it: fully populated (with or without a dispute), or with
+    null for every optional. Whole quantities: the official SDK refuses fractions."""
     at = T0 + datetime.timedelta(seconds=i, milliseconds=i % 1000)
     event: dict[str, Any] = {
         "id": f"usg_{i:010d}",
@@ -213,7 +216,7 @@ def usage_event_json(i: int, *, nulls: bool) -> dict[str, Any]:
         "timestamp": _rfc3339(at),
         "createdAt": _rfc3339(at + datetime.timedelta(seconds=1)),
         "properties": [
-            {"billableMetricId": "bm_gpu_hours", "quantity": 2.5, "price": "0.125"},
+            {"billableMetricId": "bm_gpu_hours", "quantity": 3, "price": "0.125"},
             {"billableMetricId": "bm_api_calls", "quantity": 100, "price": None},
         ],
     }
@@ -237,15 +240,32 @@ def usage_event_json(i: int, *, nulls: bool) -> dict[str, Any]:
             "totalAmount": 375000000,
         },
         refund={"reason": "duplicate", "refundedAt": _rfc3339(at + datetime.timedelta(hours=1))},
-        dispute=None,
+        dispute=_dispute_json(i, at) if dispute else None,
     )
     return event
 
 
-def batch_response_raw(*, nulls: bool) -> bytes:
+def _dispute_json(i: int, at: datetime.datetime) -> dict[str, Any]:
+    return {
+        "id": f"dsp_{i:010d}",
+        "object": "dispute",
+        "usageEventId": f"usg_{i:010d}",
+        "customerId": "cus_abc123xyz",
+        "merchantId": MERCHANT_ID,
+        "customerMessage": "Two of the four images never arrived.",
+        "merchantMessage": None,
+        "status": "accepted",
+        "disputedAmount": "0.08",
+        "resolvedAt": _rfc3339(at + datetime.timedelta(hours=2)),
+        "createdAt": _rfc3339(at + datetime.timedelta(hours=1)),
+        "updatedAt": _rfc3339(at + datetime.timedelta(hours=2)),
+    }
+
+
+def batch_response_raw(*, nulls: bool, dispute: bool = False) -> bytes:
     body = {
         "object": "batchUsageEvents",
-        "successful": [usage_event_json(i, nulls=nulls) for i in range(EVENTS)],
+        "successful": [usage_event_json(i, nulls=nulls, dispute=dispute) for i in range(EVENTS)],
         "failed": [],
         "summary": {"total": EVENTS, "successful": EVENTS, "failed": 0},
     }
@@ -347,22 +367,62 @@ def bench_per_call(settings: Settings) -> list[Row]:
     return rows
 
 
+# The parse section's bodies: (label, nulls, dispute).
+PARSE_BODIES = (
+    ("dispute null", False, False),
+    ("dispute populated", False, True),
+    ("nulls", True, False),
+)
+PARSE_TARGET = 1.25
+SDK_VENV = ROOT / ".bench" / "sdk-venv"
+SDK_REQUIREMENT = "paygentic-sdk==0.1.34"
+
+
 def bench_parse(settings: Settings) -> list[Row]:
-    return [
-        _bench_parse_one("populated", False, settings),
-        _bench_parse_one("nulls", True, settings),
-    ]
+    rows: list[Row] = []
+    raws = [batch_response_raw(nulls=nulls, dispute=dispute) for _, nulls, dispute in PARSE_BODIES]
+    for (label, nulls, _), raw in zip(PARSE_BODIES, raws, strict=True):
+        rows += _bench_parse_one(label, nulls, raw, settings)
+    sdk_rows, note = _bench_sdk_parse(raws, settings)
+    rows += sdk_rows
+    if note:
+        print(f"parse: {note}")
+    return rows
 
 
-def _bench_parse_one(label: str, nulls: bool, settings: Settings) -> Row:
-    raw = batch_response_raw(nulls=nulls)
+def _parse_through_client(response: httpx.Response) -> Any:
+    """What batch_create_usage_events does with a 201's bytes (decode and from_dict)."""
+    return batch_create_usage_events._parse_response(response)
+
+
+def read_every_field(value: Any) -> int:
+    """Touch every attribute of a parsed model (or every value of decoded JSON), down to the
+    leaves, and count them: a design that defers work to the reads cannot look fast."""
+    count = 0
+    pending = [value]
+    while pending:
+        item = pending.pop()
+        count += 1
+        if isinstance(item, dict):
+            pending += item.values()
+        elif isinstance(item, list):
+            pending += item
+        elif attrs.has(type(item)):
+            pending += [getattr(item, field.name) for field in attrs.fields(type(item))]
+    return count
+
+
+def _bench_parse_one(label: str, nulls: bool, raw: bytes, settings: Settings) -> list[Row]:
+    response = httpx.Response(201, content=raw)
     plain = json.loads(raw)
-    parsed = BatchUsageEventResponse.from_dict(json.loads(raw))
+    parsed = _parse_through_client(response)
+    check(isinstance(parsed, BatchUsageEventResponse), f"{label}: parsed")
     check(len(parsed.successful) == EVENTS, f"{label}: every event parsed")
     check(BatchUsageEventResponse.from_dict(parsed.to_dict()) == parsed, f"{label}: round-trip")
     first, source = parsed.successful[0], plain["successful"][0]
     check(first.id == source["id"] and first.timestamp == T0, f"{label}: fields parsed")
     check((first.billing is None) == nulls, f"{label}: billing")
+    check((first.dispute is None) == (source["dispute"] is None), f"{label}: dispute")
     if not nulls:
         metadata = first.metadata
         check(
@@ -370,14 +430,73 @@ def _bench_parse_one(label: str, nulls: bool, settings: Settings) -> Row:
             f"{label}: metadata",
         )
 
-    def candidate() -> BatchUsageEventResponse:
-        return BatchUsageEventResponse.from_dict(json.loads(raw))
+    def candidate() -> Any:
+        return _parse_through_client(response)
 
     def baseline() -> Any:
         return json.loads(raw)
 
+    def candidate_read() -> int:
+        return read_every_field(_parse_through_client(response))
+
+    def baseline_read() -> int:
+        return read_every_field(json.loads(raw))
+
+    figure = f"client parse, bytes→models, vs loads, {label}"
     c, b, ratio = compare(candidate, baseline, settings)
-    return Row("2 parse", f"from_dict(loads) vs loads, {EVENTS} events, {label}", c, b, ratio, 1.6)
+    rows = [Row("2 parse", figure, c, b, ratio, PARSE_TARGET)]
+    c, b, ratio = compare(candidate_read, baseline_read, settings)
+    figure = f"parse+read every field vs loads+read, {label}"
+    rows.append(Row("2 parse", figure, c, b, ratio, None))
+    return rows
+
+
+def _sdk_python() -> tuple[Path | None, str]:
+    """The Python of a separate environment with the official SDK, made on first use."""
+    python = SDK_VENV / "bin" / "python"
+    if python.exists():
+        return python, ""
+    uv = shutil.which("uv") or shutil.which("uv", path=str(Path.home() / ".local" / "bin"))
+    if uv is None:
+        return None, "no uv to make the SDK's environment"
+    try:
+        subprocess.run([uv, "venv", "-q", str(SDK_VENV)], check=True, capture_output=True)
+        subprocess.run(
+            [uv, "pip", "install", "-q", "--python", str(python), SDK_REQUIREMENT],
+            check=True,
+            capture_output=True,
+        )
+    except (OSError, subprocess.CalledProcessError) as error:
+        shutil.rmtree(SDK_VENV, ignore_errors=True)
+        return None, f"{SDK_REQUIREMENT} could not be installed ({error})"
+    return python, ""
+
+
+def _bench_sdk_parse(raws: list[bytes], settings: Settings) -> tuple[list[Row], str]:
+    """The official SDK's model_validate_json on the same bytes, against json.loads in its own
+    process (scripts/bench_sdk.py); skipped with a note when it cannot be installed."""
+    python, note = _sdk_python()
+    if python is None:
+        return [], f"skipped the official SDK's row: {note}"
+    with tempfile.TemporaryDirectory() as tmp:
+        paths = []
+        for (label, _, _), raw in zip(PARSE_BODIES, raws, strict=True):
+            path = Path(tmp) / f"{label.replace(' ', '-')}.json"
+            path.write_bytes(raw)
+            paths.append(str(path))
+        command = [str(python), str(ROOT / "scripts" / "bench_sdk.py")]
+        command += [str(settings.rounds), str(settings.min_batch_ns), *paths]
+        try:
+            done = subprocess.run(command, check=True, capture_output=True, text=True)
+        except subprocess.CalledProcessError as error:
+            return [], f"skipped the official SDK's row: it failed ({error.stderr.strip()})"
+    rows = []
+    for (label, _, _), result in zip(PARSE_BODIES, json.loads(done.stdout), strict=True):
+        figure = f"official SDK validate_json vs loads, {label}"
+        rows.append(
+            Row("2 parse", figure, result["sdk_ns"], result["loads_ns"], result["ratio"], None)
+        )
+    return rows, ""
 
 
 def bench_serialise(settings: Settings) -> list[Row]:
@@ -394,8 +513,35 @@ def bench_serialise(settings: Settings) -> list[Row]:
         """What batch_create_usage_events puts on the wire (_runtime/jsonbody.py)."""
         return encode_json(BatchCreateUsageEventsRequest(events=models).to_dict())
 
+    # The whole batch create through the client: to_dict, encode, send. The mock transport
+    # answers with an empty batch answer, so that parsing an echo of 1000 events (section 2's
+    # figure) is not billed to serialising.
+    wire: list[bytes] = []
+    answer = json.dumps(
+        {
+            "object": "batchUsageEvents",
+            "successful": [],
+            "failed": [],
+            "summary": {"total": 0, "successful": 0, "failed": 0},
+        }
+    ).encode()
+
+    def answer_batch(request: httpx.Request) -> httpx.Response:
+        wire.append(request.content)
+        return httpx.Response(201, content=answer)
+
+    client = AuthenticatedClient(
+        base_url=BASE_URL, token=TOKEN, httpx_args={"transport": httpx.MockTransport(answer_batch)}
+    )
+
+    def batch_create() -> BatchUsageEventResponse:
+        wire.clear()
+        body = BatchCreateUsageEventsRequest(events=models)
+        return batch_create_usage_events.sync(client=client, body=body)
+
     check(candidate() == baseline(), "to_dict() sends what a hand-written client sends")
     check(json.loads(sent()) == json.loads(baseline()), "the client sends the same JSON")
+
     c, b, ratio = compare(candidate, baseline, settings)
     rows = [Row("3 serialise", f"dumps(to_dict) vs dumps, {EVENTS} events", c, b, ratio, 1.5)]
     c, b, ratio = compare(sent, baseline, settings)
@@ -409,6 +555,12 @@ def bench_serialise(settings: Settings) -> list[Row]:
             None,
         )
     )
+    with client:
+        batch_create()
+        check(json.loads(wire[0]) == json.loads(baseline()), "batch create sends the same JSON")
+        c, b, ratio = compare(batch_create, baseline, settings)
+    figure = f"batch_create_usage_events.sync (mock) vs dumps, {EVENTS}"
+    rows.append(Row("3 serialise", figure, c, b, ratio, 0.8))
     return rows
 
 

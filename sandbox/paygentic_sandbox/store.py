@@ -8,6 +8,11 @@ Durability: WAL with synchronous=NORMAL. A committed transaction is in the WAL f
 the operating system's cache) before the response is sent, so it survives `kill -9` of the
 server; only a power loss could lose the last transactions.
 
+Listing is linear in what is listed and blind to the rest of the table (see `Store.page`):
+an index per filter the API's list takes most (merchant, customer, time), and a page that
+continues where the previous one of the same listing ended starts from that row instead of
+counting and skipping everything before it.
+
 Speed: checkpoints (copying the WAL into the database, with an fsync) run in a background
 thread on their own connection instead of inside whichever commit crosses the threshold,
 which would add 100 ms to that request.
@@ -18,6 +23,7 @@ from __future__ import annotations
 import json
 import sqlite3
 import threading
+from collections import OrderedDict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -41,6 +47,10 @@ CREATE TABLE IF NOT EXISTS usage_events (
 );
 CREATE INDEX IF NOT EXISTS usage_events_by_time
     ON usage_events (merchant_id, timestamp_us, id);
+-- One customer's events, in list order: without it a customer's page reads (and its count
+-- counts) every event of the merchant in the time range.
+CREATE INDEX IF NOT EXISTS usage_events_by_customer
+    ON usage_events (merchant_id, customer_id, timestamp_us, id);
 """
 
 _INSERT = """
@@ -58,6 +68,8 @@ CHECKPOINT_INTERVAL_SECONDS = 0.5
 
 # SQLite's OFFSET is a signed 64-bit integer; past the number of rows any offset is alike.
 _MAX_OFFSET = 2**62
+# Listings whose next page is remembered (see Store.page); the least recently used goes.
+_CONTINUATIONS = 1024
 
 
 class NewEvent(NamedTuple):
@@ -89,6 +101,16 @@ class ListFilter:
     subscription_id: str | None = None
 
 
+class _Continuation(NamedTuple):
+    """Where a listing's page ended: its last row's sort key, the listing's total, and the
+    merchant's write generation both were read at."""
+
+    timestamp_us: int
+    id: str
+    total: int
+    generation: int
+
+
 class Store:
     def __init__(self, path: str) -> None:
         if path != ":memory:":
@@ -96,6 +118,11 @@ class Store:
         # isolation_level=None: transactions are opened explicitly, see `_transaction`.
         self._db = sqlite3.connect(path, check_same_thread=False, isolation_level=None)
         self._lock = threading.Lock()
+        # (filter, offset of the next page) -> where the page before it ended; and per
+        # merchant a counter of the writes that may change what a listing holds. Both under
+        # self._lock.
+        self._continuations: OrderedDict[tuple[ListFilter, int], _Continuation] = OrderedDict()
+        self._generations: dict[str, int] = {}
         self._db.execute("PRAGMA journal_mode=WAL")
         self._db.execute("PRAGMA synchronous=NORMAL")
         self._db.execute("PRAGMA cache_size=-65536")  # 64 MiB
@@ -142,6 +169,8 @@ class Store:
                 changes_before = self._db.total_changes
                 self._db.executemany(_INSERT, firsts.values())
                 inserted = self._db.total_changes - changes_before
+                if inserted:
+                    self._invalidate_listings({event.merchant_id for event in firsts.values()})
                 taken = {} if inserted == len(firsts) else self._taken_keys(firsts)
                 self._db.execute("COMMIT")
             except BaseException:
@@ -205,24 +234,81 @@ class Store:
                 raise
         return document, True
 
+    def _invalidate_listings(self, merchant_ids: Iterable[str]) -> None:
+        """New events may land before a remembered continuation: its offset and total no
+        longer hold. Called under self._lock."""
+        for merchant_id in merchant_ids:
+            self._generations[merchant_id] = self._generations.get(merchant_id, 0) + 1
+
     def page(self, where: ListFilter, limit: int, offset: int) -> tuple[list[str], int]:
-        """One page of matching events, ordered by timestamp then id, and the total."""
-        clauses = ["merchant_id = ?", "timestamp_us >= ?", "timestamp_us <= ?"]
-        values: list[Any] = [where.merchant_id, where.start_us, where.end_us]
+        """One page of matching events, ordered by timestamp then id, and the total.
+
+        A listing read page after page (offset 0, then offset + limit, ... with the same
+        filter) costs what it returns: the page that continues the previous one starts after
+        that page's last row (a keyset seek on the index) and reuses its total, while no
+        event of the merchant was inserted since. Any other offset counts and skips
+        (`count(*)` and `OFFSET` on the index), as before.
+        """
+        index = "usage_events_by_customer" if where.customer_id else "usage_events_by_time"
+        # INDEXED BY: without statistics (no ANALYZE) SQLite may pick the time index for a
+        # customer's listing and read the whole merchant's range.
+        table = f"usage_events INDEXED BY {index}"
+        with self._lock:
+            generation = self._generations.get(where.merchant_id, 0)
+            key = (where, offset)
+            continuation = self._continuations.get(key)
+            if continuation is not None and continuation.generation == generation:
+                self._continuations.move_to_end(key)
+                # The seek replaces the start of the time range (the row it continues from is
+                # in it), so that the index range begins at the row and not at start_us.
+                after = (continuation.timestamp_us, continuation.id)
+                condition, values = self._condition(where, after=after)
+                rows = self._db.execute(
+                    f"SELECT timestamp_us, id, document FROM {table} WHERE {condition} "
+                    "ORDER BY timestamp_us, id LIMIT ?",
+                    [*values, limit],
+                ).fetchall()
+                total = continuation.total
+            else:
+                condition, values = self._condition(where)
+                (total,) = self._db.execute(
+                    f"SELECT count(*) FROM {table} WHERE {condition}", values
+                ).fetchone()
+                rows = self._db.execute(
+                    f"SELECT timestamp_us, id, document FROM {table} WHERE {condition} "
+                    "ORDER BY timestamp_us, id LIMIT ? OFFSET ?",
+                    [*values, limit, min(offset, _MAX_OFFSET)],
+                ).fetchall()
+            if rows and offset + len(rows) < total:
+                last_timestamp, last_id, _ = rows[-1]
+                self._remember(
+                    (where, offset + len(rows)),
+                    _Continuation(last_timestamp, last_id, int(total), generation),
+                )
+        return [str(row[2]) for row in rows], int(total)
+
+    def _remember(self, key: tuple[ListFilter, int], continuation: _Continuation) -> None:
+        self._continuations[key] = continuation
+        self._continuations.move_to_end(key)
+        if len(self._continuations) > _CONTINUATIONS:
+            self._continuations.popitem(last=False)
+
+    def _condition(
+        self, where: ListFilter, after: tuple[int, str] | None = None
+    ) -> tuple[str, list[Any]]:
+        """The WHERE clause of a listing; with `after`, only the rows after that sort key."""
+        clauses = ["merchant_id = ?", "timestamp_us <= ?"]
+        values: list[Any] = [where.merchant_id, where.end_us]
+        if after is None:
+            clauses.append("timestamp_us >= ?")
+            values.append(where.start_us)
+        else:
+            clauses.append("(timestamp_us, id) > (?, ?)")
+            values += after
         for column, value in self._filters(where):
             clauses.append(f"{column} = ?")
             values.append(value)
-        condition = " AND ".join(clauses)
-        with self._lock:
-            (total,) = self._db.execute(
-                f"SELECT count(*) FROM usage_events WHERE {condition}", values
-            ).fetchone()
-            rows = self._db.execute(
-                f"SELECT document FROM usage_events WHERE {condition} "
-                "ORDER BY timestamp_us, id LIMIT ? OFFSET ?",
-                [*values, limit, min(offset, _MAX_OFFSET)],
-            ).fetchall()
-        return [str(row[0]) for row in rows], int(total)
+        return " AND ".join(clauses), values
 
     @staticmethod
     def _filters(where: ListFilter) -> Iterable[tuple[str, str]]:

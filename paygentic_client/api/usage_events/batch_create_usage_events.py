@@ -5,7 +5,7 @@ from typing import Any
 
 import httpx
 
-from ..._runtime.jsonbody import encode_json
+from ..._runtime.jsonbody import decode_json, encode_json
 from ..._runtime.replay import check_answer
 from ..._runtime.responses import BODY_PARSE_ERRORS, http_status, parsed_or_raise
 from ..._runtime.transport import TimeoutOption, asend, send
@@ -48,12 +48,12 @@ def _parse_response(
     response: httpx.Response,
 ) -> BatchUsageEventResponse | Error | ValidationError | None:
     if response.status_code == 201:
-        response_201 = BatchUsageEventResponse.from_dict(response.json())
+        response_201 = BatchUsageEventResponse.from_dict(decode_json(response.content))
 
         return response_201
 
     if response.status_code == 207:
-        response_207 = BatchUsageEventResponse.from_dict(response.json())
+        response_207 = BatchUsageEventResponse.from_dict(decode_json(response.content))
 
         return response_207
 
@@ -76,37 +76,37 @@ def _parse_response(
 
                 return response_400_type_1
 
-            response_400 = _parse_response_400(response.json())
+            response_400 = _parse_response_400(decode_json(response.content))
 
             return response_400
 
         if response.status_code == 401:
-            response_401 = Error.from_dict(response.json())
+            response_401 = Error.from_dict(decode_json(response.content))
 
             return response_401
 
         if response.status_code == 403:
-            response_403 = Error.from_dict(response.json())
+            response_403 = Error.from_dict(decode_json(response.content))
 
             return response_403
 
         if response.status_code == 413:
-            response_413 = Error.from_dict(response.json())
+            response_413 = Error.from_dict(decode_json(response.content))
 
             return response_413
 
         if response.status_code == 415:
-            response_415 = Error.from_dict(response.json())
+            response_415 = Error.from_dict(decode_json(response.content))
 
             return response_415
 
         if response.status_code == 429:
-            response_429 = Error.from_dict(response.json())
+            response_429 = Error.from_dict(decode_json(response.content))
 
             return response_429
 
         if response.status_code == 500:
-            response_500 = Error.from_dict(response.json())
+            response_500 = Error.from_dict(decode_json(response.content))
 
             return response_500
 

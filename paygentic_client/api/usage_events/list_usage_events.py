@@ -6,6 +6,7 @@ from typing import Any
 
 import httpx
 
+from ..._runtime.jsonbody import decode_json
 from ..._runtime.pagination import aiterate_pages, first_offset, iterate_pages
 from ..._runtime.responses import BODY_PARSE_ERRORS, http_status, parsed_or_raise
 from ..._runtime.timestamps import isoformat as _isoformat
@@ -70,7 +71,7 @@ def _get_kwargs(
 
 def _parse_response(response: httpx.Response) -> Error | ValidationError | UsageEventList | None:
     if response.status_code == 200:
-        response_200 = UsageEventList.from_dict(response.json())
+        response_200 = UsageEventList.from_dict(decode_json(response.content))
 
         return response_200
 
@@ -93,27 +94,27 @@ def _parse_response(response: httpx.Response) -> Error | ValidationError | Usage
 
                 return response_400_type_1
 
-            response_400 = _parse_response_400(response.json())
+            response_400 = _parse_response_400(decode_json(response.content))
 
             return response_400
 
         if response.status_code == 401:
-            response_401 = Error.from_dict(response.json())
+            response_401 = Error.from_dict(decode_json(response.content))
 
             return response_401
 
         if response.status_code == 403:
-            response_403 = Error.from_dict(response.json())
+            response_403 = Error.from_dict(decode_json(response.content))
 
             return response_403
 
         if response.status_code == 429:
-            response_429 = Error.from_dict(response.json())
+            response_429 = Error.from_dict(decode_json(response.content))
 
             return response_429
 
         if response.status_code == 500:
-            response_500 = Error.from_dict(response.json())
+            response_500 = Error.from_dict(decode_json(response.content))
 
             return response_500
 

@@ -1,0 +1,221 @@
+"""Benchmark the ingesters end to end against a local sandbox process.
+
+Measures events per second from the first submit() to the last acknowledgement (every
+future resolved), for UsageIngester and AsyncUsageIngester, next to a baseline measured in
+the same run against the same kind of server: the same kind of events sent one
+`create_usage_event.sync` at a time. Also prints, for reference, the server's own ceiling:
+the same events in pre-serialised 1000-event batches posted with bare httpx, two at a time
+(no client, no ingester), and for each line the CPU this process (the client) spent per
+event. Each figure gets a fresh sandbox process with an empty database.
+
+The handles build their UsageEvent on the first result(): callers that submit and move on
+never pay for it, and the "every result() read" line shows what reading them all adds.
+Issue 7's target is 20,000 events/s for the ingesters.
+
+With a spool (issue 12): UsageIngester(spool=...) at the default process-crash durability,
+its events/s as a share of the in-memory UsageIngester's (target: at least 50%), and beside
+it what each durability level costs per event (one committed append, measured alone).
+
+Usage: scripts/bench-ingest [--events N] [--baseline-events N]
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import datetime
+import json
+import sys
+import tempfile
+import time
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from functools import partial
+from pathlib import Path
+
+import httpx
+from paygentic_sandbox import DEMO_MERCHANT_ID, DEMO_TOKEN, SandboxProcess
+
+from paygentic_client import AsyncUsageIngester, AuthenticatedClient, UsageIngester
+from paygentic_client.api.usage_events import create_usage_event
+from paygentic_client.ingest.spool import Durability, Spool
+from paygentic_client.models import (
+    CreateUsageEventRequest,
+    CreateUsageEventRequestProperty,
+    Metadata,
+)
+
+TARGET_EVENTS_PER_SECOND = 20_000
+STAMP = datetime.datetime(2024, 1, 15, 10, 30, tzinfo=datetime.UTC)
+
+
+def make_events(prefix: str, count: int) -> list[CreateUsageEventRequest]:
+    return [
+        CreateUsageEventRequest(
+            idempotency_key=f"{prefix}_{n:08d}",
+            customer_id="cus_abc123xyz",
+            merchant_id=DEMO_MERCHANT_ID,
+            timestamp=STAMP,
+            properties=[
+                CreateUsageEventRequestProperty(
+                    billable_metric_id="bm_api_calls", quantity=3, price="0.01"
+                )
+            ],
+            metadata=Metadata.from_dict({"model": "claude-3-opus", "input_tokens": "1500"}),
+        )
+        for n in range(count)
+    ]
+
+
+@dataclass(frozen=True)
+class Figure:
+    events_per_second: float
+    client_cpu_per_event: float  # µs of this process's CPU (all its threads) per event
+
+
+def timed(run: Callable[[], None], count: int) -> Figure:
+    cpu_started, started = time.process_time(), time.perf_counter()
+    run()
+    cpu, elapsed = time.process_time() - cpu_started, time.perf_counter() - started
+    return Figure(count / elapsed, 1e6 * cpu / count)
+
+
+def one_at_a_time(url: str, events: list[CreateUsageEventRequest]) -> None:
+    with AuthenticatedClient(base_url=url, token=DEMO_TOKEN) as client:
+        for event in events:
+            create_usage_event.sync(client=client, body=event)
+
+
+def threaded(url: str, events: list[CreateUsageEventRequest], read_results: bool) -> None:
+    with (
+        AuthenticatedClient(base_url=url, token=DEMO_TOKEN) as client,
+        UsageIngester(client) as ingester,
+    ):
+        handles = [ingester.submit(event) for event in events]
+    # close() returned: every handle is resolved (acknowledged or failed).
+    assert all(handle.done() and handle.exception() is None for handle in handles)
+    if read_results:  # what a caller that wants every created UsageEvent pays on top
+        assert all(handle.result().idempotency_key for handle in handles)
+
+
+def spooled(url: str, events: list[CreateUsageEventRequest], durability: Durability) -> None:
+    with (
+        tempfile.TemporaryDirectory() as tmp,
+        AuthenticatedClient(base_url=url, token=DEMO_TOKEN) as client,
+        UsageIngester(client, spool=Path(tmp) / "spool.db", durability=durability) as ingester,
+    ):
+        handles = [ingester.submit(event) for event in events]
+        assert ingester.flush(timeout=None)
+    assert all(handle.done() and handle.exception() is None for handle in handles)
+
+
+def append_cost(durability: Durability, count: int) -> float:
+    """µs of wall time per committed Spool.append (one event, its own commit)."""
+    with (
+        tempfile.TemporaryDirectory() as tmp,
+        Spool(Path(tmp) / "s.db", durability=durability) as spool,
+    ):
+        payload = b"x" * 300
+        started = time.perf_counter()
+        for n in range(count):
+            spool.append(f"k{n}", payload)
+        return 1e6 * (time.perf_counter() - started) / count
+
+
+def asynchronous(url: str, events: list[CreateUsageEventRequest]) -> None:
+    async def main() -> None:
+        async with (
+            AuthenticatedClient(base_url=url, token=DEMO_TOKEN) as client,
+            AsyncUsageIngester(client) as ingester,
+        ):
+            handles = [await ingester.submit(event) for event in events]
+        assert all(handle.done() and handle.exception() is None for handle in handles)
+
+    asyncio.run(main())
+
+
+def raw_batches(url: str, events: list[CreateUsageEventRequest]) -> Callable[[], None]:
+    """The server's ceiling: bodies built before the clock starts, two posts in flight."""
+    bodies = [
+        json.dumps({"events": [e.to_dict() for e in events[i : i + 1000]]}).encode()
+        for i in range(0, len(events), 1000)
+    ]
+    headers = {"Authorization": f"Bearer {DEMO_TOKEN}", "Content-Type": "application/json"}
+
+    def run() -> None:
+        with httpx.Client(base_url=url, headers=headers) as http, ThreadPoolExecutor(2) as pool:
+            for response in pool.map(lambda b: http.post("/v0/usage/batch", content=b), bodies):
+                assert response.status_code == 201, response.text[:200]
+
+    return run
+
+
+def on_fresh_sandbox(prepare: Callable[[str], Callable[[], None]], count: int) -> Figure:
+    """Time prepare(url)() against a sandbox of its own, so that every figure starts from an
+    empty database (the sandbox's inserts get slower as its tables grow)."""
+    with tempfile.TemporaryDirectory() as tmp, SandboxProcess(db=Path(tmp) / "bench.db") as server:
+        return timed(prepare(server.url), count)
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--events", type=int, default=100_000, help="events per ingester run")
+    parser.add_argument("--baseline-events", type=int, default=1_000)
+    args = parser.parse_args()
+    n = args.events
+    baseline = on_fresh_sandbox(
+        lambda url: partial(one_at_a_time, url, make_events("one", args.baseline_events)),
+        args.baseline_events,
+    )
+    ceiling = on_fresh_sandbox(lambda url: raw_batches(url, make_events("raw", n)), n)
+    ingesters = {
+        "UsageIngester": on_fresh_sandbox(
+            lambda url: partial(threaded, url, make_events("thr", n), False), n
+        ),
+        "AsyncUsageIngester": on_fresh_sandbox(
+            lambda url: partial(asynchronous, url, make_events("aio", n)), n
+        ),
+        "UsageIngester, every result() read": on_fresh_sandbox(
+            lambda url: partial(threaded, url, make_events("res", n), True), n
+        ),
+        "UsageIngester, spool (process-crash)": on_fresh_sandbox(
+            lambda url: partial(spooled, url, make_events("spl", n), "process-crash"), n
+        ),
+    }
+    levels: list[tuple[Durability, int]] = [("process-crash", 5000), ("power-loss", 300)]
+    costs = {durability: append_cost(durability, count) for durability, count in levels}
+    print(f"events per run: {n} (baseline: {args.baseline_events}); a fresh sandbox for each")
+    print(f"{'':<40} {'events/s':>10}  {'client CPU/event':>16}")
+    for name, figure in (
+        ("one create at a time (baseline)", baseline),
+        ("bare httpx, pre-built batches (ceiling)", ceiling),
+    ):
+        print(
+            f"{name:<40} {figure.events_per_second:>10,.0f}  "
+            f"{figure.client_cpu_per_event:>13,.1f} µs"
+        )
+    for name, figure in ingesters.items():
+        rate = figure.events_per_second
+        verdict = "ok" if rate >= TARGET_EVENTS_PER_SECOND else "BELOW TARGET"
+        print(
+            f"{name:<40} {rate:>10,.0f}  {figure.client_cpu_per_event:>13,.1f} µs  "
+            f"{rate / baseline.events_per_second:6.1f}x baseline  "
+            f"{rate / ceiling.events_per_second:5.2f}x ceiling  "
+            f"target {TARGET_EVENTS_PER_SECOND:,}: {verdict}"
+        )
+    share = (
+        ingesters["UsageIngester, spool (process-crash)"].events_per_second
+        / ingesters["UsageIngester"].events_per_second
+    )
+    print(
+        f"spool (process-crash) / in-memory UsageIngester: {share:.0%} "
+        f"(target >= 50%: {'ok' if share >= 0.5 else 'BELOW TARGET'})"
+    )
+    for durability, cost in costs.items():
+        print(f"  one committed append, {durability} durability: {cost:,.1f} µs/event")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
