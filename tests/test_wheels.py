@@ -10,6 +10,7 @@ from __future__ import annotations
 import os
 import shutil
 import subprocess
+import tomllib
 import zipfile
 from email.message import Message
 from email.parser import Parser
@@ -104,7 +105,8 @@ def test_the_sandbox_wheel_holds_the_server_its_spec_and_its_command(
     wheels: dict[str, zipfile.ZipFile],
 ) -> None:
     sandbox = wheels["paygentic_sandbox"]
-    assert _top_level(sandbox) == {"paygentic_sandbox", "paygentic_sandbox-0.1.0.dist-info"}
+    version = tomllib.loads((REPO / "sandbox" / "pyproject.toml").read_text())["project"]["version"]
+    assert _top_level(sandbox) == {"paygentic_sandbox", f"paygentic_sandbox-{version}.dist-info"}
     names = sandbox.namelist()
     assert {"paygentic_sandbox/app.py", "paygentic_sandbox/__main__.py"} <= set(names)
     spec = sandbox.read("paygentic_sandbox/openapi.yaml")
