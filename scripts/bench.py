@@ -282,7 +282,7 @@ def create_request(i: int) -> CreateUsageEventRequest:
         timestamp=T0 + datetime.timedelta(seconds=i),
         properties=[
             CreateUsageEventRequestProperty(
-                billable_metric_id="bm_gpu_hours", quantity=2.5, price="0.125"
+                billable_metric_id="bm_gpu_hours", quantity=3, price="0.125"
             ),
             CreateUsageEventRequestProperty(billable_metric_id="bm_api_calls", quantity=100),
         ],
@@ -299,7 +299,7 @@ def create_request_json(i: int) -> dict[str, Any]:
         "merchantId": MERCHANT_ID,
         "timestamp": (T0 + datetime.timedelta(seconds=i)).isoformat(),
         "properties": [
-            {"billableMetricId": "bm_gpu_hours", "quantity": 2.5, "price": "0.125"},
+            {"billableMetricId": "bm_gpu_hours", "quantity": 3, "price": "0.125"},
             {"billableMetricId": "bm_api_calls", "quantity": 100},
         ],
         "entitlementId": "com_abc123",
