@@ -91,13 +91,10 @@ class RetryPolicy:
                 return min(seconds, self.retry_after_max)
         return self.backoff(retry_number)
 
-    def start(self, max_retries: int | None, *, budget: bool = True) -> RetryState:
-        """The state of one call that may be retried `max_retries` times (None: no limit);
-        without `budget` it has no deadline either (an ingester retries until it is closed)."""
-        if max_retries is not None:
-            check_max_retries(max_retries)
-        deadline = self.clock() + self.budget if budget else None
-        return RetryState(self, max_retries, deadline)
+    def start(self, max_retries: int) -> RetryState:
+        """The state of one call that may be retried `max_retries` times within the budget."""
+        check_max_retries(max_retries)
+        return RetryState(self, max_retries, self.clock() + self.budget)
 
 
 def check_max_retries(max_retries: int) -> None:
@@ -131,7 +128,7 @@ class RetryState:
 
     __slots__ = ("attempts", "deadline", "max_retries", "policy")
 
-    def __init__(self, policy: RetryPolicy, max_retries: int | None, deadline: float | None):
+    def __init__(self, policy: RetryPolicy, max_retries: int, deadline: float) -> None:
         self.policy = policy
         self.max_retries = max_retries
         self.deadline = deadline
@@ -154,9 +151,9 @@ class RetryState:
 
     def _next_wait(self, retry_after: str | None) -> float | None:
         retries_made = self.attempts - 1
-        if self.max_retries is not None and retries_made >= self.max_retries:
+        if retries_made >= self.max_retries:
             return None
         wait = self.policy.wait_before(retries_made + 1, retry_after)
-        if self.deadline is not None and self.policy.clock() + wait > self.deadline:
+        if self.policy.clock() + wait > self.deadline:
             return None
         return wait
