@@ -35,12 +35,8 @@ def quantity(value: float) -> Decimal:
     return Decimal(repr(value)) if isinstance(value, float) else Decimal(value)
 
 
-def identity_of_request(event: CreateUsageEventRequest) -> Identity:
-    metrics = tuple((p.billable_metric_id, quantity(p.quantity)) for p in event.properties)
-    return (event.customer_id, event.merchant_id, event.timestamp, metrics)
-
-
-def identity_of_event(event: UsageEvent) -> Identity:
+def identity_of(event: CreateUsageEventRequest | UsageEvent) -> Identity:
+    """The identity of an event sent (a request) or stored (a UsageEvent): the same fields."""
     metrics = tuple((p.billable_metric_id, quantity(p.quantity)) for p in event.properties)
     return (event.customer_id, event.merchant_id, event.timestamp, metrics)
 
@@ -75,7 +71,7 @@ def describe(identity: Identity) -> str:
 
 
 def check_create(sent: CreateUsageEventRequest, answer: UsageEvent) -> None:
-    reason = conflict(sent.idempotency_key, identity_of_request(sent), identity_of_event(answer))
+    reason = conflict(sent.idempotency_key, identity_of(sent), identity_of(answer))
     if reason:
         raise IdempotencyConflictError(reason, idempotency_key=str(sent.idempotency_key))
 
@@ -98,9 +94,7 @@ def _batch_conflicts(
         stored = answered.get(event.idempotency_key)
         if stored is None:
             continue
-        reason = conflict(
-            event.idempotency_key, identity_of_request(event), identity_of_event(stored)
-        )
+        reason = conflict(event.idempotency_key, identity_of(event), identity_of(stored))
         if reason:
             reasons.append(reason)
     return reasons

@@ -16,7 +16,7 @@ from collections.abc import Generator
 from types import TracebackType
 from typing import Any, cast
 
-from .._runtime.replay import identity_of_request
+from .._runtime.replay import identity_of
 from .._runtime.transport import asend
 from ..client import AuthenticatedClient, Client
 from ..errors import IngesterClosedError, QueueFullError
@@ -162,7 +162,7 @@ class AsyncUsageIngester:
             raise IngesterClosedError("the ingester is closed", key)
         loop = asyncio.get_running_loop()
         handle = AsyncEventFuture(loop=loop)
-        self._add(Queued(key, payload, handle, identity_of_request(event)), size, loop)
+        self._add(Queued(key, payload, handle, identity_of(event)), size, loop)
         self._pending[handle] = key
         self._counters.submitted += 1
         return handle

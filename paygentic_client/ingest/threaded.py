@@ -37,7 +37,7 @@ import weakref
 from types import TracebackType
 from typing import Final
 
-from .._runtime.replay import identity_of_request
+from .._runtime.replay import identity_of
 from .._runtime.transport import send
 from ..client import AuthenticatedClient, Client
 from ..errors import IngesterClosedError, QueueFullError
@@ -232,7 +232,7 @@ class UsageIngester:
                 self._wait_for_room(key)
             if self._closed:
                 raise IngesterClosedError("the ingester is closed", key)
-            self._add(Queued(key, payload, handle, identity_of_request(event)), size)
+            self._add(Queued(key, payload, handle, identity_of(event)), size)
             self._pending[handle] = key
             self._counters.submitted += 1
         return handle
