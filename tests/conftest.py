@@ -1,10 +1,11 @@
-"""Shared fixtures (see tests/sandbox_fixture.py), the loopback guard (tests/network_guard.py),
-Hypothesis settings (tests/property_support.py), and the count of property-test cases printed
-at the end of the session."""
+"""Shared fixtures (see tests/sandbox_fixture.py and tests/inprocess_sandbox.py), the loopback
+guard (tests/network_guard.py), Hypothesis settings (tests/property_support.py), and the count
+of property-test cases printed at the end of the session."""
 
 import os
 
 import pytest
+from inprocess_sandbox import in_process_sandbox
 from property_support import (
     CASES,
     EXAMPLES_VARIABLE,
@@ -17,6 +18,7 @@ from sandbox_fixture import sandbox, sandbox_factory
 
 __all__ = [
     "client_sandbox",
+    "in_process_sandbox",
     "null_optionals_sandbox",
     "property_sandbox",
     "sandbox",
@@ -39,6 +41,7 @@ SLOW_FIXTURES = {
     "sandbox_factory",
     "property_sandbox",
     "client_sandbox",
+    "in_process_sandbox",
     "null_optionals_sandbox",
     "pytester",
 }

@@ -1,77 +1,138 @@
-"""The async client queues concurrent calls in front of httpx's pool (_runtime/pool.py)."""
+"""The async client's connection limits, seen from a server: concurrent calls wait in line in
+front of httpx's pool (_runtime/pool.py), at most the pool's size are sent at once, and every
+call is served. Over real sockets (tests/concurrency_server.py, 127.0.0.1), because the gate
+wraps httpx's own transport, which only a real server reaches."""
 
 from __future__ import annotations
 
 import asyncio
+import inspect
+from collections.abc import Callable, Iterator
 
 import httpx
 import pytest
+from concurrency_server import Concurrency, ConcurrencyServer
 
-from paygentic_client._runtime.connections import async_client_args
-from paygentic_client._runtime.pool import DEFAULT_LIMITS, AsyncPoolGate, gated_async_transport
+from paygentic_client import AuthenticatedClient
+from paygentic_client._runtime.pool import AsyncPoolGate
+
+TOKEN = "tok_Pool4Kq8Wz2Xn6"
+# httpx's own default pool size (the `limits` default of its transport): the client keeps it.
+HTTPX_DEFAULT_POOL = inspect.signature(httpx.AsyncHTTPTransport).parameters["limits"].default
+# Long enough for hundreds of loopback connections on a loaded machine; a client that can
+# never have that many calls inside at once fails after it.
+HOLD_PATIENCE = 10.0
+
+ServerFactory = Callable[[Concurrency], ConcurrencyServer]
+
+
+@pytest.fixture
+def concurrency_server() -> Iterator[ServerFactory]:
+    started: list[ConcurrencyServer] = []
+
+    def start(concurrency: Concurrency) -> ConcurrencyServer:
+        server = ConcurrencyServer(concurrency)
+        started.append(server)
+        return server
+
+    yield start
+    for server in started:
+        server.stop()
+
+
+def fan_out(client: AuthenticatedClient, calls: int) -> list[int]:
+    """Make `calls` GETs at once through the client's async httpx client; their statuses."""
+
+    async def main() -> list[int]:
+        async with client:
+            httpx_client = client.get_async_httpx_client()
+            responses = await asyncio.gather(
+                *(httpx_client.get(f"/v0/usage/usg_{n}") for n in range(calls))
+            )
+        return [response.status_code for response in responses]
+
+    return asyncio.run(main())
+
+
+def test_the_default_client_sends_at_most_httpx_pool_size_at_once_and_serves_every_call(
+    concurrency_server: ServerFactory,
+) -> None:
+    pool = HTTPX_DEFAULT_POOL.max_connections
+    assert pool is not None
+    seen = Concurrency(hold_until=pool, patience=HOLD_PATIENCE)
+    server = concurrency_server(seen)
+    client = AuthenticatedClient(base_url=server.url, token=TOKEN)
+    assert fan_out(client, pool + 50) == [200] * (pool + 50)
+    assert seen.most == pool
+    assert seen.served == pool + 50
+
+
+def test_a_connection_limit_of_the_clients_options_bounds_the_calls_at_once(
+    concurrency_server: ServerFactory,
+) -> None:
+    seen = Concurrency(hold_until=7, patience=HOLD_PATIENCE)
+    server = concurrency_server(seen)
+    limits = httpx.Limits(max_connections=7, max_keepalive_connections=7)
+    client = AuthenticatedClient(base_url=server.url, token=TOKEN, httpx_args={"limits": limits})
+    assert fan_out(client, 50) == [200] * 50
+    assert seen.most == 7
+    assert seen.served == 50
+
+
+def test_without_a_connection_limit_every_call_goes_at_once(
+    concurrency_server: ServerFactory,
+) -> None:
+    """No limit, no line: more calls than httpx's default pool are all inside together."""
+    assert HTTPX_DEFAULT_POOL.max_connections is not None
+    calls = HTTPX_DEFAULT_POOL.max_connections + 50
+    seen = Concurrency(hold_until=calls, patience=HOLD_PATIENCE)
+    server = concurrency_server(seen)
+    unlimited = httpx.Limits(max_connections=None)
+    client = AuthenticatedClient(base_url=server.url, token=TOKEN, httpx_args={"limits": unlimited})
+    assert fan_out(client, calls) == [200] * calls
+    assert seen.most == calls
 
 
 class CountingTransport(httpx.AsyncBaseTransport):
-    """Answers 200 after yielding to the loop; records the most requests inside at once."""
+    """Answers 200 to every request, counted and held by a Concurrency (in this loop)."""
 
-    def __init__(self) -> None:
-        self.inside = 0
-        self.most_inside = 0
-        self.served = 0
+    def __init__(self, concurrency: Concurrency) -> None:
+        self.concurrency = concurrency
 
     async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
-        self.inside += 1
-        self.most_inside = max(self.most_inside, self.inside)
-        try:
-            await asyncio.sleep(0.001)
-            self.served += 1
-            return httpx.Response(200, json={"n": self.served})
-        finally:
-            self.inside -= 1
+        await self.concurrency.admit()
+        self.concurrency.leave()
+        return httpx.Response(200, json={})
+
+
+def test_a_transport_of_ones_own_is_used_as_it_is() -> None:
+    """No gate in front of a caller's transport: more calls than any default gate would let
+    in are inside it at once."""
+    assert HTTPX_DEFAULT_POOL.max_connections is not None
+    calls = HTTPX_DEFAULT_POOL.max_connections + 50
+    seen = Concurrency(hold_until=calls, patience=HOLD_PATIENCE)
+    transport = CountingTransport(seen)
+    client = AuthenticatedClient(
+        base_url="http://pool.test", token=TOKEN, httpx_args={"transport": transport}
+    )
+    assert fan_out(client, calls) == [200] * calls
+    assert seen.most == calls
 
 
 def test_the_gate_lets_in_at_most_its_size_and_serves_every_request() -> None:
-    inner = CountingTransport()
+    seen = Concurrency(hold_until=3, patience=HOLD_PATIENCE)
 
-    async def fan_out() -> list[int]:
-        transport = AsyncPoolGate(inner, max_in_flight=3)
+    async def main() -> list[int]:
+        transport = AsyncPoolGate(CountingTransport(seen), max_in_flight=3)
         async with httpx.AsyncClient(transport=transport, base_url="http://test") as client:
             responses = await asyncio.gather(*(client.get("/") for _ in range(50)))
         return [response.status_code for response in responses]
 
-    assert asyncio.run(fan_out()) == [200] * 50
-    assert inner.served == 50
-    assert inner.most_inside == 3
+    assert asyncio.run(main()) == [200] * 50
+    assert seen.served == 50
+    assert seen.most == 3
 
 
 def test_the_gate_rejects_a_size_below_one() -> None:
     with pytest.raises(ValueError, match="max_in_flight must be >= 1, not 0"):
-        AsyncPoolGate(CountingTransport(), max_in_flight=0)
-
-
-def _gate_size(transport: httpx.AsyncBaseTransport) -> int:
-    assert isinstance(transport, AsyncPoolGate)
-    return transport._slots._value
-
-
-def test_the_default_transport_is_gated_by_its_pool_size() -> None:
-    assert _gate_size(gated_async_transport(verify=True, options={})) == 100
-    assert DEFAULT_LIMITS.max_connections == 100
-    limits = httpx.Limits(max_connections=7, max_keepalive_connections=7)
-    assert _gate_size(gated_async_transport(verify=True, options={"limits": limits})) == 7
-
-
-def test_no_gate_without_a_connection_limit() -> None:
-    unlimited = httpx.Limits(max_connections=None)
-    transport = gated_async_transport(verify=True, options={"limits": unlimited})
-    assert isinstance(transport, httpx.AsyncHTTPTransport)
-
-
-def test_a_transport_of_ones_own_is_not_gated() -> None:
-    mine = CountingTransport()
-    assert async_client_args({"transport": mine}, verify=True)["transport"] is mine
-
-
-def test_the_async_client_options_build_a_gated_transport() -> None:
-    limits = httpx.Limits(max_connections=5)
-    assert _gate_size(async_client_args({"limits": limits}, verify=True)["transport"]) == 5
+        AsyncPoolGate(CountingTransport(Concurrency()), max_in_flight=0)

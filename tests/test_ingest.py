@@ -1,6 +1,9 @@
-"""UsageIngester and AsyncUsageIngester against an in-process fake of the batch endpoint.
+"""UsageIngester and AsyncUsageIngester through the client's own stack (its options, headers
+and retry loop) against the sandbox app in this process, with the network's faults injected
+between them (tests/inprocess_sandbox.py, tests/network_double.py). What is stored, and how
+often, is read from the sandbox's store.
 
-The same guarantees against the real sandbox process are in test_ingest_sandbox.py.
+The same guarantees against a sandbox process are in test_ingest_sandbox.py.
 """
 
 from __future__ import annotations
@@ -12,20 +15,21 @@ import logging
 import subprocess
 import sys
 import textwrap
+import threading
+import time
+from collections.abc import Iterator
 from pathlib import Path
 
 import httpx
 import pytest
-from fake_batch_api import TOKEN, FakeBatchApi
+from inprocess_sandbox import BASE_URL, InProcessFactory, InProcessSandbox
+from sandbox_fixture import MERCHANT_ID, TOKEN
 
-from paygentic_client import AsyncUsageIngester, UsageIngester, errors
+from paygentic_client import AsyncUsageIngester, AuthenticatedClient, UsageIngester, errors
+from paygentic_client._runtime.config import USER_AGENT
 from paygentic_client._runtime.retries import RetryPolicy
 from paygentic_client.errors import EventRejectedError, IngesterClosedError, QueueFullError
-from paygentic_client.ingest.core import (
-    Queued,
-    Retry,
-    verdict_of_response,
-)
+from paygentic_client.ingest.core import Queued, Retry, encode_event, verdict_of_response
 from paygentic_client.models import (
     CreateUsageEventRequest,
     CreateUsageEventRequestProperty,
@@ -33,228 +37,446 @@ from paygentic_client.models import (
 )
 
 FAST = RetryPolicy(backoff_initial=0.001, backoff_max=0.01)
+# Retries that wait PATIENCE: after a failed send, the ingester sits in its backoff.
+STALLED = RetryPolicy(backoff_initial=30.0, backoff_max=30.0, jitter=lambda: 1.0)
 # How long a test waits for what takes milliseconds (or one flush_interval): long enough for a
 # loaded CI machine, and a hang still ends in a TimeoutError instead of stalling the suite.
 PATIENCE = 30.0
 FAULTS = {"drop": 0.2, "503": 0.1, "429": 0.05, "timeout": 0.05}
+# flush_interval of the timing tests, and how early asyncio may run a timer (its clock's
+# resolution, far below this).
+FLUSH_INTERVAL = 0.5
+CLOCK_SLACK = 0.01
 
 
 def event(n: int, *, quantity: float = 1, key: str | None = None) -> CreateUsageEventRequest:
     return CreateUsageEventRequest(
         idempotency_key=key or f"evt_{n:06d}",
         customer_id="cus_abc123xyz",
-        merchant_id="org_abc123xyz",
+        merchant_id=MERCHANT_ID,
         timestamp=datetime.datetime(2024, 1, 15, 10, 30, tzinfo=datetime.UTC),
         properties=[CreateUsageEventRequestProperty(billable_metric_id="bm_x", quantity=quantity)],
     )
 
 
-def test_threaded_exactly_once_under_faults() -> None:
-    api = FakeBatchApi(fault_rates=FAULTS)
-    with UsageIngester(
-        api.client(retry_policy=FAST), max_batch_size=50, flush_interval=0.05
-    ) as ingester:
+def keys(count: int) -> list[str]:
+    return [f"evt_{n:06d}" for n in range(count)]
+
+
+def assert_stored_once_each(sandbox: InProcessSandbox, expected: list[str]) -> None:
+    """The sandbox holds exactly one event per expected key, and nothing else."""
+    assert sorted(sandbox.stored_keys()) == sorted(expected)
+
+
+class FirstRecord(logging.Handler):
+    """Sets `seen` when the ingester logs a record at `level` or above (from any thread)."""
+
+    def __init__(self, level: int) -> None:
+        super().__init__(level)
+        self.seen = threading.Event()
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.seen.set()
+
+
+@pytest.fixture
+def first_warning() -> Iterator[FirstRecord]:
+    handler = FirstRecord(logging.WARNING)
+    ingest_logger = logging.getLogger("paygentic_client.ingest")
+    ingest_logger.addHandler(handler)
+    yield handler
+    ingest_logger.removeHandler(handler)
+
+
+def error_lines(caplog: pytest.LogCaptureFixture) -> list[str]:
+    return [r.getMessage() for r in caplog.records if r.levelno == logging.ERROR]
+
+
+# -- exactly once under faults ------------------------------------------------------------------
+
+
+def test_threaded_exactly_once_under_faults(in_process_sandbox: InProcessFactory) -> None:
+    sandbox = in_process_sandbox(rates=FAULTS)
+    with UsageIngester(sandbox.client(retry_policy=FAST), max_batch_size=50) as ingester:
         handles = [ingester.submit(event(n)) for n in range(3000)]
     results = [handle.result(timeout=0) for handle in handles]
-    assert [r.idempotency_key for r in results] == [f"evt_{n:06d}" for n in range(3000)]
-    assert len(api.events) == 3000
+    assert [r.idempotency_key for r in results] == keys(3000)
+    assert_stored_once_each(sandbox, keys(3000))
     stats = ingester.stats()
     assert (stats.submitted, stats.delivered, stats.failed, stats.in_queue) == (3000, 3000, 0, 0)
-    assert stats.retried_batches == sum(api.fault_counts[f] for f in FAULTS) > 0
+    faults = sandbox.network.fault_counts()
+    assert stats.retried_batches == sum(faults[f] for f in FAULTS) > 0
+    assert faults["drop"] > 0  # batches the sandbox stored whose answer was lost, resent
     # Every resend of a batch is the same bytes, so the same keys.
-    assert all(len(set(bodies)) == 1 for bodies in api.bodies_by_first_key.values())
-    assert any(len(bodies) > 1 for bodies in api.bodies_by_first_key.values())
+    sends = sandbox.network.bodies_by_first_key().values()
+    assert all(len(set(bodies)) == 1 for bodies in sends)
+    assert any(len(bodies) > 1 for bodies in sends)
 
 
-def test_a_batch_is_retried_by_one_loop_only() -> None:
+def test_a_batch_is_retried_by_one_loop_only(in_process_sandbox: InProcessFactory) -> None:
     """The client's max_retries does not stack under the ingester's own retries: every send
     of a batch is one attempt, and each failed one is counted once in retried_batches."""
-    api = FakeBatchApi(fault_rates={"drop": 0.3, "503": 0.3})
-    client = api.client(max_retries=3, retry_policy=FAST)
-    with UsageIngester(client, max_batch_size=50, flush_interval=0.05) as ingester:
+    sandbox = in_process_sandbox(rates={"drop": 0.3, "503": 0.3})
+    client = sandbox.client(max_retries=3, retry_policy=FAST)
+    with UsageIngester(client, max_batch_size=50) as ingester:
         handles = [ingester.submit(event(n)) for n in range(1000)]
     assert all(handle.result().idempotency_key for handle in handles)
-    assert len(api.events) == 1000
-    sends = sum(len(bodies) for bodies in api.bodies_by_first_key.values())
-    batches = len(api.bodies_by_first_key)
+    assert_stored_once_each(sandbox, keys(1000))
+    sends = len(sandbox.network.sent)
+    batches = len(sandbox.network.bodies_by_first_key())
     assert ingester.stats().retried_batches == sends - batches > 0
-    assert sends - batches == sum(api.fault_counts[f] for f in ("drop", "503"))
+    faults = sandbox.network.fault_counts()
+    assert sends - batches == faults["drop"] + faults["503"]
 
 
-def test_async_exactly_once_under_faults() -> None:
-    api = FakeBatchApi(fault_rates=FAULTS, seed=11)
+def test_async_exactly_once_under_faults(in_process_sandbox: InProcessFactory) -> None:
+    sandbox = in_process_sandbox(rates=FAULTS, seed=11)
 
     async def main() -> list[UsageEvent]:
-        async with AsyncUsageIngester(
-            api.client(retry_policy=FAST), max_batch_size=50, flush_interval=0.05
-        ) as ingester:
+        client = sandbox.async_client(retry_policy=FAST)
+        async with AsyncUsageIngester(client, max_batch_size=50) as ingester:
             handles = [await ingester.submit(event(n)) for n in range(3000)]
         assert ingester.stats().delivered == 3000
         assert ingester.stats().retried_batches > 0
         return [handle.result() for handle in handles]
 
     results = asyncio.run(main())
-    assert [r.idempotency_key for r in results] == [f"evt_{n:06d}" for n in range(3000)]
-    assert len(api.events) == 3000
+    assert [r.idempotency_key for r in results] == keys(3000)
+    assert_stored_once_each(sandbox, keys(3000))
+    assert sandbox.network.fault_counts()["drop"] > 0
 
 
-def test_207_resolves_each_handle_to_its_own_outcome() -> None:
-    api = FakeBatchApi()
+def test_batches_go_out_through_the_clients_own_httpx_client(
+    in_process_sandbox: InProcessFactory,
+) -> None:
+    """The client's headers and User-Agent are on every batch, sync and async."""
+    sandbox = in_process_sandbox()
+    options = {"headers": {"X-Request-Source": "ingest-test"}}
+    with UsageIngester(sandbox.client(**options)) as ingester:
+        ingester.submit(event(1))
+
+    async def main() -> None:
+        async with AsyncUsageIngester(sandbox.async_client(**options)) as ingester:
+            await ingester.submit(event(2))
+
+    asyncio.run(main())
+    assert len(sandbox.network.sent) == 2
+    for sent in sandbox.network.sent:
+        assert sent.headers["user-agent"] == USER_AGENT
+        assert sent.headers["x-request-source"] == "ingest-test"
+    assert_stored_once_each(sandbox, ["evt_000001", "evt_000002"])
+
+
+# -- the API's answers --------------------------------------------------------------------------
+
+
+def test_207_resolves_each_handle_to_its_own_outcome(in_process_sandbox: InProcessFactory) -> None:
+    sandbox = in_process_sandbox()
     events = [event(0), event(1, quantity=0), event(2), event(3, quantity=0.5), event(4)]
     duplicate = event(5, key="evt_000002")  # the same key twice in a batch is one event
-    with UsageIngester(api.client(), flush_interval=10) as ingester:
+    with UsageIngester(sandbox.client(), flush_interval=PATIENCE) as ingester:
         handles = [ingester.submit(e) for e in [*events, duplicate]]
-    assert api.batch_sizes == [6]
+    assert sandbox.network.batch_sizes() == [6]  # rejected events are not retried
     for n in (0, 2, 4):
         assert handles[n].result().idempotency_key == f"evt_{n:06d}"
-    assert handles[5].result() == handles[2].result()  # the same created event
+    assert handles[5].result().id == handles[2].result().id  # the same created event
     for n in (1, 3):
         error = handles[n].exception()
         assert isinstance(error, EventRejectedError)
-        assert (error.index, error.idempotency_key, error.reason) == (
-            n,
-            f"evt_{n:06d}",
-            "quantity: below 1",
-        )
+        assert (error.index, error.idempotency_key) == (n, f"evt_{n:06d}")
+        assert error.reason.startswith("properties[0].quantity")  # the sandbox's reason
     assert ingester.stats().failed == 2
     assert ingester.stats().delivered == 4
-    assert api.requests == 1  # rejected events are not retried
+    assert_stored_once_each(sandbox, ["evt_000000", "evt_000002", "evt_000004"])
 
 
-def test_whole_batch_refusal_fails_every_handle_without_retry() -> None:
-    api = FakeBatchApi()
-    api.faults = ["400"]
-    with UsageIngester(api.client(), flush_interval=10) as ingester:
+def test_whole_batch_refusal_fails_every_handle_without_retry(
+    in_process_sandbox: InProcessFactory,
+) -> None:
+    sandbox = in_process_sandbox()
+    sandbox.network.script = ["400"]
+    with UsageIngester(sandbox.client(), flush_interval=PATIENCE) as ingester:
         handles = [ingester.submit(event(n)) for n in range(3)]
     for handle in handles:
         error = handle.exception()
         assert isinstance(error, errors.BadRequestError)
         assert "injected 400" in str(error)
-    assert api.requests == 1
+    assert len(sandbox.network.sent) == 1
+    assert sandbox.stored_keys() == []
 
 
-def test_events_submitted_just_before_close_are_delivered() -> None:
-    api = FakeBatchApi()
-    ingester = UsageIngester(api.client(), flush_interval=60, max_batch_size=300)
+def test_a_success_status_with_an_unreadable_body_is_sent_again() -> None:
+    """A 201 whose body is not a batch answer (a proxy's page?) tells nothing about the
+    events; resending the same keys is safe and gets a real answer."""
+    batch = [Queued("evt_1", b"{}", None)]
+    client = AuthenticatedClient(base_url=BASE_URL, token=TOKEN)
+    for body in (b"<html>ok</html>", b'{"object": "batchUsageEvents"}', b"[]"):
+        verdict = verdict_of_response(httpx.Response(201, content=body), batch, client)
+        assert isinstance(verdict, Retry), body
+
+
+# -- batching -----------------------------------------------------------------------------------
+
+
+def test_events_submitted_just_before_close_are_delivered(
+    in_process_sandbox: InProcessFactory,
+) -> None:
+    sandbox = in_process_sandbox()
+    ingester = UsageIngester(sandbox.client(), flush_interval=PATIENCE, max_batch_size=300)
     handles = [ingester.submit(event(n)) for n in range(1000)]
     ingester.close()
     assert all(handle.done() and handle.exception() is None for handle in handles)
-    assert len(api.events) == 1000
+    assert_stored_once_each(sandbox, keys(1000))
     # Two batches are in flight at once (max_in_flight=2), so they may land in any order.
-    assert sorted(api.batch_sizes) == [100, 300, 300, 300]
+    assert sorted(sandbox.network.batch_sizes()) == [100, 300, 300, 300]
     with pytest.raises(IngesterClosedError):
         ingester.submit(event(5000))
 
 
-def test_flush_sends_a_partial_batch_at_once() -> None:
-    api = FakeBatchApi()
-    with UsageIngester(api.client(), flush_interval=60) as ingester:
+def test_flush_sends_a_partial_batch_at_once(in_process_sandbox: InProcessFactory) -> None:
+    sandbox = in_process_sandbox()
+    with UsageIngester(sandbox.client(), flush_interval=2 * PATIENCE) as ingester:
         handles = [ingester.submit(event(n)) for n in range(10)]
         # Far below flush_interval: flush() sends at once instead of waiting for the timer.
         assert ingester.flush(timeout=PATIENCE)
         assert all(handle.done() for handle in handles)
+        assert sandbox.network.batch_sizes() == [10]
+    assert_stored_once_each(sandbox, keys(10))
 
 
-def test_a_batch_is_sent_after_flush_interval() -> None:
-    api = FakeBatchApi()
-    with UsageIngester(api.client(), flush_interval=0.05) as ingester:
+def test_a_lone_event_is_sent_once_it_waited_flush_interval(
+    in_process_sandbox: InProcessFactory,
+) -> None:
+    """A batch that does not fill (max_batch_size 1000) goes out flush_interval after its
+    first event, not before and not much later."""
+    sandbox = in_process_sandbox()
+    with UsageIngester(sandbox.client(), flush_interval=FLUSH_INTERVAL) as ingester:
+        submitted = time.monotonic()
         handle = ingester.submit(event(1))
+        # Answered while the ingester is open: the timer sent it, not close().
         assert handle.result(timeout=PATIENCE).idempotency_key == "evt_000001"
+    waited = sandbox.network.sent[0].arrived - submitted
+    assert waited >= FLUSH_INTERVAL - CLOCK_SLACK
+    assert waited < 10 * FLUSH_INTERVAL
 
 
-def test_batches_respect_the_byte_budget() -> None:
-    api = FakeBatchApi()
-    size = len(event(0).to_dict().__repr__())  # about the JSON size of one event
-    with UsageIngester(api.client(), max_batch_bytes=size * 10, flush_interval=10) as ingester:
-        for n in range(100):
-            ingester.submit(event(n))
-    assert 5 <= max(api.batch_sizes) <= 12
-    assert sum(api.batch_sizes) == 100
+def test_async_a_lone_event_is_sent_once_it_waited_flush_interval(
+    in_process_sandbox: InProcessFactory,
+) -> None:
+    sandbox = in_process_sandbox()
+
+    async def main() -> float:
+        ingester = AsyncUsageIngester(sandbox.async_client(), flush_interval=FLUSH_INTERVAL)
+        async with ingester:
+            submitted = time.monotonic()
+            handle = await ingester.submit(event(1))
+            created = await asyncio.wait_for(handle, PATIENCE)
+            assert created.idempotency_key == "evt_000001"
+        return submitted
+
+    submitted = asyncio.run(main())
+    waited = sandbox.network.sent[0].arrived - submitted
+    assert waited >= FLUSH_INTERVAL - CLOCK_SLACK
+    assert waited < 10 * FLUSH_INTERVAL
 
 
-def test_full_queue_raises_instead_of_dropping() -> None:
-    api = FakeBatchApi()
-    api.gate.clear()  # the API hangs: nothing drains
+@pytest.mark.parametrize(("spare", "per_batch"), [(0, 10), (-1, 9)])
+def test_batches_are_split_exactly_at_the_byte_budget(
+    in_process_sandbox: InProcessFactory, spare: int, per_batch: int
+) -> None:
+    """With a budget of exactly the body of 10 events, 10 go in a batch and an 11th does not;
+    one byte less and only 9 fit."""
+    sandbox = in_process_sandbox()
+    events = [event(n) for n in range(100)]
+    sizes = {len(encode_event(e)[1]) for e in events}
+    assert len(sizes) == 1  # every event encodes to the same length
+    (size,) = sizes
+
+    def body_length(count: int) -> int:
+        """A batch body: {"events":[...]} around the events' JSON, joined by commas."""
+        return len(b'{"events":[]}') + count * size + count - 1
+
+    budget = body_length(10) + spare
+    with UsageIngester(sandbox.client(), max_batch_bytes=budget, flush_interval=PATIENCE) as ing:
+        for e in events:
+            ing.submit(e)
+    full, rest = divmod(100, per_batch)
+    assert sandbox.network.batch_sizes() == [per_batch] * full + ([rest] if rest else [])
+    assert max(len(sent.body) for sent in sandbox.network.sent) == body_length(per_batch)
+    assert_stored_once_each(sandbox, keys(100))
+
+
+# -- a full queue, a closed ingester, the close deadline --------------------------------------
+
+
+def test_full_queue_raises_instead_of_dropping(in_process_sandbox: InProcessFactory) -> None:
+    """One event on the wire (held), max_queue=3 behind it: the 5th submit finds no room."""
+    sandbox = in_process_sandbox()
+    gate = sandbox.network.gate
+    gate.close()  # the server takes the request and does not answer yet
     ingester = UsageIngester(
-        api.client(), max_batch_size=1, max_queue=3, max_in_flight=1, submit_timeout=0.05
+        sandbox.client(), max_batch_size=1, max_queue=3, max_in_flight=1, submit_timeout=0
     )
-    accepted = []
+    accepted = [ingester.submit(event(0))]
+    assert gate.wait_held(1, PATIENCE)  # the sender took it: the queue is empty again
+    accepted += [ingester.submit(event(n)) for n in (1, 2, 3)]
     with pytest.raises(QueueFullError, match="stayed full"):
-        for n in range(20):
-            accepted.append(ingester.submit(event(n)))
-    api.gate.set()
+        ingester.submit(event(4))
+    gate.open()
     ingester.close()
-    assert all(handle.result().idempotency_key for handle in accepted)
-    assert ingester.stats().delivered == ingester.stats().submitted == len(accepted)
+    assert [handle.result().idempotency_key for handle in accepted] == keys(4)
+    assert ingester.stats().delivered == ingester.stats().submitted == 4
+    assert_stored_once_each(sandbox, keys(4))
 
 
-def test_async_full_queue_raises_instead_of_dropping() -> None:
-    api = FakeBatchApi()
-    api.gate.clear()
+def test_async_full_queue_raises_instead_of_dropping(in_process_sandbox: InProcessFactory) -> None:
+    sandbox = in_process_sandbox()
+    gate = sandbox.network.gate
+    gate.close()
+
+    async def main() -> list[str]:
+        ingester = AsyncUsageIngester(
+            sandbox.async_client(),
+            max_batch_size=1,
+            max_queue=3,
+            max_in_flight=1,
+            submit_timeout=0,
+        )
+        accepted = [await ingester.submit(event(0))]
+        await gate.until_held(1, PATIENCE)
+        accepted += [await ingester.submit(event(n)) for n in (1, 2, 3)]
+        with pytest.raises(QueueFullError):
+            await ingester.submit(event(4))
+        gate.open()
+        await ingester.close()
+        return [str(handle.result().idempotency_key) for handle in accepted]
+
+    assert asyncio.run(main()) == keys(4)
+    assert_stored_once_each(sandbox, keys(4))
+
+
+def test_close_deadline_fails_and_logs_what_is_still_in_flight(
+    in_process_sandbox: InProcessFactory, caplog: pytest.LogCaptureFixture
+) -> None:
+    """A batch on the wire that the server holds, another queued behind it: close(timeout=0)
+    fails all four events, logs every key (never the token), and sends nothing more."""
+    sandbox = in_process_sandbox()
+    caplog.set_level(logging.INFO, logger="paygentic_client.ingest")
+    gate = sandbox.network.gate
+    gate.close()
+    ingester = UsageIngester(
+        sandbox.client(), max_batch_size=2, max_in_flight=1, flush_interval=PATIENCE
+    )
+    handles = [ingester.submit(event(n)) for n in range(4)]
+    assert gate.wait_held(1, PATIENCE)
+    ingester.close(timeout=0)
+    for handle in handles:
+        assert isinstance(handle.exception(timeout=0), IngesterClosedError)
+    undelivered = error_lines(caplog)
+    assert all("were not delivered" in line for line in undelivered)
+    for key in keys(4):
+        assert any(key in line for line in undelivered), f"{key} not logged"
+    assert all(TOKEN not in record.getMessage() for record in caplog.records)
+    assert ingester.stats().failed == 4
+    gate.open()
+    ingester.close()  # the sender gets its answer and ends: nothing runs on after the test
+    assert len(sandbox.network.sent) == 1  # the queued batch was never sent
+    # What was on the wire was stored though its events failed: the logged keys are the ones
+    # to resend, which is safe.
+    assert_stored_once_each(sandbox, keys(2))
+
+
+def test_close_deadline_stops_retrying_and_fails_with_the_last_cause(
+    in_process_sandbox: InProcessFactory,
+    caplog: pytest.LogCaptureFixture,
+    first_warning: FirstRecord,
+) -> None:
+    sandbox = in_process_sandbox(rates={"503": 1.0})
+    caplog.set_level(logging.INFO, logger="paygentic_client.ingest")
+    ingester = UsageIngester(sandbox.client(retry_policy=STALLED), flush_interval=PATIENCE)
+    handles = [ingester.submit(event(n)) for n in range(5)]
+    assert not ingester.flush(timeout=0)
+    assert first_warning.seen.wait(PATIENCE)  # the 503 came back: the batch waits to retry
+    ingester.close(timeout=0)
+    for handle in handles:
+        error = handle.exception(timeout=0)
+        assert isinstance(error, IngesterClosedError)
+        assert "HTTP 503" in str(error)
+    (undelivered,) = error_lines(caplog)
+    assert "HTTP 503" in undelivered
+    assert all(key in undelivered for key in keys(5))
+    assert all(TOKEN not in record.getMessage() for record in caplog.records)
+    assert ingester.stats().failed == 5
+    assert len(sandbox.network.sent) == 1
+    assert sandbox.stored_keys() == []
+
+
+def test_async_close_deadline_fails_what_is_still_in_flight(
+    in_process_sandbox: InProcessFactory, caplog: pytest.LogCaptureFixture
+) -> None:
+    sandbox = in_process_sandbox()
+    caplog.set_level(logging.INFO, logger="paygentic_client.ingest")
+    gate = sandbox.network.gate
+    gate.close()
 
     async def main() -> None:
         ingester = AsyncUsageIngester(
-            api.client(), max_batch_size=1, max_queue=3, max_in_flight=1, submit_timeout=0.05
+            sandbox.async_client(), max_batch_size=2, max_in_flight=1, flush_interval=PATIENCE
         )
-        accepted = []
-        with pytest.raises(QueueFullError):
-            for n in range(20):
-                accepted.append(await ingester.submit(event(n)))
-        api.gate.set()
-        await ingester.close()
-        assert all(handle.result().idempotency_key for handle in accepted)
-
-    asyncio.run(main())
-
-
-def test_close_deadline_fails_and_logs_what_was_not_delivered(
-    caplog: pytest.LogCaptureFixture,
-) -> None:
-    api = FakeBatchApi(fault_rates={"503": 1.0})
-    caplog.set_level(logging.INFO, logger="paygentic_client.ingest")
-    ingester = UsageIngester(api.client(retry_policy=FAST), flush_interval=0.01)
-    handles = [ingester.submit(event(n)) for n in range(5)]
-    ingester.close(timeout=0.3)
-    for handle in handles:
-        assert isinstance(handle.exception(timeout=0), IngesterClosedError)
-    undelivered = [r.getMessage() for r in caplog.records if r.levelno == logging.ERROR]
-    # The five may have gone out as several batches (a submit that waited more than
-    # flush_interval on a loaded machine), each logged on its own line: every key is logged.
-    assert all("were not delivered" in line for line in undelivered)
-    for n in range(5):
-        assert any(f"evt_{n:06d}" in line for line in undelivered), f"evt_{n:06d} not logged"
-    assert all(TOKEN not in record.getMessage() for record in caplog.records)
-    assert ingester.stats().failed == 5
-
-
-def test_async_close_deadline_fails_what_was_not_delivered() -> None:
-    api = FakeBatchApi(fault_rates={"503": 1.0})
-
-    async def main() -> None:
-        ingester = AsyncUsageIngester(api.client(retry_policy=FAST), flush_interval=0.01)
-        handles = [await ingester.submit(event(n)) for n in range(5)]
-        await ingester.close(timeout=0.3)
+        handles = [await ingester.submit(event(n)) for n in range(4)]
+        await gate.until_held(1, PATIENCE)
+        await ingester.close(timeout=0)
         for handle in handles:
             assert isinstance(handle.exception(), IngesterClosedError)
+        assert ingester.stats().in_queue == 0
+        gate.open()
 
     asyncio.run(main())
+    undelivered = error_lines(caplog)
+    for key in keys(4):
+        assert any(key in line for line in undelivered), f"{key} not logged"
+    assert len(sandbox.network.sent) == 1
 
 
-def test_an_open_ingester_delivers_at_interpreter_exit(tmp_path: Path) -> None:
+def test_async_close_deadline_stops_retrying_and_fails_with_the_last_cause(
+    in_process_sandbox: InProcessFactory, first_warning: FirstRecord
+) -> None:
+    sandbox = in_process_sandbox(rates={"503": 1.0})
+
+    async def main() -> None:
+        ingester = AsyncUsageIngester(
+            sandbox.async_client(retry_policy=STALLED), flush_interval=PATIENCE
+        )
+        handles = [await ingester.submit(event(n)) for n in range(5)]
+        assert not await ingester.flush(timeout=0)
+        assert await asyncio.to_thread(first_warning.seen.wait, PATIENCE)
+        await ingester.close(timeout=0)
+        for handle in handles:
+            error = handle.exception()
+            assert isinstance(error, IngesterClosedError)
+            assert "HTTP 503" in str(error)
+        assert ingester.stats().failed == 5
+
+    asyncio.run(main())
+    assert len(sandbox.network.sent) == 1
+    assert sandbox.stored_keys() == []
+
+
+def test_an_open_ingester_delivers_at_interpreter_exit() -> None:
     script = textwrap.dedent(
         """
         import atexit, sys
 
         # Registered before paygentic_client registers its exit hook, so it runs after it.
-        fake = {}
-        atexit.register(lambda: print("created", len(fake["api"].events)))
+        made = {}
+        atexit.register(lambda: print("stored", len(made["sandbox"].stored_keys())))
         sys.path.insert(0, sys.argv[1])
-        from fake_batch_api import FakeBatchApi
+        from inprocess_sandbox import InProcessSandbox
         from test_ingest import event
         from paygentic_client import UsageIngester
 
-        api = fake["api"] = FakeBatchApi()
-        ingester = UsageIngester(api.client(), flush_interval=60)
+        sandbox = made["sandbox"] = InProcessSandbox()
+        ingester = UsageIngester(sandbox.client(), flush_interval=60)
         for n in range(250):
             ingester.submit(event(n))
         """
@@ -264,34 +486,29 @@ def test_an_open_ingester_delivers_at_interpreter_exit(tmp_path: Path) -> None:
         [sys.executable, "-c", script, tests_dir], capture_output=True, text=True, timeout=30
     )
     assert done.returncode == 0, done.stderr
-    assert done.stdout.strip() == "created 250"
+    assert done.stdout.strip() == "stored 250"
 
 
-def test_a_success_status_with_an_unreadable_body_is_sent_again() -> None:
-    """A 201 whose body is not a batch answer (a proxy's page?) tells nothing about the
-    events; resending the same keys is safe and gets a real answer."""
-    batch = [Queued("evt_1", b"{}", None)]
-    client = FakeBatchApi().client()
-    for body in (b"<html>ok</html>", b'{"object": "batchUsageEvents"}', b"[]"):
-        verdict = verdict_of_response(httpx.Response(201, content=body), batch, client)
-        assert isinstance(verdict, Retry), body
+# -- the API of the ingesters -------------------------------------------------------------------
 
 
-def test_submit_rejects_what_it_cannot_send() -> None:
+def test_submit_rejects_what_it_cannot_send(in_process_sandbox: InProcessFactory) -> None:
+    sandbox = in_process_sandbox()
     keyless = event(1)
     keyless.idempotency_key = ""
-    with UsageIngester(FakeBatchApi().client()) as ingester:
+    with UsageIngester(sandbox.client()) as ingester:
         with pytest.raises(ValueError, match="idempotencyKey"):
             ingester.submit(keyless)
         with pytest.raises(TypeError):
             ingester.submit({"idempotencyKey": "x"})  # type: ignore[arg-type]
     with pytest.raises(ValueError, match="max_batch_size"):
-        UsageIngester(FakeBatchApi().client(), max_batch_size=1001)
+        UsageIngester(sandbox.client(), max_batch_size=1001)
+    assert sandbox.network.sent == []
 
 
-def test_handles_are_standard_futures() -> None:
+def test_handles_are_standard_futures(in_process_sandbox: InProcessFactory) -> None:
     """The UsageEvent is built on the first result(); every way of reading a Future gets it."""
-    with UsageIngester(FakeBatchApi().client()) as ingester:
+    with UsageIngester(in_process_sandbox().client()) as ingester:
         handle = ingester.submit(event(1))
         seen: list[UsageEvent] = []
         handle.add_done_callback(lambda done: seen.append(done.result()))
@@ -307,12 +524,13 @@ def test_handles_are_standard_futures() -> None:
     assert asyncio.run(wrapped()) is handle.result()
 
 
-def test_async_handles_are_asyncio_futures() -> None:
+def test_async_handles_are_asyncio_futures(in_process_sandbox: InProcessFactory) -> None:
     """The UsageEvent is built on the first result() or await; every way of reading an
     asyncio future gets it."""
+    sandbox = in_process_sandbox()
 
     async def main() -> None:
-        async with AsyncUsageIngester(FakeBatchApi().client()) as ingester:
+        async with AsyncUsageIngester(sandbox.async_client()) as ingester:
             first = await ingester.submit(event(1))
             second = await ingester.submit(event(2))
             seen: list[UsageEvent] = []
