@@ -1,10 +1,12 @@
 """Counting how many requests are inside a server at once, for the connection-pool tests.
 
 `Concurrency` counts the requests inside (received, not yet answered) and the most at once.
-With `hold_until=n` every request waits until n are inside at once, then all go and later
-ones are not held: a client allowed n at once reaches exactly n without any test sleeping,
-and one allowed fewer never does (its requests go after `patience`, and its `most` stays
-below n, which the test sees).
+With `hold_until=n` every request waits until n are inside at once, and `settle` seconds more,
+then all go and later ones are not held. A client allowed n at once so reaches exactly n, and
+one allowed fewer never does (its requests go after `patience`; its `most` stays below n).
+`settle` is the time a client allowed more than n has to show it: requests arriving then are
+held and counted too. No outcome depends on it for a client that keeps its limit: a slow
+machine can only hide an excess, never make a correct client fail.
 
 `ConcurrencyServer` is an HTTP/1.1 server on 127.0.0.1 and a free port, on an event loop in a
 thread of its own, answering every request 200 `{}` (keep-alive) with a Concurrency.
@@ -20,9 +22,13 @@ PATIENCE = 30.0
 
 
 class Concurrency:
-    def __init__(self, hold_until: int = 0, patience: float = PATIENCE) -> None:
+    def __init__(
+        self, hold_until: int = 0, patience: float = PATIENCE, settle: float = 0.0
+    ) -> None:
         self.hold_until = hold_until
         self.patience = patience
+        self.settle = settle
+        self._releasing = False
         self.inside = 0
         self.most = 0
         self.served = 0
@@ -32,8 +38,9 @@ class Concurrency:
         """A request arrived: count it, then hold it as `hold_until` says."""
         self.inside += 1
         self.most = max(self.most, self.inside)
-        if self.inside >= self.hold_until:
-            self._all_in.set()
+        if self.inside >= self.hold_until and not self._releasing:
+            self._releasing = True
+            asyncio.get_running_loop().call_later(self.settle, self._all_in.set)
         with contextlib.suppress(TimeoutError):
             await asyncio.wait_for(self._all_in.wait(), self.patience)
 

@@ -22,6 +22,9 @@ HTTPX_DEFAULT_POOL = inspect.signature(httpx.AsyncHTTPTransport).parameters["lim
 # Long enough for hundreds of loopback connections on a loaded machine; a client that can
 # never have that many calls inside at once fails after it.
 HOLD_PATIENCE = 10.0
+# How long the server keeps the first calls of a limited client once the limit is reached, for
+# a client that would send more to show it (see tests/concurrency_server.py).
+SETTLE = 0.2
 
 ServerFactory = Callable[[Concurrency], ConcurrencyServer]
 
@@ -59,7 +62,7 @@ def test_the_default_client_sends_at_most_httpx_pool_size_at_once_and_serves_eve
 ) -> None:
     pool = HTTPX_DEFAULT_POOL.max_connections
     assert pool is not None
-    seen = Concurrency(hold_until=pool, patience=HOLD_PATIENCE)
+    seen = Concurrency(hold_until=pool, patience=HOLD_PATIENCE, settle=SETTLE)
     server = concurrency_server(seen)
     client = AuthenticatedClient(base_url=server.url, token=TOKEN)
     assert fan_out(client, pool + 50) == [200] * (pool + 50)
@@ -70,7 +73,7 @@ def test_the_default_client_sends_at_most_httpx_pool_size_at_once_and_serves_eve
 def test_a_connection_limit_of_the_clients_options_bounds_the_calls_at_once(
     concurrency_server: ServerFactory,
 ) -> None:
-    seen = Concurrency(hold_until=7, patience=HOLD_PATIENCE)
+    seen = Concurrency(hold_until=7, patience=HOLD_PATIENCE, settle=SETTLE)
     server = concurrency_server(seen)
     limits = httpx.Limits(max_connections=7, max_keepalive_connections=7)
     client = AuthenticatedClient(base_url=server.url, token=TOKEN, httpx_args={"limits": limits})
@@ -120,7 +123,7 @@ def test_a_transport_of_ones_own_is_used_as_it_is() -> None:
 
 
 def test_the_gate_lets_in_at_most_its_size_and_serves_every_request() -> None:
-    seen = Concurrency(hold_until=3, patience=HOLD_PATIENCE)
+    seen = Concurrency(hold_until=3, patience=HOLD_PATIENCE, settle=SETTLE)
 
     async def main() -> list[int]:
         transport = AsyncPoolGate(CountingTransport(seen), max_in_flight=3)
