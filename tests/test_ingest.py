@@ -36,12 +36,13 @@ from paygentic_client.models import (
     UsageEvent,
 )
 
-FAST = RetryPolicy(backoff_initial=0.001, backoff_max=0.01)
-# Retries that wait PATIENCE: after a failed send, the ingester sits in its backoff.
-STALLED = RetryPolicy(backoff_initial=30.0, backoff_max=30.0, jitter=lambda: 1.0)
 # How long a test waits for what takes milliseconds (or one flush_interval): long enough for a
 # loaded CI machine, and a hang still ends in a TimeoutError instead of stalling the suite.
 PATIENCE = 30.0
+FAST = RetryPolicy(backoff_initial=0.001, backoff_max=0.01)
+# Retries that wait PATIENCE: after a failed send, the ingester sits in its backoff, so a test
+# can act while it does.
+STALLED = RetryPolicy(backoff_initial=PATIENCE, backoff_max=PATIENCE, jitter=lambda: 1.0)
 FAULTS = {"drop": 0.2, "503": 0.1, "429": 0.05, "timeout": 0.05}
 # flush_interval of the timing tests, and how early asyncio may run a timer (its clock's
 # resolution, far below this).
