@@ -16,7 +16,6 @@ from collections.abc import Generator
 from types import TracebackType
 from typing import Any, cast
 
-from .._runtime.replay import identity_of
 from .._runtime.transport import asend
 from ..client import AuthenticatedClient, Client
 from ..errors import IngesterClosedError, QueueFullError
@@ -38,7 +37,7 @@ from .core import (
     Verdict,
     batch_body,
     check_settings,
-    encode_event,
+    encode_billed,
     fits,
     send_kwargs,
     undelivered_message,
@@ -149,7 +148,7 @@ class AsyncUsageIngester:
         Raises QueueFullError when the queue stayed full for submit_timeout seconds, and
         IngesterClosedError after close().
         """
-        key, payload = encode_event(event)
+        key, payload, billed = encode_billed(event)
         size = len(payload)
         if not fits(0, 0, size, max_size=1, max_bytes=self._max_batch_bytes):
             raise ValueError(f"event {key!r} alone is larger than max_batch_bytes")
@@ -162,7 +161,7 @@ class AsyncUsageIngester:
             raise IngesterClosedError("the ingester is closed", key)
         loop = asyncio.get_running_loop()
         handle = AsyncEventFuture(loop=loop)
-        self._add(Queued(key, payload, handle, identity_of(event)), size, loop)
+        self._add(Queued(key, payload, handle, billed), size, loop)
         self._pending[handle] = key
         self._counters.submitted += 1
         return handle

@@ -17,7 +17,7 @@ import httpx
 
 from .._runtime.jsonbody import JSON_CONTENT_TYPE, decode_json, encode_json
 from .._runtime.redact import secrets_of
-from .._runtime.replay import Identity, conflict, identity_of_json
+from .._runtime.replay import SentFields, conflict_with_json, sent_fields
 from .._runtime.responses import BODY_PARSE_ERRORS, error_from_response
 
 # The generated operation module: for a refused batch, its parser and documented statuses turn
@@ -90,11 +90,18 @@ class Queued(Generic[H]):
     payload: bytes
     handle: H
     # What the event bills, to catch an answer stored for another request under its key.
-    identity: Identity | None = None
+    identity: SentFields | None = None
 
 
 def encode_event(event: CreateUsageEventRequest) -> tuple[str, bytes]:
     """The event's idempotency key and its JSON bytes as they go into a batch body."""
+    key, payload, _ = encode_billed(event)
+    return key, payload
+
+
+def encode_billed(event: CreateUsageEventRequest) -> tuple[str, bytes, SentFields]:
+    """encode_event's key and bytes, and what the event bills (read from the same dict, so
+    the replay check compares what was sent)."""
     if not isinstance(event, CreateUsageEventRequest):
         raise TypeError(f"expected a CreateUsageEventRequest, got {type(event).__name__}")
     if not event.idempotency_key:
@@ -102,7 +109,8 @@ def encode_event(event: CreateUsageEventRequest) -> tuple[str, bytes]:
     # orjson (in encode_json): ~0.4 µs per event where json.dumps takes ~9 µs (a quarter of
     # the ingester's CPU per event before it; scripts/bench-ingest). A NaN quantity raises
     # ValueError here, in submit(), rather than going out as null.
-    return event.idempotency_key, encode_json(event.to_dict())
+    body = event.to_dict()
+    return event.idempotency_key, encode_json(body), sent_fields(body)
 
 
 def batch_body(batch: Sequence[Queued[Any]]) -> bytes:
@@ -291,7 +299,7 @@ def _checked(item: Queued[Any], created: CreatedJson) -> CreatedJson | Exception
     request under this event's key."""
     if item.identity is None:
         return created
-    reason = conflict(item.key, item.identity, identity_of_json(created))
+    reason = conflict_with_json(item.key, item.identity, created)
     return IdempotencyConflictError(reason, idempotency_key=item.key) if reason else created
 
 

@@ -37,7 +37,6 @@ import weakref
 from types import TracebackType
 from typing import Final
 
-from .._runtime.replay import identity_of
 from .._runtime.transport import send
 from ..client import AuthenticatedClient, Client
 from ..errors import IngesterClosedError, QueueFullError
@@ -59,7 +58,7 @@ from .core import (
     Verdict,
     batch_body,
     check_settings,
-    encode_event,
+    encode_billed,
     fits,
     send_kwargs,
     undelivered_message,
@@ -219,7 +218,7 @@ class UsageIngester:
         Raises QueueFullError when the queue stayed full for submit_timeout seconds, and
         IngesterClosedError after close().
         """
-        key, payload = encode_event(event)
+        key, payload, billed = encode_billed(event)
         size = len(payload)
         if not fits(0, 0, size, max_size=1, max_bytes=self._max_batch_bytes):
             raise ValueError(f"event {key!r} alone is larger than max_batch_bytes")
@@ -232,7 +231,7 @@ class UsageIngester:
                 self._wait_for_room(key)
             if self._closed:
                 raise IngesterClosedError("the ingester is closed", key)
-            self._add(Queued(key, payload, handle, identity_of(event)), size)
+            self._add(Queued(key, payload, handle, billed), size)
             self._pending[handle] = key
             self._counters.submitted += 1
         return handle

@@ -1,0 +1,106 @@
+"""The ingesters' replay check (_runtime/replay.py: sent_fields, conflict_with_json) reads the
+created event's JSON against the request's own fields, and gives the verdict and message that
+comparing their identities gives (conflict of identity_of and identity_of_json): the shortcut
+for an answer that repeats the request's values must never hide a difference. Sans-I/O."""
+
+from __future__ import annotations
+
+import datetime
+import zoneinfo
+from typing import Any
+
+import pytest
+
+from paygentic_client._runtime.replay import (
+    conflict,
+    conflict_with_json,
+    identity_of,
+    identity_of_json,
+    sent_fields,
+)
+from paygentic_client.models import CreateUsageEventRequest, CreateUsageEventRequestProperty
+
+STAMP = datetime.datetime(2024, 5, 1, 9, 0, tzinfo=datetime.UTC)
+
+
+def request(quantity: float = 3, at: datetime.datetime = STAMP) -> CreateUsageEventRequest:
+    return CreateUsageEventRequest(
+        idempotency_key="k1",
+        customer_id="cus_1",
+        merchant_id="org_1",
+        timestamp=at,
+        properties=[CreateUsageEventRequestProperty(billable_metric_id="bm_1", quantity=quantity)],
+    )
+
+
+def echo(sent: CreateUsageEventRequest, **changes: Any) -> dict[str, Any]:
+    """The created event as the sandbox writes it for `sent` (UTC as Z), with `changes`."""
+    created: dict[str, Any] = {
+        "id": "usg_1",
+        "idempotencyKey": sent.idempotency_key,
+        "customerId": sent.customer_id,
+        "merchantId": sent.merchant_id,
+        "timestamp": sent.timestamp.astimezone(datetime.UTC).isoformat().replace("+00:00", "Z"),
+        "properties": [p.to_dict() for p in sent.properties],
+    }
+    created.update(changes)
+    return created
+
+
+BIG = 2**70  # beyond the floats' exact integers: 2.0**70 reads as another decimal
+
+# name: (the request, how the created event differs from its echo, whether that is a conflict)
+CASES: dict[str, tuple[CreateUsageEventRequest, dict[str, Any], bool]] = {
+    "the echo": (request(), {}, False),
+    "UTC written +00:00": (request(), {"timestamp": "2024-05-01T09:00:00+00:00"}, False),
+    "the same instant elsewhere": (request(), {"timestamp": "2024-05-01T11:00:00+02:00"}, False),
+    "another instant": (request(), {"timestamp": "2024-05-01T09:00:01Z"}, True),
+    "another customer": (request(), {"customerId": "cus_2"}, True),
+    "another merchant": (request(), {"merchantId": "org_2"}, True),
+    "another metric": (
+        request(),
+        {"properties": [{"billableMetricId": "bm_2", "quantity": 3}]},
+        True,
+    ),
+    "another quantity": (
+        request(),
+        {"properties": [{"billableMetricId": "bm_1", "quantity": 4}]},
+        True,
+    ),
+    "3.0 for 3": (
+        request(),
+        {"properties": [{"billableMetricId": "bm_1", "quantity": 3.0}]},
+        False,
+    ),
+    "a float read as its integer": (
+        request(6.92610336230911e16),
+        {"properties": [{"billableMetricId": "bm_1", "quantity": 69261033623091100}]},
+        False,
+    ),
+    "an equal float that is another decimal": (
+        request(BIG),
+        {"properties": [{"billableMetricId": "bm_1", "quantity": float(BIG)}]},
+        True,
+    ),
+    "a property more": (
+        request(),
+        {"properties": [{"billableMetricId": "bm_1", "quantity": 3}] * 2},
+        True,
+    ),
+    "no properties": (request(), {"properties": None}, False),  # unreadable: not compared
+    "properties as an object": (request(), {"properties": {"billableMetricId": "bm_1"}}, False),
+    "a zoneinfo timestamp": (
+        request(at=STAMP.astimezone(zoneinfo.ZoneInfo("Europe/Paris"))),
+        {},
+        False,
+    ),
+}
+
+
+@pytest.mark.parametrize("case", CASES)
+def test_the_check_of_the_json_gives_the_identities_verdict(case: str) -> None:
+    sent, changes, conflicting = CASES[case]
+    created = echo(sent, **changes)
+    expected = conflict("k1", identity_of(sent), identity_of_json(created))
+    assert (expected is not None) is conflicting
+    assert conflict_with_json("k1", sent_fields(sent.to_dict()), created) == expected
