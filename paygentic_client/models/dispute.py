@@ -108,7 +108,11 @@ class Dispute:
 
         merchant_id = d["merchantId"]
 
-        status = DisputeStatus(d["status"])
+        _status = d["status"]
+        try:
+            status = _DISPUTE_STATUS_BY_VALUE[_status]
+        except (KeyError, TypeError):
+            status = DisputeStatus(_status)
 
         created_at = _fromisoformat(d["createdAt"])
 
@@ -147,3 +151,9 @@ class Dispute:
         dispute.resolved_at = resolved_at
 
         return dispute
+
+
+# from_dict looks the members of enums up here by value: ~30 ns, where the Enum call takes ~300 ns.
+_DISPUTE_STATUS_BY_VALUE: dict[object, DisputeStatus] = {
+    member.value: member for member in DisputeStatus
+}
