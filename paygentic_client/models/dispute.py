@@ -126,7 +126,7 @@ class Dispute:
 
         _resolved_at = d.get("resolvedAt", UNSET)
         resolved_at: datetime.datetime | None | Unset
-        if isinstance(_resolved_at, str):
+        if _resolved_at is not None and _resolved_at is not UNSET and isinstance(_resolved_at, str):
             try:
                 resolved_at_type_0 = _fromisoformat(_resolved_at)
                 resolved_at = resolved_at_type_0
