@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import datetime
+from typing import Any
 
 import attrs
+import pytest
 from client_harness import OPERATIONS, FakeApi, call_sync
 from spec_support import SPEC
 
@@ -143,3 +145,23 @@ def test_a_parsed_model_equals_one_built_by_its_constructor() -> None:
     assert isinstance(event.refund, Refund)
     assert attrs.evolve(event.refund) == event.refund
     assert event.refund.reason is UNSET
+
+
+def _dispute_with_status(status: object) -> dict[str, object]:
+    dispute = dict(EXAMPLES["RefundedDisputedUsageEvent"]["value"]["dispute"])
+    dispute["status"] = status
+    return dispute
+
+
+@pytest.mark.parametrize("member", list(DisputeStatus))
+def test_an_enum_value_parses_as_its_member(member: DisputeStatus) -> None:
+    assert Dispute.from_dict(_dispute_with_status(member.value)).status is member
+
+
+@pytest.mark.parametrize("status", ["refunded", "ACCEPTED", None, 1, ["accepted"], {}])
+def test_a_value_that_is_not_a_member_raises_the_enums_own_error(status: Any) -> None:
+    with pytest.raises(ValueError) as expected:
+        DisputeStatus(status)
+    with pytest.raises(ValueError) as raised:
+        Dispute.from_dict(_dispute_with_status(status))
+    assert str(raised.value) == str(expected.value)

@@ -8,13 +8,15 @@ differently from json.loads (integers beyond 64 bits, NaN and Infinity literals)
 from __future__ import annotations
 
 import json
+import re
 from typing import Any
 
 import httpx
+import pytest
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
-from paygentic_client._runtime.jsonbody import decode_json
+from paygentic_client._runtime.jsonbody import decode_json, may_hold_a_long_integer
 from paygentic_client.api.usage_events import create_usage_event
 from paygentic_client.ingest.core import parse_batch_answer
 from paygentic_client.models import Error, ErrorDetailsType0
@@ -198,3 +200,20 @@ def test_generated_operations_decode_exactly() -> None:
     error = create_usage_event._parse_response(httpx.Response(401, content=body))
     assert isinstance(error, Error) and isinstance(error.details, ErrorDetailsType0)
     assert error.details["limit"] == 2**64 + 1 and type(error.details["limit"]) is int
+
+
+@pytest.mark.parametrize("number", [b"18446744073709551616", b"-9223372036854775809"])
+@pytest.mark.parametrize("offset", range(8))
+def test_a_long_integer_is_exact_wherever_it_starts(number: bytes, offset: int) -> None:
+    # The pre-check reads every 4th byte: the integer must be caught at each alignment.
+    body = b"[" + b" " * offset + number + b"]"
+    assert _same(decode_json(body), json.loads(body))
+    assert type(decode_json(body)[0]) is int
+
+
+@settings(max_examples=500, deadline=None)
+@given(st.lists(st.one_of(st.text("0123456789", max_size=25), st.text('a"-. ', max_size=3))))
+def test_the_pre_check_finds_every_long_run_of_digits(parts: list[str]) -> None:
+    body = "".join(parts).encode()
+    longest = max((len(run) for run in re.findall(rb"[0-9]+", body)), default=0)
+    assert may_hold_a_long_integer(body) == (longest >= 19)

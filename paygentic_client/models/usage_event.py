@@ -173,7 +173,7 @@ class UsageEvent:
 
         _metadata = d.get("metadata", UNSET)
         metadata: None | Unset | UsageEventMetadataType0
-        if isinstance(_metadata, dict):
+        if _metadata is not None and _metadata is not UNSET and isinstance(_metadata, dict):
             try:
                 metadata_type_0 = UsageEventMetadataType0.from_dict(_metadata)
                 metadata = metadata_type_0
@@ -184,7 +184,7 @@ class UsageEvent:
 
         _billing = d.get("billing", UNSET)
         billing: Billing | None | Unset
-        if isinstance(_billing, dict):
+        if _billing is not None and _billing is not UNSET and isinstance(_billing, dict):
             try:
                 billing_type_0 = Billing.from_dict(_billing)
                 billing = billing_type_0
@@ -195,7 +195,7 @@ class UsageEvent:
 
         _refund = d.get("refund", UNSET)
         refund: None | Refund | Unset
-        if isinstance(_refund, dict):
+        if _refund is not None and _refund is not UNSET and isinstance(_refund, dict):
             try:
                 refund_type_0 = Refund.from_dict(_refund)
                 refund = refund_type_0
@@ -206,7 +206,7 @@ class UsageEvent:
 
         _dispute = d.get("dispute", UNSET)
         dispute: Dispute | None | Unset
-        if isinstance(_dispute, dict):
+        if _dispute is not None and _dispute is not UNSET and isinstance(_dispute, dict):
             try:
                 dispute_type_0 = Dispute.from_dict(_dispute)
                 dispute = dispute_type_0
