@@ -358,7 +358,10 @@ def print_listing(sizes: ListingSizes, samples: dict[str, Samples]) -> None:
             f"rounds {ratio.lowest:.2f}-{ratio.highest:.2f}x; "
             f"CPU: sandbox {sandbox}, client {ratio.client_cpu:.2f}x"
         )
-    print("(CPU ratios: CPU time summed over the rounds, sandbox process from /proc)")
+    print(
+        "(CPU ratios: CPU times summed over the rounds, the sandbox's read from /proc; n/a "
+        "without /proc or under one clock tick)"
+    )
 
 
 def main() -> int:
