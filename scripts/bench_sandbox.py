@@ -213,6 +213,14 @@ def _iterate_ms(client: AuthenticatedClient, customer: str, events: int, end_us:
     return elapsed
 
 
+# A CPU ratio is shown only when its base holds this many clock ticks: within 10%.
+MIN_CPU_TICKS = 10
+
+
+def clock_tick_ms() -> float:
+    return 1000 / os.sysconf("SC_CLK_TCK")
+
+
 def process_cpu_ms(pid: int) -> float | None:
     """CPU time (user + system, all threads) a process has used so far, from Linux's
     /proc/PID/stat (in clock ticks, 10 ms as a rule); None where there is no /proc."""
@@ -223,7 +231,7 @@ def process_cpu_ms(pid: int) -> float | None:
             fields = stat.read().rsplit(")", 1)[1].split()
     except OSError:
         return None
-    return (int(fields[11]) + int(fields[12])) * 1000 / os.sysconf("SC_CLK_TCK")
+    return (int(fields[11]) + int(fields[12])) * clock_tick_ms()
 
 
 @dataclass
@@ -316,7 +324,7 @@ class Ratio:
     def of(over: Samples, base: Samples) -> Ratio:
         walls = [a / b for a, b in zip(over.wall, base.wall, strict=True)]
         sandbox = None
-        if over.sandbox_cpu and base.sandbox_cpu and sum(base.sandbox_cpu) > 0:
+        if over.sandbox_cpu and sum(base.sandbox_cpu) >= MIN_CPU_TICKS * clock_tick_ms():
             sandbox = sum(over.sandbox_cpu) / sum(base.sandbox_cpu)
         return Ratio(
             statistics.median(walls),
@@ -363,7 +371,7 @@ def print_listing(sizes: ListingSizes, samples: dict[str, Samples]) -> None:
         )
     print(
         "(CPU ratios: CPU times summed over the rounds, the sandbox's read from /proc; n/a "
-        "without /proc or under one clock tick)"
+        f"without /proc or under {MIN_CPU_TICKS} clock ticks)"
     )
 
 
