@@ -10,8 +10,10 @@ pure-Python `jsonschema`, the validator the sandbox does not use because of this
 Listing (issue 14): `list_usage_events.sync_all` (limit 100) against a sandbox process, timed
 over one customer's first 10,000 events, over all 100,000 of them, and again over the first
 10,000 once 300,000 events of other customers of the same merchant share the table and the
-time range. The ratios are printed next to their targets (100,000 vs 10,000: ≤ 12×, so
-linear; with the other events vs without: ≤ 1.5×, so blind to them).
+time range. The ratios of wall times are printed next to their targets (100,000 vs 10,000:
+≤ 12×, so linear; with the other events vs without: ≤ 1.5×, so blind to them), with their
+range over the rounds and the same ratios of CPU time, the sandbox process's and the
+client's: on a busy machine a wall time also holds the time either side waited for a core.
 
 Usage: scripts/bench-sandbox [--quick] [--only timing|listing]
 """
@@ -22,6 +24,7 @@ import argparse
 import asyncio
 import datetime
 import json
+import os
 import statistics
 import sys
 import tempfile
@@ -161,6 +164,7 @@ LIST_LIMIT = 100  # the API's largest page
 LINEAR_TARGET = 12.0
 BLIND_TARGET = 1.5
 LIST_T0 = datetime.datetime(2024, 1, 15, tzinfo=datetime.UTC)
+LIST_ROUNDS = 6  # even: each order of the listings (see listing_samples) as often
 
 
 @dataclass(frozen=True)
@@ -209,11 +213,61 @@ def _iterate_ms(client: AuthenticatedClient, customer: str, events: int, end_us:
     return elapsed
 
 
-def listing_times(tmp: Path, sizes: ListingSizes, rounds: int) -> dict[str, float]:
-    """Median times (ms) of each listing, and the medians of the paired ratios, over `rounds`
-    interleaved rounds: one sandbox holds only the customer's events, a second one the
-    customer's first `fewer` events and the others' (so that a busy neighbour on a shared
-    machine moves both sides of a ratio)."""
+# A CPU ratio is shown only when its base holds this many clock ticks: within 10%.
+MIN_CPU_TICKS = 10
+
+
+def clock_tick_ms() -> float:
+    return 1000 / os.sysconf("SC_CLK_TCK")
+
+
+def process_cpu_ms(pid: int) -> float | None:
+    """CPU time (user + system, all threads) a process has used so far, from Linux's
+    /proc/PID/stat (in clock ticks, 10 ms as a rule); None where there is no /proc."""
+    try:
+        with open(f"/proc/{pid}/stat") as stat:
+            # The fields after the command name (in parentheses, which may hold spaces):
+            # the 14th and 15th of the line, utime and stime, are the 12th and 13th here.
+            fields = stat.read().rsplit(")", 1)[1].split()
+    except OSError:
+        return None
+    return (int(fields[11]) + int(fields[12])) * clock_tick_ms()
+
+
+@dataclass
+class Samples:
+    """One listing's measurements, one per round: wall time and the CPU time spent on each
+    side (ms); `sandbox_cpu` stays empty where process_cpu_ms has nothing to read."""
+
+    wall: list[float]
+    sandbox_cpu: list[float]
+    client_cpu: list[float]
+
+
+@dataclass(frozen=True)
+class Listing:
+    name: str
+    sandbox: SandboxProcess
+    run: Callable[[], float]
+
+
+def _measure(listing: Listing, into: Samples) -> None:
+    sandbox_before = process_cpu_ms(listing.sandbox.pid)
+    client_before = time.process_time()
+    into.wall.append(listing.run())
+    into.client_cpu.append((time.process_time() - client_before) * 1000)
+    sandbox_after = process_cpu_ms(listing.sandbox.pid)
+    if sandbox_before is not None and sandbox_after is not None:
+        into.sandbox_cpu.append(sandbox_after - sandbox_before)
+
+
+def listing_samples(tmp: Path, sizes: ListingSizes, rounds: int) -> dict[str, Samples]:
+    """Each listing measured in `rounds` interleaved rounds: one sandbox holds only the
+    customer's events, a second one the customer's first `fewer` events and the others' (so
+    that a busy neighbour on a shared machine moves both sides of a ratio). Odd rounds run
+    the listings in reverse order, so an even number of rounds gives each order as often.
+    The client's CPU time is a control: its work per event is the same in every listing, so
+    where its ratios stray from 10× and 1× the machine did, not the sandbox."""
     customer, spacing = "cus_listed", 1_000_000  # one event a second
     fewer_end = sizes.fewer * spacing
     tokens = {DEMO_TOKEN: DEMO_MERCHANT_ID}
@@ -227,42 +281,98 @@ def listing_times(tmp: Path, sizes: ListingSizes, rounds: int) -> dict[str, floa
         _seed(shared.url, customer, 0, sizes.fewer, spacing)
         # Other customers' events, spread over the same time range as the customer's.
         _seed(shared.url, "cus_other", 0, sizes.others, fewer_end // sizes.others)
-        listings: dict[str, Callable[[], float]] = {
-            "fewer": lambda: _iterate_ms(alone_client, customer, sizes.fewer, fewer_end),
-            "more": lambda: _iterate_ms(alone_client, customer, sizes.more, sizes.more * spacing),
-            "fewer, with others": lambda: _iterate_ms(
-                shared_client, customer, sizes.fewer, fewer_end
+        # The base of both ratios in the middle: each ratio's two sides run back to back.
+        listings = [
+            Listing(
+                "fewer, with others",
+                shared,
+                lambda: _iterate_ms(shared_client, customer, sizes.fewer, fewer_end),
             ),
-        }
-        for listing in listings.values():  # warm-up: connections, caches
-            listing()
-        samples: dict[str, list[float]] = {name: [] for name in listings}
+            Listing(
+                "fewer",
+                alone,
+                lambda: _iterate_ms(alone_client, customer, sizes.fewer, fewer_end),
+            ),
+            Listing(
+                "more",
+                alone,
+                lambda: _iterate_ms(alone_client, customer, sizes.more, sizes.more * spacing),
+            ),
+        ]
+        for listing in listings:  # warm-up: connections, caches
+            listing.run()
+        samples = {listing.name: Samples([], [], []) for listing in listings}
         for round_ in range(rounds):
-            names = list(listings) if round_ % 2 == 0 else list(listings)[::-1]
-            for name in names:
-                samples[name].append(listings[name]())
-    times = {name: statistics.median(values) for name, values in samples.items()}
-    for ratio, over in (("linear", "more"), ("blind", "fewer, with others")):
-        pairs = zip(samples[over], samples["fewer"], strict=True)
-        times[ratio] = statistics.median(a / b for a, b in pairs)
-    return times
+            for listing in listings if round_ % 2 == 0 else listings[::-1]:
+                _measure(listing, samples[listing.name])
+    return samples
 
 
-def print_listing(sizes: ListingSizes, times: dict[str, float]) -> None:
-    linear, blind = times["linear"], times["blind"]
-    print(f"\nlisting with sync_all (limit {LIST_LIMIT}), medians of interleaved rounds:")
-    print(f"  {sizes.fewer:,} events of one customer: {times['fewer']:.0f} ms")
-    print(f"  {sizes.more:,} events of one customer: {times['more']:.0f} ms")
-    print(
-        f"  the same {sizes.fewer:,} with {sizes.others:,} other events of the merchant: "
-        f"{times['fewer, with others']:.0f} ms"
-    )
-    for what, ratio, target in (
-        (f"{sizes.more:,} vs {sizes.fewer:,} events", linear, LINEAR_TARGET),
-        (f"{sizes.fewer:,} with {sizes.others:,} others vs without", blind, BLIND_TARGET),
+@dataclass(frozen=True)
+class Ratio:
+    """One target's ratio of `over` to `base`: the median of the rounds' wall-time ratios
+    (the verdict), their range, and the ratios of the CPU times summed over all rounds
+    (sums, because one listing's CPU time is a few clock ticks)."""
+
+    wall: float
+    lowest: float
+    highest: float
+    sandbox_cpu: float | None
+    client_cpu: float
+
+    @staticmethod
+    def of(over: Samples, base: Samples) -> Ratio:
+        walls = [a / b for a, b in zip(over.wall, base.wall, strict=True)]
+        sandbox = None
+        if over.sandbox_cpu and sum(base.sandbox_cpu) >= MIN_CPU_TICKS * clock_tick_ms():
+            sandbox = sum(over.sandbox_cpu) / sum(base.sandbox_cpu)
+        return Ratio(
+            statistics.median(walls),
+            min(walls),
+            max(walls),
+            sandbox,
+            sum(over.client_cpu) / sum(base.client_cpu),
+        )
+
+
+def print_listing(sizes: ListingSizes, samples: dict[str, Samples]) -> None:
+    rounds = len(samples["fewer"].wall)
+    print(f"\nlisting with sync_all (limit {LIST_LIMIT}), medians of {rounds} interleaved rounds:")
+    labels = {
+        "fewer": f"{sizes.fewer:,} events of one customer",
+        "more": f"{sizes.more:,} events of one customer",
+        "fewer, with others": f"the same {sizes.fewer:,} with {sizes.others:,} others",
+    }
+    print(f"  {'':<40}{'wall':>9}{'sandbox CPU':>13}{'client CPU':>12}")
+    for name, label in labels.items():
+        listing = samples[name]
+        sandbox = (
+            f"{statistics.median(listing.sandbox_cpu):.0f} ms" if listing.sandbox_cpu else "n/a"
+        )
+        print(
+            f"  {label + ':':<40}{statistics.median(listing.wall):>6.0f} ms{sandbox:>13}"
+            f"{statistics.median(listing.client_cpu):>9.0f} ms"
+        )
+    for what, over, target in (
+        (f"{sizes.more:,} vs {sizes.fewer:,} events", "more", LINEAR_TARGET),
+        (
+            f"{sizes.fewer:,} with {sizes.others:,} others vs without",
+            "fewer, with others",
+            BLIND_TARGET,
+        ),
     ):
-        verdict = "ok" if ratio <= target else "OVER"
-        print(f"  ratio {what}: {ratio:.2f}x (target <= {target:g}x) {verdict}")
+        ratio = Ratio.of(samples[over], samples["fewer"])
+        verdict = "ok" if ratio.wall <= target else "OVER"
+        sandbox = "n/a" if ratio.sandbox_cpu is None else f"{ratio.sandbox_cpu:.2f}x"
+        print(
+            f"  ratio {what}: {ratio.wall:.2f}x (target <= {target:g}x) {verdict}; "
+            f"rounds {ratio.lowest:.2f}-{ratio.highest:.2f}x; "
+            f"CPU: sandbox {sandbox}, client {ratio.client_cpu:.2f}x"
+        )
+    print(
+        "(CPU ratios: CPU times summed over the rounds, the sandbox's read from /proc; n/a "
+        f"without /proc or under {MIN_CPU_TICKS} clock ticks)"
+    )
 
 
 def main() -> int:
@@ -282,8 +392,8 @@ def main() -> int:
             else ListingSizes(10_000, 100_000, 300_000)
         )
         with tempfile.TemporaryDirectory() as tmp:
-            times = listing_times(Path(tmp), sizes, 1 if args.quick else 5)
-        print_listing(sizes, times)
+            samples = listing_samples(Path(tmp), sizes, 1 if args.quick else LIST_ROUNDS)
+        print_listing(sizes, samples)
     return 0
 
 
