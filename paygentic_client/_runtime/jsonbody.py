@@ -22,11 +22,14 @@ tests/test_jsonbody.py checks the equality, type for type, over generated bodies
 
 from __future__ import annotations
 
+import datetime
 import json
 from collections.abc import Mapping
 from typing import Any, Final
 
 import orjson
+
+from .timestamps import isoformat
 
 # The header that goes with an encoded body (httpx sets it itself only for `json=`); the
 # ingesters send their ready-made batch bodies with it.
@@ -83,5 +86,21 @@ def decode_json(content: bytes) -> Any:
 
 
 def _encode_like_httpx(value: Any) -> bytes:
-    """httpx 0.28's own encoding of a `json=` body."""
-    return json.dumps(value, ensure_ascii=False, separators=(",", ":"), allow_nan=False).encode()
+    """httpx 0.28's own encoding of a `json=` body, of the body's datetimes too: those that
+    to_wire_dict() leaves for orjson (timestamps.wire_datetime) are written as orjson writes
+    them, isoformat()'s text."""
+    return json.dumps(
+        value,
+        ensure_ascii=False,
+        separators=(",", ":"),
+        allow_nan=False,
+        default=_isoformat_datetime,
+    ).encode()
+
+
+def _isoformat_datetime(value: object) -> str:
+    """json.dumps' `default`: a datetime as isoformat() writes it; json.dumps' own TypeError for
+    anything else."""
+    if isinstance(value, datetime.datetime):
+        return isoformat(value)
+    raise TypeError(f"Object of type {type(value).__name__} is not JSON serializable")

@@ -36,6 +36,18 @@ class BatchCreateUsageEventsRequest:
 
         return field_dict
 
+    def to_wire_dict(self) -> dict[str, Any]:
+        """to_dict() as the endpoint functions give it to encode_json: the same JSON, but each
+        datetime that orjson writes exactly as isoformat() does is left for orjson to write
+        (formatting it here was ~30% of to_dict())."""
+        events = [events_item_data.to_wire_dict() for events_item_data in self.events]
+
+        field_dict: dict[str, Any] = {
+            "events": events,
+        }
+
+        return field_dict
+
     @classmethod
     def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
         d = src_dict

@@ -10,6 +10,7 @@ from attrs import define as _attrs_define
 
 from .._runtime.timestamps import fromisoformat as _fromisoformat
 from .._runtime.timestamps import isoformat as _isoformat
+from .._runtime.timestamps import wire_datetime as _wire_datetime
 from ..types import UNSET, Unset
 
 T = TypeVar("T", bound="CreateUsageEventRequest")
@@ -67,6 +68,34 @@ class CreateUsageEventRequest:
         metadata: dict[str, Any] | Unset = UNSET
         if not isinstance(self.metadata, Unset):
             metadata = self.metadata.to_dict()
+
+        field_dict: dict[str, Any] = {
+            "idempotencyKey": self.idempotency_key,
+            "customerId": self.customer_id,
+            "merchantId": self.merchant_id,
+            "timestamp": timestamp,
+            "properties": properties,
+        }
+        if self.entitlement_id is not UNSET:
+            field_dict["entitlementId"] = self.entitlement_id
+        if metadata is not UNSET:
+            field_dict["metadata"] = metadata
+
+        return field_dict
+
+    def to_wire_dict(self) -> dict[str, Any]:
+        """to_dict() as the endpoint functions give it to encode_json: the same JSON, but each
+        datetime that orjson writes exactly as isoformat() does is left for orjson to write
+        (formatting it here was ~30% of to_dict())."""
+        timestamp = _wire_datetime(self.timestamp)
+
+        properties = [
+            properties_item_data.to_wire_dict() for properties_item_data in self.properties
+        ]
+
+        metadata: dict[str, Any] | Unset = UNSET
+        if not isinstance(self.metadata, Unset):
+            metadata = self.metadata.to_wire_dict()
 
         field_dict: dict[str, Any] = {
             "idempotencyKey": self.idempotency_key,

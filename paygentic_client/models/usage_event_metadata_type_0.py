@@ -26,6 +26,10 @@ class UsageEventMetadataType0:
 
         return field_dict
 
+    # Not in a request body, or nothing in it for orjson to write: the endpoint functions send
+    # to_dict().
+    to_wire_dict = to_dict
+
     @classmethod
     def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
         d = dict(src_dict)

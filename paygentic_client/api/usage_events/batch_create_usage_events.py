@@ -35,7 +35,7 @@ def _get_kwargs(
         "url": PATH,
     }
 
-    _json_body = body.to_dict()
+    _json_body = body.to_wire_dict()
 
     _kwargs["content"] = encode_json(_json_body)
     headers["Content-Type"] = "application/json"
