@@ -7,6 +7,9 @@ would have sent:
 - orjson writes NaN and ±Infinity as `null`, which would turn a broken quantity into a
   different, silently wrong request; json.dumps refuses them with a ValueError.
 - orjson refuses integers beyond 64 bits; json.dumps writes them exactly.
+A body may hold datetimes (to_wire_dict() leaves those that orjson writes exactly as
+isoformat() does, see timestamps.wire_datetime); the json.dumps fallback writes them with
+timestamps.isoformat, so both write the same text.
 
 Responses are decoded by `decode_json`, which gives exactly what `json.loads` gives (httpx's
 `response.json()` is `json.loads(response.content)`); orjson takes about 40% of its time.
