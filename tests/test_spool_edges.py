@@ -119,14 +119,19 @@ def test_a_file_that_is_not_a_database_says_so_with_its_path(tmp_path: Path) -> 
     assert str(caught.value).startswith(f"spool {path}: could not open: {reason} [SQLITE_NOTADB")
 
 
-def test_a_newer_schema_version_is_said_to_be_newer(tmp_path: Path) -> None:
-    path = tmp_path / "s.db"
+def refusal_of_version(path: Path, version: int) -> str:
+    """The error of opening a spool whose schema version was set to `version`."""
     Spool(path).close()
     with sqlite3.connect(path) as other:
-        other.execute(f"PRAGMA user_version={SCHEMA_VERSION + 1}")
+        other.execute(f"PRAGMA user_version={version}")
     with pytest.raises(SpoolError) as caught:
         Spool(path)
-    assert str(caught.value) == (
+    return str(caught.value)
+
+
+def test_a_newer_schema_version_is_said_to_be_newer(tmp_path: Path) -> None:
+    path = tmp_path / "s.db"
+    assert refusal_of_version(path, SCHEMA_VERSION + 1) == (
         f"{path} is a spool of schema version {SCHEMA_VERSION + 1} (written by a newer "
         f"paygentic-client?); this paygentic-client reads version {SCHEMA_VERSION}"
     )
@@ -134,15 +139,10 @@ def test_a_newer_schema_version_is_said_to_be_newer(tmp_path: Path) -> None:
 
 def test_an_older_schema_version_is_not_called_newer(tmp_path: Path) -> None:
     path = tmp_path / "s.db"
-    Spool(path).close()
-    with sqlite3.connect(path) as other:
-        other.execute(f"PRAGMA user_version={SCHEMA_VERSION - 1}")
-    with pytest.raises(SpoolError) as caught:
-        Spool(path)
-    message = str(caught.value)
-    assert f"schema version {SCHEMA_VERSION - 1};" in message
-    assert "newer" not in message
-    assert f"reads version {SCHEMA_VERSION}" in message
+    assert refusal_of_version(path, SCHEMA_VERSION - 1) == (
+        f"{path} is a spool of schema version {SCHEMA_VERSION - 1}; "
+        f"this paygentic-client reads version {SCHEMA_VERSION}"
+    )
 
 
 def test_a_spool_opened_read_only_reads_and_does_not_write(tmp_path: Path) -> None:

@@ -25,7 +25,7 @@ from paygentic_client.errors import (
     IngesterClosedError,
     PaygenticError,
 )
-from paygentic_client.ingest.core import FailAll, Resolved, encode_event
+from paygentic_client.ingest.core import FailAll, IngestStats, Resolved, encode_event
 from paygentic_client.ingest.spool import Spool, SpooledEvent
 from paygentic_client.ingest.spooled import as_queued, settlement
 from paygentic_client.models import CreateUsageEventRequest, CreateUsageEventRequestProperty
@@ -58,6 +58,21 @@ def rejected_of(path: Path) -> list[tuple[str, str]]:
 def left_by_an_earlier_process(path: Path, events: list[CreateUsageEventRequest]) -> None:
     with Spool(path) as spool:
         spool.append_many([encode_event(event) for event in events])
+
+
+def assert_one_delivered_and_recovered(
+    stats: IngestStats, api: FakeBatchApi, path: Path, *, recovered: int
+) -> None:
+    """One event of this process and `recovered` left by an earlier one, all delivered."""
+    assert (stats.submitted, stats.delivered, stats.recovered, stats.in_queue) == (
+        1,
+        1,
+        recovered,
+        0,
+    )
+    old = [f"old_{n:05d}" for n in range(recovered)]
+    assert sorted(api.events) == [*old, "spl_00000"]
+    assert status_of(path) == (0, 0, 0)
 
 
 @pytest.fixture
@@ -208,10 +223,7 @@ def test_threaded_delivers_what_an_earlier_process_left_as_recovered(
         while ingester.stats().recovered < 3 and time.monotonic() < deadline:
             time.sleep(0.01)
     assert handle.result(timeout=0).idempotency_key == "spl_00000"
-    stats = ingester.stats()
-    assert (stats.submitted, stats.delivered, stats.recovered, stats.in_queue) == (1, 1, 3, 0)
-    assert sorted(api.events) == ["old_00000", "old_00001", "old_00002", "spl_00000"]
-    assert status_of(spool_path) == (0, 0, 0)
+    assert_one_delivered_and_recovered(ingester.stats(), api, spool_path, recovered=3)
 
 
 def test_threaded_close_deadline_leaves_the_events_in_the_spool_released(
@@ -363,10 +375,8 @@ def test_async_retries_then_delivers_and_recovers_what_was_left(spool_path: Path
         return ingester.stats()
 
     stats = run(main)
-    assert (stats.submitted, stats.delivered, stats.recovered, stats.in_queue) == (1, 1, 2, 0)
+    assert_one_delivered_and_recovered(stats, api, spool_path, recovered=2)
     assert stats.retried_batches == 2
-    assert sorted(api.events) == ["old_00000", "old_00001", "spl_00000"]
-    assert status_of(spool_path) == (0, 0, 0)
 
 
 def test_async_close_deadline_leaves_the_events_in_the_spool_released(
