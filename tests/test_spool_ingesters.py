@@ -1,0 +1,720 @@
+"""The ingesters' delivery through a spool (paygentic_client/ingest/spooled.py) against the
+in-process fake of the batch endpoint: what reaches the API, what each handle and the spool
+say afterwards, retries, rows left by an earlier process, and the close deadline; threads and
+asyncio. (tests/test_ingest_spool.py does the same against sandbox processes, in the slow
+tier; these are the unit tier's, and what judges spooled.py's mutants: tests/MUTATION.md.)"""
+
+from __future__ import annotations
+
+import asyncio
+import datetime
+import logging
+import threading
+import time
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from fake_batch_api import FakeBatchApi
+
+from paygentic_client import AsyncUsageIngester, RetryPolicy, UsageIngester
+from paygentic_client.errors import (
+    ApiError,
+    EventRejectedError,
+    IngesterClosedError,
+    PaygenticError,
+)
+from paygentic_client.ingest.core import FailAll, IngestStats, Resolved, encode_event
+from paygentic_client.ingest.spool import Spool, SpooledEvent
+from paygentic_client.ingest.spooled import as_queued, settlement
+from paygentic_client.models import CreateUsageEventRequest, CreateUsageEventRequestProperty
+
+FAST = RetryPolicy(backoff_initial=0.001, backoff_max=0.01)
+PATIENCE = 30.0  # what takes milliseconds, on a loaded machine; a hang still ends
+
+
+def usage(n: int, *, quantity: float = 1, prefix: str = "spl") -> CreateUsageEventRequest:
+    return CreateUsageEventRequest(
+        idempotency_key=f"{prefix}_{n:05d}",
+        customer_id="cus_spooled",
+        merchant_id="org_spooled",
+        timestamp=datetime.datetime(2024, 2, 1, 9, 0, tzinfo=datetime.UTC),
+        properties=[CreateUsageEventRequestProperty(billable_metric_id="bm_s", quantity=quantity)],
+    )
+
+
+def status_of(path: Path) -> tuple[int, int, int]:
+    with Spool(path) as spool:
+        status = spool.status()
+    return status.pending, status.claimed, status.rejected
+
+
+def rejected_of(path: Path) -> list[tuple[str, str]]:
+    with Spool(path) as spool:
+        return [(event.key, event.reason) for event in spool.rejected()]
+
+
+def left_by_an_earlier_process(path: Path, events: list[CreateUsageEventRequest]) -> None:
+    with Spool(path) as spool:
+        spool.append_many([encode_event(event) for event in events])
+
+
+def assert_one_delivered_and_recovered(
+    stats: IngestStats, api: FakeBatchApi, path: Path, *, recovered: int
+) -> None:
+    """One event of this process and `recovered` left by an earlier one, all delivered."""
+    assert (stats.submitted, stats.delivered, stats.recovered, stats.in_queue) == (
+        1,
+        1,
+        recovered,
+        0,
+    )
+    old = [f"old_{n:05d}" for n in range(recovered)]
+    assert sorted(api.events) == [*old, "spl_00000"]
+    assert status_of(path) == (0, 0, 0)
+
+
+@pytest.fixture
+def spool_path(tmp_path: Path) -> Path:
+    return tmp_path / "spool.db"
+
+
+@pytest.fixture
+def logged(caplog: pytest.LogCaptureFixture) -> Iterator[pytest.LogCaptureFixture]:
+    """The ingester's log from INFO up (caplog.records: the test's own phase)."""
+    with caplog.at_level(logging.INFO, "paygentic_client.ingest"):
+        yield caplog
+
+
+# -- settlement: an answer as rows to delete and rows to keep as rejected ---------------------
+
+
+def rows(*keys: str) -> list[SpooledEvent]:
+    return [SpooledEvent(n + 1, key, b"{}") for n, key in enumerate(keys)]
+
+
+def test_a_resolved_batch_deletes_the_created_and_keeps_the_rejected_with_the_reason() -> None:
+    batch = rows("a", "b", "c")
+    created = {"id": "usg_a"}
+    refused = EventRejectedError("quantity: below 1", index=1, idempotency_key="b")
+    unexplained = RuntimeError("no reason attribute")
+    plan = settlement(batch, Resolved([created, refused, unexplained]))
+    assert plan is not None
+    assert plan.delivered == batch[:1]
+    assert plan.rejected == [(batch[1], "quantity: below 1"), (batch[2], "no reason attribute")]
+    assert plan.outcomes == [created, refused, unexplained]
+
+
+def test_a_refused_batch_keeps_every_row_as_rejected_and_anything_else_releases() -> None:
+    batch = rows("a", "b")
+    refusal = ApiError(400, None, {}, b"bad batch")
+    plan = settlement(batch, FailAll(refusal))
+    assert plan is not None
+    assert (plan.delivered, plan.outcomes) == ([], [refusal, refusal])
+    assert plan.rejected == [(event, str(refusal)) for event in batch]
+    assert settlement(batch, FailAll(RuntimeError("a bug"))) is None
+
+
+def test_claimed_rows_become_batch_items_without_handles() -> None:
+    items = as_queued(rows("a", "b"))
+    assert [(item.key, item.payload, item.handle, item.identity) for item in items] == [
+        ("a", b"{}", None, None),
+        ("b", b"{}", None, None),
+    ]
+
+
+# -- the threaded ingester ---------------------------------------------------------------------
+
+
+def threaded(api: FakeBatchApi, path: Path, **options: Any) -> UsageIngester:
+    options.setdefault("flush_interval", 0.02)
+    return UsageIngester(api.client(retry_policy=FAST), spool=path, **options)
+
+
+def test_threaded_delivers_every_event_once_and_empties_the_spool(spool_path: Path) -> None:
+    api = FakeBatchApi()
+    with threaded(api, spool_path, max_batch_size=7) as ingester:
+        handles = [ingester.submit(usage(n)) for n in range(30)]
+    assert [h.result(timeout=0).idempotency_key for h in handles] == [
+        f"spl_{n:05d}" for n in range(30)
+    ]
+    assert sorted(api.events) == [f"spl_{n:05d}" for n in range(30)]
+    assert max(api.batch_sizes) == 7
+    stats = ingester.stats()
+    assert (stats.submitted, stats.delivered, stats.failed, stats.in_queue) == (30, 30, 0, 0)
+    assert (stats.recovered, stats.retried_batches) == (0, 0)
+    assert status_of(spool_path) == (0, 0, 0)
+
+
+def test_threaded_full_batch_goes_without_waiting_for_the_flush_interval(
+    spool_path: Path,
+) -> None:
+    api = FakeBatchApi()
+    with threaded(api, spool_path, max_batch_size=4, flush_interval=60) as ingester:
+        handles = [ingester.submit(usage(n)) for n in range(4)]
+        assert all(h.result(timeout=PATIENCE) for h in handles)
+        assert api.batch_sizes == [4]
+        late = ingester.submit(usage(4))
+        assert ingester.flush(timeout=PATIENCE)  # a flush does not wait the interval either
+        assert late.done() and api.batch_sizes == [4, 1]
+
+
+def test_threaded_partial_batch_goes_after_the_flush_interval(spool_path: Path) -> None:
+    api = FakeBatchApi()
+    with threaded(api, spool_path, max_batch_size=100, flush_interval=0.05) as ingester:
+        handles = [ingester.submit(usage(n)) for n in range(3)]
+        assert all(h.result(timeout=PATIENCE) for h in handles)
+    assert api.batch_sizes == [3]
+
+
+def test_threaded_rejected_events_fail_their_handles_and_stay_in_the_spool(
+    spool_path: Path,
+) -> None:
+    api = FakeBatchApi()
+    with threaded(api, spool_path) as ingester:
+        good = ingester.submit(usage(0))
+        bad = ingester.submit(usage(1, quantity=0))
+    assert good.result(timeout=0).idempotency_key == "spl_00000"
+    error = bad.exception(timeout=0)
+    assert isinstance(error, EventRejectedError) and error.reason == "quantity: below 1"
+    assert rejected_of(spool_path) == [("spl_00001", "quantity: below 1")]
+    stats = ingester.stats()
+    assert (stats.delivered, stats.failed, stats.in_queue) == (1, 1, 0)
+
+
+def test_threaded_whole_batch_refusal_is_kept_as_rejected(spool_path: Path) -> None:
+    api = FakeBatchApi()
+    api.faults = ["400"]
+    with threaded(api, spool_path) as ingester:
+        handles = [ingester.submit(usage(n)) for n in range(2)]
+    errors = [h.exception(timeout=0) for h in handles]
+    assert all(isinstance(error, ApiError) and error.status_code == 400 for error in errors)
+    assert [key for key, _ in rejected_of(spool_path)] == ["spl_00000", "spl_00001"]
+    assert all("injected 400" in reason for _, reason in rejected_of(spool_path))
+    assert ingester.stats().failed == 2
+
+
+def test_threaded_retries_a_batch_without_an_answer_then_delivers(
+    spool_path: Path, logged: pytest.LogCaptureFixture
+) -> None:
+    api = FakeBatchApi()
+    api.faults = ["503", "timeout", "drop"]
+    with threaded(api, spool_path, max_batch_size=3, flush_interval=60) as ingester:
+        handles = [ingester.submit(usage(n)) for n in range(3)]
+    assert all(h.result(timeout=0) for h in handles)
+    assert ingester.stats().retried_batches == 3
+    assert len(api.bodies_by_first_key["spl_00000"]) == 4
+    assert len(set(api.bodies_by_first_key["spl_00000"])) == 1  # the same bytes each time
+    failed = [r for r in logged.records if "batch of 3 events failed (HTTP 503)" in r.getMessage()]
+    assert failed and failed[0].levelno == logging.WARNING
+    assert status_of(spool_path) == (0, 0, 0)
+
+
+def test_threaded_delivers_what_an_earlier_process_left_as_recovered(
+    spool_path: Path,
+) -> None:
+    left_by_an_earlier_process(spool_path, [usage(n, prefix="old") for n in range(3)])
+    time.sleep(0.1)  # older than the lease below: their submitter is gone (the point here)
+    api = FakeBatchApi()
+    with threaded(api, spool_path, spool_lease=0.05, max_batch_size=2) as ingester:
+        handle = ingester.submit(usage(0))
+        deadline = time.monotonic() + PATIENCE
+        while ingester.stats().recovered < 3 and time.monotonic() < deadline:
+            time.sleep(0.01)
+    assert handle.result(timeout=0).idempotency_key == "spl_00000"
+    assert_one_delivered_and_recovered(ingester.stats(), api, spool_path, recovered=3)
+
+
+def test_threaded_close_deadline_leaves_the_events_in_the_spool_released(
+    spool_path: Path, logged: pytest.LogCaptureFixture
+) -> None:
+    api = FakeBatchApi()
+    api.faults = ["503"] * 10_000
+    ingester = threaded(api, spool_path)
+    handles = [ingester.submit(usage(n)) for n in range(2)]
+    started = time.monotonic()
+    ingester.close(timeout=0.3)
+    assert time.monotonic() - started < 0.3 + 2.0 + 2.0  # deadline + grace + slack
+    for handle in handles:
+        error = handle.exception(timeout=0)
+        assert isinstance(error, IngesterClosedError)
+        assert f"last cause: HTTP 503); it stays in the spool {spool_path}" in str(error)
+        assert isinstance(error.__cause__, RuntimeError) and str(error.__cause__) == "HTTP 503"
+    [summary] = [r for r in logged.records if "were not delivered" in r.getMessage()]
+    assert summary.levelno == logging.WARNING
+    assert "2 usage events" in summary.getMessage()
+    assert "spl_00000, spl_00001" in summary.getMessage()
+    assert f"they stay in the spool {spool_path}" in summary.getMessage()
+    stats = ingester.stats()
+    assert (stats.failed, stats.in_queue, stats.delivered) == (2, 0, 0)
+    assert status_of(spool_path) == (2, 0, 0)  # still pending, and no longer claimed
+    with pytest.raises(IngesterClosedError) as caught:
+        ingester.submit(usage(9))
+    assert str(caught.value) == "the ingester is closed"
+    assert caught.value.idempotency_key == "spl_00009"
+
+
+def test_threaded_renews_the_lease_of_a_batch_it_keeps_retrying(spool_path: Path) -> None:
+    api = FakeBatchApi()
+    api.faults = ["503"] * 12
+    patient = RetryPolicy(backoff_initial=0.1, backoff_max=0.1, jitter=lambda: 1.0)
+    client = api.client(retry_policy=patient)
+    samples: list[tuple[int, int, int]] = []
+    with UsageIngester(client, spool=spool_path, flush_interval=0.02, spool_lease=0.6) as ing:
+        handle = ing.submit(usage(0))
+        while not handle.done():  # for over a second: twice the lease
+            samples.append(status_of(spool_path))
+            time.sleep(0.02)
+    assert handle.result(timeout=0)
+    assert ing.stats().retried_batches == 12
+    # while pending (and claimed once, at the start), never without a live lease
+    assert all(claimed == 1 for pending, claimed, _ in samples[10:] if pending)
+
+
+def test_an_unexpected_failure_releases_the_batch_and_logs_it(
+    spool_path: Path, logged: pytest.LogCaptureFixture, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    api = FakeBatchApi()
+    client = api.client(retry_policy=FAST)
+
+    def broken(*args: object, **kwargs: object) -> None:
+        raise RuntimeError("a bug in the transport")
+
+    monkeypatch.setattr("paygentic_client.ingest.spooled.send", broken)
+    ingester = UsageIngester(client, spool=spool_path, flush_interval=0.02)
+    handle = ingester.submit(usage(0))
+    deadline = time.monotonic() + PATIENCE
+    while not any("could not be sent" in r.getMessage() for r in logged.records):
+        assert time.monotonic() < deadline
+        time.sleep(0.01)
+    ingester.close(timeout=0.1)
+    line = next(r for r in logged.records if "could not be sent" in r.getMessage())
+    assert line.getMessage() == "a batch from the spool could not be sent: a bug in the transport"
+    assert line.levelno == logging.ERROR
+    assert not any("failed unexpectedly" in r.getMessage() for r in logged.records)
+    assert isinstance(handle.exception(timeout=0), IngesterClosedError)
+    assert status_of(spool_path)[:2] == (1, 0)  # released, not rejected: still pending
+    assert api.requests == 0
+
+
+# -- the asyncio ingester -------------------------------------------------------------------------
+
+
+def run(main: Callable[[], Any]) -> Any:
+    return asyncio.run(main())
+
+
+def asynchronous(api: FakeBatchApi, path: Path, **options: Any) -> AsyncUsageIngester:
+    options.setdefault("flush_interval", 0.02)
+    return AsyncUsageIngester(api.client(retry_policy=FAST), spool=path, **options)
+
+
+def test_async_delivers_every_event_once_and_empties_the_spool(spool_path: Path) -> None:
+    api = FakeBatchApi()
+
+    async def main() -> tuple[list[str], Any]:
+        async with asynchronous(api, spool_path, max_batch_size=7) as ingester:
+            handles = [await ingester.submit(usage(n)) for n in range(30)]
+        return [str((await h).idempotency_key) for h in handles], ingester.stats()
+
+    keys, stats = run(main)
+    assert keys == [f"spl_{n:05d}" for n in range(30)]
+    assert sorted(api.events) == keys and max(api.batch_sizes) == 7
+    assert (stats.submitted, stats.delivered, stats.failed, stats.in_queue) == (30, 30, 0, 0)
+    assert status_of(spool_path) == (0, 0, 0)
+
+
+def test_async_full_batch_goes_without_waiting_for_the_flush_interval(spool_path: Path) -> None:
+    api = FakeBatchApi()
+
+    async def main() -> None:
+        async with asynchronous(api, spool_path, max_batch_size=4, flush_interval=60) as ing:
+            handles = [await ing.submit(usage(n)) for n in range(4)]
+            await asyncio.wait_for(asyncio.gather(*handles), PATIENCE)
+            assert api.batch_sizes == [4]
+            late = await ing.submit(usage(4))
+            assert await ing.flush(timeout=PATIENCE)
+            assert late.done() and api.batch_sizes == [4, 1]
+
+    run(main)
+
+
+def test_async_rejections_fail_their_handles_and_stay_in_the_spool(spool_path: Path) -> None:
+    api = FakeBatchApi()
+
+    async def main() -> list[BaseException | None]:
+        async with asynchronous(api, spool_path) as ingester:
+            handles = [
+                await ingester.submit(usage(0)),
+                await ingester.submit(usage(1, quantity=0)),
+            ]
+        await asyncio.wait(handles)
+        assert (ingester.stats().delivered, ingester.stats().failed) == (1, 1)
+        return [h.exception() for h in handles]
+
+    good, bad = run(main)
+    assert good is None
+    assert isinstance(bad, EventRejectedError) and bad.reason == "quantity: below 1"
+    assert rejected_of(spool_path) == [("spl_00001", "quantity: below 1")]
+
+
+def test_async_retries_then_delivers_and_recovers_what_was_left(spool_path: Path) -> None:
+    left_by_an_earlier_process(spool_path, [usage(n, prefix="old") for n in range(2)])
+    time.sleep(0.1)  # older than the lease below: their submitter is gone (the point here)
+    api = FakeBatchApi()
+    api.faults = ["503", "timeout"]
+
+    async def main() -> Any:
+        async with asynchronous(api, spool_path, spool_lease=0.05) as ingester:
+            handle = await ingester.submit(usage(0))
+            deadline = time.monotonic() + PATIENCE
+            while ingester.stats().recovered < 2 and time.monotonic() < deadline:
+                await asyncio.sleep(0.01)
+            assert (await handle).idempotency_key == "spl_00000"
+        return ingester.stats()
+
+    stats = run(main)
+    assert_one_delivered_and_recovered(stats, api, spool_path, recovered=2)
+    assert stats.retried_batches == 2
+
+
+def test_async_close_deadline_leaves_the_events_in_the_spool_released(
+    spool_path: Path, logged: pytest.LogCaptureFixture
+) -> None:
+    api = FakeBatchApi()
+    api.faults = ["503"] * 10_000
+
+    async def main() -> tuple[list[BaseException | None], Any]:
+        ingester = asynchronous(api, spool_path)
+        handles = [await ingester.submit(usage(n)) for n in range(2)]
+        await ingester.close(timeout=0.3)
+        with pytest.raises(IngesterClosedError, match="closed"):
+            await ingester.submit(usage(9))
+        return [h.exception() for h in handles], ingester.stats()
+
+    started = time.monotonic()
+    errors, stats = run(main)
+    assert time.monotonic() - started < 0.3 + 2.0 + 2.0
+    for error in errors:
+        assert isinstance(error, IngesterClosedError)
+        assert f"(last cause: HTTP 503); it stays in the spool {spool_path}" in str(error)
+        assert isinstance(error.__cause__, RuntimeError)
+    [summary] = [r for r in logged.records if "were not delivered" in r.getMessage()]
+    assert summary.levelno == logging.WARNING
+    assert (
+        "2 usage events" in summary.getMessage() and "spl_00000, spl_00001" in summary.getMessage()
+    )
+    assert (stats.failed, stats.in_queue) == (2, 0)
+    assert status_of(spool_path) == (2, 0, 0)
+
+
+def test_async_spool_errors_are_paygentic_errors(spool_path: Path) -> None:
+    spool_path.write_text("not a database\n" * 100)
+
+    async def main() -> None:
+        async with asynchronous(FakeBatchApi(), spool_path):
+            pass
+
+    with pytest.raises(PaygenticError, match="not a paygentic spool"):
+        run(main)
+
+
+def test_async_spool_runs_sqlite_off_the_loop_thread(
+    spool_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    threads: set[str] = set()
+    real_append = Spool.append
+
+    def recording_append(self: Spool, key: str, payload: bytes) -> int:
+        threads.add(threading.current_thread().name)
+        return real_append(self, key, payload)
+
+    monkeypatch.setattr(Spool, "append", recording_append)
+
+    async def main() -> None:
+        async with asynchronous(FakeBatchApi(), spool_path) as ingester:
+            await ingester.submit(usage(0))
+
+    run(main)
+    assert len(threads) == 1 and threads.pop().startswith("paygentic-spool-sqlite")
+
+
+# -- what the first runs left alive (tests/MUTATION.md) ---------------------------------------
+
+
+def wal_of(path: Path) -> Path:
+    """The WAL file SQLite keeps beside the spool while a connection has it open."""
+    return path.with_name(path.name + "-wal")
+
+
+def test_async_closed_submit_names_the_event_and_close_closes_the_spool(
+    spool_path: Path,
+) -> None:
+    async def main() -> None:
+        ingester = asynchronous(FakeBatchApi(), spool_path)
+        await ingester.submit(usage(0))
+        assert wal_of(spool_path).exists()
+        await ingester.close(timeout=PATIENCE)
+        assert not wal_of(spool_path).exists()  # the last connection closed
+        with pytest.raises(IngesterClosedError) as caught:
+            await ingester.submit(usage(1))
+        assert str(caught.value) == "the ingester is closed"
+        assert caught.value.idempotency_key == "spl_00001"
+
+    run(main)
+
+
+def test_threaded_close_closes_the_spool(spool_path: Path) -> None:
+    with threaded(FakeBatchApi(), spool_path) as ingester:
+        ingester.submit(usage(0))
+        assert wal_of(spool_path).exists()
+    assert not wal_of(spool_path).exists()
+
+
+def test_async_close_without_an_answer_says_so_and_keeps_the_events(
+    spool_path: Path, logged: pytest.LogCaptureFixture
+) -> None:
+    api = FakeBatchApi()
+    api.gate.clear()  # the request waits: no answer, no failure either
+
+    async def main() -> list[BaseException | None]:
+        ingester = asynchronous(api, spool_path)
+        handles = [await ingester.submit(usage(n)) for n in range(2)]
+        await ingester.close(timeout=0.2)
+        return [h.exception() for h in handles]
+
+    started = time.monotonic()
+    try:
+        errors = run(main)
+    finally:
+        api.gate.set()
+    assert time.monotonic() - started < 0.2 + 2.0 + 2.0  # deadline + grace + slack
+    for n, error in enumerate(errors):
+        assert isinstance(error, IngesterClosedError)
+        assert error.idempotency_key == f"spl_{n:05d}"
+        assert str(error) == (
+            "closed before the event was acknowledged (last cause: no answer yet); "
+            f"it stays in the spool {spool_path}"
+        )
+    [summary] = [r for r in logged.records if "were not delivered" in r.getMessage()]
+    assert summary.getMessage() == (
+        "2 usage events were not delivered (close deadline passed; last cause: no answer yet; "
+        f"they stay in the spool {spool_path} and the next ingester delivers them); "
+        "idempotency keys: spl_00000, spl_00001"
+    )
+    assert status_of(spool_path)[0] == 2
+
+
+@pytest.mark.parametrize("kind", ["threaded", "async"])
+def test_a_partial_batch_after_a_full_one_waits_for_the_flush_interval(
+    spool_path: Path, kind: str
+) -> None:
+    api = FakeBatchApi()
+    # one sender: with two, the other may claim the rest as soon as the first batch is full
+    # (a partial batch early: allowed, but not what this test is about)
+    if kind == "threaded":
+        with threaded(
+            api, spool_path, max_batch_size=4, flush_interval=60, max_in_flight=1
+        ) as ingester:
+            handles = [ingester.submit(usage(n)) for n in range(7)]
+            assert all(h.result(timeout=PATIENCE) for h in handles[:4])
+            time.sleep(0.3)  # a moment for a wrong early send (the correct code waits 60 s)
+            assert api.batch_sizes == [4]
+            assert ingester.flush(timeout=PATIENCE)
+    else:
+
+        async def main() -> None:
+            async with asynchronous(
+                api, spool_path, max_batch_size=4, flush_interval=60, max_in_flight=1
+            ) as ing:
+                handles = [await ing.submit(usage(n)) for n in range(7)]
+                await asyncio.wait_for(asyncio.gather(*handles[:4]), PATIENCE)
+                await asyncio.sleep(0.3)  # as above
+                assert api.batch_sizes == [4]
+                assert await ing.flush(timeout=PATIENCE)
+
+        run(main)
+    assert api.batch_sizes == [4, 3]
+
+
+@pytest.mark.parametrize("kind", ["threaded", "async"])
+def test_batches_from_the_spool_keep_to_the_byte_budget(spool_path: Path, kind: str) -> None:
+    api = FakeBatchApi()
+    options: dict[str, Any] = {"max_batch_bytes": 1024, "flush_interval": 0.02}
+    size = len(encode_event(usage(0))[1])
+    if kind == "threaded":
+        with threaded(api, spool_path, **options) as ingester:
+            for n in range(20):
+                ingester.submit(usage(n))
+    else:
+
+        async def main() -> None:
+            async with asynchronous(api, spool_path, **options) as ingester:
+                for n in range(20):
+                    await ingester.submit(usage(n))
+
+        run(main)
+    bodies = [body for sent in api.bodies_by_first_key.values() for body in sent]
+    assert sum(api.batch_sizes) == 20 and max(len(body) for body in bodies) <= 1024
+    assert max(api.batch_sizes) == (1024 - len(b'{"events":[]}') + 1) // (size + 1)
+
+
+def test_an_idle_async_ingester_keeps_its_senders(spool_path: Path) -> None:
+    api = FakeBatchApi()
+
+    async def main() -> None:
+        async with asynchronous(api, spool_path, max_in_flight=1) as ingester:
+            await asyncio.sleep(0.2)  # several flush intervals with nothing to claim
+            handle = await ingester.submit(usage(0))
+            await asyncio.wait_for(handle, PATIENCE)
+
+    run(main)
+    assert api.batch_sizes == [1]
+
+
+def test_async_counts_every_rejection_and_skips_a_cancelled_handle(spool_path: Path) -> None:
+    api = FakeBatchApi()
+
+    async def main() -> Any:
+        async with asynchronous(api, spool_path, max_batch_size=4, flush_interval=60) as ing:
+            cancelled = await ing.submit(usage(0))
+            cancelled.cancel()  # the caller gave up on it; the event is still sent
+            rest = [
+                await ing.submit(usage(1, quantity=0)),
+                await ing.submit(usage(2, quantity=0)),
+                await ing.submit(usage(3)),
+            ]
+            await asyncio.wait_for(asyncio.wait(rest), PATIENCE)
+            assert [type(h.exception()) for h in rest[:2]] == [EventRejectedError] * 2
+            assert rest[2].exception() is None
+        return ing.stats()
+
+    stats = run(main)
+    assert (stats.delivered, stats.failed) == (1, 2)
+    assert sorted(api.events) == ["spl_00000", "spl_00003"]
+
+
+def test_retry_waits_follow_the_policy_from_the_first_retry(
+    spool_path: Path, logged: pytest.LogCaptureFixture
+) -> None:
+    api = FakeBatchApi()
+    api.faults = ["503", "503"]
+    exact = RetryPolicy(backoff_initial=0.01, backoff_max=1.0, jitter=lambda: 1.0)
+    client = api.client(retry_policy=exact)
+
+    async def main() -> None:
+        ingester = AsyncUsageIngester(client, spool=spool_path, flush_interval=0.02)
+        async with ingester:
+            await asyncio.wait_for(await ingester.submit(usage(0)), PATIENCE)
+
+    with UsageIngester(client, spool=spool_path, flush_interval=0.02) as ingester:
+        assert ingester.submit(usage(1)).result(timeout=PATIENCE)
+    api.faults = ["503", "503"]
+    run(main)
+    waits = [
+        r.getMessage().split(" in ")[-1] for r in logged.records if "failed (" in r.getMessage()
+    ]
+    assert waits == ["0.01 s", "0.02 s"] * 2
+    assert not [r for r in logged.records if r.levelno >= logging.ERROR]
+
+
+@pytest.mark.parametrize("kind", ["threaded", "async"])
+def test_a_bug_while_delivering_releases_the_batch_and_logs_it(
+    spool_path: Path, logged: pytest.LogCaptureFixture, monkeypatch: pytest.MonkeyPatch, kind: str
+) -> None:
+    def broken(batch: object) -> bytes:
+        raise RuntimeError("a bug in building the body")
+
+    monkeypatch.setattr("paygentic_client.ingest.spooled.batch_body", broken)
+    api = FakeBatchApi()
+
+    def logged_bug() -> bool:
+        return any("failed unexpectedly" in r.getMessage() for r in logged.records)
+
+    if kind == "threaded":
+        ingester = threaded(api, spool_path)
+        handle = ingester.submit(usage(0))
+        deadline = time.monotonic() + PATIENCE
+        while not logged_bug() and time.monotonic() < deadline:
+            time.sleep(0.01)
+        ingester.close(timeout=0.1)
+        assert isinstance(handle.exception(timeout=0), IngesterClosedError)
+    else:
+
+        async def main() -> None:
+            ingester = asynchronous(api, spool_path)
+            handle = await ingester.submit(usage(0))
+            deadline = time.monotonic() + PATIENCE
+            while not logged_bug() and time.monotonic() < deadline:
+                await asyncio.sleep(0.01)
+            await ingester.close(timeout=0.1)
+            assert isinstance(handle.exception(), IngesterClosedError)
+
+        run(main)
+    bug = next(r for r in logged.records if "failed unexpectedly" in r.getMessage())
+    assert bug.getMessage() == "delivering a batch from the spool failed unexpectedly"
+    assert bug.levelno == logging.ERROR and bug.exc_info is not None
+    assert status_of(spool_path)[:2] == (1, 0)  # released: pending for a later try
+    assert api.requests == 0
+
+
+def test_async_a_send_that_cannot_work_releases_the_batch_and_logs_it(
+    spool_path: Path, logged: pytest.LogCaptureFixture, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    async def broken(*args: object, **kwargs: object) -> None:
+        raise RuntimeError("a bug in the transport")
+
+    monkeypatch.setattr("paygentic_client.ingest.spooled.asend", broken)
+    api = FakeBatchApi()
+
+    async def main() -> None:
+        ingester = asynchronous(api, spool_path)
+        handle = await ingester.submit(usage(0))
+        deadline = time.monotonic() + PATIENCE
+        while not any("could not be sent" in r.getMessage() for r in logged.records):
+            assert time.monotonic() < deadline
+            await asyncio.sleep(0.01)
+        await ingester.close(timeout=0.1)
+        assert isinstance(handle.exception(), IngesterClosedError)
+
+    run(main)
+    line = next(r for r in logged.records if "could not be sent" in r.getMessage())
+    assert line.getMessage() == "a batch from the spool could not be sent: a bug in the transport"
+    assert line.levelno == logging.ERROR
+    assert status_of(spool_path)[:2] == (1, 0)
+
+
+def test_threaded_a_lone_event_waits_for_the_flush_interval(spool_path: Path) -> None:
+    api = FakeBatchApi()
+    with threaded(api, spool_path, flush_interval=60, max_in_flight=1) as ingester:
+        ingester.submit(usage(0))
+        time.sleep(0.3)  # a moment for a wrong early send (the correct code waits 60 s)
+        assert api.batch_sizes == []
+        assert ingester.flush(timeout=PATIENCE)
+    assert api.batch_sizes == [1]
+
+
+def test_threaded_counts_rejections_over_several_batches(spool_path: Path) -> None:
+    api = FakeBatchApi()
+    with threaded(api, spool_path, max_batch_size=2) as ingester:
+        for n in range(4):
+            ingester.submit(usage(n, quantity=n % 2))
+    stats = ingester.stats()
+    assert (stats.delivered, stats.failed, stats.in_queue) == (2, 2, 0)
+
+
+def test_async_a_failed_send_is_retried_without_waiting_for_the_flush_interval(
+    spool_path: Path,
+) -> None:
+    api = FakeBatchApi()
+    api.faults = ["503"]
+
+    async def main() -> None:
+        options = {"max_batch_size": 1, "flush_interval": 60}
+        async with asynchronous(api, spool_path, **options) as ingester:
+            handle = await ingester.submit(usage(0))
+            await asyncio.wait_for(handle, 10)  # the retry, not the next flush, sends it
+
+    run(main)
+    assert api.batch_sizes == [1, 1]
