@@ -53,6 +53,13 @@ class InProcessSandbox:
         """A client for asyncio code, in any event loop."""
         return self._client(self.network, options)
 
+    def dual_client(self, **options: Any) -> AuthenticatedClient:
+        """One client for sync code and asyncio code alike (sync calls over a loop thread,
+        async ones straight to the double)."""
+        bridge = LoopThreadTransport(self.network)
+        self._bridges.append(bridge)
+        return self._client(DualTransport(bridge, self.network), options)
+
     def _client(self, transport: Any, options: dict[str, Any]) -> AuthenticatedClient:
         options.setdefault("token", TOKEN)
         return AuthenticatedClient(
@@ -76,6 +83,21 @@ class InProcessSandbox:
         for bridge in self._bridges:
             bridge.close()
         self.app.store.close()
+
+
+class DualTransport(httpx.BaseTransport, httpx.AsyncBaseTransport):
+    """A transport for both of a client's httpx clients: sync requests to `sync`, async ones to
+    `async_`."""
+
+    def __init__(self, sync: httpx.BaseTransport, async_: httpx.AsyncBaseTransport) -> None:
+        self.sync = sync
+        self.async_ = async_
+
+    def handle_request(self, request: httpx.Request) -> httpx.Response:
+        return self.sync.handle_request(request)
+
+    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+        return await self.async_.handle_async_request(request)
 
 
 class InProcessFactory(Protocol):

@@ -17,7 +17,7 @@ import httpx
 import pytest
 
 from paygentic_client import AuthenticatedClient
-from paygentic_client._runtime.replay import identity_of_json
+from paygentic_client._runtime.replay import sent_fields
 from paygentic_client.errors import (
     ApiConnectionError,
     ApiError,
@@ -195,8 +195,8 @@ def test_a_created_event_stored_for_another_request_is_a_conflict(
     client: AuthenticatedClient,
 ) -> None:
     sent = [
-        Queued("a", b"{}", None, identity_of_json(created("a"))),
-        Queued("b", b"{}", None, identity_of_json(created("b"))),
+        Queued("a", b"{}", None, sent_fields(created("a"))),
+        Queued("b", b"{}", None, sent_fields(created("b"))),
         Queued("c", b"{}", None),  # no identity kept: nothing to compare
     ]
     content = answer_body(

@@ -1,5 +1,6 @@
 """The ingesters' delivery through a spool (paygentic_client/ingest/spooled.py) against the
-in-process fake of the batch endpoint: what reaches the API, what each handle and the spool
+sandbox app in process, through the client's own stack and a network double (tests/
+inprocess_sandbox.py): what reaches the API, what each handle and the spool
 say afterwards, retries, rows left by an earlier process, and the close deadline; threads and
 asyncio. (tests/test_ingest_spool.py does the same against sandbox processes, in the slow
 tier; these are the unit tier's, and what judges spooled.py's mutants: tests/MUTATION.md.)"""
@@ -16,9 +17,10 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from fake_batch_api import FakeBatchApi
+from inprocess_sandbox import InProcessFactory, InProcessSandbox
+from sandbox_fixture import MERCHANT_ID
 
-from paygentic_client import AsyncUsageIngester, RetryPolicy, UsageIngester
+from paygentic_client import AsyncUsageIngester, AuthenticatedClient, RetryPolicy, UsageIngester
 from paygentic_client.errors import (
     ApiError,
     EventRejectedError,
@@ -31,14 +33,53 @@ from paygentic_client.ingest.spooled import as_queued, settlement
 from paygentic_client.models import CreateUsageEventRequest, CreateUsageEventRequestProperty
 
 FAST = RetryPolicy(backoff_initial=0.001, backoff_max=0.01)
+# The sandbox's reason for an event whose quantity is 0.
+BELOW_ONE = "properties[0].quantity: 0 is less than the minimum of 1"
 PATIENCE = 30.0  # what takes milliseconds, on a loaded machine; a hang still ends
+
+
+class SandboxApi:
+    """What these tests read of the in-process sandbox and its network double: what the
+    sandbox stored, what arrived, the faults still scripted, the gate."""
+
+    def __init__(self, sandbox: InProcessSandbox) -> None:
+        self.sandbox = sandbox
+        self.gate = sandbox.network.gate
+
+    @property
+    def faults(self) -> list[str]:
+        return self.sandbox.network.script
+
+    @faults.setter
+    def faults(self, script: list[str]) -> None:
+        self.sandbox.network.script = list(script)
+
+    @property
+    def events(self) -> list[str]:
+        return self.sandbox.stored_keys()
+
+    @property
+    def requests(self) -> int:
+        return len(self.sandbox.network.sent)
+
+    @property
+    def batch_sizes(self) -> list[int]:
+        return self.sandbox.network.batch_sizes()
+
+    @property
+    def bodies_by_first_key(self) -> dict[str, list[bytes]]:
+        return self.sandbox.network.bodies_by_first_key()
+
+    def client(self, **options: Any) -> AuthenticatedClient:
+        """A client for sync and asyncio code alike."""
+        return self.sandbox.dual_client(**options)
 
 
 def usage(n: int, *, quantity: float = 1, prefix: str = "spl") -> CreateUsageEventRequest:
     return CreateUsageEventRequest(
         idempotency_key=f"{prefix}_{n:05d}",
         customer_id="cus_spooled",
-        merchant_id="org_spooled",
+        merchant_id=MERCHANT_ID,
         timestamp=datetime.datetime(2024, 2, 1, 9, 0, tzinfo=datetime.UTC),
         properties=[CreateUsageEventRequestProperty(billable_metric_id="bm_s", quantity=quantity)],
     )
@@ -61,7 +102,7 @@ def left_by_an_earlier_process(path: Path, events: list[CreateUsageEventRequest]
 
 
 def assert_one_delivered_and_recovered(
-    stats: IngestStats, api: FakeBatchApi, path: Path, *, recovered: int
+    stats: IngestStats, api: SandboxApi, path: Path, *, recovered: int
 ) -> None:
     """One event of this process and `recovered` left by an earlier one, all delivered."""
     assert (stats.submitted, stats.delivered, stats.recovered, stats.in_queue) == (
@@ -127,13 +168,15 @@ def test_claimed_rows_become_batch_items_without_handles() -> None:
 # -- the threaded ingester ---------------------------------------------------------------------
 
 
-def threaded(api: FakeBatchApi, path: Path, **options: Any) -> UsageIngester:
+def threaded(api: SandboxApi, path: Path, **options: Any) -> UsageIngester:
     options.setdefault("flush_interval", 0.02)
     return UsageIngester(api.client(retry_policy=FAST), spool=path, **options)
 
 
-def test_threaded_delivers_every_event_once_and_empties_the_spool(spool_path: Path) -> None:
-    api = FakeBatchApi()
+def test_threaded_delivers_every_event_once_and_empties_the_spool(
+    spool_path: Path, in_process_sandbox: InProcessFactory
+) -> None:
+    api = SandboxApi(in_process_sandbox())
     with threaded(api, spool_path, max_batch_size=7) as ingester:
         handles = [ingester.submit(usage(n)) for n in range(30)]
     assert [h.result(timeout=0).idempotency_key for h in handles] == [
@@ -148,9 +191,9 @@ def test_threaded_delivers_every_event_once_and_empties_the_spool(spool_path: Pa
 
 
 def test_threaded_full_batch_goes_without_waiting_for_the_flush_interval(
-    spool_path: Path,
+    spool_path: Path, in_process_sandbox: InProcessFactory
 ) -> None:
-    api = FakeBatchApi()
+    api = SandboxApi(in_process_sandbox())
     with threaded(api, spool_path, max_batch_size=4, flush_interval=60) as ingester:
         handles = [ingester.submit(usage(n)) for n in range(4)]
         assert all(h.result(timeout=PATIENCE) for h in handles)
@@ -160,8 +203,10 @@ def test_threaded_full_batch_goes_without_waiting_for_the_flush_interval(
         assert late.done() and api.batch_sizes == [4, 1]
 
 
-def test_threaded_partial_batch_goes_after_the_flush_interval(spool_path: Path) -> None:
-    api = FakeBatchApi()
+def test_threaded_partial_batch_goes_after_the_flush_interval(
+    spool_path: Path, in_process_sandbox: InProcessFactory
+) -> None:
+    api = SandboxApi(in_process_sandbox())
     with threaded(api, spool_path, max_batch_size=100, flush_interval=0.05) as ingester:
         handles = [ingester.submit(usage(n)) for n in range(3)]
         assert all(h.result(timeout=PATIENCE) for h in handles)
@@ -169,22 +214,24 @@ def test_threaded_partial_batch_goes_after_the_flush_interval(spool_path: Path) 
 
 
 def test_threaded_rejected_events_fail_their_handles_and_stay_in_the_spool(
-    spool_path: Path,
+    spool_path: Path, in_process_sandbox: InProcessFactory
 ) -> None:
-    api = FakeBatchApi()
+    api = SandboxApi(in_process_sandbox())
     with threaded(api, spool_path) as ingester:
         good = ingester.submit(usage(0))
         bad = ingester.submit(usage(1, quantity=0))
     assert good.result(timeout=0).idempotency_key == "spl_00000"
     error = bad.exception(timeout=0)
-    assert isinstance(error, EventRejectedError) and error.reason == "quantity: below 1"
-    assert rejected_of(spool_path) == [("spl_00001", "quantity: below 1")]
+    assert isinstance(error, EventRejectedError) and error.reason == BELOW_ONE
+    assert rejected_of(spool_path) == [("spl_00001", BELOW_ONE)]
     stats = ingester.stats()
     assert (stats.delivered, stats.failed, stats.in_queue) == (1, 1, 0)
 
 
-def test_threaded_whole_batch_refusal_is_kept_as_rejected(spool_path: Path) -> None:
-    api = FakeBatchApi()
+def test_threaded_whole_batch_refusal_is_kept_as_rejected(
+    spool_path: Path, in_process_sandbox: InProcessFactory
+) -> None:
+    api = SandboxApi(in_process_sandbox())
     api.faults = ["400"]
     with threaded(api, spool_path) as ingester:
         handles = [ingester.submit(usage(n)) for n in range(2)]
@@ -196,9 +243,9 @@ def test_threaded_whole_batch_refusal_is_kept_as_rejected(spool_path: Path) -> N
 
 
 def test_threaded_retries_a_batch_without_an_answer_then_delivers(
-    spool_path: Path, logged: pytest.LogCaptureFixture
+    spool_path: Path, logged: pytest.LogCaptureFixture, in_process_sandbox: InProcessFactory
 ) -> None:
-    api = FakeBatchApi()
+    api = SandboxApi(in_process_sandbox())
     api.faults = ["503", "timeout", "drop"]
     with threaded(api, spool_path, max_batch_size=3, flush_interval=60) as ingester:
         handles = [ingester.submit(usage(n)) for n in range(3)]
@@ -212,11 +259,11 @@ def test_threaded_retries_a_batch_without_an_answer_then_delivers(
 
 
 def test_threaded_delivers_what_an_earlier_process_left_as_recovered(
-    spool_path: Path,
+    spool_path: Path, in_process_sandbox: InProcessFactory
 ) -> None:
     left_by_an_earlier_process(spool_path, [usage(n, prefix="old") for n in range(3)])
     time.sleep(0.1)  # older than the lease below: their submitter is gone (the point here)
-    api = FakeBatchApi()
+    api = SandboxApi(in_process_sandbox())
     with threaded(api, spool_path, spool_lease=0.05, max_batch_size=2) as ingester:
         handle = ingester.submit(usage(0))
         deadline = time.monotonic() + PATIENCE
@@ -227,9 +274,9 @@ def test_threaded_delivers_what_an_earlier_process_left_as_recovered(
 
 
 def test_threaded_close_deadline_leaves_the_events_in_the_spool_released(
-    spool_path: Path, logged: pytest.LogCaptureFixture
+    spool_path: Path, logged: pytest.LogCaptureFixture, in_process_sandbox: InProcessFactory
 ) -> None:
-    api = FakeBatchApi()
+    api = SandboxApi(in_process_sandbox())
     api.faults = ["503"] * 10_000
     ingester = threaded(api, spool_path)
     handles = [ingester.submit(usage(n)) for n in range(2)]
@@ -255,8 +302,10 @@ def test_threaded_close_deadline_leaves_the_events_in_the_spool_released(
     assert caught.value.idempotency_key == "spl_00009"
 
 
-def test_threaded_renews_the_lease_of_a_batch_it_keeps_retrying(spool_path: Path) -> None:
-    api = FakeBatchApi()
+def test_threaded_renews_the_lease_of_a_batch_it_keeps_retrying(
+    spool_path: Path, in_process_sandbox: InProcessFactory
+) -> None:
+    api = SandboxApi(in_process_sandbox())
     api.faults = ["503"] * 12
     patient = RetryPolicy(backoff_initial=0.1, backoff_max=0.1, jitter=lambda: 1.0)
     client = api.client(retry_policy=patient)
@@ -273,9 +322,12 @@ def test_threaded_renews_the_lease_of_a_batch_it_keeps_retrying(spool_path: Path
 
 
 def test_an_unexpected_failure_releases_the_batch_and_logs_it(
-    spool_path: Path, logged: pytest.LogCaptureFixture, monkeypatch: pytest.MonkeyPatch
+    spool_path: Path,
+    logged: pytest.LogCaptureFixture,
+    monkeypatch: pytest.MonkeyPatch,
+    in_process_sandbox: InProcessFactory,
 ) -> None:
-    api = FakeBatchApi()
+    api = SandboxApi(in_process_sandbox())
     client = api.client(retry_policy=FAST)
 
     def broken(*args: object, **kwargs: object) -> None:
@@ -305,13 +357,15 @@ def run(main: Callable[[], Any]) -> Any:
     return asyncio.run(main())
 
 
-def asynchronous(api: FakeBatchApi, path: Path, **options: Any) -> AsyncUsageIngester:
+def asynchronous(api: SandboxApi, path: Path, **options: Any) -> AsyncUsageIngester:
     options.setdefault("flush_interval", 0.02)
     return AsyncUsageIngester(api.client(retry_policy=FAST), spool=path, **options)
 
 
-def test_async_delivers_every_event_once_and_empties_the_spool(spool_path: Path) -> None:
-    api = FakeBatchApi()
+def test_async_delivers_every_event_once_and_empties_the_spool(
+    spool_path: Path, in_process_sandbox: InProcessFactory
+) -> None:
+    api = SandboxApi(in_process_sandbox())
 
     async def main() -> tuple[list[str], Any]:
         async with asynchronous(api, spool_path, max_batch_size=7) as ingester:
@@ -325,8 +379,10 @@ def test_async_delivers_every_event_once_and_empties_the_spool(spool_path: Path)
     assert status_of(spool_path) == (0, 0, 0)
 
 
-def test_async_full_batch_goes_without_waiting_for_the_flush_interval(spool_path: Path) -> None:
-    api = FakeBatchApi()
+def test_async_full_batch_goes_without_waiting_for_the_flush_interval(
+    spool_path: Path, in_process_sandbox: InProcessFactory
+) -> None:
+    api = SandboxApi(in_process_sandbox())
 
     async def main() -> None:
         async with asynchronous(api, spool_path, max_batch_size=4, flush_interval=60) as ing:
@@ -340,8 +396,10 @@ def test_async_full_batch_goes_without_waiting_for_the_flush_interval(spool_path
     run(main)
 
 
-def test_async_rejections_fail_their_handles_and_stay_in_the_spool(spool_path: Path) -> None:
-    api = FakeBatchApi()
+def test_async_rejections_fail_their_handles_and_stay_in_the_spool(
+    spool_path: Path, in_process_sandbox: InProcessFactory
+) -> None:
+    api = SandboxApi(in_process_sandbox())
 
     async def main() -> list[BaseException | None]:
         async with asynchronous(api, spool_path) as ingester:
@@ -355,14 +413,16 @@ def test_async_rejections_fail_their_handles_and_stay_in_the_spool(spool_path: P
 
     good, bad = run(main)
     assert good is None
-    assert isinstance(bad, EventRejectedError) and bad.reason == "quantity: below 1"
-    assert rejected_of(spool_path) == [("spl_00001", "quantity: below 1")]
+    assert isinstance(bad, EventRejectedError) and bad.reason == BELOW_ONE
+    assert rejected_of(spool_path) == [("spl_00001", BELOW_ONE)]
 
 
-def test_async_retries_then_delivers_and_recovers_what_was_left(spool_path: Path) -> None:
+def test_async_retries_then_delivers_and_recovers_what_was_left(
+    spool_path: Path, in_process_sandbox: InProcessFactory
+) -> None:
     left_by_an_earlier_process(spool_path, [usage(n, prefix="old") for n in range(2)])
     time.sleep(0.1)  # older than the lease below: their submitter is gone (the point here)
-    api = FakeBatchApi()
+    api = SandboxApi(in_process_sandbox())
     api.faults = ["503", "timeout"]
 
     async def main() -> Any:
@@ -380,9 +440,9 @@ def test_async_retries_then_delivers_and_recovers_what_was_left(spool_path: Path
 
 
 def test_async_close_deadline_leaves_the_events_in_the_spool_released(
-    spool_path: Path, logged: pytest.LogCaptureFixture
+    spool_path: Path, logged: pytest.LogCaptureFixture, in_process_sandbox: InProcessFactory
 ) -> None:
-    api = FakeBatchApi()
+    api = SandboxApi(in_process_sandbox())
     api.faults = ["503"] * 10_000
 
     async def main() -> tuple[list[BaseException | None], Any]:
@@ -409,11 +469,13 @@ def test_async_close_deadline_leaves_the_events_in_the_spool_released(
     assert status_of(spool_path) == (2, 0, 0)
 
 
-def test_async_spool_errors_are_paygentic_errors(spool_path: Path) -> None:
+def test_async_spool_errors_are_paygentic_errors(
+    spool_path: Path, in_process_sandbox: InProcessFactory
+) -> None:
     spool_path.write_text("not a database\n" * 100)
 
     async def main() -> None:
-        async with asynchronous(FakeBatchApi(), spool_path):
+        async with asynchronous(SandboxApi(in_process_sandbox()), spool_path):
             pass
 
     with pytest.raises(PaygenticError, match="not a paygentic spool"):
@@ -421,7 +483,7 @@ def test_async_spool_errors_are_paygentic_errors(spool_path: Path) -> None:
 
 
 def test_async_spool_runs_sqlite_off_the_loop_thread(
-    spool_path: Path, monkeypatch: pytest.MonkeyPatch
+    spool_path: Path, monkeypatch: pytest.MonkeyPatch, in_process_sandbox: InProcessFactory
 ) -> None:
     threads: set[str] = set()
     real_append = Spool.append
@@ -433,7 +495,7 @@ def test_async_spool_runs_sqlite_off_the_loop_thread(
     monkeypatch.setattr(Spool, "append", recording_append)
 
     async def main() -> None:
-        async with asynchronous(FakeBatchApi(), spool_path) as ingester:
+        async with asynchronous(SandboxApi(in_process_sandbox()), spool_path) as ingester:
             await ingester.submit(usage(0))
 
     run(main)
@@ -449,10 +511,10 @@ def wal_of(path: Path) -> Path:
 
 
 def test_async_closed_submit_names_the_event_and_close_closes_the_spool(
-    spool_path: Path,
+    spool_path: Path, in_process_sandbox: InProcessFactory
 ) -> None:
     async def main() -> None:
-        ingester = asynchronous(FakeBatchApi(), spool_path)
+        ingester = asynchronous(SandboxApi(in_process_sandbox()), spool_path)
         await ingester.submit(usage(0))
         assert wal_of(spool_path).exists()
         await ingester.close(timeout=PATIENCE)
@@ -465,18 +527,20 @@ def test_async_closed_submit_names_the_event_and_close_closes_the_spool(
     run(main)
 
 
-def test_threaded_close_closes_the_spool(spool_path: Path) -> None:
-    with threaded(FakeBatchApi(), spool_path) as ingester:
+def test_threaded_close_closes_the_spool(
+    spool_path: Path, in_process_sandbox: InProcessFactory
+) -> None:
+    with threaded(SandboxApi(in_process_sandbox()), spool_path) as ingester:
         ingester.submit(usage(0))
         assert wal_of(spool_path).exists()
     assert not wal_of(spool_path).exists()
 
 
 def test_async_close_without_an_answer_says_so_and_keeps_the_events(
-    spool_path: Path, logged: pytest.LogCaptureFixture
+    spool_path: Path, logged: pytest.LogCaptureFixture, in_process_sandbox: InProcessFactory
 ) -> None:
-    api = FakeBatchApi()
-    api.gate.clear()  # the request waits: no answer, no failure either
+    api = SandboxApi(in_process_sandbox())
+    api.gate.close()  # the request waits: no answer, no failure either
 
     async def main() -> list[BaseException | None]:
         ingester = asynchronous(api, spool_path)
@@ -488,7 +552,7 @@ def test_async_close_without_an_answer_says_so_and_keeps_the_events(
     try:
         errors = run(main)
     finally:
-        api.gate.set()
+        api.gate.open()
     assert time.monotonic() - started < 0.2 + 2.0 + 2.0  # deadline + grace + slack
     for n, error in enumerate(errors):
         assert isinstance(error, IngesterClosedError)
@@ -508,9 +572,9 @@ def test_async_close_without_an_answer_says_so_and_keeps_the_events(
 
 @pytest.mark.parametrize("kind", ["threaded", "async"])
 def test_a_partial_batch_after_a_full_one_waits_for_the_flush_interval(
-    spool_path: Path, kind: str
+    spool_path: Path, kind: str, in_process_sandbox: InProcessFactory
 ) -> None:
-    api = FakeBatchApi()
+    api = SandboxApi(in_process_sandbox())
     # one sender: with two, the other may claim the rest as soon as the first batch is full
     # (a partial batch early: allowed, but not what this test is about)
     if kind == "threaded":
@@ -539,8 +603,10 @@ def test_a_partial_batch_after_a_full_one_waits_for_the_flush_interval(
 
 
 @pytest.mark.parametrize("kind", ["threaded", "async"])
-def test_batches_from_the_spool_keep_to_the_byte_budget(spool_path: Path, kind: str) -> None:
-    api = FakeBatchApi()
+def test_batches_from_the_spool_keep_to_the_byte_budget(
+    spool_path: Path, kind: str, in_process_sandbox: InProcessFactory
+) -> None:
+    api = SandboxApi(in_process_sandbox())
     options: dict[str, Any] = {"max_batch_bytes": 1024, "flush_interval": 0.02}
     size = len(encode_event(usage(0))[1])
     if kind == "threaded":
@@ -560,8 +626,10 @@ def test_batches_from_the_spool_keep_to_the_byte_budget(spool_path: Path, kind: 
     assert max(api.batch_sizes) == (1024 - len(b'{"events":[]}') + 1) // (size + 1)
 
 
-def test_an_idle_async_ingester_keeps_its_senders(spool_path: Path) -> None:
-    api = FakeBatchApi()
+def test_an_idle_async_ingester_keeps_its_senders(
+    spool_path: Path, in_process_sandbox: InProcessFactory
+) -> None:
+    api = SandboxApi(in_process_sandbox())
 
     async def main() -> None:
         async with asynchronous(api, spool_path, max_in_flight=1) as ingester:
@@ -573,8 +641,10 @@ def test_an_idle_async_ingester_keeps_its_senders(spool_path: Path) -> None:
     assert api.batch_sizes == [1]
 
 
-def test_async_counts_every_rejection_and_skips_a_cancelled_handle(spool_path: Path) -> None:
-    api = FakeBatchApi()
+def test_async_counts_every_rejection_and_skips_a_cancelled_handle(
+    spool_path: Path, in_process_sandbox: InProcessFactory
+) -> None:
+    api = SandboxApi(in_process_sandbox())
 
     async def main() -> Any:
         async with asynchronous(api, spool_path, max_batch_size=4, flush_interval=60) as ing:
@@ -596,9 +666,9 @@ def test_async_counts_every_rejection_and_skips_a_cancelled_handle(spool_path: P
 
 
 def test_retry_waits_follow_the_policy_from_the_first_retry(
-    spool_path: Path, logged: pytest.LogCaptureFixture
+    spool_path: Path, logged: pytest.LogCaptureFixture, in_process_sandbox: InProcessFactory
 ) -> None:
-    api = FakeBatchApi()
+    api = SandboxApi(in_process_sandbox())
     api.faults = ["503", "503"]
     exact = RetryPolicy(backoff_initial=0.01, backoff_max=1.0, jitter=lambda: 1.0)
     client = api.client(retry_policy=exact)
@@ -621,13 +691,17 @@ def test_retry_waits_follow_the_policy_from_the_first_retry(
 
 @pytest.mark.parametrize("kind", ["threaded", "async"])
 def test_a_bug_while_delivering_releases_the_batch_and_logs_it(
-    spool_path: Path, logged: pytest.LogCaptureFixture, monkeypatch: pytest.MonkeyPatch, kind: str
+    spool_path: Path,
+    logged: pytest.LogCaptureFixture,
+    monkeypatch: pytest.MonkeyPatch,
+    kind: str,
+    in_process_sandbox: InProcessFactory,
 ) -> None:
     def broken(batch: object) -> bytes:
         raise RuntimeError("a bug in building the body")
 
     monkeypatch.setattr("paygentic_client.ingest.spooled.batch_body", broken)
-    api = FakeBatchApi()
+    api = SandboxApi(in_process_sandbox())
 
     def logged_bug() -> bool:
         return any("failed unexpectedly" in r.getMessage() for r in logged.records)
@@ -660,13 +734,16 @@ def test_a_bug_while_delivering_releases_the_batch_and_logs_it(
 
 
 def test_async_a_send_that_cannot_work_releases_the_batch_and_logs_it(
-    spool_path: Path, logged: pytest.LogCaptureFixture, monkeypatch: pytest.MonkeyPatch
+    spool_path: Path,
+    logged: pytest.LogCaptureFixture,
+    monkeypatch: pytest.MonkeyPatch,
+    in_process_sandbox: InProcessFactory,
 ) -> None:
     async def broken(*args: object, **kwargs: object) -> None:
         raise RuntimeError("a bug in the transport")
 
     monkeypatch.setattr("paygentic_client.ingest.spooled.asend", broken)
-    api = FakeBatchApi()
+    api = SandboxApi(in_process_sandbox())
 
     async def main() -> None:
         ingester = asynchronous(api, spool_path)
@@ -685,8 +762,10 @@ def test_async_a_send_that_cannot_work_releases_the_batch_and_logs_it(
     assert status_of(spool_path)[:2] == (1, 0)
 
 
-def test_threaded_a_lone_event_waits_for_the_flush_interval(spool_path: Path) -> None:
-    api = FakeBatchApi()
+def test_threaded_a_lone_event_waits_for_the_flush_interval(
+    spool_path: Path, in_process_sandbox: InProcessFactory
+) -> None:
+    api = SandboxApi(in_process_sandbox())
     with threaded(api, spool_path, flush_interval=60, max_in_flight=1) as ingester:
         ingester.submit(usage(0))
         time.sleep(0.3)  # a moment for a wrong early send (the correct code waits 60 s)
@@ -695,8 +774,10 @@ def test_threaded_a_lone_event_waits_for_the_flush_interval(spool_path: Path) ->
     assert api.batch_sizes == [1]
 
 
-def test_threaded_counts_rejections_over_several_batches(spool_path: Path) -> None:
-    api = FakeBatchApi()
+def test_threaded_counts_rejections_over_several_batches(
+    spool_path: Path, in_process_sandbox: InProcessFactory
+) -> None:
+    api = SandboxApi(in_process_sandbox())
     with threaded(api, spool_path, max_batch_size=2) as ingester:
         for n in range(4):
             ingester.submit(usage(n, quantity=n % 2))
@@ -705,9 +786,9 @@ def test_threaded_counts_rejections_over_several_batches(spool_path: Path) -> No
 
 
 def test_async_a_failed_send_is_retried_without_waiting_for_the_flush_interval(
-    spool_path: Path,
+    spool_path: Path, in_process_sandbox: InProcessFactory
 ) -> None:
-    api = FakeBatchApi()
+    api = SandboxApi(in_process_sandbox())
     api.faults = ["503"]
 
     async def main() -> None:
