@@ -33,15 +33,16 @@ register_hypothesis_profile()
 
 
 # The slow tier, left out by `scripts/test --fast` (`-m "not slow"`): what starts sandbox
-# processes (these fixtures), runs a pytest of its own, or runs the property tests; and the
-# modules whose every test runs a subprocess (the generator, the README's examples, the
-# sandbox started by hand). Marked here, so that a new test on these fixtures is slow at once.
+# processes (these fixtures; the in-process sandbox of tests/inprocess_sandbox.py is not one:
+# its tests are the unit tier's, and they judge ingest/'s mutants), runs a pytest of its own,
+# or runs the property tests; and the modules whose every test runs a subprocess (the
+# generator, the README's examples, the sandbox started by hand). Marked here, so that a new
+# test on these fixtures is slow at once.
 SLOW_FIXTURES = {
     "sandbox",
     "sandbox_factory",
     "property_sandbox",
     "client_sandbox",
-    "in_process_sandbox",
     "null_optionals_sandbox",
     "pytester",
 }

@@ -356,6 +356,7 @@ def test_async_full_queue_raises_instead_of_dropping(in_process_sandbox: InProce
     assert_stored_once_each(sandbox, keys(4))
 
 
+@pytest.mark.slow  # seconds of a held server, or a subprocess: not the inner loop
 def test_close_deadline_fails_and_logs_what_is_still_in_flight(
     in_process_sandbox: InProcessFactory, caplog: pytest.LogCaptureFixture
 ) -> None:
@@ -412,6 +413,7 @@ def test_close_deadline_stops_retrying_and_fails_with_the_last_cause(
     assert sandbox.stored_keys() == []
 
 
+@pytest.mark.slow  # seconds of a held server, or a subprocess: not the inner loop
 def test_async_close_deadline_fails_what_is_still_in_flight(
     in_process_sandbox: InProcessFactory, caplog: pytest.LogCaptureFixture
 ) -> None:
@@ -463,6 +465,7 @@ def test_async_close_deadline_stops_retrying_and_fails_with_the_last_cause(
     assert sandbox.stored_keys() == []
 
 
+@pytest.mark.slow  # seconds of a held server, or a subprocess: not the inner loop
 def test_an_open_ingester_delivers_at_interpreter_exit() -> None:
     script = textwrap.dedent(
         """
