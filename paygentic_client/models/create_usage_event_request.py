@@ -39,8 +39,10 @@ class CreateUsageEventRequest:
                 'org_abc123xyz', 'org_789def456'.
             timestamp (datetime.datetime): When the usage happened, not when Paygentic received it:
                 an RFC 3339 date-time with an offset, e.g.
-                '2024-01-15T10:30:00Z'; stored to the microsecond,
-                answered in UTC.
+                '2024-01-15T10:30:00Z', that falls within the years
+                0001-9999 in UTC (400 otherwise: '0001-01-01T00:00:00+00:01'
+                is before year 1); stored to the microsecond, answered in
+                UTC.
             properties (list[CreateUsageEventRequestProperty]): The billable metrics consumed, at
                 most 100.
             entitlement_id (str | Unset): The commitment (entitlement) this consumption draws on,
