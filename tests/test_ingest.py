@@ -29,6 +29,7 @@ from paygentic_client import AsyncUsageIngester, AuthenticatedClient, UsageInges
 from paygentic_client._runtime.config import USER_AGENT
 from paygentic_client._runtime.retries import RetryPolicy
 from paygentic_client.errors import EventRejectedError, IngesterClosedError, QueueFullError
+from paygentic_client.ingest import EventHandle
 from paygentic_client.ingest.core import Queued, Retry, encode_event, verdict_of_response
 from paygentic_client.models import (
     CreateUsageEventRequest,
@@ -510,20 +511,26 @@ def test_submit_rejects_what_it_cannot_send(in_process_sandbox: InProcessFactory
     assert sandbox.network.sent == []
 
 
-def test_handles_are_standard_futures(in_process_sandbox: InProcessFactory) -> None:
-    """The UsageEvent is built on the first result(); every way of reading a Future gets it."""
+def test_handles_read_like_futures_and_make_real_ones(
+    in_process_sandbox: InProcessFactory,
+) -> None:
+    """The UsageEvent is built on the first result(); the Future-like methods and as_future()
+    (for as_completed, concurrent.futures.wait, asyncio.wrap_future) all get it."""
     with UsageIngester(in_process_sandbox().client()) as ingester:
         handle = ingester.submit(event(1))
+        early = handle.as_future()  # made before the event is resolved
         seen: list[UsageEvent] = []
         handle.add_done_callback(lambda done: seen.append(done.result()))
-        assert isinstance(handle, concurrent.futures.Future)
+        assert isinstance(handle, EventHandle)
         assert isinstance(handle.result(timeout=PATIENCE), UsageEvent)
+    assert handle.done() and handle.exception() is None
     assert handle.result() is handle.result() is seen[0]
     assert handle.result().idempotency_key == "evt_000001"
-    assert next(concurrent.futures.as_completed([handle])) is handle
+    assert next(concurrent.futures.as_completed([early], timeout=PATIENCE)) is early
+    assert early.result() is handle.result()
 
     async def wrapped() -> UsageEvent:
-        return await asyncio.wrap_future(handle)
+        return await asyncio.wrap_future(handle.as_future())
 
     assert asyncio.run(wrapped()) is handle.result()
 

@@ -144,7 +144,7 @@ class FailAll:
 
 
 # A created event as the API sent it (its JSON, decoded): the ingesters' handles build the
-# UsageEvent from it only when asked (see EventFuture).
+# UsageEvent from it only when asked (see EventHandle, AsyncEventFuture).
 CreatedJson = dict[str, Any]
 
 
