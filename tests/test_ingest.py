@@ -282,6 +282,26 @@ def test_async_a_lone_event_is_sent_once_it_waited_flush_interval(
     assert waited < 10 * FLUSH_INTERVAL
 
 
+def test_async_batches_go_out_while_the_producer_is_still_submitting(
+    in_process_sandbox: InProcessFactory,
+) -> None:
+    """A producer that awaits submit() in a loop, and nothing else, must not hold the senders
+    back until it stops: submit() gives the loop turns, so sends overlap with producing."""
+    sandbox = in_process_sandbox()
+
+    async def main() -> int:
+        ingester = AsyncUsageIngester(
+            sandbox.async_client(), max_batch_size=50, flush_interval=PATIENCE
+        )
+        async with ingester:
+            for n in range(500):
+                await ingester.submit(event(n))
+            return len(sandbox.network.sent)  # before close() awaits anything
+
+    assert asyncio.run(main()) >= 1
+    assert len(sandbox.network.sent) == 10
+
+
 @pytest.mark.parametrize(("spare", "per_batch"), [(0, 10), (-1, 9)])
 def test_batches_are_split_exactly_at_the_byte_budget(
     in_process_sandbox: InProcessFactory, spare: int, per_batch: int

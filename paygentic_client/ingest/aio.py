@@ -50,6 +50,13 @@ from .threaded import DEFAULT, DEFAULT_CLOSE_TIMEOUT, Default
 
 logger = logging.getLogger("paygentic_client.ingest")
 
+# While a sender runs, submit() gives the loop a turn once per this many events: a producer
+# that awaits submit() in a loop never suspends otherwise, and the senders' requests (several
+# loop turns each: write, read the headers, the body) would wait until it stops. A turn costs a
+# few µs, so this is ~0.2 µs per event; once per batch was too rare (a send took 0.5 s of a
+# 30,000-event run instead of ~20 ms; scripts/bench-ingest).
+YIELD_EVERY = 32
+
 
 class AsyncEventFuture(DeferredEvent, asyncio.Future[UsageEvent]):
     """The handle AsyncUsageIngester.submit returns: an asyncio.Future that resolves to the
@@ -161,9 +168,11 @@ class AsyncUsageIngester:
             raise IngesterClosedError("the ingester is closed", key)
         loop = asyncio.get_running_loop()
         handle = AsyncEventFuture(loop=loop)
-        self._add(Queued(key, payload, handle, billed), size, loop)
+        handed_on = self._add(Queued(key, payload, handle, billed), size, loop)
         self._pending[handle] = key
         self._counters.submitted += 1
+        if handed_on or (self._senders and self._counters.submitted % YIELD_EVERY == 0):
+            await asyncio.sleep(0)  # let the senders run (see YIELD_EVERY)
         return handle
 
     async def flush(self, timeout: float | None = None) -> bool:
@@ -220,7 +229,9 @@ class AsyncUsageIngester:
 
     # -- filling batches --------------------------------------------------------------------
 
-    def _add(self, item: _Item, size: int, loop: asyncio.AbstractEventLoop) -> None:
+    def _add(self, item: _Item, size: int, loop: asyncio.AbstractEventLoop) -> bool:
+        """Add the event to the batch being filled; whether a batch was handed on."""
+        handed_on = False
         if self._batch and not fits(
             len(self._batch),
             self._batch_bytes,
@@ -229,6 +240,7 @@ class AsyncUsageIngester:
             max_bytes=self._max_batch_bytes,
         ):
             self._hand_on()
+            handed_on = True
         if not self._batch:
             self._timer = loop.call_later(self._flush_interval, self._hand_on)
         self._batch.append(item)
@@ -236,6 +248,8 @@ class AsyncUsageIngester:
         self._waiting += 1
         if len(self._batch) >= self._max_batch_size:
             self._hand_on()
+            handed_on = True
+        return handed_on
 
     def _hand_on(self) -> None:
         """Give the batch being filled to the senders, starting one if fewer are running than
