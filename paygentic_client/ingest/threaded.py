@@ -72,6 +72,8 @@ logger = logging.getLogger("paygentic_client.ingest")
 
 # How long a still-open UsageIngester may spend delivering at interpreter exit.
 DEFAULT_EXIT_TIMEOUT: Final = 10.0
+# Batches a UsageIngester sends concurrently unless told otherwise (see max_in_flight).
+DEFAULT_MAX_IN_FLIGHT: Final = 4
 # How long close() (and leaving a `with` block) waits for delivery unless told otherwise: an
 # unreachable API must not hang a program's exit forever, silently.
 DEFAULT_CLOSE_TIMEOUT: Final = 30.0
@@ -100,8 +102,10 @@ class UsageIngester:
     flush_interval: the longest an event waits for its batch to fill, in seconds.
     max_queue: events that may wait for a sender; beyond it submit() blocks.
     submit_timeout: how long submit() blocks on a full queue before raising QueueFullError.
-    max_in_flight: batches sent concurrently (order across batches does not matter for
-        billing, and sending the next batch while waiting for an answer doubles throughput).
+    max_in_flight: batches sent concurrently, default 4 (order across batches does not matter
+        for billing, and sending the next batch while waiting for an answer doubles
+        throughput; with 2, a sender waiting for the GIL after its answer let the server go
+        idle: 0.69-0.79x of the server's ceiling where 4 reach 0.89-0.90x).
     exit_timeout: at interpreter exit an ingester that is still open is closed with this
         timeout (default DEFAULT_EXIT_TIMEOUT, 10 s); events still undelivered then are logged
         with their idempotency keys on the `paygentic_client.ingest` logger.
@@ -135,7 +139,7 @@ class UsageIngester:
         flush_interval: float = 1.0,
         max_queue: int = 100_000,
         submit_timeout: float = 30.0,
-        max_in_flight: int = 2,
+        max_in_flight: int = DEFAULT_MAX_IN_FLIGHT,
         exit_timeout: float = DEFAULT_EXIT_TIMEOUT,
         close_timeout: float | None = DEFAULT_CLOSE_TIMEOUT,
         spool: str | os.PathLike[str] | None = None,
