@@ -18,7 +18,7 @@ from collections.abc import Callable, Iterable, Sequence
 from typing import Any, Final
 
 from ..models.usage_event import UsageEvent
-from .core import CreatedJson
+from .core import AnswerBody, CreatedJson
 
 __all__ = ["Completion", "EventHandle", "HandleMaker", "resolve_handles", "wait_handles"]
 
@@ -54,12 +54,14 @@ class EventHandle:
     callers that submit and move on never need it).
     """
 
-    __slots__ = ("_callbacks", "_completion", "_future", "_outcome")
+    __slots__ = ("_answer", "_callbacks", "_completion", "_future", "_outcome")
 
     def __init__(self, completion: Completion | None = None) -> None:
         self._completion = completion or Completion()
-        # _PENDING, then the created event's JSON (a dict), the built UsageEvent, or the error.
+        # _PENDING, then the error, or the created event: its position in _answer (an int),
+        # its JSON (a dict), or the UsageEvent once built.
         self._outcome: Any = _PENDING
+        self._answer: AnswerBody | None = None
         self._callbacks: list[Callable[[EventHandle], object]] | None = None
         self._future: concurrent.futures.Future[UsageEvent] | None = None
 
@@ -79,6 +81,9 @@ class EventHandle:
             return outcome
         with self._completion.condition:  # built once, even when two threads ask at once
             if not isinstance(self._outcome, UsageEvent):
+                if self._answer is not None:
+                    outcome = self._answer.created(outcome)
+                    self._answer = None
                 self._outcome = UsageEvent.from_dict(outcome)
             built: UsageEvent = self._outcome
         return built
@@ -155,10 +160,12 @@ def _call(fn: Callable[[EventHandle], object], handle: EventHandle) -> None:
 
 
 def resolve_handles(
-    pairs: Iterable[tuple[EventHandle, CreatedJson | BaseException]],
+    pairs: Iterable[tuple[EventHandle, CreatedJson | int | BaseException]],
+    answer: AnswerBody | None = None,
 ) -> tuple[int, int]:
-    """Resolve each handle with its outcome (created JSON or error) unless it already is;
-    returns how many this call resolved as created and as failed. Handles sharing a
+    """Resolve each handle with its outcome (created JSON, its position in `answer`, or an
+    error) unless it already is; returns how many this call resolved as created and as
+    failed. Handles sharing a
     Completion (a batch) are resolved under one acquisition of its lock, and their callbacks
     run after, outside it."""
     created = failed = 0
@@ -173,6 +180,8 @@ def resolve_handles(
                     failed += 1
                 else:
                     created += 1
+                    if isinstance(outcome, int):
+                        handle._answer = answer
                 if handle._callbacks is not None:
                     callbacks.extend((fn, handle) for fn in handle._callbacks)
                     handle._callbacks = None

@@ -33,6 +33,7 @@ import queue
 import threading
 import time
 import weakref
+from collections.abc import Sequence
 from types import TracebackType
 from typing import Final
 
@@ -45,6 +46,7 @@ from .core import (
     DEFAULT_MAX_BATCH_BYTES,
     GIVE_UP_GRACE,
     MAX_BATCH_SIZE,
+    AnswerBody,
     Counters,
     CreatedJson,
     FailAll,
@@ -368,7 +370,10 @@ class UsageIngester:
         while not self._abandon.is_set():
             verdict = self._send(body, batch)
             if isinstance(verdict, Resolved):
-                self._resolve(batch, verdict.outcomes)
+                if verdict.answer is None:
+                    self._resolve(batch, verdict.outcomes)
+                else:  # the handles keep the answer's bytes, not a dict per event
+                    self._resolve(batch, verdict.answer.positions(verdict.outcomes), verdict.answer)
                 return
             if isinstance(verdict, FailAll):
                 self._resolve_all(batch, verdict.error)
@@ -390,9 +395,14 @@ class UsageIngester:
 
     # -- resolving futures ------------------------------------------------------------------
 
-    def _resolve(self, batch: list[_Item], outcomes: list[CreatedJson | Exception]) -> None:
+    def _resolve(
+        self,
+        batch: list[_Item],
+        outcomes: Sequence[CreatedJson | int | Exception],
+        answer: AnswerBody | None = None,
+    ) -> None:
         delivered, failed = resolve_handles(
-            zip([item.handle for item in batch], outcomes, strict=True)
+            zip([item.handle for item in batch], outcomes, strict=True), answer
         )
         with self._lock:
             for item in batch:
