@@ -8,10 +8,13 @@ import logging
 import threading
 from typing import Any
 
+import orjson
 import pytest
 
+from paygentic_client._runtime.jsonbody import decode_json
 from paygentic_client.errors import EventRejectedError
 from paygentic_client.ingest import EventHandle
+from paygentic_client.ingest.core import AnswerBody
 from paygentic_client.ingest.handles import Completion, HandleMaker, resolve_handles, wait_handles
 from paygentic_client.models.usage_event import UsageEvent
 
@@ -145,3 +148,21 @@ def test_handles_of_several_completions_all_resolve() -> None:
     assert len({id(handle._completion) for handle in handles}) == 3
     assert resolve_handles((h, created(str(n))) for n, h in enumerate(handles)) == (5, 0)
     assert [h.result().idempotency_key for h in handles] == ["0", "1", "2", "3", "4"]
+
+
+def test_handles_resolved_with_positions_build_their_events_from_the_batch_answer() -> None:
+    successful = [created("a"), created("b")]
+    content = orjson.dumps({"object": "batchUsageEvents", "successful": successful, "failed": []})
+    answer = AnswerBody(content, decode_json(content)["successful"])
+    error = rejected("c")
+    decoded = answer._decoded
+    assert decoded is not None
+    # As match_outcomes gives them: the decoded dicts themselves, in the batch's order.
+    positions = answer.positions([decoded[1], error, decoded[0], decoded[1]])
+    assert positions == [1, error, 0, 1]
+    handles = [EventHandle() for _ in positions]
+    assert resolve_handles(zip(handles, positions, strict=True), answer) == (3, 1)
+    keys = [h.result().idempotency_key for h in (handles[0], handles[2], handles[3])]
+    assert keys == ["b", "a", "b"]
+    assert handles[0].result() is handles[0].result()
+    assert handles[1].exception() is error

@@ -12,7 +12,7 @@ import collections
 import contextlib
 import logging
 import os
-from collections.abc import Generator
+from collections.abc import Generator, Sequence
 from types import TracebackType
 from typing import Any, cast
 
@@ -26,9 +26,9 @@ from .core import (
     GIVE_UP_GRACE,
     MAX_BATCH_SIZE,
     NOT_BUILT,
+    AnswerBody,
     Counters,
     CreatedJson,
-    DeferredEvent,
     FailAll,
     FailureLog,
     IngestStats,
@@ -58,14 +58,27 @@ logger = logging.getLogger("paygentic_client.ingest")
 YIELD_EVERY = 32
 
 
-class AsyncEventFuture(DeferredEvent, asyncio.Future[UsageEvent]):
+class AsyncEventFuture(asyncio.Future[UsageEvent]):
     """The handle AsyncUsageIngester.submit returns: an asyncio.Future that resolves to the
-    created UsageEvent, or fails with the reason. The UsageEvent is built from the API's
-    answer on the first result() or await (see DeferredEvent)."""
+    created UsageEvent, or fails with the reason.
 
-    def set_created(self, created: CreatedJson) -> None:
-        """Resolve the future with the created event's JSON."""
+    It is resolved with the created event's JSON, or its position in the batch's AnswerBody
+    (NOT_BUILT as the Future's own result), and the first result() or await builds the
+    UsageEvent from it and keeps it: building one (from_dict) costs more CPU than everything
+    else the ingester does for an event, and callers that submit and move on never need it.
+    Slots, set by set_created: no __dict__ per handle for the garbage collector.
+    """
+
+    __slots__ = ("_answer", "_created", "_event")
+    _created: CreatedJson | int | None
+    _answer: AnswerBody | None
+    _event: UsageEvent | None
+
+    def set_created(self, created: CreatedJson | int, answer: AnswerBody | None = None) -> None:
+        """Resolve the future with the created event's JSON, or its position in answer."""
         self._created = created
+        self._answer = answer
+        self._event = None
         self.set_result(NOT_BUILT)
 
     def result(self) -> UsageEvent:
@@ -76,6 +89,21 @@ class AsyncEventFuture(DeferredEvent, asyncio.Future[UsageEvent]):
         return self._built((yield from super().__await__()))
 
     __iter__ = __await__
+
+    def _built(self, outcome: UsageEvent) -> UsageEvent:
+        """The UsageEvent, given what the Future itself resolved to."""
+        if outcome is not NOT_BUILT:
+            return outcome
+        if self._event is None:  # one loop, one thread: nothing to lock
+            created = self._created
+            if self._answer is not None:
+                assert isinstance(created, int)
+                created = self._answer.created(created)
+                self._answer = None
+            assert isinstance(created, dict)
+            self._event = UsageEvent.from_dict(created)
+            self._created = None
+        return self._event
 
 
 Handle = AsyncEventFuture
@@ -306,7 +334,10 @@ class AsyncUsageIngester:
         while not self._abandon.is_set():
             verdict = await self._send(body, batch)
             if isinstance(verdict, Resolved):
-                self._resolve(batch, verdict.outcomes)
+                if verdict.answer is None:
+                    self._resolve(batch, verdict.outcomes)
+                else:  # the handles keep the answer's bytes, not a dict per event
+                    self._resolve(batch, verdict.answer.positions(verdict.outcomes), verdict.answer)
                 return
             if isinstance(verdict, FailAll):
                 self._resolve(batch, [verdict.error] * len(batch))
@@ -339,7 +370,12 @@ class AsyncUsageIngester:
             return verdict_of_exception(error)
         return verdict_of_response(response, batch, self._client)
 
-    def _resolve(self, batch: list[_Item], outcomes: list[CreatedJson | Exception]) -> None:
+    def _resolve(
+        self,
+        batch: list[_Item],
+        outcomes: Sequence[CreatedJson | int | Exception],
+        answer: AnswerBody | None = None,
+    ) -> None:
         delivered = failed = 0
         for item, outcome in zip(batch, outcomes, strict=True):
             self._pending.pop(item.handle, None)
@@ -349,7 +385,7 @@ class AsyncUsageIngester:
                 item.handle.set_exception(outcome)
                 failed += 1
             else:
-                item.handle.set_created(outcome)
+                item.handle.set_created(outcome, answer)
                 delivered += 1
         self._counters.delivered += delivered
         self._counters.failed += failed

@@ -157,31 +157,6 @@ class UnbuiltUsageEvent:
 
 
 NOT_BUILT: Final = cast(UsageEvent, UnbuiltUsageEvent())
-_building = threading.Lock()  # one for all handles: each builds once, so it is rarely waited on
-
-
-class DeferredEvent:
-    """What both ingesters' handles add to their Future class: they are resolved with the
-    created event's JSON (NOT_BUILT as the Future's own result), and the first result()
-    builds the UsageEvent from it and keeps it.
-
-    Building a UsageEvent (from_dict) costs more CPU than everything else the ingester does
-    for an event, and callers that submit and move on never need it.
-    """
-
-    _created: CreatedJson | None = None
-    _event: UsageEvent | None = None
-
-    def _built(self, outcome: UsageEvent) -> UsageEvent:
-        """The UsageEvent, given what the Future itself resolved to."""
-        if outcome is not NOT_BUILT:
-            return outcome
-        with _building:
-            if self._event is None:
-                assert self._created is not None
-                self._event = UsageEvent.from_dict(self._created)
-                self._created = None
-            return self._event
 
 
 class AnswerBody:
