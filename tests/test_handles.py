@@ -135,11 +135,15 @@ def test_as_future_after_resolution_carries_the_outcome() -> None:
     assert bad.as_future().exception() is error
 
 
-def test_a_cancelled_as_future_does_not_stop_resolution() -> None:
+def test_a_cancelled_as_future_does_not_stop_resolution(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
     handle = EventHandle()
     assert handle.as_future().cancel()
-    resolve_handles([(handle, created("k"))])
+    with caplog.at_level(logging.ERROR, "paygentic_client.ingest"):
+        resolve_handles([(handle, created("k"))])
     assert handle.result().idempotency_key == "k"
+    assert caplog.records == []  # copying into the cancelled future was skipped, not failed
 
 
 def test_handles_of_several_completions_all_resolve() -> None:
