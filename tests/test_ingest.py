@@ -29,6 +29,7 @@ from paygentic_client import AsyncUsageIngester, AuthenticatedClient, UsageInges
 from paygentic_client._runtime.config import USER_AGENT
 from paygentic_client._runtime.retries import RetryPolicy
 from paygentic_client.errors import EventRejectedError, IngesterClosedError, QueueFullError
+from paygentic_client.ingest import EventHandle
 from paygentic_client.ingest.core import Queued, Retry, encode_event, verdict_of_response
 from paygentic_client.models import (
     CreateUsageEventRequest,
@@ -281,6 +282,26 @@ def test_async_a_lone_event_is_sent_once_it_waited_flush_interval(
     assert waited < 10 * FLUSH_INTERVAL
 
 
+def test_async_batches_go_out_while_the_producer_is_still_submitting(
+    in_process_sandbox: InProcessFactory,
+) -> None:
+    """A producer that awaits submit() in a loop, and nothing else, must not hold the senders
+    back until it stops: submit() gives the loop turns, so sends overlap with producing."""
+    sandbox = in_process_sandbox()
+
+    async def main() -> int:
+        ingester = AsyncUsageIngester(
+            sandbox.async_client(), max_batch_size=50, flush_interval=PATIENCE
+        )
+        async with ingester:
+            for n in range(500):
+                await ingester.submit(event(n))
+            return len(sandbox.network.sent)  # before close() awaits anything
+
+    assert asyncio.run(main()) >= 1
+    assert len(sandbox.network.sent) == 10
+
+
 @pytest.mark.parametrize(("spare", "per_batch"), [(0, 10), (-1, 9)])
 def test_batches_are_split_exactly_at_the_byte_budget(
     in_process_sandbox: InProcessFactory, spare: int, per_batch: int
@@ -510,20 +531,26 @@ def test_submit_rejects_what_it_cannot_send(in_process_sandbox: InProcessFactory
     assert sandbox.network.sent == []
 
 
-def test_handles_are_standard_futures(in_process_sandbox: InProcessFactory) -> None:
-    """The UsageEvent is built on the first result(); every way of reading a Future gets it."""
+def test_handles_read_like_futures_and_make_real_ones(
+    in_process_sandbox: InProcessFactory,
+) -> None:
+    """The UsageEvent is built on the first result(); the Future-like methods and as_future()
+    (for as_completed, concurrent.futures.wait, asyncio.wrap_future) all get it."""
     with UsageIngester(in_process_sandbox().client()) as ingester:
         handle = ingester.submit(event(1))
+        early = handle.as_future()  # made before the event is resolved
         seen: list[UsageEvent] = []
         handle.add_done_callback(lambda done: seen.append(done.result()))
-        assert isinstance(handle, concurrent.futures.Future)
+        assert isinstance(handle, EventHandle)
         assert isinstance(handle.result(timeout=PATIENCE), UsageEvent)
+    assert handle.done() and handle.exception() is None
     assert handle.result() is handle.result() is seen[0]
     assert handle.result().idempotency_key == "evt_000001"
-    assert next(concurrent.futures.as_completed([handle])) is handle
+    assert next(concurrent.futures.as_completed([early], timeout=PATIENCE)) is early
+    assert early.result() is handle.result()
 
     async def wrapped() -> UsageEvent:
-        return await asyncio.wrap_future(handle)
+        return await asyncio.wrap_future(handle.as_future())
 
     assert asyncio.run(wrapped()) is handle.result()
 

@@ -41,7 +41,7 @@ from paygentic_client.ingest.core import (
     verdict_of_exception,
     verdict_of_response,
 )
-from paygentic_client.ingest.threaded import EventFuture
+from paygentic_client.ingest.handles import EventHandle, resolve_handles
 from paygentic_client.models import (
     CreateUsageEventRequest,
     CreateUsageEventRequestProperty,
@@ -237,15 +237,11 @@ def test_anything_else_raised_fails_the_batch() -> None:
 
 
 def test_a_handle_builds_its_usage_event_once_and_keeps_it() -> None:
-    handle = EventFuture()
-    handle.set_created(created("a"))
+    handle = EventHandle()
+    resolve_handles([(handle, created("a"))])
     built = handle.result(timeout=0)
     assert isinstance(built, UsageEvent) and built.idempotency_key == "a"
     assert handle.result(timeout=0) is built
-    resolved = EventFuture()
-    other = UsageEvent.from_dict(created("b"))
-    resolved.set_result(other)  # a Future resolved with an event: that one
-    assert resolved.result(timeout=0) is other
 
 
 def test_an_unbuilt_usage_event_says_so_in_an_asyncio_handle_repr() -> None:

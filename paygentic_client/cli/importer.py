@@ -20,15 +20,13 @@ import json
 import logging
 import time
 from collections.abc import Callable, Iterator
-from concurrent.futures import Future
 from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, Any, Literal
 
 from ..client import AuthenticatedClient
 from ..errors import EventRejectedError, ImportStopped
-from ..ingest import UsageIngester
-from ..models.usage_event import UsageEvent
+from ..ingest import EventHandle, UsageIngester
 from .checkpoint import Checkpoint, Watermark
 from .records import RecordError, open_source, read_csv, read_ndjson, to_event
 
@@ -108,7 +106,7 @@ class _Run:
         )
         self.watermark = Watermark(self.checkpoint.line)
         self.summary = ImportSummary()
-        self.in_flight: collections.deque[tuple[int, str, Future[UsageEvent]]] = collections.deque()
+        self.in_flight: collections.deque[tuple[int, str, EventHandle]] = collections.deque()
         self.rejects = _Rejects(options.rejects, keep_through=self.checkpoint.line)
         self.ingester = UsageIngester(
             client, max_batch_size=options.batch_size, flush_interval=0.5, max_queue=20_000

@@ -18,14 +18,14 @@ from .aio import AsyncEventFuture, AsyncUsageIngester
 from .core import IngestStats
 from .idempotency import derive_idempotency_key
 from .spool import Spool, SpoolStatus
-from .threaded import DEFAULT_CLOSE_TIMEOUT, DEFAULT_EXIT_TIMEOUT, EventFuture, UsageIngester
+from .threaded import DEFAULT_CLOSE_TIMEOUT, DEFAULT_EXIT_TIMEOUT, EventHandle, UsageIngester
 
 __all__ = [
     "DEFAULT_CLOSE_TIMEOUT",
     "DEFAULT_EXIT_TIMEOUT",
     "AsyncEventFuture",
     "AsyncUsageIngester",
-    "EventFuture",
+    "EventHandle",
     "EventRejectedError",
     "IngestError",
     "IngestStats",

@@ -12,7 +12,7 @@ import collections
 import contextlib
 import logging
 import os
-from collections.abc import Generator
+from collections.abc import Generator, Sequence
 from types import TracebackType
 from typing import Any, cast
 
@@ -26,9 +26,9 @@ from .core import (
     GIVE_UP_GRACE,
     MAX_BATCH_SIZE,
     NOT_BUILT,
+    AnswerBody,
     Counters,
     CreatedJson,
-    DeferredEvent,
     FailAll,
     FailureLog,
     IngestStats,
@@ -50,15 +50,35 @@ from .threaded import DEFAULT, DEFAULT_CLOSE_TIMEOUT, Default
 
 logger = logging.getLogger("paygentic_client.ingest")
 
+# While a sender runs, submit() gives the loop a turn once per this many events: a producer
+# that awaits submit() in a loop never suspends otherwise, and the senders' requests (several
+# loop turns each: write, read the headers, the body) would wait until it stops. A turn costs a
+# few µs, so this is ~0.2 µs per event; once per batch was too rare (a send took 0.5 s of a
+# 30,000-event run instead of ~20 ms; scripts/bench-ingest).
+YIELD_EVERY = 32
 
-class AsyncEventFuture(DeferredEvent, asyncio.Future[UsageEvent]):
+
+class AsyncEventFuture(asyncio.Future[UsageEvent]):
     """The handle AsyncUsageIngester.submit returns: an asyncio.Future that resolves to the
-    created UsageEvent, or fails with the reason. The UsageEvent is built from the API's
-    answer on the first result() or await (see DeferredEvent)."""
+    created UsageEvent, or fails with the reason.
 
-    def set_created(self, created: CreatedJson) -> None:
-        """Resolve the future with the created event's JSON."""
+    It is resolved with the created event's JSON, or its position in the batch's AnswerBody
+    (NOT_BUILT as the Future's own result), and the first result() or await builds the
+    UsageEvent from it and keeps it: building one (from_dict) costs more CPU than everything
+    else the ingester does for an event, and callers that submit and move on never need it.
+    Slots, set by set_created: no __dict__ per handle for the garbage collector.
+    """
+
+    __slots__ = ("_answer", "_created", "_event")
+    _created: CreatedJson | int | None
+    _answer: AnswerBody | None
+    _event: UsageEvent | None
+
+    def set_created(self, created: CreatedJson | int, answer: AnswerBody | None = None) -> None:
+        """Resolve the future with the created event's JSON, or its position in answer."""
         self._created = created
+        self._answer = answer
+        self._event = None
         self.set_result(NOT_BUILT)
 
     def result(self) -> UsageEvent:
@@ -70,6 +90,21 @@ class AsyncEventFuture(DeferredEvent, asyncio.Future[UsageEvent]):
 
     __iter__ = __await__
 
+    def _built(self, outcome: UsageEvent) -> UsageEvent:
+        """The UsageEvent, given what the Future itself resolved to."""
+        if outcome is not NOT_BUILT:
+            return outcome
+        if self._event is None:  # one loop, one thread: nothing to lock
+            created = self._created
+            if self._answer is not None:
+                assert isinstance(created, int)
+                created = self._answer.created(created)
+                self._answer = None
+            assert isinstance(created, dict)
+            self._event = UsageEvent.from_dict(created)
+            self._created = None
+        return self._event
+
 
 Handle = AsyncEventFuture
 _Item = Queued[Handle]
@@ -80,8 +115,9 @@ class AsyncUsageIngester:
 
     The settings are those of UsageIngester (max_batch_size, max_batch_bytes,
     flush_interval, max_queue, submit_timeout, max_in_flight, close_timeout, spool, durability,
-    spool_lease). With a spool, every SQLite call runs in one dedicated thread: the event
-    loop only awaits it.
+    spool_lease), except max_in_flight's default: 2 here (4 did not raise the throughput: the
+    loop's turns for the sends are the limit, not waiting for answers). With a spool, every
+    SQLite call runs in one dedicated thread: the event loop only awaits it.
 
     How: submit() adds the event to the batch being filled; a full batch, or one whose first
     event waited flush_interval (a loop timer), goes to the ready batches, which up to
@@ -161,9 +197,11 @@ class AsyncUsageIngester:
             raise IngesterClosedError("the ingester is closed", key)
         loop = asyncio.get_running_loop()
         handle = AsyncEventFuture(loop=loop)
-        self._add(Queued(key, payload, handle, billed), size, loop)
+        handed_on = self._add(Queued(key, payload, handle, billed), size, loop)
         self._pending[handle] = key
         self._counters.submitted += 1
+        if handed_on or (self._senders and self._counters.submitted % YIELD_EVERY == 0):
+            await asyncio.sleep(0)  # let the senders run (see YIELD_EVERY)
         return handle
 
     async def flush(self, timeout: float | None = None) -> bool:
@@ -220,7 +258,9 @@ class AsyncUsageIngester:
 
     # -- filling batches --------------------------------------------------------------------
 
-    def _add(self, item: _Item, size: int, loop: asyncio.AbstractEventLoop) -> None:
+    def _add(self, item: _Item, size: int, loop: asyncio.AbstractEventLoop) -> bool:
+        """Add the event to the batch being filled; whether a batch was handed on."""
+        handed_on = False
         if self._batch and not fits(
             len(self._batch),
             self._batch_bytes,
@@ -229,6 +269,7 @@ class AsyncUsageIngester:
             max_bytes=self._max_batch_bytes,
         ):
             self._hand_on()
+            handed_on = True
         if not self._batch:
             self._timer = loop.call_later(self._flush_interval, self._hand_on)
         self._batch.append(item)
@@ -236,6 +277,8 @@ class AsyncUsageIngester:
         self._waiting += 1
         if len(self._batch) >= self._max_batch_size:
             self._hand_on()
+            handed_on = True
+        return handed_on
 
     def _hand_on(self) -> None:
         """Give the batch being filled to the senders, starting one if fewer are running than
@@ -291,7 +334,10 @@ class AsyncUsageIngester:
         while not self._abandon.is_set():
             verdict = await self._send(body, batch)
             if isinstance(verdict, Resolved):
-                self._resolve(batch, verdict.outcomes)
+                if verdict.answer is None:
+                    self._resolve(batch, verdict.outcomes)
+                else:  # the handles keep the answer's bytes, not a dict per event
+                    self._resolve(batch, verdict.answer.positions(verdict.outcomes), verdict.answer)
                 return
             if isinstance(verdict, FailAll):
                 self._resolve(batch, [verdict.error] * len(batch))
@@ -324,7 +370,12 @@ class AsyncUsageIngester:
             return verdict_of_exception(error)
         return verdict_of_response(response, batch, self._client)
 
-    def _resolve(self, batch: list[_Item], outcomes: list[CreatedJson | Exception]) -> None:
+    def _resolve(
+        self,
+        batch: list[_Item],
+        outcomes: Sequence[CreatedJson | int | Exception],
+        answer: AnswerBody | None = None,
+    ) -> None:
         delivered = failed = 0
         for item, outcome in zip(batch, outcomes, strict=True):
             self._pending.pop(item.handle, None)
@@ -334,7 +385,7 @@ class AsyncUsageIngester:
                 item.handle.set_exception(outcome)
                 failed += 1
             else:
-                item.handle.set_created(outcome)
+                item.handle.set_created(outcome, answer)
                 delivered += 1
         self._counters.delivered += delivered
         self._counters.failed += failed

@@ -43,6 +43,7 @@ from .core import (
     verdict_of_exception,
     verdict_of_response,
 )
+from .handles import wait_handles
 from .spool import Durability, Spool, SpooledEvent
 
 logger = logging.getLogger("paygentic_client.ingest")
@@ -161,7 +162,7 @@ class SpoolSender:
             self._closing = True
             handles = list(self._handles.values())
             self._wake.notify_all()
-        concurrent.futures.wait(handles, timeout=_remaining(deadline))
+        wait_handles(handles, _remaining(deadline))
         self._abandon.set()
         with self._lock:
             self._wake.notify_all()
