@@ -41,8 +41,12 @@ fromisoformat = datetime.datetime.fromisoformat
 def isoformat(moment: datetime.datetime) -> str:
     """Exactly `moment.isoformat()`, faster for plain datetimes; NaiveDatetimeError for a
     datetime without a UTC offset."""
+    # orjson writes a JSON string: the ASCII text between its quotes is isoformat()'s. The
+    # common case (a plain UTC datetime, one of wire_datetime's) is answered before the call:
+    # the call alone cost 4% of a request model's to_dict() (callgrind).
+    if moment.tzinfo is _UTC and type(moment) is _DATETIME:
+        return _dumps(moment)[1:-1].decode()
     wired = wire_datetime(moment)
-    # orjson writes a JSON string: the ASCII text between its quotes is isoformat()'s.
     return wired if type(wired) is str else _dumps(wired)[1:-1].decode()
 
 
