@@ -289,3 +289,30 @@ def test_processes_sharing_a_spool_send_each_event_once(tmp_path: Path) -> None:
     assert sum(1 for n in range(3) if (tmp_path / f"w{n}.log").read_text()) >= 2
     with Spool(path) as spool:
         assert spool.status().pending == 0
+
+
+def _open_at(path: str, start: float) -> str:
+    """Open (and so create) the spool at `path` once the wall clock reaches `start`: the
+    processes of a round then race for the new file."""
+    while time.time() < start:
+        pass
+    try:
+        with Spool(path):
+            return "opened"
+    except SpoolError as error:
+        return str(error)
+
+
+@pytest.mark.slow  # processes
+def test_processes_creating_one_new_spool_at_once_all_open_it(tmp_path: Path) -> None:
+    """Several workers started together on a spool that does not exist yet (a web server's
+    processes): each opens it. SQLite answered one of them SQLITE_BUSY at once while another
+    switched the new file to WAL (12 of 60 such rounds failed before Spool retried)."""
+    import multiprocessing
+
+    with multiprocessing.get_context("fork").Pool(4) as pool:
+        for round_ in range(40):
+            path = str(tmp_path / f"s{round_}.db")
+            start = time.time() + 0.05
+            outcomes = pool.starmap(_open_at, [(path, start)] * 4, chunksize=1)
+            assert outcomes == ["opened"] * 4, outcomes

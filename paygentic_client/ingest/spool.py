@@ -55,6 +55,8 @@ APPLICATION_ID: Final = 0x50594753
 DEFAULT_LEASE: Final = 30.0
 # How long a statement waits for another process's write transaction before failing.
 BUSY_TIMEOUT: Final = 30.0
+# Between tries to create the spool while another process is switching the new file to WAL.
+_BUSY_RETRY_PAUSE: Final = 0.01
 
 _SYNCHRONOUS: Final[dict[str, str]] = {"process-crash": "NORMAL", "power-loss": "FULL"}
 
@@ -183,7 +185,7 @@ class Spool:
     def _prepare(self, durability: Durability, max_bytes: int | None, read_only: bool) -> None:
         try:
             if not read_only:
-                self._create_if_new()
+                self._create_when_not_busy()
             self._check_identity()
             self._execute(f"PRAGMA synchronous={_SYNCHRONOUS[durability]}")
             self._execute(f"PRAGMA fullfsync={'ON' if durability == 'power-loss' else 'OFF'}")
@@ -196,6 +198,22 @@ class Spool:
                 self._execute(f"PRAGMA user_version={SCHEMA_VERSION}")
         except sqlite3.Error as error:
             raise spool_error(self.path, "open", error) from error
+
+    def _create_when_not_busy(self) -> None:
+        """_create_if_new, tried again while another process holds the file busy, for up to
+        BUSY_TIMEOUT. SQLite answers SQLITE_BUSY at once, without its busy handler (the
+        connection's timeout), when several processes switch a new file to WAL together: 12 of
+        60 rounds of four processes opening one new spool failed so before this."""
+        deadline = time.monotonic() + BUSY_TIMEOUT
+        while True:
+            try:
+                self._create_if_new()
+                return
+            except sqlite3.OperationalError as error:
+                busy = getattr(error, "sqlite_errorname", "") == "SQLITE_BUSY"
+                if not busy or time.monotonic() >= deadline:
+                    raise
+            time.sleep(_BUSY_RETRY_PAUSE)
 
     def _create_if_new(self) -> None:
         if self._scalar("PRAGMA application_id") == APPLICATION_ID:
