@@ -11,16 +11,16 @@ import pytest
 
 from paygentic_client.errors import EventRejectedError
 from paygentic_client.ingest.core import (
+    Batch,
     BatchAnswer,
-    Queued,
     match_outcomes,
     parse_batch_answer,
 )
 from paygentic_client.models import BatchUsageEventFailure
 
 
-def sent(*keys: str) -> list[Queued[None]]:
-    return [Queued(key, b"{}", None) for key in keys]
+def sent(*keys: str) -> Batch[None]:
+    return Batch.of((key, b"{}", None, None) for key in keys)
 
 
 def created(key: str | None, event_id: str) -> dict[str, Any]:

@@ -30,7 +30,7 @@ from paygentic_client._runtime.config import USER_AGENT
 from paygentic_client._runtime.retries import RetryPolicy
 from paygentic_client.errors import EventRejectedError, IngesterClosedError, QueueFullError
 from paygentic_client.ingest import EventHandle
-from paygentic_client.ingest.core import Queued, Retry, encode_event, verdict_of_response
+from paygentic_client.ingest.core import Batch, Retry, encode_event, verdict_of_response
 from paygentic_client.models import (
     CreateUsageEventRequest,
     CreateUsageEventRequestProperty,
@@ -210,7 +210,7 @@ def test_whole_batch_refusal_fails_every_handle_without_retry(
 def test_a_success_status_with_an_unreadable_body_is_sent_again() -> None:
     """A 201 whose body is not a batch answer (a proxy's page?) tells nothing about the
     events; resending the same keys is safe and gets a real answer."""
-    batch = [Queued("evt_1", b"{}", None)]
+    batch = Batch.of([("evt_1", b"{}", None, None)])
     client = AuthenticatedClient(base_url=BASE_URL, token=TOKEN)
     for body in (b"<html>ok</html>", b'{"object": "batchUsageEvents"}', b"[]"):
         verdict = verdict_of_response(httpx.Response(201, content=body), batch, client)

@@ -26,10 +26,10 @@ from paygentic_client.errors import (
 from paygentic_client.ingest import core
 from paygentic_client.ingest.aio import AsyncEventFuture
 from paygentic_client.ingest.core import (
+    Batch,
     Counters,
     FailAll,
     FailureLog,
-    Queued,
     Resolved,
     Retry,
     batch_body,
@@ -88,8 +88,8 @@ def answer_body(successful: list[dict[str, Any]], failed: list[dict[str, Any]]) 
     ).encode()
 
 
-def batch(*keys: str) -> list[Queued[None]]:
-    return [Queued(key, b"{}", None) for key in keys]
+def batch(*keys: str) -> Batch[None]:
+    return Batch.of((key, b"{}", None, None) for key in keys)
 
 
 @pytest.fixture
@@ -115,11 +115,11 @@ def test_what_cannot_be_sent_is_refused_at_encoding() -> None:
 
 
 def test_a_batch_body_joins_the_events_json() -> None:
-    items = [Queued("a", b'{"a":1}', None), Queued("b", b'{"b":2}', None)]
+    items = Batch.of([("a", b'{"a":1}', None, None), ("b", b'{"b":2}', None, None)])
     body = batch_body(items)
     assert body == b'{"events":[{"a":1},{"b":2}]}'
     assert json.loads(body) == {"events": [{"a": 1}, {"b": 2}]}
-    assert batch_body([]) == b'{"events":[]}'
+    assert batch_body(Batch()) == b'{"events":[]}'
 
 
 def test_fits_counts_the_envelope_and_a_separator_per_event() -> None:
@@ -194,11 +194,13 @@ def test_other_statuses_fail_the_whole_batch_without_the_token(
 def test_a_created_event_stored_for_another_request_is_a_conflict(
     client: AuthenticatedClient,
 ) -> None:
-    sent = [
-        Queued("a", b"{}", None, sent_fields(created("a"))),
-        Queued("b", b"{}", None, sent_fields(created("b"))),
-        Queued("c", b"{}", None),  # no identity kept: nothing to compare
-    ]
+    sent = Batch.of(
+        [
+            ("a", b"{}", None, sent_fields(created("a"))),
+            ("b", b"{}", None, sent_fields(created("b"))),
+            ("c", b"{}", None, None),  # no identity kept: nothing to compare
+        ]
+    )
     content = answer_body(
         [created("a"), created("b", customer="cus_other"), created("c", quantity=9)], []
     )

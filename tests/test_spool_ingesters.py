@@ -29,7 +29,7 @@ from paygentic_client.errors import (
 )
 from paygentic_client.ingest.core import FailAll, IngestStats, Resolved, encode_event
 from paygentic_client.ingest.spool import Spool, SpooledEvent
-from paygentic_client.ingest.spooled import as_queued, settlement
+from paygentic_client.ingest.spooled import as_batch, settlement
 from paygentic_client.models import CreateUsageEventRequest, CreateUsageEventRequestProperty
 
 FAST = RetryPolicy(backoff_initial=0.001, backoff_max=0.01)
@@ -157,12 +157,15 @@ def test_a_refused_batch_keeps_every_row_as_rejected_and_anything_else_releases(
     assert settlement(batch, FailAll(RuntimeError("a bug"))) is None
 
 
-def test_claimed_rows_become_batch_items_without_handles() -> None:
-    items = as_queued(rows("a", "b"))
-    assert [(item.key, item.payload, item.handle, item.identity) for item in items] == [
-        ("a", b"{}", None, None),
-        ("b", b"{}", None, None),
-    ]
+def test_claimed_rows_become_a_batch_without_handles() -> None:
+    items = as_batch(rows("a", "b"))
+    assert (items.keys, items.payloads, items.handles, items.identities) == (
+        ["a", "b"],
+        [b"{}", b"{}"],
+        [None, None],
+        [None, None],
+    )
+    assert (len(items), items.nbytes) == (2, 4)
 
 
 # -- the threaded ingester ---------------------------------------------------------------------

@@ -16,6 +16,7 @@ from collections.abc import Generator, Sequence
 from types import TracebackType
 from typing import Any, cast
 
+from .._runtime.replay import SentFields
 from .._runtime.transport import asend
 from ..client import AuthenticatedClient, Client
 from ..errors import IngesterClosedError, QueueFullError
@@ -27,12 +28,12 @@ from .core import (
     MAX_BATCH_SIZE,
     NOT_BUILT,
     AnswerBody,
+    Batch,
     Counters,
     CreatedJson,
     FailAll,
     FailureLog,
     IngestStats,
-    Queued,
     Resolved,
     Verdict,
     batch_body,
@@ -107,7 +108,7 @@ class AsyncEventFuture(asyncio.Future[UsageEvent]):
 
 
 Handle = AsyncEventFuture
-_Item = Queued[Handle]
+_Batch = Batch[Handle]
 
 
 class AsyncUsageIngester:
@@ -164,10 +165,9 @@ class AsyncUsageIngester:
         self._submit_timeout = submit_timeout
         self._max_in_flight = max_in_flight
         self._counters = Counters()
-        self._batch: list[_Item] = []
-        self._batch_bytes = 0
+        self._batch: _Batch = Batch()
         self._timer: asyncio.TimerHandle | None = None  # hands on the batch being filled
-        self._ready: collections.deque[list[_Item]] = collections.deque()
+        self._ready: collections.deque[_Batch] = collections.deque()
         self._waiting = 0  # events in _batch or _ready: not yet taken by a sender
         # asyncio primitives bind to the loop on first use, so they can be made here.
         self._room = asyncio.Event()  # set when a sender takes a batch (or at close)
@@ -197,7 +197,7 @@ class AsyncUsageIngester:
             raise IngesterClosedError("the ingester is closed", key)
         loop = asyncio.get_running_loop()
         handle = AsyncEventFuture(loop=loop)
-        handed_on = self._add(Queued(key, payload, handle, billed), size, loop)
+        handed_on = self._add(key, payload, handle, billed, loop)
         self._pending[handle] = key
         self._counters.submitted += 1
         if handed_on or (self._senders and self._counters.submitted % YIELD_EVERY == 0):
@@ -258,24 +258,32 @@ class AsyncUsageIngester:
 
     # -- filling batches --------------------------------------------------------------------
 
-    def _add(self, item: _Item, size: int, loop: asyncio.AbstractEventLoop) -> bool:
+    def _add(
+        self,
+        key: str,
+        payload: bytes,
+        handle: Handle,
+        billed: SentFields,
+        loop: asyncio.AbstractEventLoop,
+    ) -> bool:
         """Add the event to the batch being filled; whether a batch was handed on."""
         handed_on = False
-        if self._batch and not fits(
-            len(self._batch),
-            self._batch_bytes,
-            size,
+        count = len(self._batch.keys)  # once: Batch.__len__ is a Python call
+        if count and not fits(
+            count,
+            self._batch.nbytes,
+            len(payload),
             max_size=self._max_batch_size,
             max_bytes=self._max_batch_bytes,
         ):
             self._hand_on()
             handed_on = True
-        if not self._batch:
+            count = 0
+        if not count:
             self._timer = loop.call_later(self._flush_interval, self._hand_on)
-        self._batch.append(item)
-        self._batch_bytes += size
+        self._batch.add(key, payload, handle, billed)
         self._waiting += 1
-        if len(self._batch) >= self._max_batch_size:
+        if count + 1 >= self._max_batch_size:
             self._hand_on()
             handed_on = True
         return handed_on
@@ -289,8 +297,7 @@ class AsyncUsageIngester:
         if not self._batch:
             return
         self._ready.append(self._batch)
-        self._batch = []
-        self._batch_bytes = 0
+        self._batch = Batch()
         if len(self._senders) < self._max_in_flight:
             task = asyncio.get_running_loop().create_task(self._send_ready())
             self._senders.add(task)
@@ -321,14 +328,14 @@ class AsyncUsageIngester:
             # between would find every sender slot taken and wait for no one.
             self._senders.discard(cast("asyncio.Task[None]", asyncio.current_task()))
 
-    async def _deliver(self, batch: list[_Item]) -> None:
+    async def _deliver(self, batch: _Batch) -> None:
         try:
             await self._deliver_until_answered(batch)
         except Exception as error:  # a bug must not strand futures
             logger.exception("delivering a batch failed unexpectedly")
             self._resolve(batch, [error] * len(batch))
 
-    async def _deliver_until_answered(self, batch: list[_Item]) -> None:
+    async def _deliver_until_answered(self, batch: _Batch) -> None:
         body = batch_body(batch)
         attempt = 1
         while not self._abandon.is_set():
@@ -348,11 +355,10 @@ class AsyncUsageIngester:
             attempt += 1
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._abandon.wait(), delay)
-        keys = [item.key for item in batch]
         why = f"the close deadline passed before the API answered; {self._last_cause()}"
-        logger.error(undelivered_message(keys, why))
+        logger.error(undelivered_message(batch.keys, why))
         self._resolve(
-            batch, [self._closed_error(item.key, "before it was acknowledged") for item in batch]
+            batch, [self._closed_error(key, "before it was acknowledged") for key in batch.keys]
         )
 
     def _last_cause(self) -> str:
@@ -363,7 +369,7 @@ class AsyncUsageIngester:
         error.__cause__ = self._failures.last_error
         return error
 
-    async def _send(self, body: bytes, batch: list[_Item]) -> Verdict:
+    async def _send(self, body: bytes, batch: _Batch) -> Verdict:
         try:
             response = await asend(self._client, send_kwargs(body), max_retries=0)
         except Exception as error:
@@ -372,20 +378,20 @@ class AsyncUsageIngester:
 
     def _resolve(
         self,
-        batch: list[_Item],
+        batch: _Batch,
         outcomes: Sequence[CreatedJson | int | Exception],
         answer: AnswerBody | None = None,
     ) -> None:
         delivered = failed = 0
-        for item, outcome in zip(batch, outcomes, strict=True):
-            self._pending.pop(item.handle, None)
-            if item.handle.done():  # cancelled by its caller
+        for handle, outcome in zip(batch.handles, outcomes, strict=True):
+            self._pending.pop(handle, None)
+            if handle.done():  # cancelled by its caller
                 continue
             if isinstance(outcome, Exception):
-                item.handle.set_exception(outcome)
+                handle.set_exception(outcome)
                 failed += 1
             else:
-                item.handle.set_created(outcome, answer)
+                handle.set_created(outcome, answer)
                 delivered += 1
         self._counters.delivered += delivered
         self._counters.failed += failed

@@ -9,7 +9,7 @@ from __future__ import annotations
 import logging
 import threading
 import time
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Final, Generic, TypeVar, cast
 
@@ -82,15 +82,42 @@ class Counters:
         )
 
 
-@dataclass(slots=True)
-class Queued(Generic[H]):
-    """One submitted event: its key, its JSON (serialised once, at submit) and its handle."""
+class Batch(Generic[H]):
+    """The events of one batch, as parallel lists: their keys, their JSON (serialised once, at
+    submit), what each bills (to catch an answer stored for another request under its key;
+    None where the request is not in memory) and their handles.
 
-    key: str
-    payload: bytes
-    handle: H
-    # What the event bills, to catch an answer stored for another request under its key.
-    identity: SentFields | None = None
+    Lists per batch rather than an object per event: each queued event is then one object the
+    garbage collector tracks (its handle), not two. A queue of many thousands of events is
+    walked by every collection that runs while it waits (scripts/bench-ingest).
+    """
+
+    __slots__ = ("handles", "identities", "keys", "nbytes", "payloads")
+
+    def __init__(self) -> None:
+        self.keys: list[str] = []
+        self.payloads: list[bytes] = []
+        self.identities: list[SentFields | None] = []
+        self.handles: list[H] = []
+        self.nbytes = 0  # of the payloads
+
+    @classmethod
+    def of(cls, events: Iterable[tuple[str, bytes, H, SentFields | None]]) -> Batch[H]:
+        """A batch of (key, payload, handle, identity) tuples."""
+        batch: Batch[H] = cls()
+        for key, payload, handle, identity in events:
+            batch.add(key, payload, handle, identity)
+        return batch
+
+    def add(self, key: str, payload: bytes, handle: H, identity: SentFields | None) -> None:
+        self.keys.append(key)
+        self.payloads.append(payload)
+        self.handles.append(handle)
+        self.identities.append(identity)
+        self.nbytes += len(payload)
+
+    def __len__(self) -> int:
+        return len(self.keys)
 
 
 def encode_event(event: CreateUsageEventRequest) -> tuple[str, bytes]:
@@ -108,14 +135,15 @@ def encode_billed(event: CreateUsageEventRequest) -> tuple[str, bytes, SentField
         raise ValueError("the event has no idempotencyKey (see derive_idempotency_key)")
     # orjson (in encode_json): ~0.4 µs per event where json.dumps takes ~9 µs (a quarter of
     # the ingester's CPU per event before it; scripts/bench-ingest). A NaN quantity raises
-    # ValueError here, in submit(), rather than going out as null.
-    body = event.to_dict()
+    # ValueError here, in submit(), rather than going out as null. The wire dict leaves the
+    # timestamp for orjson to write, and sent_fields keeps it as a datetime.
+    body = event.to_wire_dict()
     return event.idempotency_key, encode_json(body), sent_fields(body)
 
 
-def batch_body(batch: Sequence[Queued[Any]]) -> bytes:
+def batch_body(batch: Batch[Any]) -> bytes:
     """The JSON body of a batch create, joined from the events' ready-made JSON."""
-    return b'{"events":[' + b",".join(item.payload for item in batch) + b"]}"
+    return b'{"events":[' + b",".join(batch.payloads) + b"]}"
 
 
 def fits(count: int, nbytes: int, extra: int, *, max_size: int, max_bytes: int) -> bool:
@@ -204,9 +232,7 @@ class Resolved:
 Verdict = Retry | FailAll | Resolved
 
 
-def verdict_of_response(
-    response: httpx.Response, batch: Sequence[Queued[Any]], client: Any
-) -> Verdict:
+def verdict_of_response(response: httpx.Response, batch: Batch[Any], client: Any) -> Verdict:
     """What a response of the batch endpoint means for the batch that was sent."""
     status = response.status_code
     if is_retryable_status(status):
@@ -276,9 +302,7 @@ def send_kwargs(body: bytes) -> dict[str, Any]:
     }
 
 
-def match_outcomes(
-    answer: BatchAnswer, batch: Sequence[Queued[Any]]
-) -> list[CreatedJson | Exception]:
+def match_outcomes(answer: BatchAnswer, batch: Batch[Any]) -> list[CreatedJson | Exception]:
     """The outcome of each event of the batch, from the API's answer.
 
     Failures are matched by `index`. Created events are matched by idempotencyKey (the same
@@ -290,28 +314,28 @@ def match_outcomes(
     by_key = {event["idempotencyKey"]: event for event in answer.successful} if keyed else {}
     in_order = iter(() if keyed else answer.successful)
     outcomes: list[CreatedJson | Exception] = []
-    for index, item in enumerate(batch):
+    for index, (key, identity) in enumerate(zip(batch.keys, batch.identities, strict=True)):
         failure = failures.get(index)
-        created = None if failure else by_key.get(item.key) or next(in_order, None)
+        created = None if failure else by_key.get(key) or next(in_order, None)
         if failure is not None:
-            outcomes.append(
-                EventRejectedError(failure.error, index=index, idempotency_key=item.key)
-            )
+            outcomes.append(EventRejectedError(failure.error, index=index, idempotency_key=key))
         elif created is not None:
-            outcomes.append(_checked(item, created))
+            outcomes.append(_checked(key, identity, created))
         else:
             reason = "the API acknowledged the batch without this event"
-            outcomes.append(EventRejectedError(reason, index=index, idempotency_key=item.key))
+            outcomes.append(EventRejectedError(reason, index=index, idempotency_key=key))
     return outcomes
 
 
-def _checked(item: Queued[Any], created: CreatedJson) -> CreatedJson | Exception:
+def _checked(
+    key: str, identity: SentFields | None, created: CreatedJson
+) -> CreatedJson | Exception:
     """The created event, or the IdempotencyConflictError if it was stored for another
     request under this event's key."""
-    if item.identity is None:
+    if identity is None:
         return created
-    reason = conflict_with_json(item.key, item.identity, created)
-    return IdempotencyConflictError(reason, idempotency_key=item.key) if reason else created
+    reason = conflict_with_json(key, identity, created)
+    return IdempotencyConflictError(reason, idempotency_key=key) if reason else created
 
 
 class FailureLog:

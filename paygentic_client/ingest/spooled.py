@@ -28,12 +28,12 @@ from ..client import AuthenticatedClient, Client
 from ..errors import ApiError, IngesterClosedError
 from .core import (
     GIVE_UP_GRACE,
+    Batch,
     Counters,
     CreatedJson,
     FailAll,
     FailureLog,
     IngestStats,
-    Queued,
     Resolved,
     Retry,
     Verdict,
@@ -80,10 +80,10 @@ def settlement(batch: Sequence[SpooledEvent], verdict: Resolved | FailAll) -> Se
     return Settlement(delivered, rejected, verdict.outcomes)
 
 
-def as_queued(batch: Sequence[SpooledEvent]) -> list[Queued[None]]:
-    """The claimed rows as core's batch items (no handle and no identity: the handle is looked
-    up by seq, and a recovered row's request is not in memory)."""
-    return [Queued(event.key, event.payload, None) for event in batch]
+def as_batch(batch: Sequence[SpooledEvent]) -> Batch[None]:
+    """The claimed rows as core's Batch (no handles and no identities: a handle is looked up
+    by seq, and a recovered row's request is not in memory)."""
+    return Batch.of((event.key, event.payload, None, None) for event in batch)
 
 
 class SpoolSender:
@@ -229,7 +229,7 @@ class SpoolSender:
                 self._wake.wait(remaining)
 
     def _deliver(self, batch: list[SpooledEvent]) -> None:
-        items = as_queued(batch)
+        items = as_batch(batch)
         body = batch_body(items)
         attempt = 1
         renewed = time.monotonic()
@@ -250,7 +250,7 @@ class SpoolSender:
                 self.spool.renew(batch)
                 renewed = time.monotonic()
 
-    def _send(self, body: bytes, items: list[Queued[None]]) -> Verdict:
+    def _send(self, body: bytes, items: Batch[None]) -> Verdict:
         try:
             response = send(self._client, send_kwargs(body), max_retries=0)
         except Exception as error:
@@ -424,7 +424,7 @@ class AsyncSpoolSender:
                 await self._run(lambda: spool.release(batch))  # noqa: B023
 
     async def _deliver(self, spool: Spool, batch: list[SpooledEvent]) -> None:
-        items = as_queued(batch)
+        items = as_batch(batch)
         body = batch_body(items)
         attempt = 1
         renewed = time.monotonic()
@@ -444,7 +444,7 @@ class AsyncSpoolSender:
                 await self._run(lambda: spool.renew(batch))
                 renewed = time.monotonic()
 
-    async def _send(self, body: bytes, items: list[Queued[None]]) -> Verdict:
+    async def _send(self, body: bytes, items: Batch[None]) -> Verdict:
         try:
             response = await asend(self._client, send_kwargs(body), max_retries=0)
         except Exception as error:

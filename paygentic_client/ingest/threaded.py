@@ -47,12 +47,12 @@ from .core import (
     GIVE_UP_GRACE,
     MAX_BATCH_SIZE,
     AnswerBody,
+    Batch,
     Counters,
     CreatedJson,
     FailAll,
     FailureLog,
     IngestStats,
-    Queued,
     Resolved,
     Verdict,
     batch_body,
@@ -91,7 +91,7 @@ DEFAULT: Final = Default.DEFAULT
 
 
 Handle = EventHandle
-_Item = Queued[Handle]
+_Batch = Batch[Handle]
 
 
 class UsageIngester:
@@ -177,12 +177,11 @@ class UsageIngester:
         self._lock = threading.Lock()
         self._batch_started = threading.Condition(self._lock)  # the timer waits on it
         self._room = threading.Condition(self._lock)  # submit() waits on it when full
-        self._batch: list[_Item] = []
+        self._batch: _Batch = Batch()
         self._completion = Completion()  # shared by the handles of the batch being filled
-        self._batch_bytes = 0
         self._batch_deadline = 0.0
         self._waiting = 0  # events in _batch or in _ready: not yet taken by a sender
-        self._ready: queue.SimpleQueue[list[_Item] | None] = queue.SimpleQueue()
+        self._ready: queue.SimpleQueue[_Batch | None] = queue.SimpleQueue()
         self._pending: dict[Handle, str] = {}  # unresolved futures and their keys
         self._closed = False
         self._abandon = threading.Event()  # the close deadline passed: stop retrying
@@ -297,22 +296,23 @@ class UsageIngester:
     def _add(self, key: str, payload: bytes, billed: SentFields, size: int) -> Handle:
         """Add an event to the batch being filled (handing that on first if the event does
         not fit) and make its handle, which shares the batch's Completion."""
-        if self._batch and not fits(
-            len(self._batch),
-            self._batch_bytes,
+        count = len(self._batch.keys)  # once: Batch.__len__ is a Python call
+        if count and not fits(
+            count,
+            self._batch.nbytes,
             size,
             max_size=self._max_batch_size,
             max_bytes=self._max_batch_bytes,
         ):
             self._hand_on()
-        if not self._batch:
+            count = 0
+        if not count:
             self._batch_deadline = time.monotonic() + self._flush_interval
             self._batch_started.notify()
         handle = EventHandle(self._completion)
-        self._batch.append(Queued(key, payload, handle, billed))
-        self._batch_bytes += size
+        self._batch.add(key, payload, handle, billed)
         self._waiting += 1
-        if len(self._batch) >= self._max_batch_size:
+        if count + 1 >= self._max_batch_size:
             self._hand_on()
         return handle
 
@@ -320,9 +320,8 @@ class UsageIngester:
         """Give the batch being filled to the senders."""
         if self._batch:
             self._ready.put(self._batch)
-            self._batch = []
+            self._batch = Batch()
             self._completion = Completion()
-            self._batch_bytes = 0
 
     def _wait_for_room(self, key: str) -> None:
         def room_or_closed() -> bool:
@@ -364,7 +363,7 @@ class UsageIngester:
                 logger.exception("delivering a batch failed unexpectedly")
                 self._resolve_all(batch, error)
 
-    def _deliver(self, batch: list[_Item]) -> None:
+    def _deliver(self, batch: _Batch) -> None:
         body = batch_body(batch)
         attempt = 1
         while not self._abandon.is_set():
@@ -386,7 +385,7 @@ class UsageIngester:
             self._abandon.wait(delay)
         self._abandon_batch(batch)
 
-    def _send(self, body: bytes, batch: list[_Item]) -> Verdict:
+    def _send(self, body: bytes, batch: _Batch) -> Verdict:
         try:
             response = send(self._client, send_kwargs(body), max_retries=0)
         except Exception as error:
@@ -397,28 +396,25 @@ class UsageIngester:
 
     def _resolve(
         self,
-        batch: list[_Item],
+        batch: _Batch,
         outcomes: Sequence[CreatedJson | int | Exception],
         answer: AnswerBody | None = None,
     ) -> None:
-        delivered, failed = resolve_handles(
-            zip([item.handle for item in batch], outcomes, strict=True), answer
-        )
+        delivered, failed = resolve_handles(zip(batch.handles, outcomes, strict=True), answer)
         with self._lock:
-            for item in batch:
-                self._pending.pop(item.handle, None)
+            for handle in batch.handles:
+                self._pending.pop(handle, None)
             self._counters.delivered += delivered
             self._counters.failed += failed
 
-    def _resolve_all(self, batch: list[_Item], error: Exception) -> None:
+    def _resolve_all(self, batch: _Batch, error: Exception) -> None:
         self._resolve(batch, [error] * len(batch))
 
-    def _abandon_batch(self, batch: list[_Item]) -> None:
-        keys = [item.key for item in batch]
+    def _abandon_batch(self, batch: _Batch) -> None:
         why = f"the close deadline passed before the API answered; {self._last_cause()}"
-        logger.error(undelivered_message(keys, why))
-        for item in batch:
-            self._resolve([item], [self._closed_error(item.key, "before it was acknowledged")])
+        logger.error(undelivered_message(batch.keys, why))
+        errors = [self._closed_error(key, "before it was acknowledged") for key in batch.keys]
+        self._resolve(batch, errors)
 
     def _last_cause(self) -> str:
         return f"last cause: {self._failures.last_reason or 'no answer yet'}"
