@@ -10,9 +10,13 @@ event. Each figure gets a fresh sandbox process with an empty database.
 
 The handles build their UsageEvent on the first result(): callers that submit and move on
 never pay for it, and the "every result() read" line shows what reading them all adds.
-Issue 14's target: both ingesters at least 0.8x the ceiling measured in the same run. With
---rounds N the ceiling and the two ingesters are measured N times, interleaved, and each
-ratio is the median of the per-round ratios (a busy neighbour then moves both sides).
+Issue 14's target: both ingesters at least 0.8x the ceiling measured in the same run. Every
+ingester run is measured between two runs of the ceiling, and its ratio is to their mean: this
+VM's speed drifts by up to 2x within a minute, and a ceiling measured only before an ingester
+made the ratios of one run spread 0.65-1.06. With --rounds N each ingester is measured N times
+and its ratio is the median of its N ratios. A short run of each ingester first warms the
+process up (imports that would otherwise be timed in the first round: httpcore's and anyio's
+modules are compiled on first use where no bytecode is cached).
 
 With a spool (issue 12): UsageIngester(spool=...) at the default process-crash durability,
 its events/s as a share of the in-memory UsageIngester's (target: at least 50%), and beside
@@ -90,7 +94,7 @@ def one_at_a_time(url: str, events: list[CreateUsageEventRequest]) -> None:
             create_usage_event.sync(client=client, body=event)
 
 
-def threaded(url: str, events: list[CreateUsageEventRequest], read_results: bool) -> None:
+def threaded(url: str, events: list[CreateUsageEventRequest], *, read_results: bool) -> None:
     with (
         AuthenticatedClient(base_url=url, token=DEMO_TOKEN) as client,
         UsageIngester(client) as ingester,
@@ -178,23 +182,34 @@ def main() -> int:
         lambda url: partial(one_at_a_time, url, make_events("one", args.baseline_events)),
         args.baseline_events,
     )
-    # Per round: the ceiling, then each ingester, each on a fresh sandbox.
-    rounds: list[dict[str, Figure]] = []
+    ingesters: dict[str, Callable[[str, list[CreateUsageEventRequest]], None]] = {
+        "UsageIngester": partial(threaded, read_results=False),
+        "AsyncUsageIngester": asynchronous,
+    }
+
+    def ingester_figure(name: str, count: int) -> Figure:
+        run = ingesters[name]
+        return on_fresh_sandbox(lambda url: partial(run, url, make_events(name, count)), count)
+
+    def ceiling_figure() -> Figure:
+        return on_fresh_sandbox(lambda url: raw_batches(url, make_events("raw", n)), n)
+
+    for name in ingesters:
+        ingester_figure(name, min(n, 2000))  # the warm-up, not recorded
+    # ceiling, ingester, ceiling, ingester, ..., ceiling: each ingester between two ceilings.
+    ceilings = [ceiling_figure()]
+    figures: dict[str, list[Figure]] = {name: [] for name in ingesters}
+    ratios: dict[str, list[float]] = {name: [] for name in ingesters}
     for _ in range(args.rounds):
-        rounds.append(
-            {
-                "ceiling": on_fresh_sandbox(lambda url: raw_batches(url, make_events("raw", n)), n),
-                "UsageIngester": on_fresh_sandbox(
-                    lambda url: partial(threaded, url, make_events("thr", n), False), n
-                ),
-                "AsyncUsageIngester": on_fresh_sandbox(
-                    lambda url: partial(asynchronous, url, make_events("aio", n)), n
-                ),
-            }
-        )
+        for name in ingesters:
+            figure = ingester_figure(name, n)
+            ceilings.append(ceiling_figure())
+            around = (ceilings[-2].events_per_second + ceilings[-1].events_per_second) / 2
+            figures[name].append(figure)
+            ratios[name].append(figure.events_per_second / around)
     others = {
         "UsageIngester, every result() read": on_fresh_sandbox(
-            lambda url: partial(threaded, url, make_events("res", n), True), n
+            lambda url: partial(threaded, url, make_events("res", n), read_results=True), n
         ),
         "UsageIngester, spool (process-crash)": on_fresh_sandbox(
             lambda url: partial(spooled, url, make_events("spl", n), "process-crash"), n
@@ -204,7 +219,7 @@ def main() -> int:
     costs = {durability: append_cost(durability, count) for durability, count in levels}
     print(
         f"events per run: {n} (baseline: {args.baseline_events}); a fresh sandbox for each; "
-        f"{args.rounds} round(s)"
+        f"{args.rounds} round(s), the ceiling measured {args.rounds * 2 + 1} times"
     )
     print(f"{'':<40} {'events/s':>10}  {'client CPU/event':>16}")
 
@@ -214,29 +229,20 @@ def main() -> int:
             f"{figure.client_cpu_per_event:>13,.1f} µs{extra}"
         )
 
-    def median_figure(name: str) -> Figure:
+    def median_figure(runs: list[Figure]) -> Figure:
         return Figure(
-            statistics.median(each[name].events_per_second for each in rounds),
-            statistics.median(each[name].client_cpu_per_event for each in rounds),
+            statistics.median(each.events_per_second for each in runs),
+            statistics.median(each.client_cpu_per_event for each in runs),
         )
 
-    def of_ceiling(name: str) -> float:
-        """The median over rounds of the ingester's events/s over the same round's ceiling."""
-        return statistics.median(
-            each[name].events_per_second / each["ceiling"].events_per_second for each in rounds
-        )
-
-    ceiling = median_figure("ceiling")
+    ceiling = median_figure(ceilings)
     row("one create at a time (baseline)", baseline)
     row("bare httpx, pre-built batches (ceiling)", ceiling)
-    for name in ("UsageIngester", "AsyncUsageIngester"):
-        figure, ratio = median_figure(name), of_ceiling(name)
+    for name in ingesters:
+        figure, ratio = median_figure(figures[name]), statistics.median(ratios[name])
         spread = ""
         if args.rounds > 1:
-            ratios = [
-                each[name].events_per_second / each["ceiling"].events_per_second for each in rounds
-            ]
-            spread = f" (rounds {min(ratios):.2f}-{max(ratios):.2f})"
+            spread = f" (rounds {min(ratios[name]):.2f}-{max(ratios[name]):.2f})"
         row(
             name,
             figure,
@@ -252,7 +258,7 @@ def main() -> int:
         )
     share = (
         others["UsageIngester, spool (process-crash)"].events_per_second
-        / median_figure("UsageIngester").events_per_second
+        / median_figure(figures["UsageIngester"]).events_per_second
     )
     print(
         f"spool (process-crash) / in-memory UsageIngester: {share:.0%} "

@@ -30,7 +30,13 @@ from paygentic_client._runtime.config import USER_AGENT
 from paygentic_client._runtime.retries import RetryPolicy
 from paygentic_client.errors import EventRejectedError, IngesterClosedError, QueueFullError
 from paygentic_client.ingest import EventHandle
-from paygentic_client.ingest.core import Batch, Retry, encode_event, verdict_of_response
+from paygentic_client.ingest.core import (
+    YIELD_EVERY,
+    Batch,
+    Retry,
+    encode_event,
+    verdict_of_response,
+)
 from paygentic_client.models import (
     CreateUsageEventRequest,
     CreateUsageEventRequestProperty,
@@ -300,6 +306,37 @@ def test_async_batches_go_out_while_the_producer_is_still_submitting(
 
     assert asyncio.run(main()) >= 1
     assert len(sandbox.network.sent) == 10
+
+
+def test_a_threaded_producer_gives_the_senders_turns_while_they_have_work(
+    in_process_sandbox: InProcessFactory, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A thread that submits in a loop holds the GIL, and a sender waits for it after every
+    socket call (up to the 5 ms switch interval each): submit() lets the GIL go once per
+    YIELD_EVERY events while a batch is with the senders, and not while none is."""
+    sandbox = in_process_sandbox()
+    turns: list[float] = []
+    real_sleep = time.sleep
+
+    def counting_sleep(seconds: float) -> None:
+        if threading.current_thread() is threading.main_thread():
+            turns.append(seconds)
+        real_sleep(seconds)
+
+    monkeypatch.setattr(time, "sleep", counting_sleep)
+    gate = sandbox.network.gate
+    gate.close()  # the first batch stays with the senders
+    ingester = UsageIngester(sandbox.client(), max_batch_size=100, flush_interval=PATIENCE)
+    for n in range(100):  # fills the first batch: nothing is with the senders yet
+        ingester.submit(event(n))
+    assert turns == []
+    assert gate.wait_held(1, PATIENCE)
+    for n in range(100, 100 + 3 * YIELD_EVERY):
+        ingester.submit(event(n))
+    assert turns == [0] * 3
+    gate.open()
+    ingester.close()
+    assert ingester.stats().delivered == 100 + 3 * YIELD_EVERY
 
 
 @pytest.mark.parametrize(("spare", "per_batch"), [(0, 10), (-1, 9)])

@@ -27,6 +27,7 @@ from .core import (
     GIVE_UP_GRACE,
     MAX_BATCH_SIZE,
     NOT_BUILT,
+    YIELD_EVERY,
     AnswerBody,
     Batch,
     Counters,
@@ -50,13 +51,6 @@ from .spooled import AsyncSpoolSender
 from .threaded import DEFAULT, DEFAULT_CLOSE_TIMEOUT, Default
 
 logger = logging.getLogger("paygentic_client.ingest")
-
-# While a sender runs, submit() gives the loop a turn once per this many events: a producer
-# that awaits submit() in a loop never suspends otherwise, and the senders' requests (several
-# loop turns each: write, read the headers, the body) would wait until it stops. A turn costs a
-# few µs, so this is ~0.2 µs per event; once per batch was too rare (a send took 0.5 s of a
-# 30,000-event run instead of ~20 ms; scripts/bench-ingest).
-YIELD_EVERY = 32
 
 
 class AsyncEventFuture(asyncio.Future[UsageEvent]):

@@ -36,6 +36,17 @@ DEFAULT_MAX_BATCH_BYTES = 4 * 1024 * 1024
 # After a close deadline, how long requests already on the wire may take to be answered.
 GIVE_UP_GRACE = 2.0
 _ENVELOPE_BYTES = len(b'{"events":[]}')
+# While senders have work, submit() gives them a turn once per this many events; a producer
+# that submits in a loop gives none otherwise:
+# - asyncio: it never suspends, and the senders' requests (several loop turns each: write,
+#   read the headers, the body) would wait until it stops. Once per batch was too rare (a
+#   send took 0.5 s of a 30,000-event run instead of ~20 ms; scripts/bench-ingest).
+# - threads: a sender waits for the GIL after each socket call, up to the interpreter's switch
+#   interval (5 ms) while the producer holds it, and a 1000-event answer is read in ~9 calls:
+#   the API got half the batches per second while a producer ran. time.sleep(0) lets a waiting
+#   thread take the GIL.
+# A turn costs a few µs when no one waits: ~0.1 µs per event.
+YIELD_EVERY = 32
 
 H = TypeVar("H")
 

@@ -46,6 +46,7 @@ from .core import (
     DEFAULT_MAX_BATCH_BYTES,
     GIVE_UP_GRACE,
     MAX_BATCH_SIZE,
+    YIELD_EVERY,
     AnswerBody,
     Batch,
     Counters,
@@ -223,6 +224,9 @@ class UsageIngester:
             handle = self._add(key, payload, billed, size)
             self._pending[handle] = key
             self._counters.submitted += 1
+            turn = self._counters.submitted % YIELD_EVERY == 0 and self._sending()
+        if turn:
+            time.sleep(0)  # the senders' turn for the GIL: see YIELD_EVERY
         return handle
 
     def flush(self, timeout: float | None = None) -> bool:
@@ -315,6 +319,10 @@ class UsageIngester:
         if count + 1 >= self._max_batch_size:
             self._hand_on()
         return handle
+
+    def _sending(self) -> bool:
+        """Whether events are with the senders (handed on and not resolved). Under the lock."""
+        return len(self._pending) > len(self._batch.keys)
 
     def _hand_on(self) -> None:
         """Give the batch being filled to the senders."""
