@@ -18,6 +18,11 @@ and its ratio is the median of its N ratios. A short run of each ingester first 
 process up (imports that would otherwise be timed in the first round: httpcore's and anyio's
 modules are compiled on first use where no bytecode is cached).
 
+"server busy" is the sandbox process's CPU time over the run's wall time (from /proc, so
+Linux): 100% means the client kept the server working all along, and the events/s of a run
+at 100% differ from the ceiling's only by the server's own speed at that moment (its CPU per
+event moved by up to 25% between consecutive runs on this VM).
+
 With a spool (issue 12): UsageIngester(spool=...) at the default process-crash durability,
 its events/s as a share of the in-memory UsageIngester's (target: at least 50%), and beside
 it what each durability level costs per event (one committed append, measured alone).
@@ -31,6 +36,7 @@ import argparse
 import asyncio
 import datetime
 import json
+import os
 import statistics
 import sys
 import tempfile
@@ -79,13 +85,24 @@ def make_events(prefix: str, count: int) -> list[CreateUsageEventRequest]:
 class Figure:
     events_per_second: float
     client_cpu_per_event: float  # µs of this process's CPU (all its threads) per event
+    server_busy: float  # the sandbox process's CPU time over the wall time of the run
 
 
-def timed(run: Callable[[], None], count: int) -> Figure:
+def process_cpu_seconds(pid: int) -> float:
+    """User + system CPU of another process so far, from /proc (Linux); the standard library
+    reads it only for the current process and its waited-for children."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    utime, stime = int(fields[11]), int(fields[12])  # fields 14 and 15 of proc(5)
+    return (utime + stime) / os.sysconf("SC_CLK_TCK")
+
+
+def timed(run: Callable[[], None], count: int, server_pid: int) -> Figure:
+    server_started = process_cpu_seconds(server_pid)
     cpu_started, started = time.process_time(), time.perf_counter()
     run()
     cpu, elapsed = time.process_time() - cpu_started, time.perf_counter() - started
-    return Figure(count / elapsed, 1e6 * cpu / count)
+    server = process_cpu_seconds(server_pid) - server_started
+    return Figure(count / elapsed, 1e6 * cpu / count, server / elapsed)
 
 
 def one_at_a_time(url: str, events: list[CreateUsageEventRequest]) -> None:
@@ -162,7 +179,7 @@ def on_fresh_sandbox(prepare: Callable[[str], Callable[[], None]], count: int) -
     """Time prepare(url)() against a sandbox of its own, so that every figure starts from an
     empty database (the sandbox's inserts get slower as its tables grow)."""
     with tempfile.TemporaryDirectory() as tmp, SandboxProcess(db=Path(tmp) / "bench.db") as server:
-        return timed(prepare(server.url), count)
+        return timed(prepare(server.url), count, server.pid)
 
 
 def verdict(ratio: float) -> str:
@@ -221,18 +238,19 @@ def main() -> int:
         f"events per run: {n} (baseline: {args.baseline_events}); a fresh sandbox for each; "
         f"{args.rounds} round(s), the ceiling measured {args.rounds * 2 + 1} times"
     )
-    print(f"{'':<40} {'events/s':>10}  {'client CPU/event':>16}")
+    print(f"{'':<40} {'events/s':>10}  {'client CPU/event':>16}  {'server busy':>11}")
 
     def row(name: str, figure: Figure, extra: str = "") -> None:
         print(
             f"{name:<40} {figure.events_per_second:>10,.0f}  "
-            f"{figure.client_cpu_per_event:>13,.1f} µs{extra}"
+            f"{figure.client_cpu_per_event:>13,.1f} µs  {figure.server_busy:>11.0%}{extra}"
         )
 
     def median_figure(runs: list[Figure]) -> Figure:
         return Figure(
             statistics.median(each.events_per_second for each in runs),
             statistics.median(each.client_cpu_per_event for each in runs),
+            statistics.median(each.server_busy for each in runs),
         )
 
     ceiling = median_figure(ceilings)
