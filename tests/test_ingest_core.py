@@ -122,6 +122,19 @@ def test_a_batch_body_joins_the_events_json() -> None:
     assert batch_body(Batch()) == b'{"events":[]}'
 
 
+def test_a_batch_keeps_its_events_in_parallel_lists() -> None:
+    first, second = EventHandle(), EventHandle()
+    fields = ("cus_1", "org_1", STAMP, "bm_1", False, 3)
+    items = Batch.of([("a", b'{"a":1}', first, fields), ("b", b"{}", second, None)])
+    assert (items.keys, items.payloads, items.handles, items.identities) == (
+        ["a", "b"],
+        [b'{"a":1}', b"{}"],
+        [first, second],
+        [fields, None],
+    )
+    assert (len(items), items.nbytes) == (2, 9)
+
+
 def test_fits_counts_the_envelope_and_a_separator_per_event() -> None:
     envelope = len(b'{"events":[]}')
     # two events of 10 bytes and a third: 13 + 20 + 2 separators + 10
@@ -159,6 +172,10 @@ def test_a_batch_answer_resolves_each_event(status: int, client: AuthenticatedCl
     first, second = verdict.outcomes
     assert first == created("a")
     assert isinstance(second, Exception) and "bad" in str(second)
+    # The handles keep the answer's bytes and a position, not a dict per event.
+    assert isinstance(verdict.answer, core.AnswerBody)
+    assert verdict.answer.positions(verdict.outcomes) == [0, second]
+    assert verdict.answer.created(0) == created("a")
 
 
 @pytest.mark.parametrize("status", [200, 201, 202, 207, 299])

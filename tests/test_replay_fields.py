@@ -34,6 +34,16 @@ def request(quantity: float = 3, at: datetime.datetime = STAMP) -> CreateUsageEv
     )
 
 
+def request2() -> CreateUsageEventRequest:
+    """A request that bills two metrics: an integer and a float quantity."""
+    two = request()
+    two.properties = [
+        CreateUsageEventRequestProperty(billable_metric_id="bm_1", quantity=3),
+        CreateUsageEventRequestProperty(billable_metric_id="bm_2", quantity=1.5),
+    ]
+    return two
+
+
 def echo(sent: CreateUsageEventRequest, **changes: Any) -> dict[str, Any]:
     """The created event as the sandbox writes it for `sent` (UTC as Z), with `changes`."""
     created: dict[str, Any] = {
@@ -83,6 +93,16 @@ CASES: dict[str, tuple[CreateUsageEventRequest, dict[str, Any], bool]] = {
         {"properties": [{"billableMetricId": "bm_1", "quantity": float(BIG)}]},
         True,
     ),
+    "another quantity of a second metric": (
+        request2(),
+        {
+            "properties": [
+                {"billableMetricId": "bm_1", "quantity": 3},
+                {"billableMetricId": "bm_2", "quantity": 2.5},
+            ]
+        },
+        True,
+    ),
     "a property more": (
         request(),
         {"properties": [{"billableMetricId": "bm_1", "quantity": 3}] * 2},
@@ -109,13 +129,36 @@ def test_the_check_of_the_json_gives_the_identities_verdict(case: str, wire: boo
     assert conflict_with_json("k1", sent_fields(body), created) == expected
 
 
-@pytest.mark.parametrize("case", ["the echo", "UTC written +00:00", "the same instant elsewhere"])
+def test_a_conflict_names_both_events_and_what_to_do() -> None:
+    """The whole message: what was stored, what was sent, every metric of each, and the fix."""
+    sent, changes, _ = CASES["another quantity of a second metric"]
+    reason = conflict_with_json("k1", sent_fields(sent.to_wire_dict()), echo(sent, **changes))
+    assert reason == (
+        "idempotency key 'k1' was used before for another event: the API answered with the "
+        "event stored first (customer cus_1, merchant org_1, at 2024-05-01T09:00:00+00:00, "
+        "bm_1=3, bm_2=2.5), not the one sent (customer cus_1, merchant org_1, at "
+        "2024-05-01T09:00:00+00:00, bm_1=3, bm_2=1.5); this usage was not recorded. Use a key "
+        "that is unique to each event (see derive_idempotency_key)."
+    )
+
+
+def test_what_a_request_bills_is_one_flat_tuple() -> None:
+    """Flat, of strings, numbers and the datetime (the garbage collector stops tracking it);
+    per metric its id, whether the quantity is a float, and the quantity."""
+    fields = sent_fields(request2().to_wire_dict())
+    assert fields == ("cus_1", "org_1", STAMP, "bm_1", False, 3, "bm_2", True, 1.5)
+    assert sent_fields(request2().to_dict()) == fields
+
+
+@pytest.mark.parametrize(
+    "case", ["the echo", "UTC written +00:00", "the same instant elsewhere", "two metrics"]
+)
 def test_an_answer_that_repeats_the_request_takes_the_shortcut(
     case: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """The common case is decided without building identities (Decimals, a datetime per
     event): half the cost of the check per created event."""
-    sent, changes, _ = CASES[case]
+    sent, changes, _ = (request2(), {}, False) if case == "two metrics" else CASES[case]
 
     def not_asked(created: object) -> None:
         raise AssertionError("identities were compared")
