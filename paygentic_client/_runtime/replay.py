@@ -89,8 +89,8 @@ def conflict_with_json(key: str, sent: SentFields, created: Mapping[str, Any]) -
     if _repeats(sent, created):
         return None
     customer, merchant, stamp = sent[:_FIXED_FIELDS]
-    metrics = sent[_FIXED_FIELDS:]
-    quantities = tuple([(metrics[n], quantity(metrics[n + 2])) for n in range(0, len(metrics), 3)])
+    metrics, amounts = sent[_FIXED_FIELDS::3], sent[_FIXED_FIELDS + 2 :: 3]
+    quantities = tuple([(m, quantity(a)) for m, a in zip(metrics, amounts, strict=True)])
     return conflict(key, (customer, merchant, stamp, quantities), identity_of_json(created))
 
 
