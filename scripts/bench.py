@@ -12,6 +12,9 @@ Sections:
    (issue 6), and the retrying transport alone versus that bare post.
 2. parse: `BatchUsageEventResponse.from_dict(json.loads(raw))` versus `json.loads(raw)`,
    1000 events with nested billing/refund/metadata, and 1000 events full of nulls.
+   Also the same parse reading every field afterwards, the official SDK's
+   model_validate_json, and a floor: the same models built by hand with no checks
+   (scripts/bench_floor.py), the least Python an attrs model layer can run.
 3. serialise: `json.dumps(BatchCreateUsageEventsRequest(...).to_dict())` versus `json.dumps`
    of the equivalent plain dicts, 1000 events.
 4. async fan-out: 1000 concurrent `create_usage_event.asyncio` calls through one client with
@@ -54,6 +57,7 @@ from pathlib import Path
 from typing import Any
 
 import attrs
+import bench_floor
 import httpx
 
 from paygentic_client import AuthenticatedClient
@@ -447,6 +451,14 @@ def _bench_parse_one(label: str, nulls: bool, raw: bytes, settings: Settings) ->
     rows = [Row("2 parse", figure, c, b, ratio, PARSE_TARGET)]
     c, b, ratio = compare(candidate_read, baseline_read, settings)
     figure = f"parse+read every field vs loads+read, {label}"
+    rows.append(Row("2 parse", figure, c, b, ratio, None))
+    check(bench_floor.batch_usage_events(raw) == parsed.successful, f"{label}: the floor")
+
+    def floor() -> Any:
+        return bench_floor.batch_usage_events(raw)
+
+    c, b, ratio = compare(floor, baseline, settings)
+    figure = f"floor, attrs built by hand, vs loads, {label}"
     rows.append(Row("2 parse", figure, c, b, ratio, None))
     return rows
 
