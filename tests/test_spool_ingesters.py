@@ -29,7 +29,7 @@ from paygentic_client.errors import (
 )
 from paygentic_client.ingest.core import FailAll, IngestStats, Resolved, encode_event
 from paygentic_client.ingest.spool import Spool, SpooledEvent
-from paygentic_client.ingest.spooled import as_batch, settlement
+from paygentic_client.ingest.spooled import LeaseSchedule, as_batch, settlement
 from paygentic_client.models import CreateUsageEventRequest, CreateUsageEventRequestProperty
 
 FAST = RetryPolicy(backoff_initial=0.001, backoff_max=0.01)
@@ -169,6 +169,41 @@ def test_claimed_rows_become_a_batch_without_handles() -> None:
 
 
 # -- the threaded ingester ---------------------------------------------------------------------
+
+
+class FakeClock:
+    def __init__(self) -> None:
+        self.now = 100.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+def test_a_lease_is_renewed_once_a_third_of_it_has_passed_since_the_claim() -> None:
+    clock = FakeClock()
+    schedule = LeaseSchedule(30.0, clock)
+    assert not schedule.due()
+    clock.now += 10.0  # exactly a third: not yet
+    assert not schedule.due()
+    clock.now += 0.001
+    assert schedule.due()
+    assert schedule.due()  # asking does not renew
+
+
+def test_a_renewal_starts_the_next_third_of_the_lease() -> None:
+    clock = FakeClock()
+    schedule = LeaseSchedule(3.0, clock)
+    clock.now += 1.5
+    assert schedule.due()
+    schedule.renewed()
+    assert not schedule.due()
+    clock.now += 1.0
+    assert not schedule.due()
+    clock.now += 0.01
+    assert schedule.due()
+    schedule.renewed()
+    clock.now += 0.5
+    assert not schedule.due()
 
 
 def threaded(api: SandboxApi, path: Path, **options: Any) -> UsageIngester:
@@ -470,6 +505,33 @@ def test_async_close_deadline_leaves_the_events_in_the_spool_released(
     )
     assert (stats.failed, stats.in_queue) == (2, 0)
     assert status_of(spool_path) == (2, 0, 0)
+
+
+def test_async_renews_the_lease_of_a_batch_it_keeps_retrying(
+    spool_path: Path, in_process_sandbox: InProcessFactory
+) -> None:
+    api = SandboxApi(in_process_sandbox())
+    api.faults = ["503"] * 12
+    patient = RetryPolicy(backoff_initial=0.1, backoff_max=0.1, jitter=lambda: 1.0)
+    client = api.client(retry_policy=patient)
+    samples: list[tuple[int, int, int]] = []
+
+    async def main() -> Any:
+        ingester = AsyncUsageIngester(
+            client, spool=spool_path, flush_interval=0.02, spool_lease=0.6
+        )
+        async with ingester:
+            handle = await ingester.submit(usage(0))
+            while not handle.done():  # for over a second: twice the lease
+                samples.append(status_of(spool_path))
+                await asyncio.sleep(0.02)
+        assert (await handle).idempotency_key == "spl_00000"
+        return ingester.stats()
+
+    stats = run(main)
+    assert stats.retried_batches == 12
+    # while pending (and claimed once, at the start), never without a live lease
+    assert all(claimed == 1 for pending, claimed, _ in samples[10:] if pending)
 
 
 def test_async_spool_errors_are_paygentic_errors(

@@ -80,6 +80,31 @@ def settlement(batch: Sequence[SpooledEvent], verdict: Resolved | FailAll) -> Se
     return Settlement(delivered, rejected, verdict.outcomes)
 
 
+class LeaseSchedule:
+    """When a batch that is being retried needs its claim renewed: once a third of the lease
+    has passed since the claim or the last renewal. A renewal happens only between attempts,
+    so the other two thirds cover an attempt and a wait that run long; a claim that ran out
+    lets another process take the rows over and send the same keys again.
+
+    Both drivers ask it between attempts; the clock is a parameter so that the schedule is
+    tested without waiting for a lease to run out."""
+
+    __slots__ = ("_clock", "_interval", "_last")
+
+    def __init__(self, lease: float, clock: Callable[[], float] = time.monotonic) -> None:
+        self._clock = clock
+        self._interval = lease / 3
+        self._last = clock()  # the claim
+
+    def due(self) -> bool:
+        """Whether the claim should be renewed now."""
+        return self._clock() - self._last > self._interval
+
+    def renewed(self) -> None:
+        """The claim was renewed just now."""
+        self._last = self._clock()
+
+
 def as_batch(batch: Sequence[SpooledEvent]) -> Batch[None]:
     """The claimed rows as core's Batch (no handles and no identities: a handle is looked up
     by seq, and a recovered row's request is not in memory)."""
@@ -232,7 +257,7 @@ class SpoolSender:
         items = as_batch(batch)
         body = batch_body(items)
         attempt = 1
-        renewed = time.monotonic()
+        lease = LeaseSchedule(self.spool.lease)
         while True:
             verdict = self._send(body, items)
             if not isinstance(verdict, Retry):
@@ -246,9 +271,9 @@ class SpoolSender:
             if self._abandon.wait(delay):
                 self.spool.release(batch)  # stays pending: the next ingester sends it
                 return
-            if time.monotonic() - renewed > self.spool.lease / 3:
+            if lease.due():
                 self.spool.renew(batch)
-                renewed = time.monotonic()
+                lease.renewed()
 
     def _send(self, body: bytes, items: Batch[None]) -> Verdict:
         try:
@@ -427,7 +452,7 @@ class AsyncSpoolSender:
         items = as_batch(batch)
         body = batch_body(items)
         attempt = 1
-        renewed = time.monotonic()
+        lease = LeaseSchedule(spool.lease)
         while True:
             verdict = await self._send(body, items)
             if not isinstance(verdict, Retry):
@@ -440,9 +465,9 @@ class AsyncSpoolSender:
             if await _wait_or_timeout(self._abandon, delay):
                 await self._run(lambda: spool.release(batch))
                 return
-            if time.monotonic() - renewed > spool.lease / 3:
+            if lease.due():
                 await self._run(lambda: spool.renew(batch))
-                renewed = time.monotonic()
+                lease.renewed()
 
     async def _send(self, body: bytes, items: Batch[None]) -> Verdict:
         try:
