@@ -8,17 +8,10 @@ import time
 
 import httpx
 import pytest
+from fake_clock import FakeClock
 
 from paygentic_client import RetryPolicy
 from paygentic_client._runtime.retries import check_max_retries, retry_after_seconds
-
-
-class Clock:
-    def __init__(self) -> None:
-        self.now = 100.0
-
-    def __call__(self) -> float:
-        return self.now
 
 
 def test_zero_backoffs_and_a_budget_below_a_second_are_allowed() -> None:
@@ -46,7 +39,7 @@ def test_a_date_in_the_past_is_no_wait_at_all() -> None:
 
 
 def test_a_wait_that_ends_exactly_at_the_deadline_is_taken() -> None:
-    clock = Clock()
+    clock = FakeClock()
     policy = RetryPolicy(budget=10.0, clock=clock, jitter=lambda: 1.0, backoff_initial=2.0)
     state = policy.start(5)
     state.begin()

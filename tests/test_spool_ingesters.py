@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from fake_clock import FakeClock
 from inprocess_sandbox import InProcessFactory, InProcessSandbox
 from sandbox_fixture import MERCHANT_ID
 
@@ -169,14 +170,6 @@ def test_claimed_rows_become_a_batch_without_handles() -> None:
 
 
 # -- the threaded ingester ---------------------------------------------------------------------
-
-
-class FakeClock:
-    def __init__(self) -> None:
-        self.now = 100.0
-
-    def __call__(self) -> float:
-        return self.now
 
 
 def test_a_lease_is_renewed_once_a_third_of_it_has_passed_since_the_claim() -> None:
@@ -340,13 +333,23 @@ def test_threaded_close_deadline_leaves_the_events_in_the_spool_released(
     assert caught.value.idempotency_key == "spl_00009"
 
 
+# The renewal tests: a 0.6 s lease, and a batch answered 503 twelve times 0.1 s apart.
+def retrying_for_twice_a_lease(sandbox: InProcessSandbox) -> AuthenticatedClient:
+    api = SandboxApi(sandbox)
+    api.faults = ["503"] * 12
+    patient = RetryPolicy(backoff_initial=0.1, backoff_max=0.1, jitter=lambda: 1.0)
+    return api.client(retry_policy=patient)
+
+
+def assert_claimed_throughout(samples: list[tuple[int, int, int]]) -> None:
+    """While pending (and claimed once, at the start), never without a live lease."""
+    assert all(claimed == 1 for pending, claimed, _ in samples[10:] if pending)
+
+
 def test_threaded_renews_the_lease_of_a_batch_it_keeps_retrying(
     spool_path: Path, in_process_sandbox: InProcessFactory
 ) -> None:
-    api = SandboxApi(in_process_sandbox())
-    api.faults = ["503"] * 12
-    patient = RetryPolicy(backoff_initial=0.1, backoff_max=0.1, jitter=lambda: 1.0)
-    client = api.client(retry_policy=patient)
+    client = retrying_for_twice_a_lease(in_process_sandbox())
     samples: list[tuple[int, int, int]] = []
     with UsageIngester(client, spool=spool_path, flush_interval=0.02, spool_lease=0.6) as ing:
         handle = ing.submit(usage(0))
@@ -355,8 +358,7 @@ def test_threaded_renews_the_lease_of_a_batch_it_keeps_retrying(
             time.sleep(0.02)
     assert handle.result(timeout=0)
     assert ing.stats().retried_batches == 12
-    # while pending (and claimed once, at the start), never without a live lease
-    assert all(claimed == 1 for pending, claimed, _ in samples[10:] if pending)
+    assert_claimed_throughout(samples)
 
 
 def test_an_unexpected_failure_releases_the_batch_and_logs_it(
@@ -510,10 +512,7 @@ def test_async_close_deadline_leaves_the_events_in_the_spool_released(
 def test_async_renews_the_lease_of_a_batch_it_keeps_retrying(
     spool_path: Path, in_process_sandbox: InProcessFactory
 ) -> None:
-    api = SandboxApi(in_process_sandbox())
-    api.faults = ["503"] * 12
-    patient = RetryPolicy(backoff_initial=0.1, backoff_max=0.1, jitter=lambda: 1.0)
-    client = api.client(retry_policy=patient)
+    client = retrying_for_twice_a_lease(in_process_sandbox())
     samples: list[tuple[int, int, int]] = []
 
     async def main() -> Any:
@@ -530,8 +529,7 @@ def test_async_renews_the_lease_of_a_batch_it_keeps_retrying(
 
     stats = run(main)
     assert stats.retried_batches == 12
-    # while pending (and claimed once, at the start), never without a live lease
-    assert all(claimed == 1 for pending, claimed, _ in samples[10:] if pending)
+    assert_claimed_throughout(samples)
 
 
 def test_async_spool_errors_are_paygentic_errors(
