@@ -169,9 +169,6 @@ def test_claimed_rows_become_a_batch_without_handles() -> None:
     assert (len(items), items.nbytes) == (2, 4)
 
 
-# -- the threaded ingester ---------------------------------------------------------------------
-
-
 def test_a_lease_is_renewed_once_a_third_of_it_has_passed_since_the_claim() -> None:
     clock = FakeClock()
     schedule = LeaseSchedule(30.0, clock)
@@ -197,6 +194,9 @@ def test_a_renewal_starts_the_next_third_of_the_lease() -> None:
     schedule.renewed()
     clock.now += 0.5
     assert not schedule.due()
+
+
+# -- the threaded ingester ---------------------------------------------------------------------
 
 
 def threaded(api: SandboxApi, path: Path, **options: Any) -> UsageIngester:
