@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 
 from paygentic_client.errors import PaygenticError, SpoolError
-from paygentic_client.ingest.spool import SCHEMA_VERSION, Spool
+from paygentic_client.ingest.spool import SCHEMA_VERSION, Answer, Spool, SpooledEvent
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -114,6 +114,128 @@ def test_a_reused_seq_is_not_settled_by_an_old_answer(spool: Spool) -> None:
     spool.append("new", b"{}")  # the table was empty: the seq may be the same
     spool.settle([old])
     assert spool.status().pending == 1
+
+
+# -- answers another process got, kept for the live submitter --------------------------------
+
+
+def answers_of(event: SpooledEvent, created: bytes | None, reason: str | None) -> Answer:
+    return Answer(event.seq, event.key, created, reason, index=0)
+
+
+def kept_answers(path: Path) -> list[tuple[str, str]]:
+    """(key, submitter) of every answer the file holds."""
+    with sqlite3.connect(path) as other:
+        return other.execute("SELECT key, submitter FROM answers ORDER BY seq").fetchall()
+
+
+def test_an_answer_for_a_live_submitter_reaches_it_once(tmp_path: Path) -> None:
+    path = tmp_path / "spool.db"
+    with Spool(path) as submitter, Spool(path, adopt=True) as other:
+        fill(submitter, 2)
+        created, refused = other.claim(2)
+        other.settle(
+            [created],
+            [(refused, "quantity must be at least 1")],
+            [answers_of(created, b'{"id":"usg_1"}', None), answers_of(refused, None, "no")],
+        )
+        assert submitter.status().pending == 0
+        assert submitter.answers_for_me() == [
+            Answer(created.seq, "k0000", b'{"id":"usg_1"}', None, 0),
+            Answer(refused.seq, "k0001", None, "no", 0),
+        ]
+        assert submitter.answers_for_me() == []  # read once
+        assert other.answers_for_me() == []
+        assert kept_answers(path) == []
+
+
+def test_no_answer_is_kept_for_a_submitter_that_closed_or_for_the_settler_itself(
+    tmp_path: Path,
+) -> None:
+    path = tmp_path / "spool.db"
+    with Spool(path) as submitter:
+        fill(submitter, 1, "gone")
+    with Spool(path, adopt=True) as other:
+        fill(other, 1, "own")
+        gone, own = other.claim(2)
+        other.settle([gone, own], [], [answers_of(gone, b"{}", None), answers_of(own, b"{}", None)])
+        assert other.status().pending == 0
+        assert kept_answers(path) == []
+
+
+def test_a_silent_submitter_gets_no_answer_and_is_forgotten_with_its_answers(
+    tmp_path: Path,
+) -> None:
+    path = tmp_path / "spool.db"
+    with Spool(path, lease=0.05) as silent, Spool(path, lease=0.05, adopt=True) as other:
+        fill(silent, 2)
+        first, second = other.claim(2)
+        other.settle([first], [], [answers_of(first, b"{}", None)])
+        assert kept_answers(path) == [("k0000", silent.owner)]  # alive: it was just opened
+        time.sleep(0.1)  # over its lease without a claim or a renewal: it counts as gone
+        other.settle([second], [], [answers_of(second, b"{}", None)])
+        assert kept_answers(path) == [("k0000", silent.owner)]
+        time.sleep(0.5)  # ten leases: what it left is forgotten at the next claim
+        other.claim(1)
+        assert kept_answers(path) == []
+        with sqlite3.connect(path) as reader:
+            owners = reader.execute("SELECT owner FROM submitters").fetchall()
+        assert owners == [(other.owner,)]
+
+
+def test_a_claim_or_a_renewal_shows_the_submitter_is_alive(tmp_path: Path) -> None:
+    path = tmp_path / "spool.db"
+
+    def answered_for_the_submitter(other: Spool) -> str:
+        [taken] = other.claim(1)
+        other.settle([taken], [], [answers_of(taken, b"{}", None)])
+        return taken.key
+
+    with Spool(path, lease=0.3) as submitter, Spool(path, lease=0.3, adopt=True) as other:
+        fill(submitter, 2, "a")
+        time.sleep(0.35)  # a lease without a sign of life: it would count as gone
+        held = submitter.claim(1)
+        assert answered_for_the_submitter(other) == "a0001"
+        assert [answer.key for answer in submitter.answers_for_me()] == ["a0001"]
+        fill(submitter, 1, "b")
+        time.sleep(0.35)
+        assert submitter.renew(held) == 1
+        assert answered_for_the_submitter(other) == "b0000"
+        assert [answer.key for answer in submitter.answers_for_me()] == ["b0000"]
+
+
+def test_a_closed_spool_leaves_no_submitter_row_and_no_answers(tmp_path: Path) -> None:
+    path = tmp_path / "spool.db"
+    with Spool(path, adopt=True) as other:
+        submitter = Spool(path)
+        fill(submitter, 1)
+        [taken] = other.claim(1)
+        other.settle([taken], [], [answers_of(taken, b"{}", None)])
+        assert kept_answers(path) == [("k0000", submitter.owner)]
+        submitter.close()
+        assert kept_answers(path) == []
+        with sqlite3.connect(path) as reader:
+            owners = reader.execute("SELECT owner FROM submitters").fetchall()
+        assert owners == [(other.owner,)]
+
+
+def test_a_spool_file_without_the_answer_tables_gets_them_and_keeps_its_version(
+    tmp_path: Path,
+) -> None:
+    path = tmp_path / "spool.db"
+    with Spool(path) as spool:
+        fill(spool, 1)
+    with sqlite3.connect(path) as other:  # as a version 1 file written before them
+        other.execute("DROP TABLE answers")
+        other.execute("DROP TABLE submitters")
+    with Spool(path) as spool:
+        assert spool.answers_for_me() == []
+        assert [event.key for event in spool.claim(1, max_bytes=None)] == []  # not its own
+    with sqlite3.connect(path) as other:
+        names = {name for (name,) in other.execute("SELECT name FROM sqlite_master")}
+        assert {"answers", "submitters"} <= names
+        assert other.execute("PRAGMA user_version").fetchone() == (SCHEMA_VERSION,)
+    assert SCHEMA_VERSION == 1  # version 1 code ignores the two tables
 
 
 def test_status_counts_and_ages(spool: Spool) -> None:

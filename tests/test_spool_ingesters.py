@@ -22,6 +22,7 @@ from inprocess_sandbox import InProcessFactory, InProcessSandbox
 from sandbox_fixture import MERCHANT_ID
 
 from paygentic_client import AsyncUsageIngester, AuthenticatedClient, RetryPolicy, UsageIngester
+from paygentic_client.cli.spool import drain
 from paygentic_client.errors import (
     ApiError,
     EventRejectedError,
@@ -29,7 +30,7 @@ from paygentic_client.errors import (
     PaygenticError,
 )
 from paygentic_client.ingest.core import FailAll, IngestStats, Resolved, encode_event
-from paygentic_client.ingest.spool import Spool, SpooledEvent
+from paygentic_client.ingest.spool import Answer, Spool, SpooledEvent
 from paygentic_client.ingest.spooled import LeaseSchedule, as_batch, settlement
 from paygentic_client.models import CreateUsageEventRequest, CreateUsageEventRequestProperty
 
@@ -862,3 +863,169 @@ def test_async_a_failed_send_is_retried_without_waiting_for_the_flush_interval(
 
     run(main)
     assert api.batch_sizes == [1, 1]
+
+
+# -- events another live process delivered: `paygentic-usage spool drain` beside an ingester --
+
+
+def drained_by_another_process(api: SandboxApi, path: Path) -> None:
+    """Two created and one rejected, by the drain's batch (the ingester sent nothing)."""
+
+    def ignore(count: int) -> None:
+        pass
+
+    client = api.client(retry_policy=FAST)
+    result = drain(client, path, patience=PATIENCE, start=ignore, advance=ignore)
+    assert (result.delivered, result.rejected, result.left) == (2, 1, 0)
+
+
+def three_events(quantities: tuple[float, ...] = (1, 1, 0)) -> list[CreateUsageEventRequest]:
+    return [usage(n, quantity=quantity) for n, quantity in enumerate(quantities)]
+
+
+def assert_answered_by_the_other_process(
+    outcomes: list[Any], stats: IngestStats, api: SandboxApi, path: Path
+) -> None:
+    """The handles hold what the drain got: the created events (as the API stored them) and
+    the rejection with the API's reason; this ingester sent no request."""
+    first, second, refused = outcomes
+    assert [first.idempotency_key, second.idempotency_key] == ["spl_00000", "spl_00001"]
+    assert sorted(api.events) == ["spl_00000", "spl_00001"]
+    assert first.id.startswith("usg_") and first.id != second.id
+    assert isinstance(refused, EventRejectedError)
+    assert (refused.reason, refused.idempotency_key, refused.index) == (BELOW_ONE, "spl_00002", 2)
+    assert api.requests == 1
+    assert (stats.submitted, stats.delivered, stats.failed, stats.in_queue) == (3, 2, 1, 0)
+    assert stats.recovered == 0
+    assert status_of(path) == (0, 0, 1)
+
+
+def test_threaded_handles_resolve_when_another_process_delivers_their_events(
+    spool_path: Path, in_process_sandbox: InProcessFactory
+) -> None:
+    api = SandboxApi(in_process_sandbox())
+    # flush_interval=60: the drain claims the events before this ingester would.
+    with threaded(api, spool_path, flush_interval=60) as ingester:
+        handles = [ingester.submit(event) for event in three_events()]
+        drained_by_another_process(api, spool_path)
+        assert ingester.flush(timeout=PATIENCE)  # a flush looks for the answers at once
+    outcomes = [h.exception(timeout=0) or h.result(timeout=0) for h in handles]
+    assert_answered_by_the_other_process(outcomes, ingester.stats(), api, spool_path)
+
+
+def test_async_handles_resolve_when_another_process_delivers_their_events(
+    spool_path: Path, in_process_sandbox: InProcessFactory
+) -> None:
+    api = SandboxApi(in_process_sandbox())
+
+    async def main() -> tuple[list[Any], IngestStats]:
+        async with asynchronous(api, spool_path, flush_interval=60) as ingester:
+            handles = [await ingester.submit(event) for event in three_events()]
+            await asyncio.to_thread(drained_by_another_process, api, spool_path)
+            assert await ingester.flush(timeout=PATIENCE)
+        return [h.exception() or h.result() for h in handles], ingester.stats()
+
+    outcomes, stats = run(main)
+    assert_answered_by_the_other_process(outcomes, stats, api, spool_path)
+
+
+def answering_during_the_close(other: Spool) -> threading.Thread:
+    """Another process that holds this one's three events and refuses them 0.2 s from now,
+    leaving the answers in the spool."""
+    held = other.claim(3)
+
+    def refuse() -> None:
+        time.sleep(0.2)
+        answers = [Answer(event.seq, event.key, None, "refused", n) for n, event in enumerate(held)]
+        other.settle([], [(event, "refused") for event in held], answers)
+
+    answering = threading.Thread(target=refuse)
+    answering.start()
+    return answering
+
+
+def assert_refused_by_the_other_process(handles: list[Any], stats: IngestStats, path: Path) -> None:
+    for n, handle in enumerate(handles):
+        error = handle.exception()
+        assert isinstance(error, EventRejectedError)
+        assert (error.reason, error.index) == ("refused", n)
+    assert (stats.delivered, stats.failed, stats.in_queue) == (0, 3, 0)
+    assert status_of(path) == (0, 0, 3)
+
+
+def test_threaded_close_reads_the_answers_another_process_left_while_it_waited(
+    spool_path: Path, in_process_sandbox: InProcessFactory
+) -> None:
+    api = SandboxApi(in_process_sandbox())
+    # flush_interval=60: after close's first look, the senders would look again only then.
+    ingester = threaded(api, spool_path, flush_interval=60)
+    handles = [ingester.submit(event) for event in three_events((1, 1, 1))]
+    with Spool(spool_path, adopt=True) as other:
+        answering = answering_during_the_close(other)
+        ingester.close(timeout=0.5)
+        answering.join()
+    assert_refused_by_the_other_process(handles, ingester.stats(), spool_path)
+
+
+def test_async_close_reads_the_answers_another_process_left_while_it_waited(
+    spool_path: Path, in_process_sandbox: InProcessFactory
+) -> None:
+    api = SandboxApi(in_process_sandbox())
+
+    async def main() -> tuple[list[Any], IngestStats]:
+        ingester = asynchronous(api, spool_path, flush_interval=60)
+        handles = [await ingester.submit(event) for event in three_events((1, 1, 1))]
+        with Spool(spool_path, adopt=True) as other:
+            answering = answering_during_the_close(other)
+            await ingester.close(timeout=0.5)
+            answering.join()
+        return handles, ingester.stats()
+
+    handles, stats = run(main)
+    assert_refused_by_the_other_process(handles, stats, spool_path)
+
+
+# One second of waiting: a loop of claims (before the fix, while another process held this
+# one's events) burns all of it.
+SPIN = 0.3  # seconds of CPU in that second that would be one
+
+
+def test_threaded_events_another_process_holds_are_not_claimed_in_a_loop(
+    spool_path: Path, in_process_sandbox: InProcessFactory
+) -> None:
+    api = SandboxApi(in_process_sandbox())
+    with threaded(api, spool_path, flush_interval=60) as ingester:
+        handles = [ingester.submit(event) for event in three_events((1, 1, 1))]
+        with Spool(spool_path, adopt=True) as other:
+            held = other.claim(3)  # all three: the ingester waits its flush_interval
+            assert not ingester.flush(timeout=0)  # asks its senders to claim them now
+            started = time.process_time()
+            time.sleep(1.0)
+            assert time.process_time() - started < SPIN
+            other.release(held)
+        assert ingester.flush(timeout=PATIENCE)
+    assert all(h.result(timeout=0) for h in handles)
+
+
+def test_async_events_another_process_holds_are_not_claimed_in_a_loop(
+    spool_path: Path, in_process_sandbox: InProcessFactory
+) -> None:
+    api = SandboxApi(in_process_sandbox())
+
+    async def main() -> float:
+        async with asynchronous(api, spool_path, max_batch_size=2) as ingester:
+            with Spool(spool_path, adopt=True) as other:
+                handles = [await ingester.submit(event) for event in three_events((1, 1))]
+                # A full batch woke the senders; the loop has not run them yet: no await
+                # between the submit and this claim, which takes both first.
+                held = other.claim(3)
+                assert len(held) == 2
+                started = time.process_time()
+                await asyncio.sleep(1.0)
+                cpu = time.process_time() - started
+                other.release(held)
+            assert await ingester.flush(timeout=PATIENCE)
+        assert all(h.result() for h in handles)
+        return cpu
+
+    assert run(main) < SPIN

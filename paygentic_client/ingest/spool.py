@@ -6,6 +6,15 @@ its owner and lease expiry) and `rejected` (events the API refused, with the rea
 never dropped). The schema version is PRAGMA user_version, and PRAGMA application_id marks
 the file as a spool, so that a file of something else is refused rather than written into.
 
+Two more tables carry answers between processes: `submitters` (each open Spool, with the
+time it last showed it is alive) and `answers` (the API's answer for an event that one
+process sent for another, live one, kept until its submitter reads it: answers_for_me()).
+Without them, the handle of an event another process delivered stayed unresolved until its
+submitter's close deadline, which then said, wrongly, that the event was still in the spool.
+They are added to an existing file when it is opened, and version 1 code ignores them, so
+they do not change the schema version: processes of both versions can share a spool (a
+rolling deploy, a rollback); an answer a version 1 process got is not passed on.
+
 Several processes may share one spool: a claim (BEGIN IMMEDIATE, so two claims never
 overlap) takes pending rows in order that no live lease holds, and a lease that ran out (its
 owner died or hung) is taken over by the next claim. Leases are wall-clock times because
@@ -23,6 +32,7 @@ Durability (the `durability` parameter):
 
 from __future__ import annotations
 
+import logging
 import math
 import os
 import socket
@@ -37,9 +47,12 @@ from typing import Final, Literal
 
 from ..errors import SpoolError
 
+logger = logging.getLogger("paygentic_client.ingest")
+
 __all__ = [
     "DEFAULT_LEASE",
     "SCHEMA_VERSION",
+    "Answer",
     "Durability",
     "RejectedEvent",
     "Spool",
@@ -83,6 +96,29 @@ _SCHEMA: Final = (
         reason TEXT NOT NULL
     )""",
 )
+# Added to files of either age when they are opened for writing (IF NOT EXISTS: a no-op
+# once they are there). seen_at is wall-clock: processes compare it.
+_ANSWER_TABLES: Final = (
+    """CREATE TABLE IF NOT EXISTS submitters (
+        owner TEXT PRIMARY KEY,
+        seen_at REAL NOT NULL,
+        lease REAL NOT NULL
+    )""",
+    """CREATE TABLE IF NOT EXISTS answers (
+        seq INTEGER NOT NULL,
+        key TEXT NOT NULL,
+        submitter TEXT NOT NULL,
+        created BLOB,
+        reason TEXT,
+        batch_index INTEGER NOT NULL,
+        answered_at REAL NOT NULL
+    )""",
+    "CREATE INDEX IF NOT EXISTS answers_by_submitter ON answers (submitter)",
+)
+# A submitter shows it is alive once a third of its lease (claims and renewals do it); it
+# counts as gone after a whole lease without, and its row (and any answers left for it) is
+# removed after this many leases.
+_FORGET_AFTER_LEASES: Final = 10
 
 
 # Rows a claim may take (parameters: now, this owner, now - lease).
@@ -96,6 +132,19 @@ class SpooledEvent:
     seq: int
     key: str
     payload: bytes
+
+
+@dataclass(frozen=True, slots=True)
+class Answer:
+    """The API's answer for one event that a process other than its submitter sent: the
+    created event's JSON, or the reason it was rejected; index is the event's position in
+    the batch that carried it."""
+
+    seq: int
+    key: str
+    created: bytes | None
+    reason: str | None
+    index: int
 
 
 @dataclass(frozen=True, slots=True)
@@ -155,9 +204,11 @@ class Spool:
         self.durability: Durability = durability
         self.lease = lease
         self._adopt = adopt
+        self._read_only = read_only
         # Unique per Spool object: two ingesters of one process do not share claims.
         self.owner = f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:12]}"
         self._lock = threading.Lock()
+        self._seen_at = 0.0  # when this Spool last wrote that it is alive (wall clock)
         self._connection = self._connect(read_only)
         try:
             self._prepare(durability, max_bytes, read_only)
@@ -196,6 +247,7 @@ class Spool:
                 # A write (the version, rewritten) proves the file and directory are writable
                 # now, in the constructor, not at the first submit().
                 self._execute(f"PRAGMA user_version={SCHEMA_VERSION}")
+                self._add_answer_tables()
         except sqlite3.Error as error:
             raise spool_error(self.path, "open", error) from error
 
@@ -229,6 +281,19 @@ class Spool:
                     self._execute(statement)
                 self._execute(f"PRAGMA application_id={APPLICATION_ID}")
                 self._execute(f"PRAGMA user_version={SCHEMA_VERSION}")
+            self._execute("COMMIT")
+        except BaseException:
+            self._connection.rollback()
+            raise
+
+    def _add_answer_tables(self) -> None:
+        """The submitters and answers tables (to a file of version 1 that lacks them), and
+        this Spool's row among the submitters."""
+        self._execute("BEGIN IMMEDIATE")
+        try:
+            for statement in _ANSWER_TABLES:
+                self._execute(statement)
+            self._show_alive(time.time())
             self._execute("COMMIT")
         except BaseException:
             self._connection.rollback()
@@ -305,6 +370,7 @@ class Spool:
         process left is taken over."""
         now = time.time()
         with self._lock, self._transaction("claim events"):
+            self._show_alive_when_due(now)
             rows = self._connection.execute(
                 f"SELECT seq, key, payload FROM pending WHERE {_CLAIMABLE} ORDER BY seq LIMIT ?",
                 (now, self.owner, self._adopt_before(now), max_count),
@@ -328,9 +394,10 @@ class Spool:
     def renew(self, events: Iterable[SpooledEvent]) -> int:
         """Extend the lease of the given events this Spool still holds; returns how many
         (fewer when another process took some over after their lease ran out)."""
-        until = time.time() + self.lease
-        rows = [(until, self.owner, event.seq, event.key) for event in events]
+        now = time.time()
+        rows = [(now + self.lease, self.owner, event.seq, event.key) for event in events]
         with self._lock, self._transaction("renew a claim"):
+            self._show_alive_when_due(now)
             before = self._connection.total_changes
             self._connection.executemany(
                 "UPDATE pending SET lease_until = ? WHERE owner = ? AND seq = ? AND key = ?",
@@ -348,18 +415,59 @@ class Spool:
                 rows,
             )
 
+    # -- being alive --------------------------------------------------------------------------
+
+    def _show_alive_when_due(self, now: float) -> None:
+        """In a write transaction: say this Spool is alive, once a third of its lease."""
+        if now - self._seen_at > self.lease / 3:
+            self._show_alive(now)
+            self._forget_gone_submitters(now)
+
+    def _show_alive(self, now: float) -> None:
+        self._connection.execute(
+            "INSERT OR REPLACE INTO submitters (owner, seen_at, lease) VALUES (?, ?, ?)",
+            (self.owner, now, self.lease),
+        )
+        self._seen_at = now
+
+    def _forget_gone_submitters(self, now: float) -> None:
+        """Processes silent for _FORGET_AFTER_LEASES leases died without closing (a kill, a
+        crash): their rows and the answers kept for them go, so that neither grows."""
+        self._connection.execute(
+            "DELETE FROM submitters WHERE seen_at + lease * ? < ?", (_FORGET_AFTER_LEASES, now)
+        )
+        self._connection.execute(
+            "DELETE FROM answers WHERE submitter NOT IN (SELECT owner FROM submitters)"
+        )
+
     # -- settling -----------------------------------------------------------------------------
 
     def settle(
         self,
         delivered: Iterable[SpooledEvent],
         rejected: Iterable[tuple[SpooledEvent, str]] = (),
+        answers: Iterable[Answer] = (),
     ) -> None:
         """In one transaction: remove the delivered events (the API created them) and move
         the rejected ones, with the API's reason, to the rejected table. Whoever holds the
-        claim: the answer is known, whichever process got it."""
+        claim: the answer is known, whichever process got it.
+
+        answers: the answers for events this Spool did not submit (the caller holds no
+        handle for them); each is kept for its submitter if that one is alive, which
+        answers_for_me() in its process reads."""
         now = time.time()
         with self._lock, self._transaction("record the API's answer"):
+            # Before the rows leave pending: the submitter is read from there.
+            self._connection.executemany(
+                "INSERT INTO answers (seq, key, submitter, created, reason, batch_index, "
+                "answered_at) SELECT p.seq, p.key, p.submitter, ?, ?, ?, ? FROM pending p "
+                "JOIN submitters s ON s.owner = p.submitter "
+                "WHERE p.seq = ? AND p.key = ? AND p.submitter != ? AND s.seen_at + s.lease >= ?",
+                [
+                    (a.created, a.reason, a.index, now, a.seq, a.key, self.owner, now)
+                    for a in answers
+                ],
+            )
             self._connection.executemany(
                 "INSERT INTO rejected (key, payload, submitted_at, rejected_at, reason) "
                 "SELECT key, payload, submitted_at, ?, ? FROM pending WHERE seq = ? AND key = ?",
@@ -370,6 +478,28 @@ class Spool:
                 [(event.seq, event.key) for event in delivered]
                 + [(event.seq, event.key) for event, _ in rejected],
             )
+
+    def answers_for_me(self) -> list[Answer]:
+        """The answers other processes got for events this Spool submitted (their rows have
+        left pending), each returned once: they are removed as they are read."""
+        with self._lock:
+            try:
+                # A read first (no write lock): it finds nothing nearly every time.
+                found = self._connection.execute(
+                    "SELECT seq, key, created, reason, batch_index FROM answers "
+                    "WHERE submitter = ?",
+                    (self.owner,),
+                ).fetchall()
+            except sqlite3.Error as error:
+                raise spool_error(self.path, "read answers", error) from error
+            if not found:
+                return []
+            with self._transaction("read answers"):
+                self._connection.executemany(
+                    "DELETE FROM answers WHERE submitter = ? AND seq = ? AND key = ?",
+                    [(self.owner, seq, key) for seq, key, *_ in found],
+                )
+        return [Answer(*row) for row in found]
 
     def mark_delivered(self, events: Iterable[SpooledEvent]) -> None:
         self.settle(events)
@@ -414,8 +544,24 @@ class Spool:
                 yield RejectedEvent(key, payload, reason, submitted_at, rejected_at)
 
     def close(self) -> None:
+        """Close the file; a writable Spool first removes its submitter row and any answers
+        left for it (no one can read them after this)."""
         with self._lock:
-            self._connection.close()
+            try:
+                if not self._read_only:
+                    self._forget_me()
+            finally:
+                self._connection.close()
+
+    def _forget_me(self) -> None:
+        try:
+            with self._transaction("close"):
+                self._connection.execute("DELETE FROM answers WHERE submitter = ?", (self.owner,))
+                self._connection.execute("DELETE FROM submitters WHERE owner = ?", (self.owner,))
+        except SpoolError:
+            # Leaving the rows costs nothing lasting (they are forgotten once silent for long
+            # enough); failing close() over them would hide what the caller was doing.
+            logger.warning("could not remove this process from the spool %s", self.path)
 
     def __enter__(self) -> Spool:
         return self

@@ -117,9 +117,10 @@ class UsageIngester:
     spool: a file path: keep every submitted event in a durable SQLite spool there until
         the API's answer for it is known (see paygentic_client.ingest.spool); submit()
         returns once the event is committed, events an earlier process left there are
-        delivered (stats().recovered), and several processes may share the file. The spool
-        takes the queue's place: max_queue and submit_timeout do not apply. close() waits
-        for this process's own events, not for what it recovers.
+        delivered (stats().recovered), and several processes may share the file (a handle
+        also resolves when another process delivered its event). The spool takes the
+        queue's place: max_queue and submit_timeout do not apply. close() waits for this
+        process's own events, not for what it recovers.
     durability: with a spool, "process-crash" (default: survives kill -9) or "power-loss"
         (an fsync per submit; survives a power cut).
     spool_lease: with a spool, the seconds another process waits before it takes over the
