@@ -8,6 +8,11 @@ UPPER_SNAKE_CASE string, so that clients stay lenient): `Code` in the TypeScript
 `src/models/error.ts`, `paygentic/sdk-node` tag v0.6.38, the last release with usage events.
 The spec also lets a dispute's `merchantMessage` and `resolvedAt` be null, as that SDK does;
 the strict reading refuses that too, which costs nothing: the sandbox makes no disputes.
+
+A batch failure's `idempotencyKey` is required, a string: `Failed` in that SDK's
+`src/models/batchusageeventresponse.ts`, and `idempotency_key: str` in the official Python SDK
+(paygentic-sdk 0.1.34) both refuse the whole 207 answer without one. The spec keeps it
+optional and nullable, so that clients generated from it accept either.
 """
 
 from __future__ import annotations
@@ -61,8 +66,10 @@ def strict(node: Any) -> Any:
 
 def strict_spec() -> dict[str, Any]:
     document: dict[str, Any] = strict(copy.deepcopy(SPEC))
-    code = document["components"]["schemas"]["Error"]["properties"]["code"]
-    code["enum"] = list(PRODUCTION_ERROR_CODES)
+    schemas = document["components"]["schemas"]
+    schemas["Error"]["properties"]["code"]["enum"] = list(PRODUCTION_ERROR_CODES)
+    failure = schemas["BatchUsageEventFailure"]
+    failure["required"] = [*failure["required"], "idempotencyKey"]
     return document
 
 

@@ -18,7 +18,7 @@ from paygentic_sandbox.store import NewEvent, Store
 from sandbox_fixture import AUTH, MERCHANT_ID, TOKEN, SandboxFactory
 from spec_conformance import assert_conforms
 from spec_support import SPEC, resolve
-from strict_contract import assert_strict
+from strict_contract import assert_strict, strict_violations
 
 # The merchant of the spec's examples, so that the examples' bodies can be sent as they are.
 EXAMPLE_MERCHANT = "org_abc123xyz"
@@ -101,6 +101,27 @@ def test_by_default_no_response_holds_a_null_or_a_code(sandbox: SandboxProcess) 
         assert_strict(response, template(response.request.url.path))
 
 
+def test_the_strict_reading_wants_a_string_key_in_every_batch_failure() -> None:
+    def answer(failure: dict[str, Any]) -> dict[str, Any]:
+        summary = {"total": 1, "successful": 0, "failed": 1}
+        return {
+            "object": "batchUsageEvents",
+            "successful": [],
+            "failed": [failure],
+            "summary": summary,
+        }
+
+    assert strict_violations(
+        "POST", "/v0/usage/batch", 207, answer({"index": 0, "error": "x"})
+    ) == ["['failed', 0]: 'idempotencyKey' is a required property"]
+    keyless = {"index": 0, "error": "x", "idempotencyKey": None}
+    assert strict_violations("POST", "/v0/usage/batch", 207, answer(keyless)) == [
+        "['failed', 0, 'idempotencyKey']: None is not of type 'string'"
+    ]
+    keyed = {"index": 0, "error": "x", "idempotencyKey": ""}
+    assert strict_violations("POST", "/v0/usage/batch", 207, answer(keyed)) == []
+
+
 def test_null_optionals_sends_null_for_every_optional_field_without_a_value(
     null_sandbox: SandboxProcess,
 ) -> None:
@@ -114,7 +135,7 @@ def test_null_optionals_sends_null_for_every_optional_field_without_a_value(
     assert responses[1].json()["billing"]["invoiceId"] is None
     assert responses[3].json()["refund"]["reason"] is None
     failed = responses[5].json()["failed"]
-    assert [f["idempotencyKey"] for f in failed] == [None, None]
+    assert [f["idempotencyKey"] for f in failed] == ["", ""]  # required by production: a string
     not_found = responses[8].json()
     assert (not_found["code"], not_found["details"]) == (None, None)
 

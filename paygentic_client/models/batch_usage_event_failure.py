@@ -23,8 +23,12 @@ class BatchUsageEventFailure:
     Attributes:
         index (int): Position of the failed event in the request's `events`.
         error (str): Why the event was not created.
-        idempotency_key (None | str | Unset): The failed event's idempotencyKey, when it had a
-            readable one.
+        idempotency_key (None | str | Unset): The failed event's idempotencyKey. Production's
+            contract
+            requires a string here (both official SDKs refuse an answer
+            without one), so an event without a readable key (missing,
+            or not a string) gets an empty string. A client should
+            still accept it absent or null.
     """
 
     index: int

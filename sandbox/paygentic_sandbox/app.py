@@ -225,14 +225,7 @@ class SandboxApp:
                     continue
                 except events.EventRejected as exc:
                     problem = "; ".join(str(e) for e in exc.errors)
-            key = item.get("idempotencyKey") if isinstance(item, dict) else None
-            failed.append(
-                {
-                    "index": index,
-                    "error": problem,
-                    "idempotencyKey": key if isinstance(key, str) else None,
-                }
-            )
+            failed.append({"index": index, "error": problem, "idempotencyKey": _key_of(item)})
         stored = self.store.insert_many(accepted)
         total = len(body["events"])
         summary = {"total": total, "successful": len(stored), "failed": len(failed)}
@@ -410,3 +403,11 @@ def create_app(
         )
     tokens = tokens or {DEMO_TOKEN: DEMO_MERCHANT_ID}
     return SandboxApp(Store(db), tokens, faults, seed, null_optionals=null_optionals)
+
+
+def _key_of(item: Any) -> str:
+    """A batch failure's idempotencyKey: the event's, or "" when it has no readable one.
+    Production's contract requires a string there: both official SDKs (TypeScript `Failed`,
+    Python `idempotency_key: str`) refuse the whole answer without one."""
+    key = item.get("idempotencyKey") if isinstance(item, dict) else None
+    return key if isinstance(key, str) else ""
