@@ -1029,3 +1029,28 @@ def test_async_events_another_process_holds_are_not_claimed_in_a_loop(
         return cpu
 
     assert run(main) < SPIN
+
+
+def test_async_a_flush_while_the_sender_is_busy_is_not_lost(
+    spool_path: Path, in_process_sandbox: InProcessFactory
+) -> None:
+    api = SandboxApi(in_process_sandbox())
+
+    async def main() -> float:
+        # One sender, and flush_interval=60: only a flush gets a partial batch sent.
+        async with asynchronous(api, spool_path, flush_interval=60, max_in_flight=1) as ing:
+            await ing.submit(usage(0))
+            api.gate.close()
+            first = asyncio.create_task(ing.flush(timeout=PATIENCE))
+            await api.gate.until_held(1, PATIENCE)  # the sender is busy with that batch
+            await ing.submit(usage(1))
+            second = asyncio.create_task(ing.flush(timeout=PATIENCE))
+            await asyncio.sleep(0)  # it has asked, while the sender waits for its answer
+            api.gate.open()
+            assert await first
+            started = time.monotonic()
+            assert await second
+            return time.monotonic() - started
+
+    assert run(main) < PATIENCE / 3  # at once, not after the 60 s flush_interval
+    assert api.batch_sizes == [1, 1]

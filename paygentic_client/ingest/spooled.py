@@ -427,6 +427,7 @@ class AsyncSpoolSender:
         self._handles: dict[tuple[int, str], Any] = {}
         self._unclaimed = 0
         self._wake = asyncio.Event()
+        self._asked = False  # flush() asked for a claim now
         self._closing = False
         self._abandon = asyncio.Event()
         self._senders: list[asyncio.Task[None]] = []
@@ -465,6 +466,7 @@ class AsyncSpoolSender:
         return handle
 
     def pending_handles(self) -> list[Any]:
+        self._asked = True  # flush(): claim now, and look for answers other processes left
         self._wake.set()
         return list(self._handles.values())
 
@@ -515,11 +517,14 @@ class AsyncSpoolSender:
         spool = self._spool()
         budget = self._max_batch_bytes - _ENVELOPE
         while not self._abandon.is_set():
-            if self._unclaimed < self._max_batch_size and not self._closing:
+            if self._unclaimed < self._max_batch_size and not (self._closing or self._asked):
                 self._wake.clear()
                 await _wait_or_timeout(self._wake, self._flush_interval)
             if self._abandon.is_set():
                 return
+            # A flush() that asked while every sender was busy sending is still asking here
+            # (the wake alone was cleared before the wait, and the request with it).
+            self._asked = False
             counted = self._unclaimed
             batch = await self._run(lambda: spool.claim(self._max_batch_size, budget))
             if not batch:
