@@ -204,7 +204,9 @@ def test_a_claim_or_a_renewal_shows_the_submitter_is_alive(tmp_path: Path) -> No
         assert [answer.key for answer in submitter.answers_for_me()] == ["b0000"]
 
 
-def test_a_closed_spool_leaves_no_submitter_row_and_no_answers(tmp_path: Path) -> None:
+def test_a_closed_spool_leaves_no_submitter_row_and_no_answers(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
     path = tmp_path / "spool.db"
     with Spool(path, adopt=True) as other:
         submitter = Spool(path)
@@ -213,6 +215,8 @@ def test_a_closed_spool_leaves_no_submitter_row_and_no_answers(tmp_path: Path) -
         other.settle([taken], [], [answers_of(taken, b"{}", None)])
         assert kept_answers(path) == [("k0000", submitter.owner)]
         submitter.close()
+        submitter.close()  # a second close does nothing (and says nothing)
+        assert caplog.records == []
         assert kept_answers(path) == []
         with sqlite3.connect(path) as reader:
             owners = reader.execute("SELECT owner FROM submitters").fetchall()

@@ -209,6 +209,7 @@ class Spool:
         self.owner = f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:12]}"
         self._lock = threading.Lock()
         self._seen_at = 0.0  # when this Spool last wrote that it is alive (wall clock)
+        self._closed = False
         self._connection = self._connect(read_only)
         try:
             self._prepare(durability, max_bytes, read_only)
@@ -547,6 +548,9 @@ class Spool:
         """Close the file; a writable Spool first removes its submitter row and any answers
         left for it (no one can read them after this)."""
         with self._lock:
+            if self._closed:
+                return
+            self._closed = True
             try:
                 if not self._read_only:
                     self._forget_me()

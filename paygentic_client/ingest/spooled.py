@@ -522,8 +522,8 @@ class AsyncSpoolSender:
                 await _wait_or_timeout(self._wake, self._flush_interval)
             if self._abandon.is_set():
                 return
-            # A flush() that asked while every sender was busy sending is still asking here
-            # (the wake alone was cleared before the wait, and the request with it).
+            # flush() sets _asked as well as the wake: the wake is cleared before each wait,
+            # so a flush made while every sender was busy sending would be lost with it.
             self._asked = False
             counted = self._unclaimed
             batch = await self._run(lambda: spool.claim(self._max_batch_size, budget))
