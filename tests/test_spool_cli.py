@@ -4,17 +4,22 @@ sandbox and against an unreachable API."""
 from __future__ import annotations
 
 import json
+import os
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
 from sandbox_fixture import TOKEN, SandboxFactory
 from test_ingest_sandbox import stored_keys
-from test_ingest_spool import events
+from test_ingest_spool import events, keys_of
 
-from paygentic_client import AuthenticatedClient
+from paygentic_client import AuthenticatedClient, UsageIngester
+from paygentic_client.api.usage_events import get_usage_event
 from paygentic_client.cli.main import main
 from paygentic_client.ingest.core import encode_event
 from paygentic_client.ingest.spool import Spool
+from paygentic_client.models import UsageEvent
 
 
 def spool_with(path: Path, customer: str, count: int) -> list[str]:
@@ -94,3 +99,35 @@ def test_drain_against_an_unreachable_api_exits_1_with_the_reason(
     assert "10 still pending" in err and "connection refused by 127.0.0.1:9" in err
     with Spool(path) as spool:
         assert (spool.status().pending, spool.status().claimed) == (10, 0)  # released
+
+
+def test_drain_beside_a_live_ingester_resolves_its_handles(
+    sandbox_factory: SandboxFactory, tmp_path: Path
+) -> None:
+    """The drain as users run it, in a process of its own, while the ingester that submitted
+    the events is still open: the ingester's handles get the drain's answers."""
+    server = sandbox_factory()
+    path = tmp_path / "s.db"
+    client = AuthenticatedClient(base_url=server.url, token=TOKEN)
+    # flush_interval=60: the ingester would not send these itself within the test.
+    with UsageIngester(client, spool=path, flush_interval=60) as ingester:
+        handles = [ingester.submit(event) for event in events("cus_beside", 5)]
+        drained = subprocess.run(
+            [sys.executable, "-m", "paygentic_client.cli", "spool", "drain", str(path)]
+            + ["--base-url", server.url, "--no-progress"],
+            env={**os.environ, "PAYGENTIC_BEARER_AUTH": TOKEN},
+            capture_output=True,
+            text=True,
+            timeout=120,
+        )
+        assert drained.returncode == 0, drained.stderr
+        assert "5 events delivered; the spool is empty" in drained.stdout
+        assert ingester.flush(timeout=30)
+    created = [handle.result(timeout=0) for handle in handles]
+    assert [event.idempotency_key for event in created] == keys_of(events("cus_beside", 5))
+    assert sorted(stored_keys(client, "cus_beside")) == keys_of(events("cus_beside", 5))
+    for event in created:  # the handles hold the events the API stored, ids included
+        stored = get_usage_event.sync(event.id, client=client)
+        assert isinstance(stored, UsageEvent) and stored.idempotency_key == event.idempotency_key
+    stats = ingester.stats()
+    assert (stats.submitted, stats.delivered, stats.failed, stats.recovered) == (5, 5, 0, 0)
