@@ -929,9 +929,12 @@ def test_async_handles_resolve_when_another_process_delivers_their_events(
     assert_answered_by_the_other_process(outcomes, stats, api, spool_path)
 
 
+CLOSE_DEADLINE = 1.0
+
+
 def answering_during_the_close(other: Spool) -> threading.Thread:
     """Another process that holds this one's three events and refuses them 0.2 s from now,
-    leaving the answers in the spool."""
+    leaving the answers in the spool (well before CLOSE_DEADLINE, on a loaded machine too)."""
     held = other.claim(3)
 
     def refuse() -> None:
@@ -962,7 +965,7 @@ def test_threaded_close_reads_the_answers_another_process_left_while_it_waited(
     handles = [ingester.submit(event) for event in three_events((1, 1, 1))]
     with Spool(spool_path, adopt=True) as other:
         answering = answering_during_the_close(other)
-        ingester.close(timeout=0.5)
+        ingester.close(timeout=CLOSE_DEADLINE)
         answering.join()
     assert_refused_by_the_other_process(handles, ingester.stats(), spool_path)
 
@@ -977,7 +980,7 @@ def test_async_close_reads_the_answers_another_process_left_while_it_waited(
         handles = [await ingester.submit(event) for event in three_events((1, 1, 1))]
         with Spool(spool_path, adopt=True) as other:
             answering = answering_during_the_close(other)
-            await ingester.close(timeout=0.5)
+            await ingester.close(timeout=CLOSE_DEADLINE)
             answering.join()
         return handles, ingester.stats()
 
