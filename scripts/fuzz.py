@@ -12,10 +12,10 @@ request as a pass, so an expired token would otherwise give a green run that tes
 A probe answered 401 or 403, or not answered at all, ends the run with exit status 2.
 
 --deep is the long run for a night or a release, not CI: schemathesis with --max-examples
-1000 (unless given), then, without --url, the property tests of tests/test_property_*.py with
-PAYGENTIC_PROPERTY_EXAMPLES=1000 (each test's budget raised to it; see
-tests/property_support.py). Hypothesis keeps what fails in .hypothesis/ (git-ignored), so the
-next plain `pytest` replays it first.
+1000 (unless given), then, without --url, the property tests of
+tests/property/test_property_*.py with PAYGENTIC_PROPERTY_EXAMPLES=1000 (each test's budget
+raised to it; see tests/support/property_support.py). Hypothesis keeps what fails in
+.hypothesis/ (git-ignored), so the next plain `pytest` replays it first.
 
 The token and its merchant reach schemathesis through the environment
 (PAYGENTIC_BEARER_AUTH, PAYGENTIC_MERCHANT_ID, read by schemathesis.toml), never on a command
@@ -209,7 +209,7 @@ def run_deep_property_tests(examples: int) -> int:
     """The property tests of tests/, each with at least `examples` examples (they start
     sandboxes of their own)."""
     env = {**os.environ, "PAYGENTIC_PROPERTY_EXAMPLES": str(examples)}
-    tests = sorted(str(path) for path in (ROOT / "tests").glob("test_property_*.py"))
+    tests = sorted(str(path) for path in (ROOT / "tests" / "property").glob("test_property_*.py"))
     print(f"Property tests with PAYGENTIC_PROPERTY_EXAMPLES={examples}")
     # The deep budgets outgrow the suite's per-test timeout (pyproject.toml): none here.
     command = [sys.executable, "-m", "pytest", "-q", "-o", "timeout=0", *tests]

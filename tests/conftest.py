@@ -1,12 +1,16 @@
-"""Shared fixtures (see tests/sandbox_fixture.py and tests/inprocess_sandbox.py), the loopback
-guard (tests/network_guard.py), Hypothesis settings (tests/property_support.py), and the count
-of property-test cases printed at the end of the session."""
+"""Shared fixtures (see support/sandbox_fixture.py and support/inprocess_sandbox.py), the
+loopback guard (support/network_guard.py), Hypothesis settings (support/property_support.py),
+and the count of property-test cases printed at the end of the session.
+
+The tests are grouped in folders by area (client, ingest, sandbox, spec, property, tools; see
+CONTRIBUTING's tier table); the helpers they share are the package `support`, imported as
+`from support.x import ...` (this folder is on sys.path through this conftest)."""
 
 import os
 
 import pytest
-from inprocess_sandbox import in_process_sandbox
-from property_support import (
+from support.inprocess_sandbox import in_process_sandbox
+from support.property_support import (
     CASES,
     EXAMPLES_VARIABLE,
     client_sandbox,
@@ -14,7 +18,7 @@ from property_support import (
     property_sandbox,
     register_hypothesis_profile,
 )
-from sandbox_fixture import sandbox, sandbox_factory
+from support.sandbox_fixture import sandbox, sandbox_factory
 
 __all__ = [
     "client_sandbox",
@@ -27,14 +31,14 @@ __all__ = [
 
 # network_guard: the autouse loopback guard. pytester: a pytest of its own in a subprocess,
 # for the guard's own tests.
-pytest_plugins = ["network_guard", "pytester"]
+pytest_plugins = ["support.network_guard", "pytester"]
 
 register_hypothesis_profile()
 
 
 # The slow tier, left out by `scripts/test --fast` (`-m "not slow"`): what starts sandbox
-# processes (these fixtures; the in-process sandbox of tests/inprocess_sandbox.py is not one:
-# its tests are the unit tier's, and they judge ingest/'s mutants), runs a pytest of its own,
+# processes (these fixtures; the in-process sandbox of support/inprocess_sandbox.py is not
+# one: its tests are the unit tier's, and they judge ingest/'s mutants), runs a pytest of its own,
 # or runs the property tests; and the modules whose every test runs a subprocess (the
 # generator, the README's examples, the sandbox started by hand). Marked here, so that a new
 # test on these fixtures is slow at once.

@@ -20,7 +20,7 @@ Where orjson would answer differently it is not asked, or its refusal sends the 
 - NaN, ±Infinity, numbers beyond the float range (1e400), lone surrogates (escaped, or
   encoded as json's `surrogatepass` reads them), a BOM, UTF-16/32 and nesting deeper than
   1024 are refused by orjson, and json.loads then gives its value or its own exception.
-tests/test_jsonbody.py checks the equality, type for type, over generated bodies.
+tests/client/test_jsonbody.py checks the equality, type for type, over generated bodies.
 """
 
 from __future__ import annotations

@@ -10,7 +10,7 @@ isoformat() answers the rest:
   for a tzinfo whose utcoffset() is None, where isoformat() writes no offset);
 - offsets that are not whole minutes (orjson drops the seconds: LMT of zoneinfo zones
   before ~1900, or timezone(timedelta(seconds=7))).
-tests/test_timestamps.py checks the equality over generated datetimes.
+tests/client/test_timestamps.py checks the equality over generated datetimes.
 
 A naive datetime (no tzinfo, or one whose utcoffset() is None) is refused with
 NaiveDatetimeError: it would be sent without an offset, which the API refuses, and guessing

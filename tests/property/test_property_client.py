@@ -1,0 +1,292 @@
+"""Through the client: for every operation, cases drawn from openapi.yaml by schemathesis are
+turned into the generated request models (`from_dict`) and sent with the generated `sync` and
+`asyncio` functions to the sandbox. The raw HTTP exchange is captured with an httpx event hook:
+
+- the request the client sent is the drawn case (up to equal date-times);
+- the response passes every default check of schemathesis;
+- the model the client parsed (or the error model of the exception it raised) round-trips:
+  its `to_dict()` is the response's JSON (up to equal date-times);
+- `sync` and `asyncio` agree wherever the operation is idempotent.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import datetime
+import json
+import uuid
+from collections.abc import Awaitable, Callable, Iterator
+from dataclasses import dataclass, field
+from typing import Any
+
+import httpx
+import pytest
+from dateutil.parser import isoparse
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from paygentic_sandbox import SandboxProcess
+from schemathesis import Case
+from support.property_support import (
+    assert_same_json,
+    budget,
+    count_case,
+    json_object,
+    load_schema,
+    scope_idempotency_keys,
+)
+from support.sandbox_fixture import AUTH, MERCHANT_ID, TOKEN
+
+from paygentic_client import AuthenticatedClient, errors
+from paygentic_client.api.usage_events import (
+    batch_create_usage_events,
+    create_usage_event,
+    get_usage_event,
+    list_usage_events,
+    refund_usage_event,
+)
+from paygentic_client.models import (
+    BatchCreateUsageEventsRequest,
+    CreateUsageEventRequest,
+    CreateUsageEventRequestProperty,
+    RefundUsageEventRequest,
+)
+
+schema = load_schema()
+
+# A model with `to_dict()`: every success and error model of the client.
+Model = Any
+# How a case is sent: (client, case) -> the parsed success model; raises errors.ApiError.
+SyncCall = Callable[[AuthenticatedClient, Case[Any]], Model]
+AsyncCall = Callable[[AuthenticatedClient, Case[Any]], Awaitable[Model]]
+
+
+def _whole(value: Any) -> Any:
+    # Schemathesis may draw an integer as a whole float such as 628.0.
+    return int(value) if isinstance(value, float) and value.is_integer() else value
+
+
+def _list_kwargs(case: Case[Any]) -> dict[str, Any]:
+    query = dict(case.query or {})
+    kwargs: dict[str, Any] = {
+        "start_time": isoparse(query.pop("startTime")),
+        "end_time": isoparse(query.pop("endTime")),
+    }
+    names = {
+        "limit": "limit",
+        "offset": "offset",
+        "customerId": "customer_id",
+        "merchantId": "merchant_id",
+        "consumerId": "consumer_id",
+        "subscriptionId": "subscription_id",
+    }
+    for name, value in query.items():
+        kwargs[names[name]] = _whole(value)
+    return kwargs
+
+
+def _id(case: Case[Any]) -> str:
+    return str((case.path_parameters or {})["id"])
+
+
+SYNC: dict[str, SyncCall] = {
+    "createUsageEvent": lambda client, case: create_usage_event.sync(
+        client=client, body=CreateUsageEventRequest.from_dict(json_object(case))
+    ),
+    "batchCreateUsageEvents": lambda client, case: batch_create_usage_events.sync(
+        client=client, body=BatchCreateUsageEventsRequest.from_dict(json_object(case))
+    ),
+    "listUsageEvents": lambda client, case: list_usage_events.sync(
+        client=client, **_list_kwargs(case)
+    ),
+    "getUsageEvent": lambda client, case: get_usage_event.sync(_id(case), client=client),
+    "refundUsageEvent": lambda client, case: refund_usage_event.sync(
+        _id(case), client=client, body=RefundUsageEventRequest.from_dict(json_object(case))
+    ),
+}
+ASYNC: dict[str, AsyncCall] = {
+    "createUsageEvent": lambda client, case: create_usage_event.asyncio(
+        client=client, body=CreateUsageEventRequest.from_dict(json_object(case))
+    ),
+    "batchCreateUsageEvents": lambda client, case: batch_create_usage_events.asyncio(
+        client=client, body=BatchCreateUsageEventsRequest.from_dict(json_object(case))
+    ),
+    "listUsageEvents": lambda client, case: list_usage_events.asyncio(
+        client=client, **_list_kwargs(case)
+    ),
+    "getUsageEvent": lambda client, case: get_usage_event.asyncio(_id(case), client=client),
+    "refundUsageEvent": lambda client, case: refund_usage_event.asyncio(
+        _id(case), client=client, body=RefundUsageEventRequest.from_dict(json_object(case))
+    ),
+}
+# Sending these twice gives the same answer, so `sync` and `asyncio` must agree on them (a
+# refund is not: the second one is a 422).
+IDEMPOTENT = {"createUsageEvent", "batchCreateUsageEvents", "listUsageEvents", "getUsageEvent"}
+
+
+@dataclass
+class Exchanges:
+    """The raw responses (with their requests) the clients received, read in full."""
+
+    responses: list[httpx.Response] = field(default_factory=list)
+
+    def record(self, response: httpx.Response) -> None:
+        response.read()
+        self.responses.append(response)
+
+    async def arecord(self, response: httpx.Response) -> None:
+        await response.aread()
+        self.responses.append(response)
+
+    def last(self) -> httpx.Response:
+        assert len(self.responses) == 1, f"{len(self.responses)} responses for one call"
+        return self.responses.pop()
+
+
+@dataclass
+class Outcome:
+    """What one call of a generated function gave: its model, or its exception."""
+
+    response: httpx.Response
+    model: Model | None = None
+    error: errors.ApiError | None = None
+    # The answer held an event stored for another request under a key of this one.
+    conflict: errors.IdempotencyConflictError | None = None
+
+
+@dataclass
+class Clients:
+    url: str
+    exchanges: Exchanges
+    sync: AuthenticatedClient
+    asynchronous: AuthenticatedClient
+    loop: asyncio.AbstractEventLoop
+    # Events of the token's merchant, so that get and refund also meet ids that exist.
+    known_ids: list[str]
+
+
+@pytest.fixture(scope="module")
+def clients(client_sandbox: SandboxProcess) -> Iterator[Clients]:
+    schema.config.update(base_url=client_sandbox.url)
+    exchanges = Exchanges()
+    sync_client = AuthenticatedClient(
+        base_url=client_sandbox.url,
+        token=TOKEN,
+        httpx_args={"event_hooks": {"response": [exchanges.record]}},
+    )
+    async_client = AuthenticatedClient(
+        base_url=client_sandbox.url,
+        token=TOKEN,
+        httpx_args={"event_hooks": {"response": [exchanges.arecord]}},
+    )
+    loop = asyncio.new_event_loop()
+    with sync_client:
+        known_ids = [_create_event(sync_client).id for _ in range(8)]
+        exchanges.responses.clear()
+        yield Clients(client_sandbox.url, exchanges, sync_client, async_client, loop, known_ids)
+    loop.run_until_complete(async_client.get_async_httpx_client().aclose())
+    loop.close()
+
+
+def _create_event(client: AuthenticatedClient) -> Any:
+    return create_usage_event.sync(
+        client=client,
+        body=CreateUsageEventRequest(
+            idempotency_key=f"known-{uuid.uuid4().hex}",
+            customer_id="cus_property",
+            merchant_id=MERCHANT_ID,
+            timestamp=datetime.datetime.now(datetime.UTC),
+            properties=[CreateUsageEventRequestProperty(billable_metric_id="bm_x", quantity=1)],
+        ),
+    )
+
+
+def _call(clients: Clients, operation_id: str, case: Case[Any], *, use_async: bool) -> Outcome:
+    try:
+        if use_async:
+            model = clients.loop.run_until_complete(ASYNC[operation_id](clients.asynchronous, case))
+        else:
+            model = SYNC[operation_id](clients.sync, case)
+    except errors.ApiError as error:
+        return Outcome(clients.exchanges.last(), error=error)
+    except errors.IdempotencyConflictError as conflict:
+        return Outcome(clients.exchanges.last(), conflict=conflict)
+    return Outcome(clients.exchanges.last(), model=model)
+
+
+def _check_outcome(clients: Clients, case: Case[Any], outcome: Outcome) -> None:
+    response = outcome.response
+    _assert_request_is_the_case(case, response.request)
+    case.validate_response(response, headers=AUTH, transport_kwargs={"base_url": clients.url})
+    if outcome.conflict is not None:
+        _assert_a_key_was_reused(case, response)
+    elif outcome.error is None:
+        assert 200 <= response.status_code < 300
+        assert outcome.model is not None
+        assert_same_json(outcome.model.to_dict(), response.json())
+    else:
+        assert outcome.error.status_code == response.status_code
+        assert not 200 <= response.status_code < 300
+        assert outcome.error.parsed is not None, f"{response.status_code}: {response.text}"
+        assert_same_json(outcome.error.parsed.to_dict(), response.json())
+
+
+def _assert_a_key_was_reused(case: Case[Any], response: httpx.Response) -> None:
+    """A conflict is raised only where a key really was answered for another request: a
+    batch that repeats a key, or a create the server says it replayed."""
+    assert 200 <= response.status_code < 300
+    if case.operation.definition.raw["operationId"] == "batchCreateUsageEvents":
+        body: Any = case.body
+        keys = [event.get("idempotencyKey") for event in body["events"]]
+        assert len(set(keys)) < len(keys), "a conflict in a batch without a repeated key"
+    else:
+        assert response.headers.get("idempotent-replayed") == "true"
+
+
+def _assert_request_is_the_case(case: Case[Any], request: httpx.Request) -> None:
+    assert request.url.path == case.formatted_path
+    if request.content:
+        assert_same_json(json.loads(request.content), case.body)
+    if case.operation.definition.raw["operationId"] == "listUsageEvents":
+        sent = dict(request.url.params)
+        for name, value in (case.query or {}).items():
+            assert_same_json(sent[name], value if isinstance(value, str) else str(_whole(value)))
+
+
+def _with_known_id(case: Case[Any], known_id: str | None) -> Case[Any]:
+    if known_id is not None and case.path_parameters:
+        case.path_parameters["id"] = known_id
+    return case
+
+
+OPERATION_IDS = list(SYNC)
+
+
+@pytest.mark.parametrize("operation_id", OPERATION_IDS)
+def test_the_client_and_the_server_agree(clients: Clients, operation_id: str) -> None:
+    operation = schema.find_operation_by_id(operation_id)
+    test_name = f"test_the_client_and_the_server_agree[{operation_id}]"
+
+    @settings(
+        max_examples=budget(40),
+        deadline=None,
+        suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
+    )
+    @given(
+        case=operation.as_strategy(),
+        known_id=st.none() | st.sampled_from(clients.known_ids),
+    )
+    def run(case: Case[Any], known_id: str | None) -> None:
+        count_case(test_name)
+        case = _with_known_id(case, known_id)
+        # Keys never used before, even when Hypothesis replays the example: it must get the
+        # same answers.
+        scope_idempotency_keys(case.body, uuid.uuid4().hex)
+        first = _call(clients, operation_id, case, use_async=False)
+        _check_outcome(clients, case, first)
+        second = _call(clients, operation_id, case, use_async=True)
+        _check_outcome(clients, case, second)
+        if operation_id in IDEMPOTENT:
+            assert second.response.status_code == first.response.status_code
+            assert_same_json(second.response.json(), first.response.json())
+
+    run()
