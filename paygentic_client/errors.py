@@ -16,6 +16,7 @@
     │   ├── QueueFullError, IngesterClosedError
     │   ├── EventRejectedError    the API rejected one event of a batch
     │   └── SpoolError            an ingester's spool cannot be opened or written
+    │       └── SpoolStorageError the disk under the spool is full or failed: retry later
     ├── CheckpointError           an import's checkpoint file cannot be used (also a ValueError)
     └── ImportStopped             the API refused an import's batch as a whole
 """
@@ -59,6 +60,7 @@ __all__ = [
     "QueueFullError",
     "RateLimitError",
     "SpoolError",
+    "SpoolStorageError",
     "UnexpectedStatus",
     "UnprocessableEntityError",
 ]
@@ -262,6 +264,19 @@ class SpoolError(IngestError):
     used: it is not a spool, its schema version is unknown, or it cannot be opened or written
     (read-only, disk full). Raised by the constructor or by submit(); an event whose submit()
     raised it was not stored and not sent. The sqlite3 error is `__cause__`."""
+
+
+class SpoolStorageError(SpoolError):
+    """The storage under the spool failed an operation: the disk is full (or the spool reached
+    its max_bytes), or the operating system reported an I/O error. The operation changed
+    nothing (SQLite rolled it back), and the same call may succeed later, once space is freed:
+    the ingesters back off and try again rather than give up. The message says what to free;
+    `free_bytes` is the space that was left on the filesystem (None when it could not be read).
+    """
+
+    def __init__(self, message: str, *, free_bytes: int | None = None) -> None:
+        super().__init__(message)
+        self.free_bytes = free_bytes
 
 
 class CheckpointError(PaygenticError, ValueError):

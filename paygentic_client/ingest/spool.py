@@ -18,7 +18,26 @@ rolling deploy, a rollback); an answer a version 1 process got is not passed on.
 Several processes may share one spool: a claim (BEGIN IMMEDIATE, so two claims never
 overlap) takes pending rows in order that no live lease holds, and a lease that ran out (its
 owner died or hung) is taken over by the next claim. Leases are wall-clock times because
-processes share them.
+processes share them, so they are read with care for a clock that jumps: a lease (or a
+submission time, or a sign of life) further ahead of now than the longest lease of the
+processes sharing the file was written before the clock went back, and counts as expired.
+
+Takeover in seconds (spool_liveness.py): each writable Spool holds a flock on a lock file of
+its own beside the spool, which the kernel drops when the process ends; a claim treats the
+claimed rows and unclaimed events of an owner whose lock it can take as free at once, without
+waiting for the lease. Leases remain the fallback (another host, an older paygentic-client, a
+missing lock file). A spool on a network filesystem is refused.
+
+Files: the spool, its -wal and -shm files and the lock files are created 0600 (owner only:
+they hold customer ids and the payloads of rejected events), the lock directory 0700. An
+existing file keeps its mode. A new file uses incremental auto-vacuum: once settled events
+leave enough free pages, a settle gives them back to the filesystem, so the file shrinks as
+it empties. A file created before this keeps auto-vacuum off until it is found empty when a
+Spool opens it, which converts it (a VACUUM of an empty file: instant); until then its free
+pages are reused by new events but not given back.
+
+A full disk or an I/O error fails the operation with SpoolStorageError (a SpoolError), which
+changes nothing and may be tried again once space is freed.
 
 Durability (the `durability` parameter):
 - "process-crash" (default): PRAGMA synchronous=NORMAL in WAL mode. A commit is written to
@@ -32,6 +51,8 @@ Durability (the `durability` parameter):
 
 from __future__ import annotations
 
+import errno
+import json
 import logging
 import math
 import os
@@ -40,12 +61,14 @@ import sqlite3
 import threading
 import time
 import uuid
-from collections.abc import Iterable, Iterator, Sequence
-from dataclasses import dataclass
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Final, Literal
 
-from ..errors import SpoolError
+from ..errors import SpoolError, SpoolStorageError
+from .spool_disk import disk_of, file_bytes
+from .spool_liveness import OwnLock, gone_owners, refuse_network_filesystem, remove_if_gone
 
 logger = logging.getLogger("paygentic_client.ingest")
 
@@ -56,6 +79,7 @@ __all__ = [
     "Durability",
     "RejectedEvent",
     "Spool",
+    "SpoolReport",
     "SpoolStatus",
     "SpooledEvent",
 ]
@@ -119,10 +143,26 @@ _ANSWER_TABLES: Final = (
 # counts as gone after a whole lease without, and its row (and any answers left for it) is
 # removed after this many leases.
 _FORGET_AFTER_LEASES: Final = 10
+# A settle gives free pages back to the filesystem once they are at least this many and a
+# quarter of the file: not after every batch, each such pass is a write of its own.
+_VACUUM_MIN_PAGES: Final = 256
+# The write-ahead log is cut back to this size after a checkpoint (else it keeps the size of
+# the largest burst of writes since the file was opened).
+_WAL_SIZE_LIMIT: Final = 4 * 1024 * 1024
 
-
-# Rows a claim may take (parameters: now, this owner, now - lease).
-_CLAIMABLE: Final = "(owner IS NULL OR lease_until < ?) AND (submitter = ? OR submitted_at < ?)"
+# Rows a claim may take. A claim is free when it has no owner, its lease ran out, its lease
+# is further ahead than any process's lease (written before the clock went back), or its
+# owner has ended (its lock is free). Another process's unclaimed event may be taken once it
+# is a lease old (or dated ahead by more than a lease), or at once when its submitter ended.
+_CLAIMABLE: Final = (
+    "(owner IS NULL OR lease_until < :now OR lease_until > :ahead"
+    " OR owner IN (SELECT value FROM json_each(:gone)))"
+    " AND (submitter = :me OR submitted_at < :adopt_before OR submitted_at > :ahead"
+    " OR submitter IN (SELECT value FROM json_each(:gone)))"
+)
+# A lease, a submission time or a sign of life this far beyond now + the longest lease was
+# written before the wall clock went back. The slack covers the clock's own small steps.
+_CLOCK_SLACK: Final = 1.0
 
 
 @dataclass(frozen=True, slots=True)
@@ -170,6 +210,26 @@ class SpoolStatus:
     oldest_age: float | None
 
 
+@dataclass(frozen=True, slots=True)
+class SpoolReport:
+    """SpoolStatus's figures and more, for `paygentic-usage spool status` (slower than
+    status(): it groups the rejected events by reason and tests the submitters' locks).
+
+    rejected_by_reason: how many rejected events have each reason, most frequent first;
+    live_submitters: the processes that have the spool open for writing and are alive;
+    file_bytes: the database and its write-ahead log on disk; free_bytes: what is left on
+    their filesystem (None when unknown); disk_full: too little is left to deliver a batch
+    (what_to_free says what to do)."""
+
+    status: SpoolStatus
+    rejected_by_reason: dict[str, int] = field(default_factory=dict)
+    live_submitters: int = 0
+    file_bytes: int = 0
+    free_bytes: int | None = None
+    disk_full: bool = False
+    what_to_free: str | None = None
+
+
 class Spool:
     """One process's handle on a spool file. Thread-safe (one connection, one lock).
 
@@ -181,9 +241,11 @@ class Spool:
     read_only: open without writing (for `paygentic-usage spool status|rejected`).
     adopt: claim other processes' unclaimed events at once, not only once they are `lease`
         seconds old (for `paygentic-usage spool drain`, which has none of its own).
+    clock: the wall clock (Unix seconds) written into the file; for tests of clock jumps.
 
     Raises SpoolError when the file is not a spool, has a schema version this code does not
-    know, or cannot be opened or written (missing directory, read-only file or directory).
+    know, cannot be opened or written (missing directory, read-only file or directory), or is
+    on a network filesystem; SpoolStorageError (a SpoolError) when the disk is full.
     """
 
     def __init__(
@@ -195,6 +257,7 @@ class Spool:
         max_bytes: int | None = None,
         read_only: bool = False,
         adopt: bool = False,
+        clock: Callable[[], float] = time.time,
     ) -> None:
         if durability not in _SYNCHRONOUS:
             raise ValueError(f"durability must be one of {sorted(_SYNCHRONOUS)}")
@@ -205,19 +268,45 @@ class Spool:
         self.lease = lease
         self._adopt = adopt
         self._read_only = read_only
+        self._max_bytes = max_bytes
+        self._clock = clock
+        self._pid = os.getpid()
         # Unique per Spool object: two ingesters of one process do not share claims.
         self.owner = f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:12]}"
         self._lock = threading.Lock()
-        self._seen_at = 0.0  # when this Spool last wrote that it is alive (wall clock)
+        self._seen_at = -math.inf  # when this Spool last wrote that it is alive (wall clock)
+        self._gone: list[str] = []  # the owners the last claim found ended
         self._closed = False
-        self._connection = self._connect(read_only)
+        refuse_network_filesystem(self.path)
+        self._own_lock = None if read_only else self._take_own_lock()
+        try:
+            self._connection = self._connect(read_only)
+        except BaseException:
+            self._release_own_lock()
+            raise
         try:
             self._prepare(durability, max_bytes, read_only)
         except BaseException:
             self._connection.close()
+            self._release_own_lock()
             raise
 
     # -- opening ------------------------------------------------------------------------------
+
+    def _take_own_lock(self) -> OwnLock:
+        """The lock that tells other processes this one is alive, taken before anything in
+        the file names this Spool; and the file itself, created 0600 when new (SQLite then
+        gives its -wal and -shm files the same mode)."""
+        try:
+            if not self.path.exists() and self.path.parent.is_dir():
+                os.close(os.open(self.path, os.O_WRONLY | os.O_CREAT | os.O_CLOEXEC, 0o600))
+            return OwnLock(self.path, self.owner)
+        except OSError as error:
+            raise _os_error(self.path, "open", error) from error
+
+    def _release_own_lock(self) -> None:
+        if self._own_lock is not None:
+            self._own_lock.release()
 
     def _connect(self, read_only: bool) -> sqlite3.Connection:
         target = f"file:{self.path}?mode=ro" if read_only else str(self.path)
@@ -232,7 +321,7 @@ class Spool:
                 check_same_thread=False,
             )
         except sqlite3.Error as error:
-            raise spool_error(self.path, "open", error) from error
+            raise spool_error(self.path, "open", error, self._max_bytes) from error
 
     def _prepare(self, durability: Durability, max_bytes: int | None, read_only: bool) -> None:
         try:
@@ -245,12 +334,14 @@ class Spool:
                 page_size = self._scalar("PRAGMA page_size")
                 self._execute(f"PRAGMA max_page_count={max(1, max_bytes // page_size)}")
             if not read_only:
+                self._execute(f"PRAGMA journal_size_limit={_WAL_SIZE_LIMIT}")
                 # A write (the version, rewritten) proves the file and directory are writable
                 # now, in the constructor, not at the first submit().
                 self._execute(f"PRAGMA user_version={SCHEMA_VERSION}")
                 self._add_answer_tables()
+                self._convert_to_auto_vacuum_when_empty()
         except sqlite3.Error as error:
-            raise spool_error(self.path, "open", error) from error
+            raise spool_error(self.path, "open", error, self._max_bytes) from error
 
     def _create_when_not_busy(self) -> None:
         """_create_if_new, tried again while another process holds the file busy, for up to
@@ -278,6 +369,9 @@ class Spool:
             # Checked again inside the transaction: another process may have created it.
             fresh = not self._scalar("SELECT count(*) FROM sqlite_master")
             if fresh and self._scalar("PRAGMA application_id") == 0:
+                # Before the first table, or it takes a VACUUM: free pages go back to the
+                # filesystem when a settle asks (PRAGMA incremental_vacuum).
+                self._execute("PRAGMA auto_vacuum=INCREMENTAL")
                 for statement in _SCHEMA:
                     self._execute(statement)
                 self._execute(f"PRAGMA application_id={APPLICATION_ID}")
@@ -287,6 +381,21 @@ class Spool:
             self._connection.rollback()
             raise
 
+    def _convert_to_auto_vacuum_when_empty(self) -> None:
+        """A file created before incremental auto-vacuum gets it the first time it is opened
+        empty: the VACUUM that switching needs then copies nothing. Best effort: a busy file
+        is converted another time."""
+        if self._scalar("PRAGMA auto_vacuum") != 0:
+            return
+        empty = "SELECT NOT EXISTS (SELECT 1 FROM pending) AND NOT EXISTS (SELECT 1 FROM rejected)"
+        if not self._scalar(empty):
+            return
+        try:
+            self._execute("PRAGMA auto_vacuum=INCREMENTAL")
+            self._execute("VACUUM")
+        except sqlite3.OperationalError as error:
+            logger.info("spool %s: not converted to auto-vacuum now (%s)", self.path, error)
+
     def _add_answer_tables(self) -> None:
         """The submitters and answers tables (to a file of version 1 that lacks them), and
         this Spool's row among the submitters."""
@@ -294,7 +403,7 @@ class Spool:
         try:
             for statement in _ANSWER_TABLES:
                 self._execute(statement)
-            self._show_alive(time.time())
+            self._show_alive(self._clock())
             self._execute("COMMIT")
         except BaseException:
             self._connection.rollback()
@@ -323,17 +432,17 @@ class Spool:
                 cursor = self._connection.execute(
                     "INSERT INTO pending (key, payload, submitted_at, submitter) "
                     "VALUES (?, ?, ?, ?)",
-                    (key, payload, time.time(), self.owner),
+                    (key, payload, self._clock(), self.owner),
                 )
             except sqlite3.Error as error:
-                raise spool_error(self.path, f"store event {key!r}", error) from error
+                raise self._error(f"store event {key!r}", error) from error
         assert cursor.lastrowid is not None
         return cursor.lastrowid
 
     def append_many(self, events: Sequence[tuple[str, bytes]]) -> list[int]:
         """Add several events in one transaction (one commit for all: much faster than
         append() each); returns their seqs, in order, once committed. All or none."""
-        now = time.time()
+        now = self._clock()
         with self._lock:
             try:
                 self._execute("BEGIN IMMEDIATE")
@@ -347,7 +456,7 @@ class Spool:
                     self._connection.rollback()
                     raise
             except sqlite3.Error as error:
-                raise spool_error(self.path, f"store {len(events)} events", error) from error
+                raise self._error(f"store {len(events)} events", error) from error
         return seqs
 
     def _insert(self, key: str, payload: bytes, now: float) -> int:
@@ -367,37 +476,66 @@ class Spool:
         The claim lasts `lease` seconds unless renewed.
 
         Events another Spool appended are claimed only once they are `lease` seconds old:
-        their submitter (which holds their handles) sends them while it lives; what a dead
-        process left is taken over."""
-        now = time.time()
+        their submitter (which holds their handles) sends them while it lives; what a
+        process that ended left (its lock is free) is taken over at once, its claims too."""
         with self._lock, self._transaction("claim events"):
+            # The clock is read inside the write transaction: every lease another process of
+            # this host wrote before it was written at an earlier time.
+            now = self._clock()
             self._show_alive_when_due(now)
+            self._gone = self._find_gone_owners()
+            where = self._claimable(now)
             rows = self._connection.execute(
-                f"SELECT seq, key, payload FROM pending WHERE {_CLAIMABLE} ORDER BY seq LIMIT ?",
-                (now, self.owner, self._adopt_before(now), max_count),
+                f"SELECT seq, key, payload FROM pending WHERE {_CLAIMABLE} "
+                "ORDER BY seq LIMIT :limit",
+                {**where, "limit": max_count},
             )
             claimed = _within_bytes(rows, max_bytes)
             if claimed:
                 # Exactly the selected rows: the same condition, between the first and last
                 # seq (rows in between that it skipped are held by live leases).
                 self._connection.execute(
-                    "UPDATE pending SET owner = ?, lease_until = ?, claims = claims + 1 "
-                    f"WHERE seq BETWEEN ? AND ? AND {_CLAIMABLE}",
-                    (self.owner, now + self.lease, claimed[0].seq, claimed[-1].seq)
-                    + (now, self.owner, self._adopt_before(now)),
+                    "UPDATE pending SET owner = :me, lease_until = :until, claims = claims + 1 "
+                    f"WHERE seq BETWEEN :first AND :last AND {_CLAIMABLE}",
+                    {
+                        **where,
+                        "until": now + self.lease,
+                        "first": claimed[0].seq,
+                        "last": claimed[-1].seq,
+                    },
                 )
         return claimed
 
-    def _adopt_before(self, now: float) -> float:
-        """Other processes' events submitted before this time may be claimed."""
-        return math.inf if self._adopt else now - self.lease
+    def _claimable(self, now: float) -> dict[str, object]:
+        """The parameters of _CLAIMABLE at this time."""
+        return {
+            "now": now,
+            "ahead": self._ahead(now),
+            "me": self.owner,
+            "adopt_before": math.inf if self._adopt else now - self.lease,
+            "gone": json.dumps(self._gone),
+        }
+
+    def _ahead(self, now: float) -> float:
+        """A time written after this was written before the wall clock went back: it is
+        further ahead than the longest lease of the processes sharing the file."""
+        longest = self._connection.execute("SELECT max(lease) FROM submitters").fetchone()[0]
+        return now + max(self.lease, longest or 0.0) + _CLOCK_SLACK
+
+    def _find_gone_owners(self) -> list[str]:
+        """The other submitters whose lock file's lock is free: they have ended."""
+        owners = self._connection.execute(
+            "SELECT owner FROM submitters WHERE owner != ?", (self.owner,)
+        ).fetchall()
+        return gone_owners(self.path, (owner for (owner,) in owners))
 
     def renew(self, events: Iterable[SpooledEvent]) -> int:
         """Extend the lease of the given events this Spool still holds; returns how many
         (fewer when another process took some over after their lease ran out)."""
-        now = time.time()
-        rows = [(now + self.lease, self.owner, event.seq, event.key) for event in events]
+        events = list(events)
         with self._lock, self._transaction("renew a claim"):
+            now = self._clock()
+            rows = [(now + self.lease, self.owner, event.seq, event.key) for event in events]
             self._show_alive_when_due(now)
             before = self._connection.total_changes
             self._connection.executemany(
@@ -419,8 +557,9 @@ class Spool:
     # -- being alive --------------------------------------------------------------------------
 
     def _show_alive_when_due(self, now: float) -> None:
-        """In a write transaction: say this Spool is alive, once a third of its lease."""
-        if now - self._seen_at > self.lease / 3:
+        """In a write transaction: say this Spool is alive, once a third of its lease, and at
+        once when the wall clock went back (else it would say nothing until it caught up)."""
+        if now - self._seen_at > self.lease / 3 or now < self._seen_at:
             self._show_alive(now)
             self._forget_gone_submitters(now)
 
@@ -433,13 +572,22 @@ class Spool:
 
     def _forget_gone_submitters(self, now: float) -> None:
         """Processes silent for _FORGET_AFTER_LEASES leases died without closing (a kill, a
-        crash): their rows and the answers kept for them go, so that neither grows."""
-        self._connection.execute(
-            "DELETE FROM submitters WHERE seen_at + lease * ? < ?", (_FORGET_AFTER_LEASES, now)
-        )
+        crash), and so did those that showed a sign of life dated ahead of now by more than
+        that (before the clock went back; a live one shows another at once): their rows, the
+        answers kept for them and their lock files go, so that none of them grows."""
+        window = (_FORGET_AFTER_LEASES, now, _FORGET_AFTER_LEASES, now)
+        silent = "seen_at + lease * ? < ? OR seen_at - lease * ? > ?"
+        forgotten = self._connection.execute(
+            f"SELECT owner FROM submitters WHERE {silent}", window
+        ).fetchall()
+        if not forgotten:
+            return
+        self._connection.execute(f"DELETE FROM submitters WHERE {silent}", window)
         self._connection.execute(
             "DELETE FROM answers WHERE submitter NOT IN (SELECT owner FROM submitters)"
         )
+        for (owner,) in forgotten:
+            remove_if_gone(self.path, owner)
 
     # -- settling -----------------------------------------------------------------------------
 
@@ -455,30 +603,60 @@ class Spool:
 
         answers: the answers for events this Spool did not submit (the caller holds no
         handle for them); each is kept for its submitter if that one is alive, which
-        answers_for_me() in its process reads."""
-        now = time.time()
-        with self._lock, self._transaction("record the API's answer"):
-            # Before the rows leave pending: the submitter is read from there.
-            self._connection.executemany(
-                "INSERT INTO answers (seq, key, submitter, created, reason, batch_index, "
-                "answered_at) SELECT p.seq, p.key, p.submitter, ?, ?, ?, ? FROM pending p "
-                "JOIN submitters s ON s.owner = p.submitter "
-                "WHERE p.seq = ? AND p.key = ? AND p.submitter != ? AND s.seen_at + s.lease >= ?",
-                [
-                    (a.created, a.reason, a.index, now, a.seq, a.key, self.owner, now)
-                    for a in answers
-                ],
-            )
-            self._connection.executemany(
-                "INSERT INTO rejected (key, payload, submitted_at, rejected_at, reason) "
-                "SELECT key, payload, submitted_at, ?, ? FROM pending WHERE seq = ? AND key = ?",
-                [(now, reason, event.seq, event.key) for event, reason in rejected],
-            )
-            self._connection.executemany(
-                "DELETE FROM pending WHERE seq = ? AND key = ?",
-                [(event.seq, event.key) for event in delivered]
-                + [(event.seq, event.key) for event, _ in rejected],
-            )
+        answers_for_me() in its process reads.
+
+        Afterwards, when enough pages are free, gives them back to the filesystem."""
+        with self._lock:
+            with self._transaction("record the API's answer"):
+                now = self._clock()
+                self._settle(now, delivered, rejected, answers)
+            self._give_back_free_pages()
+
+    def _settle(
+        self,
+        now: float,
+        delivered: Iterable[SpooledEvent],
+        rejected: Iterable[tuple[SpooledEvent, str]],
+        answers: Iterable[Answer],
+    ) -> None:
+        # Before the rows leave pending: the submitter is read from there. Alive: a sign of
+        # life within a lease, not dated ahead (clock), its lock not found free by a claim.
+        gone = json.dumps(self._gone)
+        self._connection.executemany(
+            "INSERT INTO answers (seq, key, submitter, created, reason, batch_index, "
+            "answered_at) SELECT p.seq, p.key, p.submitter, ?, ?, ?, ? FROM pending p "
+            "JOIN submitters s ON s.owner = p.submitter "
+            "WHERE p.seq = ? AND p.key = ? AND p.submitter != ? AND s.seen_at + s.lease >= ? "
+            "AND s.seen_at <= ? + s.lease AND s.owner NOT IN (SELECT value FROM json_each(?))",
+            [
+                (a.created, a.reason, a.index, now, a.seq, a.key, self.owner, now, now, gone)
+                for a in answers
+            ],
+        )
+        rejected = list(rejected)
+        self._connection.executemany(
+            "INSERT INTO rejected (key, payload, submitted_at, rejected_at, reason) "
+            "SELECT key, payload, submitted_at, ?, ? FROM pending WHERE seq = ? AND key = ?",
+            [(now, reason, event.seq, event.key) for event, reason in rejected],
+        )
+        self._connection.executemany(
+            "DELETE FROM pending WHERE seq = ? AND key = ?",
+            [(event.seq, event.key) for event in delivered]
+            + [(event.seq, event.key) for event, _ in rejected],
+        )
+
+    def _give_back_free_pages(self) -> None:
+        """PRAGMA incremental_vacuum once the free pages are many and a quarter of the file
+        (a file without auto-vacuum has none to give: the pragma does nothing there). Its
+        failure (a full disk) is not the settle's: the answer is recorded; it is tried again
+        after the next settle."""
+        try:
+            free = self._scalar("PRAGMA freelist_count")
+            if free < _VACUUM_MIN_PAGES or free * 4 < self._scalar("PRAGMA page_count"):
+                return
+            self._connection.execute("PRAGMA incremental_vacuum").fetchall()
+        except sqlite3.Error as error:
+            logger.info("spool %s: free pages not given back now (%s)", self.path, error)
 
     def answers_for_me(self) -> list[Answer]:
         """The answers other processes got for events this Spool submitted (their rows have
@@ -492,7 +670,7 @@ class Spool:
                     (self.owner,),
                 ).fetchall()
             except sqlite3.Error as error:
-                raise spool_error(self.path, "read answers", error) from error
+                raise self._error("read answers", error) from error
             if not found:
                 return []
             with self._transaction("read answers"):
@@ -508,22 +686,103 @@ class Spool:
     def mark_rejected(self, events: Iterable[tuple[SpooledEvent, str]]) -> None:
         self.settle((), events)
 
+    # -- requeueing ----------------------------------------------------------------------------
+
+    def requeue_all(self) -> int:
+        """Move every rejected event back to pending; returns how many moved."""
+        return self._requeue("1", ())
+
+    def requeue_keys(self, keys: Iterable[str]) -> int:
+        """Move the rejected events with these idempotency keys back to pending; returns how
+        many moved (a key with no rejected event moves nothing)."""
+        return self._requeue("key IN (SELECT value FROM json_each(?))", (json.dumps(list(keys)),))
+
+    def requeue_reason_contains(self, text: str) -> int:
+        """Move the rejected events whose reason contains `text` (case-sensitive) back to
+        pending; returns how many moved."""
+        return self._requeue("instr(reason, ?) > 0", (text,))
+
+    def _requeue(self, where: str, parameters: tuple[object, ...]) -> int:
+        """In one transaction: copy the rows to pending (at its end, in their order, with
+        their first submission time, submitted by this Spool) and delete them from rejected.
+        A process sharing the spool claims them as it claims any other process's events:
+        at once once this Spool has closed (its lock is free), else after a lease."""
+        with self._lock, self._transaction("requeue rejected events"):
+            self._connection.execute(
+                "INSERT INTO pending (key, payload, submitted_at, submitter) "
+                f"SELECT key, payload, submitted_at, ? FROM rejected WHERE {where} ORDER BY seq",
+                (self.owner, *parameters),
+            )
+            moved = self._connection.execute(f"DELETE FROM rejected WHERE {where}", parameters)
+            return moved.rowcount
+
     # -- reading ------------------------------------------------------------------------------
 
     def status(self) -> SpoolStatus:
-        now = time.time()
+        """Counts and the oldest age (never negative, whatever the clock did). Claimed: rows
+        under a lease that is running (not run out, not dated ahead by more than any lease,
+        its owner not ended)."""
         with self._lock:
             try:
-                pending, claimed, oldest = self._connection.execute(
-                    "SELECT count(*), count(CASE WHEN lease_until >= ? THEN 1 END), "
-                    "min(submitted_at) FROM pending",
-                    (now,),
-                ).fetchone()
-                rejected = self._connection.execute("SELECT count(*) FROM rejected").fetchone()
+                return self._status()
             except sqlite3.Error as error:
-                raise spool_error(self.path, "read the status", error) from error
+                raise self._error("read the status", error) from error
+
+    def _status(self) -> SpoolStatus:
+        now = self._clock()
+        gone = self._find_gone_owners() if self._has_submitters() else []
+        ahead = self._ahead(now) if self._has_submitters() else math.inf
+        pending, claimed, oldest = self._connection.execute(
+            "SELECT count(*), count(CASE WHEN lease_until >= ? AND lease_until <= ? "
+            "AND owner NOT IN (SELECT value FROM json_each(?)) THEN 1 END), "
+            "min(submitted_at) FROM pending",
+            (now, ahead, json.dumps(gone)),
+        ).fetchone()
+        rejected = self._connection.execute("SELECT count(*) FROM rejected").fetchone()
         age = None if oldest is None else max(0.0, now - oldest)
         return SpoolStatus(pending, claimed, rejected[0], age)
+
+    def report(self) -> SpoolReport:
+        """status() with the rejected events by reason, the live submitters, the file's size
+        and the room left on its disk (for `paygentic-usage spool status`)."""
+        with self._lock:
+            try:
+                status = self._status()
+                reasons = self._connection.execute(
+                    "SELECT reason, count(*) AS n FROM rejected GROUP BY reason "
+                    "ORDER BY n DESC, reason"
+                ).fetchall()
+                live = self._live_submitters() if self._has_submitters() else 0
+            except sqlite3.Error as error:
+                raise self._error("read the status", error) from error
+        disk = disk_of(self.path)
+        return SpoolReport(
+            status,
+            rejected_by_reason=dict(reasons),
+            live_submitters=live,
+            file_bytes=file_bytes(self.path),
+            free_bytes=disk.free_bytes,
+            disk_full=disk.full,
+            what_to_free=disk.what_to_free(self.path) if disk.full else None,
+        )
+
+    def _live_submitters(self) -> int:
+        """Submitters whose lock is held, or without a lock we can test (another host, an
+        older client), that showed a sign of life within their lease (not dated ahead)."""
+        now = self._clock()
+        rows = self._connection.execute(
+            "SELECT owner FROM submitters WHERE owner != ? AND seen_at + lease >= ? "
+            "AND seen_at <= ? + lease",
+            (self.owner, now, now),
+        ).fetchall()
+        owners = [owner for (owner,) in rows]
+        mine = 0 if self._read_only else 1
+        return mine + len(owners) - len(gone_owners(self.path, owners))
+
+    def _has_submitters(self) -> bool:
+        """A file opened read-only may predate the submitters table (a writable open adds
+        it)."""
+        return bool(self._scalar("SELECT count(*) FROM sqlite_master WHERE name = 'submitters'"))
 
     def rejected(self) -> Iterator[RejectedEvent]:
         """The rejected events, oldest first (read in pages: the table may be large)."""
@@ -537,7 +796,7 @@ class Spool:
                         (after,),
                     ).fetchall()
                 except sqlite3.Error as error:
-                    raise spool_error(self.path, "read rejected events", error) from error
+                    raise self._error("read rejected events", error) from error
             if not page:
                 return
             for seq, key, payload, reason, submitted_at, rejected_at in page:
@@ -546,16 +805,22 @@ class Spool:
 
     def close(self) -> None:
         """Close the file; a writable Spool first removes its submitter row and any answers
-        left for it (no one can read them after this)."""
+        left for it (no one can read them after this), then its lock file. In a process
+        forked from the one that opened it, the connection is only dropped: SQLite forbids
+        using it across fork(), and the rows and the lock are the parent's."""
         with self._lock:
             if self._closed:
                 return
             self._closed = True
+            if os.getpid() != self._pid:
+                self._release_own_lock()  # closes the inherited copy only
+                return
             try:
                 if not self._read_only:
                     self._forget_me()
             finally:
                 self._connection.close()
+                self._release_own_lock()
 
     def _forget_me(self) -> None:
         try:
@@ -589,6 +854,9 @@ class Spool:
     def _transaction(self, doing: str) -> _Transaction:
         return _Transaction(self, doing)
 
+    def _error(self, doing: str, error: sqlite3.Error) -> SpoolError:
+        return spool_error(self.path, doing, error, self._max_bytes)
+
 
 class _Transaction:
     """BEGIN IMMEDIATE ... COMMIT (ROLLBACK on an error), sqlite errors as SpoolError."""
@@ -603,20 +871,20 @@ class _Transaction:
             # the same free rows and then both mark them.
             self._spool._connection.execute("BEGIN IMMEDIATE")
         except sqlite3.Error as error:
-            raise spool_error(self._spool.path, self._doing, error) from error
+            raise self._spool._error(self._doing, error) from error
 
     def __exit__(self, exc_type: type[BaseException] | None, exc: object, tb: object) -> None:
         connection = self._spool._connection
         if exc_type is not None:
             connection.rollback()
             if isinstance(exc, sqlite3.Error):
-                raise spool_error(self._spool.path, self._doing, exc) from exc
+                raise self._spool._error(self._doing, exc) from exc
             return
         try:
             connection.execute("COMMIT")
         except sqlite3.Error as error:
             connection.rollback()
-            raise spool_error(self._spool.path, self._doing, error) from error
+            raise self._spool._error(self._doing, error) from error
 
 
 def _within_bytes(
@@ -644,11 +912,52 @@ _REASONS: Final[dict[str, str]] = {
 }
 
 
-def spool_error(path: Path, doing: str, error: sqlite3.Error) -> SpoolError:
-    """A SpoolError saying what could not be done to which spool, and why, in plain words."""
+# Errors of the storage, not of the file or its use: the operation changed nothing and may
+# succeed later (space freed, the device back). Their primary names: SQLITE_IOERR_* too.
+_STORAGE_ERRORS: Final = ("SQLITE_FULL", "SQLITE_IOERR")
+
+
+def spool_error(
+    path: Path, doing: str, error: sqlite3.Error, max_bytes: int | None = None
+) -> SpoolError:
+    """A SpoolError saying what could not be done to which spool, and why, in plain words; a
+    SpoolStorageError for a full disk or an I/O error, saying what to free."""
     name = getattr(error, "sqlite_errorname", "") or ""
     reason = next(
         (text for prefix, text in _REASONS.items() if name.startswith(prefix)), str(error)
     )
     detail = f" [{name}: {error}]" if name else f" [{error}]"
-    return SpoolError(f"spool {path}: could not {doing}: {reason}{detail}")
+    message = f"spool {path}: could not {doing}: {reason}{detail}"
+    if not name.startswith(_STORAGE_ERRORS):
+        return SpoolError(message)
+    disk = disk_of(path)
+    if disk.full:
+        message += f"; {disk.what_to_free(path)}"
+    elif name.startswith("SQLITE_FULL") and max_bytes is not None:
+        message += f"; the spool reached its max_bytes ({max_bytes}): room comes back as its "
+        message += "events are delivered"
+    return SpoolStorageError(message, free_bytes=disk.free_bytes)
+
+
+_OS_REASONS: Final[dict[int, str]] = {
+    errno.ENOENT: _REASONS["SQLITE_CANTOPEN"],
+    errno.ENOTDIR: _REASONS["SQLITE_CANTOPEN"],
+    errno.EACCES: _REASONS["SQLITE_CANTOPEN"],
+    errno.EPERM: _REASONS["SQLITE_PERM"],
+    errno.EROFS: _REASONS["SQLITE_READONLY"],
+    errno.ENOSPC: _REASONS["SQLITE_FULL"],
+    errno.EDQUOT: "the disk quota is used up",
+    errno.EIO: _REASONS["SQLITE_IOERR"],
+}
+
+
+def _os_error(path: Path, doing: str, error: OSError) -> SpoolError:
+    """An OSError of the spool's own files (the new file, the lock file) as a SpoolError."""
+    reason = _OS_REASONS.get(error.errno or 0, error.strerror or str(error))
+    message = f"spool {path}: could not {doing}: {reason} [{error}]"
+    if error.errno not in (errno.ENOSPC, errno.EDQUOT, errno.EIO):
+        return SpoolError(message)
+    disk = disk_of(path)
+    if disk.full:
+        message += f"; {disk.what_to_free(path)}"
+    return SpoolStorageError(message, free_bytes=disk.free_bytes)

@@ -1,0 +1,86 @@
+"""The spool's files on disk: their size, the room left beside them, and what to free when
+the disk is full.
+
+A write to a spool in WAL mode appends the pages it changes to the write-ahead log first,
+even a write that removes rows: delivering events needs some free space before it gives
+any back. ROOM_TO_WORK is that room for one batch: a claim and a settle each log the pages
+of the batch's rows (at most DEFAULT_MAX_BATCH_BYTES of events), plus the tables' pages they
+pass through.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Final
+
+from .core import DEFAULT_MAX_BATCH_BYTES
+from .spool_liveness import filesystem_of, read_mounts
+
+__all__ = ["ROOM_TO_WORK", "Disk", "disk_of", "file_bytes", "human_bytes", "spool_files"]
+
+ROOM_TO_WORK: Final = 2 * DEFAULT_MAX_BATCH_BYTES + 1024 * 1024
+
+
+def spool_files(path: Path) -> list[Path]:
+    """The database file and its companions (write-ahead log, shared-memory index)."""
+    return [path, path.with_name(path.name + "-wal"), path.with_name(path.name + "-shm")]
+
+
+def file_bytes(path: Path) -> int:
+    """Bytes the spool takes on disk: the database and its write-ahead log (the -shm index
+    is a fixed few tens of kB, not data)."""
+    total = 0
+    for file in spool_files(path)[:2]:
+        with contextlib.suppress(FileNotFoundError):
+            total += file.stat().st_size
+    return total
+
+
+@dataclass(frozen=True, slots=True)
+class Disk:
+    """The filesystem holding a spool: where it is mounted and the bytes free on it for an
+    unprivileged process (None when they cannot be read)."""
+
+    mount_point: str | None
+    free_bytes: int | None
+
+    @property
+    def full(self) -> bool:
+        return self.free_bytes is not None and self.free_bytes < ROOM_TO_WORK
+
+    def what_to_free(self, spool_path: Path) -> str:
+        where = (
+            f"the filesystem mounted at {self.mount_point}"
+            if self.mount_point
+            else (f"the filesystem holding {spool_path.parent}")
+        )
+        free = "" if self.free_bytes is None else f" ({human_bytes(self.free_bytes)} free)"
+        return (
+            f"free at least {human_bytes(ROOM_TO_WORK)} on {where}{free}, for example by "
+            "deleting other files there, then run the command again; the spool's events are "
+            "kept meanwhile"
+        )
+
+
+def disk_of(spool_path: Path) -> Disk:
+    directory = spool_path.parent.resolve()
+    try:
+        stats = os.statvfs(directory)
+        free: int | None = stats.f_bavail * stats.f_frsize
+    except OSError:
+        free = None
+    mounts = read_mounts()
+    found = None if mounts is None else filesystem_of(directory, mounts)
+    return Disk(None if found is None else found[0], free)
+
+
+def human_bytes(count: int) -> str:
+    size = float(count)
+    for unit in ("bytes", "KiB", "MiB", "GiB"):
+        if size < 1024 or unit == "GiB":
+            return f"{count} bytes" if unit == "bytes" else f"{size:.1f} {unit}"
+        size /= 1024
+    raise AssertionError("unreachable")
