@@ -19,6 +19,7 @@ from support.property_support import (
     register_hypothesis_profile,
 )
 from support.sandbox_fixture import sandbox, sandbox_factory
+from support.tmpfs import small_tmpfs
 
 __all__ = [
     "client_sandbox",
@@ -27,6 +28,7 @@ __all__ = [
     "property_sandbox",
     "sandbox",
     "sandbox_factory",
+    "small_tmpfs",
 ]
 
 # network_guard: the autouse loopback guard. pytester: a pytest of its own in a subprocess,

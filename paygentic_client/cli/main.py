@@ -1,7 +1,7 @@
 """`paygentic-usage`: the command line of paygentic_client.
 
     paygentic-usage import FILE [--base-url URL] [--format ndjson|csv] [--assume-utc] ...
-    paygentic-usage spool status|drain|rejected PATH     (an ingester's spool; see spool.py)
+    paygentic-usage spool status|drain|rejected|requeue PATH   (an ingester's spool; spool.py)
 
 The bearer token comes from PAYGENTIC_BEARER_AUTH (never from an argument, which would show
 in the process list and shell history). The progress bar is tqdm's, installed with the
@@ -10,8 +10,9 @@ in the process list and shell history). The progress bar is tqdm's, installed wi
 Exit status: 0 every line delivered; 1 some lines rejected (see the rejects file) or the
 import stopped on an API error; 2 bad usage (no token, unreadable file or checkpoint);
 130 interrupted (the checkpoint is saved: run the same command again to resume).
-spool drain: 0 the spool is empty; 1 events were rejected or nothing moved for --patience
-seconds (the reason is printed); 2 bad usage. spool status/rejected: 0, or 2 (no spool).
+spool drain: 0 the spool is empty; 1 events were rejected, the disk is full, or nothing moved
+for --patience seconds (the reason is printed); 2 bad usage. spool status/rejected/requeue:
+0, or 2 (no spool, or it cannot be read or written).
 """
 
 from __future__ import annotations
@@ -25,7 +26,7 @@ from typing import Any
 
 from .._runtime.config import PRODUCTION_BASE_URL
 from ..client import AuthenticatedClient
-from ..errors import CheckpointError, ImportStopped, SpoolError
+from ..errors import CheckpointError, ImportStopped, SpoolError, SpoolStorageError
 from . import spool as spool_cli
 from .importer import ImportInterrupted, ImportOptions, ImportSummary, format_of, run_import
 from .records import RecordError
@@ -87,11 +88,24 @@ def _spool_commands(commands: Any) -> None:
         "spool", help="inspect or drain an ingester's spool", description=spool_cli.__doc__
     )
     actions = spool.add_subparsers(dest="action", required=True)
-    actions.add_parser("status", help="pending, claimed, rejected, oldest").add_argument(
-        "path", type=Path, metavar="PATH"
-    )
+    status = actions.add_parser("status", help="pending, claimed, rejected, oldest, size")
+    status.add_argument("path", type=Path, metavar="PATH")
+    status.add_argument("--json", action="store_true", help="one JSON object, for scripts")
     actions.add_parser("rejected", help="rejected events with reasons (NDJSON)").add_argument(
         "path", type=Path, metavar="PATH"
+    )
+    requeue = actions.add_parser(
+        "requeue",
+        help="move rejected events back to pending",
+        description="Move rejected events back to pending, to be delivered again (after the "
+        "cause of their rejection is fixed); prints how many moved.",
+    )
+    requeue.add_argument("path", type=Path, metavar="PATH")
+    which = requeue.add_mutually_exclusive_group(required=True)
+    which.add_argument("--all", action="store_true", help="every rejected event")
+    which.add_argument("--key", nargs="+", metavar="KEY", help="the events with these keys")
+    which.add_argument(
+        "--reason-contains", metavar="TEXT", help="the events whose reason contains TEXT"
     )
     drain = actions.add_parser("drain", help="deliver every pending event")
     drain.add_argument("path", type=Path, metavar="PATH")
@@ -166,10 +180,21 @@ def main(argv: Sequence[str] | None = None) -> int:
 def _spool(args: argparse.Namespace) -> int:
     try:
         if args.action == "status":
-            return spool_cli.status(args.path, sys.stdout)
+            return spool_cli.status(args.path, sys.stdout, as_json=args.json)
         if args.action == "rejected":
             return spool_cli.rejected(args.path, sys.stdout)
+        if args.action == "requeue":
+            return spool_cli.requeue(
+                args.path,
+                sys.stdout,
+                everything=args.all,
+                keys=args.key or (),
+                reason_contains=args.reason_contains,
+            )
         return _drain(args)
+    except SpoolStorageError as error:  # a full disk: not bad usage, and said with what to free
+        print(f"paygentic-usage: {error}", file=sys.stderr)
+        return 1
     except SpoolError as error:
         return _fail(str(error))
 

@@ -1,16 +1,19 @@
-"""`paygentic-usage spool status|drain|rejected PATH`: operating an ingester's spool.
+"""`paygentic-usage spool status|drain|rejected|requeue PATH`: operating an ingester's spool.
 
-status: pending, claimed (being sent by a live process), rejected, and the age of the oldest
-pending event. rejected: the rejected events with the API's reasons, one JSON object a line.
-drain: deliver every pending event (with a progress bar), then exit 0; non-zero with the
-reason when events were rejected or the API took nothing for --patience seconds.
+status: pending, claimed (being sent by a live process), rejected (and by reason), the age of
+the oldest pending event, the live processes using the spool, the file's size, and what to
+free when its disk is full; --json for scripts and monitors. rejected: the rejected events
+with the API's reasons and when, one JSON object a line. requeue: move rejected events back to
+pending (--all, --key KEY..., --reason-contains TEXT) and say how many. drain: deliver every
+pending event (with a progress bar), then exit 0; non-zero with the reason when events were
+rejected, the disk is full, or the API took nothing for --patience seconds.
 """
 
 from __future__ import annotations
 
 import json
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TextIO
@@ -20,18 +23,77 @@ import orjson
 from ..client import AuthenticatedClient
 from ..errors import SpoolError
 from ..ingest.core import DEFAULT_MAX_BATCH_BYTES, MAX_BATCH_SIZE, CreatedJson
-from ..ingest.spool import Spool, SpoolStatus
+from ..ingest.spool import Spool, SpoolReport, SpoolStatus
+from ..ingest.spool_disk import disk_of, human_bytes
 from ..ingest.spooled import SpoolSender
 
 
-def status(path: Path, out: TextIO) -> int:
+def status(path: Path, out: TextIO, *, as_json: bool = False) -> int:
     with _open(path) as spool:
-        figures = spool.status()
+        report = spool.report()
+    if as_json:
+        out.write(json.dumps(status_json(path, report)) + "\n")
+        return 0
+    figures = report.status
     age = "-" if figures.oldest_age is None else f"{figures.oldest_age:.1f} s"
     print(f"pending: {figures.pending}", file=out)
     print(f"claimed: {figures.claimed}", file=out)
     print(f"rejected: {figures.rejected}", file=out)
     print(f"oldest pending: {age}", file=out)
+    print(f"live submitters: {report.live_submitters}", file=out)
+    print(f"file size: {human_bytes(report.file_bytes)}", file=out)
+    for reason, count in report.rejected_by_reason.items():
+        print(f"rejected {count}: {reason}", file=out)
+    if report.what_to_free:
+        print(f"disk full: {report.what_to_free}", file=out)
+    return 0
+
+
+def status_json(path: Path, report: SpoolReport) -> dict[str, Any]:
+    """The figures of `spool status --json` (documented in docs/ingestion/spool.md)."""
+    figures = report.status
+    return {
+        "path": str(path),
+        "pending": figures.pending,
+        "claimed": figures.claimed,
+        "rejected": figures.rejected,
+        "rejectedByReason": report.rejected_by_reason,
+        "oldestAgeSeconds": figures.oldest_age,
+        "liveSubmitters": report.live_submitters,
+        "fileBytes": report.file_bytes,
+        "freeBytes": report.free_bytes,
+        "diskFull": report.disk_full,
+        "whatToFree": report.what_to_free,
+    }
+
+
+def requeue(
+    path: Path,
+    out: TextIO,
+    *,
+    everything: bool = False,
+    keys: Sequence[str] = (),
+    reason_contains: str | None = None,
+) -> int:
+    """Move the chosen rejected events back to pending (one of the three choices)."""
+    if not path.is_file():
+        raise SpoolError(f"{path}: no such spool")
+    with Spool(path) as spool:
+        if everything:
+            moved = spool.requeue_all()
+        elif keys:
+            moved = spool.requeue_keys(keys)
+        else:
+            assert reason_contains is not None
+            moved = spool.requeue_reason_contains(reason_contains)
+    if not moved:
+        print("no rejected event matched: nothing moved", file=out)
+        return 0
+    print(
+        f"{moved} events moved back to pending; an ingester using the spool delivers them, "
+        f"or run `paygentic-usage spool drain {path}`",
+        file=out,
+    )
     return 0
 
 
@@ -96,7 +158,20 @@ def drain(
             last = now
     finally:
         sender.close(time.monotonic())
-    return _result(before, last, sender.failures.last_reason)
+    return _result(before, last, sender.failures.last_reason or _stuck_because(path, last))
+
+
+def _stuck_because(path: Path, last: SpoolStatus) -> str | None:
+    """Why nothing moved when no answer of the API says: a full disk (a claim writes), or
+    claims that live processes hold."""
+    if not last.pending:
+        return None
+    disk = disk_of(path)
+    if disk.full:
+        return f"the disk is full: {disk.what_to_free(path)}"
+    if last.claimed:
+        return f"{last.claimed} events are claimed by another live process"
+    return None
 
 
 def _result(before: SpoolStatus, after: SpoolStatus, cause: str | None) -> DrainResult:
