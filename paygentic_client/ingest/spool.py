@@ -310,6 +310,11 @@ class Spool:
 
     def _connect(self, read_only: bool) -> sqlite3.Connection:
         target = f"file:{self.path}?mode=ro" if read_only else str(self.path)
+        if read_only and _wal_is_empty(self.path) and disk_of(self.path).full:
+            # Read-only, SQLite still creates and sizes the -shm index, which a full disk
+            # refuses. With nothing in the write-ahead log, the file alone is the whole spool
+            # and can be read without it: `spool status` works on a full disk.
+            target += "&immutable=1"
         try:
             # isolation_level=None: no implicit transactions; each append is one INSERT (its
             # own transaction) and the multi-statement operations BEGIN IMMEDIATE themselves.
@@ -654,7 +659,9 @@ class Spool:
             free = self._scalar("PRAGMA freelist_count")
             if free < _VACUUM_MIN_PAGES or free * 4 < self._scalar("PRAGMA page_count"):
                 return
-            self._connection.execute("PRAGMA incremental_vacuum").fetchall()
+            # executescript steps the pragma to its end; execute() steps it once, and each
+            # step gives back one page.
+            self._connection.executescript("PRAGMA incremental_vacuum")
         except sqlite3.Error as error:
             logger.info("spool %s: free pages not given back now (%s)", self.path, error)
 
@@ -887,6 +894,13 @@ class _Transaction:
             raise self._spool._error(self._doing, error) from error
 
 
+def _wal_is_empty(path: Path) -> bool:
+    try:
+        return path.with_name(path.name + "-wal").stat().st_size == 0
+    except FileNotFoundError:
+        return True
+
+
 def _within_bytes(
     rows: Iterable[tuple[int, str, bytes]], max_bytes: int | None
 ) -> list[SpooledEvent]:
@@ -927,10 +941,12 @@ def spool_error(
         (text for prefix, text in _REASONS.items() if name.startswith(prefix)), str(error)
     )
     detail = f" [{name}: {error}]" if name else f" [{error}]"
-    message = f"spool {path}: could not {doing}: {reason}{detail}"
     if not name.startswith(_STORAGE_ERRORS):
-        return SpoolError(message)
+        return SpoolError(f"spool {path}: could not {doing}: {reason}{detail}")
     disk = disk_of(path)
+    if disk.full:  # an I/O error for want of space (growing the -shm index) is said so too
+        reason = "the disk is full"
+    message = f"spool {path}: could not {doing}: {reason}{detail}"
     if disk.full:
         message += f"; {disk.what_to_free(path)}"
     elif name.startswith("SQLITE_FULL") and max_bytes is not None:

@@ -3,9 +3,9 @@ the disk is full.
 
 A write to a spool in WAL mode appends the pages it changes to the write-ahead log first,
 even a write that removes rows: delivering events needs some free space before it gives
-any back. ROOM_TO_WORK is that room for one batch: a claim and a settle each log the pages
-of the batch's rows (at most DEFAULT_MAX_BATCH_BYTES of events), plus the tables' pages they
-pass through.
+any back. room_to_work() is that room for one batch: a claim and a settle each log the pages
+of the batch's rows (at most DEFAULT_MAX_BATCH_BYTES of events, and never more than the file
+holds), plus a margin for the tables' pages they pass through and the shared-memory index.
 """
 
 from __future__ import annotations
@@ -19,9 +19,18 @@ from typing import Final
 from .core import DEFAULT_MAX_BATCH_BYTES
 from .spool_liveness import filesystem_of, read_mounts
 
-__all__ = ["ROOM_TO_WORK", "Disk", "disk_of", "file_bytes", "human_bytes", "spool_files"]
+__all__ = ["Disk", "disk_of", "file_bytes", "human_bytes", "room_to_work", "spool_files"]
 
-ROOM_TO_WORK: Final = 2 * DEFAULT_MAX_BATCH_BYTES + 1024 * 1024
+_MARGIN: Final = 256 * 1024
+
+
+def room_to_work(spool_path: Path) -> int:
+    """The free bytes a drain of this spool needs to make progress."""
+    try:
+        size = spool_path.stat().st_size
+    except OSError:
+        size = DEFAULT_MAX_BATCH_BYTES
+    return 2 * min(DEFAULT_MAX_BATCH_BYTES, size) + _MARGIN
 
 
 def spool_files(path: Path) -> list[Path]:
@@ -46,10 +55,11 @@ class Disk:
 
     mount_point: str | None
     free_bytes: int | None
+    needed_bytes: int
 
     @property
     def full(self) -> bool:
-        return self.free_bytes is not None and self.free_bytes < ROOM_TO_WORK
+        return self.free_bytes is not None and self.free_bytes < self.needed_bytes
 
     def what_to_free(self, spool_path: Path) -> str:
         where = (
@@ -59,7 +69,7 @@ class Disk:
         )
         free = "" if self.free_bytes is None else f" ({human_bytes(self.free_bytes)} free)"
         return (
-            f"free at least {human_bytes(ROOM_TO_WORK)} on {where}{free}, for example by "
+            f"free at least {human_bytes(self.needed_bytes)} on {where}{free}, for example by "
             "deleting other files there, then run the command again; the spool's events are "
             "kept meanwhile"
         )
@@ -74,7 +84,7 @@ def disk_of(spool_path: Path) -> Disk:
         free = None
     mounts = read_mounts()
     found = None if mounts is None else filesystem_of(directory, mounts)
-    return Disk(None if found is None else found[0], free)
+    return Disk(None if found is None else found[0], free, room_to_work(spool_path))
 
 
 def human_bytes(count: int) -> str:

@@ -1,21 +1,26 @@
-"""`paygentic-usage spool status|rejected|drain PATH` on real spools, drain against a real
-sandbox and against an unreachable API."""
+"""`paygentic-usage spool status|rejected|requeue|drain PATH` on real spools, drain against a
+real sandbox, the sandbox in process, an unreachable API, stale leases and a full disk."""
 
 from __future__ import annotations
 
 import json
 import os
+import sqlite3
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
+from support.inprocess_sandbox import InProcessFactory
 from support.sandbox_fixture import TOKEN, SandboxFactory
+from support.tmpfs import TmpfsFactory, fill_up
 from test_ingest_sandbox import stored_keys
 from test_ingest_spool import events, keys_of
 
 from paygentic_client import AuthenticatedClient, UsageIngester
 from paygentic_client.api.usage_events import get_usage_event
+from paygentic_client.cli import spool as spool_cli
 from paygentic_client.cli.main import main
 from paygentic_client.ingest.core import encode_event
 from paygentic_client.ingest.spool import Spool
@@ -131,3 +136,156 @@ def test_drain_beside_a_live_ingester_resolves_its_handles(
         assert isinstance(stored, UsageEvent) and stored.idempotency_key == event.idempotency_key
     stats = ingester.stats()
     assert (stats.submitted, stats.delivered, stats.failed, stats.recovered) == (5, 5, 0, 0)
+
+
+# -- status: every figure, for people and for scripts -------------------------------------------
+
+
+def spool_with_rejections(path: Path) -> list[str]:
+    """Five events: two claimed, two rejected for one reason, one for another."""
+    keys = spool_with(path, "cus_cli", 8)
+    with Spool(path, adopt=True) as spool:
+        first, second, third = spool.claim(3)
+        spool.mark_rejected([(first, "quantity must be at least 1"), (third, "no such customer")])
+        spool.mark_rejected([(second, "quantity must be at least 1")])
+        spool.claim(2)
+    return keys
+
+
+def test_status_shows_live_submitters_the_file_size_and_reasons(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    path = tmp_path / "s.db"
+    spool_with_rejections(path)
+    with Spool(path):  # a live process using the spool
+        assert main(["spool", "status", str(path)]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    # The claimant closed without releasing: its lease runs on (its lock file went with it).
+    assert lines[:3] == ["pending: 5", "claimed: 2", "rejected: 3"]
+    assert lines[4] == "live submitters: 1"
+    assert lines[5].startswith("file size: ") and lines[5].endswith("KiB")
+    assert lines[6:] == [
+        "rejected 2: quantity must be at least 1",
+        "rejected 1: no such customer",
+    ]
+
+
+def test_status_json_gives_every_figure_for_scripts(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    path = tmp_path / "s.db"
+    spool_with_rejections(path)
+    with Spool(path, adopt=True) as live:
+        live.claim(2)
+        assert main(["spool", "status", "--json", str(path)]) == 0
+    figures = json.loads(capsys.readouterr().out)
+    assert figures.pop("oldestAgeSeconds") >= 0
+    assert figures.pop("fileBytes") >= path.stat().st_size > 0
+    assert figures.pop("freeBytes") > 0
+    assert figures == {
+        "path": str(path),
+        "pending": 5,
+        "claimed": 4,
+        "rejected": 3,
+        "rejectedByReason": {"quantity must be at least 1": 2, "no such customer": 1},
+        "liveSubmitters": 1,
+        "diskFull": False,
+        "whatToFree": None,
+    }
+
+
+# -- requeue: nothing is a dead end ---------------------------------------------------------------
+
+
+def rejected_keys(path: Path) -> list[str]:
+    with Spool(path, read_only=True) as spool:
+        return [event.key for event in spool.rejected()]
+
+
+def test_requeue_by_key_by_reason_and_all_moves_rejected_events_back(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    path = tmp_path / "s.db"
+    keys = spool_with(path, "cus_cli", 5)
+    with Spool(path, adopt=True) as spool:
+        events_ = spool.claim(5)
+        spool.mark_rejected([(event, f"401 token rotated ({event.key})") for event in events_[:2]])
+        spool.mark_rejected([(event, "522 from the proxy") for event in events_[2:]])
+    assert main(["spool", "requeue", str(path), "--key", keys[0], "cus_none"]) == 0
+    assert "1 events moved back to pending" in capsys.readouterr().out
+    assert rejected_keys(path) == keys[1:]
+    assert main(["spool", "requeue", str(path), "--reason-contains", "522"]) == 0
+    assert capsys.readouterr().out.startswith("3 events moved back to pending")
+    assert rejected_keys(path) == keys[1:2]
+    assert main(["spool", "requeue", str(path), "--reason-contains", "nothing like it"]) == 0
+    assert "nothing moved" in capsys.readouterr().out
+    assert main(["spool", "requeue", str(path), "--all"]) == 0
+    assert capsys.readouterr().out.startswith("1 events moved back to pending")
+    with Spool(path, adopt=True) as spool:
+        assert spool.status().rejected == 0
+        back = spool.claim(10)
+    # In the order they were rejected in, each once, with their payloads.
+    assert [event.key for event in back] == [keys[0], *keys[2:], keys[1]]
+    assert json.loads(back[0].payload)["customerId"] == "cus_cli"
+
+
+def test_requeue_needs_exactly_one_choice(tmp_path: Path) -> None:
+    path = tmp_path / "s.db"
+    spool_with(path, "cus_cli", 1)
+    for argv in ([], ["--all", "--key", "k"]):
+        with pytest.raises(SystemExit) as exited:
+            main(["spool", "requeue", str(path), *argv])
+        assert exited.value.code == 2
+    assert main(["spool", "requeue", str(tmp_path / "missing.db"), "--all"]) == 2
+
+
+# -- drain: stuck leases, a full disk --------------------------------------------------------------
+
+
+def drain_in_process(client: AuthenticatedClient, path: Path) -> spool_cli.DrainResult:
+    return spool_cli.drain(client, path, patience=10, start=lambda _: None, advance=lambda _: None)
+
+
+def test_drain_takes_over_a_claim_leased_an_hour_ahead(
+    in_process_sandbox: InProcessFactory, tmp_path: Path
+) -> None:
+    """A claimant killed with its clock an hour ahead left its lease: the drain sat at 0%."""
+    sandbox = in_process_sandbox()
+    path = tmp_path / "s.db"
+    keys = spool_with(path, "cus_ahead", 20)
+    with sqlite3.connect(path) as writer:
+        writer.execute(
+            "UPDATE pending SET owner = 'elsewhere:1:abc', lease_until = ?",
+            (time.time() + 3600,),
+        )
+    result = drain_in_process(sandbox.client(), path)
+    assert (result.delivered, result.left, result.rejected) == (20, 0, 0)
+    assert sorted(sandbox.stored_keys()) == keys
+
+
+def test_drain_on_a_full_disk_says_what_to_free_then_works_when_freed(
+    small_tmpfs: TmpfsFactory,
+    in_process_sandbox: InProcessFactory,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    point = small_tmpfs("2m")
+    path = point / "s.db"
+    keys = spool_with(path, "cus_full", 300)
+    ballast = point / "ballast"
+    fill_up(ballast)
+    assert main(["spool", "status", str(path)]) == 0
+    out = capsys.readouterr().out
+    assert "pending: 300" in out
+    assert "disk full: free at least " in out and f"mounted at {point} (0 bytes free)" in out
+    monkeypatch.setenv("PAYGENTIC_BEARER_AUTH", TOKEN)
+    argv = ["spool", "drain", str(path), "--base-url", "http://127.0.0.1:9", "--no-progress"]
+    assert main([*argv, "--patience", "1"]) == 1
+    err = capsys.readouterr().err
+    assert "the disk is full" in err and "free at least" in err and str(point) in err
+    assert "Traceback" not in err
+    ballast.unlink()
+    sandbox = in_process_sandbox()
+    result = drain_in_process(sandbox.client(), path)
+    assert (result.delivered, result.left) == (300, 0)
+    assert sorted(sandbox.stored_keys()) == keys

@@ -1,0 +1,147 @@
+"""The spool's files (issue 26): created readable by their owner only, the lock directory
+0700; the file giving its space back as it empties; a full disk (issue 24) failing with one
+typed error that says what to free, and the same Spool working again once space is freed."""
+
+from __future__ import annotations
+
+import os
+import re
+import sqlite3
+import stat
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from support.tmpfs import TmpfsFactory, fill_up
+
+from paygentic_client.errors import SpoolError, SpoolStorageError
+from paygentic_client.ingest.spool import Spool
+from paygentic_client.ingest.spool_disk import file_bytes, spool_files
+from paygentic_client.ingest.spool_liveness import lock_directory
+
+
+def mode(path: Path) -> int:
+    return stat.S_IMODE(path.stat().st_mode)
+
+
+@pytest.fixture
+def open_umask() -> Iterator[None]:
+    """A umask that takes nothing away: the modes must not depend on the caller's."""
+    before = os.umask(0)
+    try:
+        yield
+    finally:
+        os.umask(before)
+
+
+def test_a_new_spool_and_its_files_are_the_owner_s_only(tmp_path: Path, open_umask: None) -> None:
+    path = tmp_path / "s.db"
+    with Spool(path) as spool:
+        spool.append("k", b'{"customerId":"cus_secret"}')
+        files = spool_files(path) + list(lock_directory(path).iterdir())
+        assert len(files) == 4 and all(file.exists() for file in files)
+        assert {file.name: mode(file) for file in files} == {file.name: 0o600 for file in files}
+        assert mode(lock_directory(path)) == 0o700
+    assert mode(path) == 0o600
+    assert list(lock_directory(path).iterdir()) == []  # the lock file goes with close()
+
+
+def test_an_existing_file_keeps_its_mode(tmp_path: Path) -> None:
+    path = tmp_path / "s.db"
+    Spool(path).close()
+    path.chmod(0o640)
+    Spool(path).close()
+    assert mode(path) == 0o640
+
+
+# -- space -------------------------------------------------------------------------------------
+
+
+def test_the_file_shrinks_after_100k_events_are_delivered(tmp_path: Path) -> None:
+    path = tmp_path / "s.db"
+    payload = b'{"customerId":"cus_abc123xyz","merchantId":"org_abc123xyz","quantity":1}' * 2
+    with Spool(path, adopt=True) as spool:
+        for start in range(0, 100_000, 10_000):
+            spool.append_many([(f"k{n}", payload) for n in range(start, start + 10_000)])
+        full = file_bytes(path)
+        assert full > 15_000_000
+        while batch := spool.claim(1000):
+            spool.settle(batch)
+        assert spool.status().pending == 0
+        while_open = file_bytes(path)
+        assert spool.report().file_bytes == while_open
+    emptied = file_bytes(path)
+    assert while_open < full / 2, (full, while_open)
+    assert emptied < full / 20, (full, emptied)
+
+
+def test_an_old_file_is_converted_to_auto_vacuum_when_opened_empty(tmp_path: Path) -> None:
+    path = tmp_path / "s.db"
+    Spool(path).close()
+    with sqlite3.connect(path, isolation_level=None) as old:  # as files were made before
+        old.execute("PRAGMA auto_vacuum=NONE")
+        old.execute("VACUUM")
+        assert old.execute("PRAGMA auto_vacuum").fetchone() == (0,)
+    with Spool(path) as spool:
+        spool.append("k", b"{}")
+    with sqlite3.connect(path) as reader:
+        assert reader.execute("PRAGMA auto_vacuum").fetchone() == (2,)  # incremental
+        assert reader.execute("SELECT key FROM pending").fetchall() == [("k",)]
+
+
+def test_an_old_file_with_events_is_not_vacuumed_on_open(tmp_path: Path) -> None:
+    path = tmp_path / "s.db"
+    with Spool(path) as spool:
+        spool.append("k", b"{}")
+    with sqlite3.connect(path, isolation_level=None) as old:
+        old.execute("PRAGMA auto_vacuum=NONE")
+        old.execute("VACUUM")
+    Spool(path).close()
+    with sqlite3.connect(path) as reader:
+        assert reader.execute("PRAGMA auto_vacuum").fetchone() == (0,)
+
+
+# -- a full disk -------------------------------------------------------------------------------
+
+
+def test_a_full_disk_is_one_typed_error_that_says_what_to_free_and_passes(
+    small_tmpfs: TmpfsFactory,
+) -> None:
+    """Fill the disk under a spool, see the error, free space: the same Spool (an ingester
+    that is not restarted) stores and settles again."""
+    point = small_tmpfs("12m")
+    path = point / "s.db"
+    with Spool(path, adopt=True) as spool:
+        spool.append_many([(f"k{n}", b"x" * 500) for n in range(1000)])
+        ballast = point / "ballast"
+        fill_up(ballast)
+        with pytest.raises(SpoolStorageError) as caught:
+            for n in range(100_000):
+                spool.append(f"more{n}", os.urandom(2000))
+        error = caught.value
+        assert isinstance(error, SpoolError)
+        assert error.free_bytes is not None and error.free_bytes < 1024 * 1024
+        assert "the disk is full" in str(error)
+        assert re.search(
+            f"free at least [0-9.]+ [KM]iB on the filesystem mounted at {point}", str(error)
+        )
+        assert isinstance(error.__cause__, sqlite3.Error)
+        stored = spool.status().pending  # reading works on a full disk
+        assert stored >= 1000
+        report = spool.report()
+        assert report.disk_full and report.what_to_free is not None
+        ballast.unlink()
+        spool.append("after", b"{}")  # no reopening
+        while batch := spool.claim(1000):
+            spool.settle(batch)
+        assert spool.status().pending == 0
+        assert not spool.report().disk_full
+
+
+def test_a_spool_cannot_be_opened_on_a_full_disk_says_what_to_free(
+    small_tmpfs: TmpfsFactory,
+) -> None:
+    point = small_tmpfs("1m")
+    fill_up(point / "ballast")
+    with pytest.raises(SpoolStorageError, match=f"free at least .* mounted at {point}"):
+        Spool(point / "s.db")
