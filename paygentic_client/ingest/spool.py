@@ -488,7 +488,6 @@ class Spool:
             # this host wrote before it was written at an earlier time.
             now = self._clock()
             self._show_alive_when_due(now)
-            self._gone = self._find_gone_owners()
             where = self._claimable(now)
             rows = self._connection.execute(
                 f"SELECT seq, key, payload FROM pending WHERE {_CLAIMABLE} "
@@ -512,27 +511,25 @@ class Spool:
         return claimed
 
     def _claimable(self, now: float) -> dict[str, object]:
-        """The parameters of _CLAIMABLE at this time."""
+        """The parameters of _CLAIMABLE at this time; remembers the ended owners found."""
+        ahead, self._gone = self._read_submitters(now)
         return {
             "now": now,
-            "ahead": self._ahead(now),
+            "ahead": ahead,
             "me": self.owner,
             "adopt_before": math.inf if self._adopt else now - self.lease,
             "gone": json.dumps(self._gone),
         }
 
-    def _ahead(self, now: float) -> float:
-        """A time written after this was written before the wall clock went back: it is
-        further ahead than the longest lease of the processes sharing the file."""
-        longest = self._connection.execute("SELECT max(lease) FROM submitters").fetchone()[0]
-        return now + max(self.lease, longest or 0.0) + _CLOCK_SLACK
-
-    def _find_gone_owners(self) -> list[str]:
-        """The other submitters whose lock file's lock is free: they have ended."""
-        owners = self._connection.execute(
-            "SELECT owner FROM submitters WHERE owner != ?", (self.owner,)
-        ).fetchall()
-        return gone_owners(self.path, (owner for (owner,) in owners))
+    def _read_submitters(self, now: float) -> tuple[float, list[str]]:
+        """(ahead, gone), from one read of the submitters. ahead: a time written after it
+        was written before the wall clock went back (it is further ahead than the longest
+        lease of the processes sharing the file). gone: the other submitters whose lock
+        file's lock is free: they have ended."""
+        rows = self._connection.execute("SELECT owner, lease FROM submitters").fetchall()
+        longest = max((lease for _, lease in rows), default=self.lease)
+        others = [owner for owner, _ in rows if owner != self.owner]
+        return now + max(self.lease, longest) + _CLOCK_SLACK, gone_owners(self.path, others)
 
     def renew(self, events: Iterable[SpooledEvent]) -> int:
         """Extend the lease of the given events this Spool still holds; returns how many
@@ -737,8 +734,7 @@ class Spool:
 
     def _status(self) -> SpoolStatus:
         now = self._clock()
-        gone = self._find_gone_owners() if self._has_submitters() else []
-        ahead = self._ahead(now) if self._has_submitters() else math.inf
+        ahead, gone = self._read_submitters(now) if self._has_submitters() else (math.inf, [])
         pending, claimed, oldest = self._connection.execute(
             "SELECT count(*), count(CASE WHEN lease_until >= ? AND lease_until <= ? "
             "AND owner NOT IN (SELECT value FROM json_each(?)) THEN 1 END), "
