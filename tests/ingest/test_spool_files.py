@@ -57,21 +57,23 @@ def test_an_existing_file_keeps_its_mode(tmp_path: Path) -> None:
 # -- space -------------------------------------------------------------------------------------
 
 
+@pytest.mark.slow  # 100,000 events stored and delivered: seconds, too long for --fast
 def test_the_file_shrinks_after_100k_events_are_delivered(tmp_path: Path) -> None:
     path = tmp_path / "s.db"
-    payload = b'{"customerId":"cus_abc123xyz","merchantId":"org_abc123xyz","quantity":1}' * 2
+    payload = b'{"customerId":"cus_abc123xyz","quantity":1}'
     with Spool(path, adopt=True) as spool:
-        for start in range(0, 100_000, 10_000):
-            spool.append_many([(f"k{n}", payload) for n in range(start, start + 10_000)])
+        spool.append_many([(f"k{n}", payload) for n in range(100_000)])
         full = file_bytes(path)
-        assert full > 15_000_000
-        while batch := spool.claim(1000):
+        assert full > 5_000_000
+        while batch := spool.claim(5000):
             spool.settle(batch)
         assert spool.status().pending == 0
         while_open = file_bytes(path)
         assert spool.report().file_bytes == while_open
+        database_open = path.stat().st_size
     emptied = file_bytes(path)
-    assert while_open < full / 2, (full, while_open)
+    # The database shrinks at once; its write-ahead log (up to 4 MiB) goes at close.
+    assert database_open < full / 4, (full, database_open)
     assert emptied < full / 20, (full, emptied)
 
 
