@@ -14,6 +14,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from support.tmpfs import TmpfsFactory
 
 from paygentic_client.errors import PaygenticError, SpoolError
 from paygentic_client.ingest.spool import SCHEMA_VERSION, Answer, Spool, SpooledEvent
@@ -319,21 +320,9 @@ def test_a_full_spool_fails_append_and_keeps_what_it_had(tmp_path: Path) -> None
 
 
 @pytest.fixture
-def mount_point(tmp_path: Path) -> Iterator[Path]:
-    """A tiny tmpfs of our own (root only: mount needs CAP_SYS_ADMIN), always unmounted."""
-    point = tmp_path / "mnt"
-    point.mkdir()
-    if os.geteuid() != 0:
-        pytest.skip("mounting a tiny filesystem needs root")
-    done = subprocess.run(
-        ["mount", "-t", "tmpfs", "-o", "size=128k", "tmpfs", str(point)], capture_output=True
-    )
-    if done.returncode:
-        pytest.skip(f"cannot mount a tmpfs here: {done.stderr.decode().strip()}")
-    try:
-        yield point
-    finally:
-        subprocess.run(["umount", str(point)], check=True)
+def mount_point(small_tmpfs: TmpfsFactory) -> Path:
+    """A tiny tmpfs of our own (support/tmpfs.py: root only, always unmounted)."""
+    return small_tmpfs("128k")
 
 
 def test_a_full_disk_fails_append(mount_point: Path) -> None:
