@@ -10,21 +10,39 @@ for a lock file that is missing.
 
 flock means something only between processes of one host on a local filesystem, and SQLite's
 WAL mode needs shared memory that a network filesystem does not give: a spool on one is
-refused (refuse_network_filesystem).
+refused (refuse_network_filesystem). Windows has no flock: there the leases alone tell live
+processes from ended ones.
 """
 
 from __future__ import annotations
 
 import contextlib
-import fcntl
 import os
 import socket
+import sys
 import weakref
 from collections.abc import Iterable
 from pathlib import Path
 from typing import Final
 
 from ..errors import SpoolError
+
+if sys.platform != "win32":
+    import fcntl
+
+    def _try_lock(fd: int) -> bool:
+        """Take the exclusive lock without waiting; False when another holds it."""
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            return False
+        return True
+
+else:
+
+    def _try_lock(fd: int) -> bool:
+        return False  # not called: without flock nothing is locked or tested
+
 
 __all__ = [
     "NETWORK_FILESYSTEMS",
@@ -87,13 +105,14 @@ class OwnLock:
         assert path is not None  # our own owner name, of this host
         self.path = path
         self._inherited = False
+        self._fd: int | None = None
+        if sys.platform == "win32":
+            return
         _make_private_directory(path.parent)
-        self._fd: int | None = os.open(path, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o600)
-        try:
-            fcntl.flock(self._fd, fcntl.LOCK_EX | fcntl.LOCK_NB)  # a fresh name: free
-        except BaseException:
+        self._fd = os.open(path, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o600)
+        if not _try_lock(self._fd):  # a fresh name: nobody else has it
             os.close(self._fd)
-            raise
+            raise BlockingIOError(f"{path} is locked by another process")
         _HELD.add(self)
 
     def release(self) -> None:
@@ -127,7 +146,8 @@ def _close_locks_in_child() -> None:
     _HELD.clear()
 
 
-os.register_at_fork(after_in_child=_close_locks_in_child)
+if sys.platform != "win32":
+    os.register_at_fork(after_in_child=_close_locks_in_child)
 
 
 def _make_private_directory(path: Path) -> None:
@@ -140,17 +160,16 @@ def _make_private_directory(path: Path) -> None:
 
 def _is_gone(path: Path) -> bool:
     """True when the lock file exists and its lock can be taken: its owner has ended."""
+    if sys.platform == "win32":
+        return False
     try:
         fd = os.open(path, os.O_RDONLY | os.O_CLOEXEC)  # flock needs no write access
-    except FileNotFoundError:
-        return False  # no proof either way: the lease decides
-    try:
-        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-    except BlockingIOError:
+    except OSError:  # missing, or not ours to read: no proof either way, the lease decides
         return False
+    try:
+        return _try_lock(fd)
     finally:
         os.close(fd)  # drops the lock if we took it
-    return True
 
 
 def gone_owners(spool_path: Path, owners: Iterable[str]) -> list[str]:
@@ -166,17 +185,17 @@ def gone_owners(spool_path: Path, owners: Iterable[str]) -> list[str]:
 def remove_if_gone(spool_path: Path, owner: str) -> None:
     """Delete the lock file of an owner that has ended (never one a live process holds)."""
     path = _lock_path(spool_path, owner)
-    if path is None:
+    if path is None or sys.platform == "win32":
         return
     try:
         fd = os.open(path, os.O_RDONLY | os.O_CLOEXEC)
-    except FileNotFoundError:
+    except OSError:
         return
     try:
-        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        path.unlink(missing_ok=True)
-    except BlockingIOError:
-        pass
+        if _try_lock(fd):
+            path.unlink(missing_ok=True)
+    except OSError:
+        pass  # a lock file left behind costs nothing; the next forgetting tries again
     finally:
         os.close(fd)
 
