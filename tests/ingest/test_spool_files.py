@@ -15,7 +15,7 @@ import pytest
 from support.tmpfs import TmpfsFactory, fill_up
 
 from paygentic_client.errors import SpoolError, SpoolStorageError
-from paygentic_client.ingest.spool import Spool
+from paygentic_client.ingest.spool import Spool, spool_error
 from paygentic_client.ingest.spool_disk import file_bytes, spool_files
 from paygentic_client.ingest.spool_liveness import lock_directory
 
@@ -147,3 +147,50 @@ def test_a_spool_cannot_be_opened_on_a_full_disk_says_what_to_free(
     fill_up(point / "ballast")
     with pytest.raises(SpoolStorageError, match=f"free at least .* mounted at {point}"):
         Spool(point / "s.db")
+
+
+def test_a_spool_at_its_max_bytes_is_a_storage_error_that_says_so(tmp_path: Path) -> None:
+    with Spool(tmp_path / "s.db", max_bytes=64 * 1024) as small:
+        with pytest.raises(SpoolStorageError) as caught:
+            for n in range(10_000):
+                small.append(f"k{n}", b"x" * 1000)
+        assert "the spool reached its max_bytes (65536)" in str(caught.value)
+        assert caught.value.free_bytes is not None
+
+
+@pytest.mark.parametrize(
+    ("name", "storage"),
+    [
+        ("SQLITE_FULL", True),
+        ("SQLITE_IOERR_WRITE", True),
+        ("SQLITE_IOERR_FSYNC", True),
+        ("SQLITE_BUSY", False),
+        ("SQLITE_READONLY", False),
+        ("SQLITE_CORRUPT", False),
+    ],
+)
+def test_full_disks_and_io_errors_are_storage_errors(
+    tmp_path: Path, name: str, storage: bool
+) -> None:
+    error = sqlite3.OperationalError("sqlite's words")
+    error.sqlite_errorname = name
+    made = spool_error(tmp_path / "s.db", "do it", error)
+    assert isinstance(made, SpoolError)
+    assert isinstance(made, SpoolStorageError) is storage
+
+
+@pytest.mark.slow  # a process of its own (fork)
+def test_a_forked_child_closing_its_copy_leaves_the_parent_s_spool_alone(tmp_path: Path) -> None:
+    path = tmp_path / "s.db"
+    with Spool(path) as parent, Spool(path) as other:
+        parent.append("k", b"{}")
+        pid = os.fork()
+        if pid == 0:  # the child: SQLite forbids using the parent's connection here
+            try:
+                parent.close()
+            finally:
+                os._exit(0)
+        assert os.waitpid(pid, 0)[1] == 0
+        assert other.report().live_submitters == 2  # parent's row and lock are still there
+        assert other.claim(10) == []  # its fresh event is still its own to send
+        assert [event.key for event in parent.claim(10)] == ["k"]
