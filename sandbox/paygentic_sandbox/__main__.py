@@ -90,6 +90,12 @@ def parser() -> argparse.ArgumentParser:
         "changed spec: declared fields without a rule are stored and returned, declared query "
         "parameters without one are refused)",
     )
+    p.add_argument(
+        "--control-token",
+        metavar="TOKEN",
+        help="turn on the control API under /_sandbox/api/ that adds merchants, with this "
+        "bearer token (the pytest plugin uses it; see docs/sandbox/testing.md)",
+    )
     p.add_argument("--access-log", action="store_true", help="log every request")
     return p
 
@@ -139,6 +145,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         args.seed,
         null_optionals=args.null_optionals,
         spec_path=args.spec,
+        control_token=args.control_token,
     )
     if not args.token:
         print(f"demo token: {DEMO_TOKEN} (merchant {DEMO_MERCHANT_ID})", flush=True)

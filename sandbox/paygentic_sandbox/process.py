@@ -27,6 +27,17 @@ class SandboxStartError(RuntimeError):
     pass
 
 
+# Every SandboxProcess of this interpreter that was started and not stopped yet (held
+# strongly: a process whose object was dropped without stop() still runs).
+_running: set[SandboxProcess] = set()
+
+
+def running_processes() -> list[SandboxProcess]:
+    """The sandboxes this interpreter started and has not stopped whose server still runs
+    (the pytest plugin fails a test that leaves one behind)."""
+    return [process for process in list(_running) if process.running]
+
+
 class SandboxProcess:
     def __init__(
         self,
@@ -100,6 +111,7 @@ class SandboxProcess:
                 env={**os.environ, "PYTHONUNBUFFERED": "1"},
                 cwd=self.cwd,
             )
+        _running.add(self)
         lines: queue.Queue[str | None] = queue.Queue()
         threading.Thread(target=self._pump, args=(lines,), daemon=True).start()
         while True:
@@ -111,6 +123,7 @@ class SandboxProcess:
             if line is None:
                 code = self._process.wait()
                 self._process = None
+                _running.discard(self)
                 raise SandboxStartError(f"the sandbox exited with status {code}")
             if line.startswith(READY_LINE_PREFIX):
                 self.url = line[len(READY_LINE_PREFIX) :].strip()
@@ -124,6 +137,11 @@ class SandboxProcess:
         lines.put(None)
 
     @property
+    def running(self) -> bool:
+        """Started, not stopped, and the server has not exited by itself."""
+        return self._process is not None and self._process.poll() is None
+
+    @property
     def pid(self) -> int:
         if self._process is None:
             raise RuntimeError("not running")
@@ -132,6 +150,7 @@ class SandboxProcess:
     def stop(self, timeout: float = 10.0) -> int | None:
         """SIGTERM, then SIGKILL if it has not stopped within `timeout`; the exit status."""
         process, self._process = self._process, None
+        _running.discard(self)
         if process is None:
             return None
         if process.poll() is None:
@@ -145,6 +164,7 @@ class SandboxProcess:
     def kill(self) -> None:
         """SIGKILL: the server gets no chance to clean up."""
         process, self._process = self._process, None
+        _running.discard(self)
         if process is not None:
             process.kill()
             process.wait()
