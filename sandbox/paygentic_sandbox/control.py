@@ -101,7 +101,8 @@ async def _add_merchant(app: SandboxApp, request: Request) -> Response:
         )
     if not secrets.compare_digest(_bearer(request).encode(), app.control_token.encode()):
         raise _unauthorized()
-    body = await json_body(request, 4096) if request.headers.get("content-length") else {}
+    empty = request.headers.get("content-length", "0") == "0"
+    body = {} if empty else await json_body(request, 4096)
     if not isinstance(body, dict):
         raise bad_request("The body must be a JSON object.")
     token = _text(body, "token") or "sbx_" + secrets.token_hex(16)
