@@ -59,6 +59,9 @@ class UsageChart:
     bucket_us: int
     bucket_name: str
     series: list[Series]  # largest total first
+    # The first and the last bucket of the time axis (the charts of one page share it).
+    first_us: int = 0
+    last_us: int = 0
 
 
 def bucket_for(span_us: int) -> tuple[int, str]:
@@ -79,11 +82,33 @@ def summed(usage: Sequence[Usage]) -> UsageChart:
         sums[(u.metric, u.customer_id)][u.timestamp_us - u.timestamp_us % width] += u.quantity
     series = [Series(metric, customer, dict(points)) for (metric, customer), points in sums.items()]
     series.sort(key=lambda s: (-s.total, s.metric, s.customer_id))
-    return UsageChart(width, name, series)
+    return UsageChart(width, name, series, first - first % width, last - last % width)
 
 
 def quantity_text(quantity: Decimal) -> str:
     return format(quantity.normalize(), "f")
+
+
+def by_metric(chart: UsageChart) -> dict[str, UsageChart]:
+    """One chart per billable metric (quantities of different metrics share no unit), each
+    with one series per customer, on the buckets of the whole chart."""
+    charts: dict[str, UsageChart] = {}
+    for series in chart.series:
+        charts.setdefault(
+            series.metric,
+            UsageChart(chart.bucket_us, chart.bucket_name, [], chart.first_us, chart.last_us),
+        )
+        charts[series.metric].series.append(series)
+    return charts
+
+
+def nice_top(top: Decimal) -> Decimal:
+    """The smallest of 1, 2, 4, 5, 8 or 10 times a power of ten that is at least `top`, so
+    that the four grid steps up to it are round numbers."""
+    if top <= 0:
+        return Decimal(1)
+    power = Decimal(10) ** top.adjusted()
+    return next(m * power for m in (1, 2, 4, 5, 8, 10) if m * power >= top)
 
 
 def svg(chart: UsageChart) -> str:
@@ -91,10 +116,8 @@ def svg(chart: UsageChart) -> str:
     drawn = chart.series[:MAX_SERIES_DRAWN]
     if not drawn:
         return ""
-    starts = sorted({start for s in drawn for start in s.points})
-    x0, x1 = starts[0], starts[-1]
-    top = max(q for s in drawn for q in s.points.values())
-    top = top if top > 0 else Decimal(1)
+    x0, x1 = chart.first_us, chart.last_us
+    top = nice_top(max(q for s in drawn for q in s.points.values()))
     plot_w, plot_h = WIDTH - LEFT - RIGHT, HEIGHT - TOP - BOTTOM
 
     def x(start: int) -> float:
@@ -115,12 +138,12 @@ def svg(chart: UsageChart) -> str:
             f'<line x1="{LEFT}" x2="{WIDTH - RIGHT}" y1="{y(level):.1f}" y2="{y(level):.1f}" '
             'stroke="#e3e6eb"/>'
             f'<text x="{LEFT - 6}" y="{y(level) + 4:.1f}" text-anchor="end">'
-            f"{esc(_short(level))}</text>"
+            f"{esc(quantity_text(level))}</text>"
         )
-    for start, anchor in ((x0, "start"), (x1, "end")) if x1 != x0 else ((x0, "middle"),):
+    for start, anchor in _time_labels(x0, x1, chart.bucket_us):
         parts.append(
             f'<text x="{x(start):.1f}" y="{HEIGHT - 12}" text-anchor="{anchor}">'
-            f"{esc(timestamps.format_utc(start))}</text>"
+            f"{esc(_when(start, chart.bucket_us))}</text>"
         )
     for index, series in enumerate(drawn):
         color = PALETTE[index % len(PALETTE)]
@@ -140,12 +163,24 @@ def svg(chart: UsageChart) -> str:
     parts.append("</svg>")
     legend = "".join(
         f'<span><i class="swatch" style="background:{PALETTE[i % len(PALETTE)]}"></i>'
-        f"{esc(s.metric)} · {esc(s.customer_id)}</span>"
+        f"{esc(s.customer_id)}</span>"
         for i, s in enumerate(drawn)
     )
     return "".join(parts) + f'<p class="legend">{legend}</p>'
 
 
-def _short(quantity: Decimal) -> str:
-    """A grid label: at most 4 significant digits."""
-    return quantity_text(Decimal(f"{quantity:.4g}"))
+def _time_labels(x0: int, x1: int, bucket_us: int) -> list[tuple[int, str]]:
+    """Up to five bucket starts to label along the time axis, and their text anchors."""
+    if x1 == x0:
+        return [(x0, "middle")]
+    buckets = (x1 - x0) // bucket_us
+    steps = min(4, buckets)
+    starts = [x0 + (buckets * i // steps) * bucket_us for i in range(steps + 1)]
+    return [(s, "start" if s == x0 else "end" if s == x1 else "middle") for s in starts]
+
+
+def _when(start: int, bucket_us: int) -> str:
+    text = timestamps.format_utc(start)  # 2026-03-02T08:00:00Z
+    if bucket_us >= 86400 * _SECOND:
+        return text[:10]
+    return text[:10] + " " + text[11 : 16 if bucket_us >= 60 * _SECOND else 19]

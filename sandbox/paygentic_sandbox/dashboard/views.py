@@ -248,8 +248,17 @@ def _amount(event: dict[str, Any]) -> str:
 async def usage_page(app: SandboxApp, request: Request, merchant_id: str) -> Response:
     where, given, problems = _filters(request)
     summed = chart.summed(queries.usage(app.store, merchant_id, where))
-    drawn = summed.series[: chart.MAX_SERIES_DRAWN]
-    more = len(summed.series) - len(drawn)
+    charts = "".join(
+        f"<h2>{esc(metric)}</h2>"
+        + chart.svg(per_metric)
+        + (
+            f'<p class="notice">{len(per_metric.series) - chart.MAX_SERIES_DRAWN} more '
+            "customers are not drawn: filter by customer.</p>"
+            if len(per_metric.series) > chart.MAX_SERIES_DRAWN
+            else ""
+        )
+        for metric, per_metric in sorted(chart.by_metric(summed).items())
+    )
     rows = (
         [
             cell(s.metric),
@@ -257,25 +266,19 @@ async def usage_page(app: SandboxApp, request: Request, merchant_id: str) -> Res
             cell(len(s.points), "number"),
             cell(chart.quantity_text(s.total), "number"),
         ]
-        for s in summed.series
+        for s in sorted(summed.series, key=lambda s: (s.metric, -s.total, s.customer_id))
     )
     body = (
         "<h1>Usage over time</h1>"
         + _filter_form("/_sandbox/usage", given, ("customer", "metric", "from", "to"))
         + _problems(problems)
         + (
-            f"<p>Quantity per billable metric and customer, summed per {esc(summed.bucket_name)}"
-            " (refunded events do not count).</p>"
+            "<p>Quantity per customer for each billable metric, summed per "
+            f"{esc(summed.bucket_name)} (refunded events do not count).</p>"
             if summed.series
             else ""
         )
-        + chart.svg(summed)
-        + (
-            f'<p class="notice">{more} more series are not drawn: filter by customer or '
-            "billable metric.</p>"
-            if more > 0
-            else ""
-        )
+        + charts
         + "<h2>Totals</h2>"
         + table(
             ["Billable metric", "Customer", "Buckets", "Total quantity"],
