@@ -53,10 +53,12 @@ class SandboxProcess:
         log: str | Path | None = None,
         null_optionals: bool = False,
         spec: str | Path | None = None,
+        detached: bool = False,
     ) -> None:
         """`log`: a file that receives the server's log (its stderr), appended to; by default
         the server shares this process's stderr. `null_optionals`: `--null-optionals`; `spec`:
-        `--spec`."""
+        `--spec`. `detached`: the server runs in a session of its own, so that it outlives
+        this process and its terminal (no hang-up or Ctrl-C of theirs reaches it)."""
         self.db = str(db) if db is not None else ""
         self.tokens = dict(tokens or {})
         self.faults = faults
@@ -69,6 +71,7 @@ class SandboxProcess:
         self.log = log
         self.null_optionals = null_optionals
         self.spec = spec
+        self.detached = detached
         self.url = ""
         self._process: subprocess.Popen[str] | None = None
 
@@ -110,6 +113,7 @@ class SandboxProcess:
                 text=True,
                 env={**os.environ, "PYTHONUNBUFFERED": "1"},
                 cwd=self.cwd,
+                start_new_session=self.detached,
             )
         _running.add(self)
         lines: queue.Queue[str | None] = queue.Queue()

@@ -43,6 +43,7 @@ PROCESS_OPTIONS = frozenset(
         "log",
         "null_optionals",
         "spec",
+        "detached",
     }
 )
 _TIMEOUT = 30.0
