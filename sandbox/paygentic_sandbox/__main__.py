@@ -27,6 +27,7 @@ DESCRIPTION = f"""\
 Run the Paygentic usage-events reference server (the five operations of openapi.yaml on
 SQLite). It prints one line `{READY_LINE_PREFIX}URL` when it is ready and stops cleanly
 on SIGINT or SIGTERM. Request bodies are limited to {MAX_BODY_BYTES} bytes (413 beyond).
+Its dashboard is at URL/_sandbox/: sign in there with a token to see that merchant's data.
 """
 
 EPILOG = f"""\
