@@ -103,11 +103,13 @@ def test_the_charts_points_are_the_stored_quantities(
     sign_in(page, paygentic_sandbox, paygentic_sandbox.token)
     page.get_by_role("link", name="Usage").click()
     expect(page).to_have_url(paygentic_sandbox.url + "/_sandbox/usage")
-    chart = page.locator("svg.usage-chart")
-    bucket_us = int(chart.get_attribute("data-bucket-us") or "0")
+    # One chart per billable metric, on the same buckets.
+    charts = page.locator("svg.usage-chart")
+    expect(charts).to_have_count(2)
+    bucket_us = int(charts.first.get_attribute("data-bucket-us") or "0")
     shown = {
         (p["metric"], p["customer"], p["bucket"]): Decimal(p["quantity"])
-        for p in chart.locator("circle.point").evaluate_all(
+        for p in page.locator("circle.point").evaluate_all(
             "points => points.map(p => ({metric: p.dataset.metric, customer: p.dataset.customer,"
             " bucket: p.dataset.bucketStart, quantity: p.dataset.quantity}))"
         )
@@ -126,12 +128,12 @@ def test_the_charts_points_are_the_stored_quantities(
     assert bucket_us == 600_000_000
     assert shown == stored
     assert shown[("bm_tokens", "cus_alpha", "2026-02-02T09:00:00Z")] == Decimal("150.5")
-    # Drawn where they belong: a larger quantity is higher on the chart (smaller y).
+    # Drawn where they belong: a larger quantity is higher on its chart (a smaller y).
     heights = {
         point.get_attribute("data-quantity"): float(point.get_attribute("cy") or 0)
-        for point in chart.locator("circle.point").all()
+        for point in page.locator('circle.point[data-metric="bm_tokens"]').all()
     }
-    assert heights["150.5"] < heights["20"] < heights["1"]
+    assert heights["150.5"] < heights["20"] < heights["7"]
 
 
 def test_another_merchants_token_sees_none_of_them(
