@@ -2,21 +2,29 @@
 
 Starts the sandbox on its embedded SQLite database (.sandbox/sandbox.db in the working
 directory) with its public demo token, walks through every operation with the sync and the
-asyncio functions of the generated client, and stops the sandbox. Every run uses fresh
-idempotency keys and a fresh customer, so it can be repeated on the same database.
+asyncio functions of the generated client, then has a UsageIngester with a spool deliver
+10,000 events (the main job, as a user meets it) with a progress line and its throughput,
+and stops the sandbox. Every run uses fresh idempotency keys and a fresh customer, so it can
+be repeated on the same database.
+
+`--keep` leaves the sandbox running at the end and prints the dashboard's URL and a token
+to sign in with.
 """
 
 from __future__ import annotations
 
+import argparse
 import asyncio
 import datetime
 import sys
+import time
 import uuid
 from decimal import Decimal
+from pathlib import Path
 
 from paygentic_sandbox import DEMO_MERCHANT_ID, DEMO_TOKEN, SandboxProcess
 
-from paygentic_client import AuthenticatedClient, errors
+from paygentic_client import AuthenticatedClient, UsageIngester, errors
 from paygentic_client.api.usage_events import (
     batch_create_usage_events,
     create_usage_event,
@@ -38,10 +46,26 @@ from paygentic_client.models import (
 ATOMIC_UNITS_PER_DOLLAR = Decimal(10**9)
 
 
-def main() -> int:
+INGESTED_EVENTS = 10_000
+SANDBOX_DIR = Path(".sandbox")
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description="A guided tour of the SDK against a sandbox.")
+    parser.add_argument(
+        "--keep",
+        action="store_true",
+        help="leave the sandbox running and print the dashboard's URL and a token",
+    )
+    args = parser.parse_args(argv)
     run = uuid.uuid4().hex[:8]
     # No `db`: the sandbox's embedded default, .sandbox/sandbox.db in the working directory.
-    with SandboxProcess(db=None) as sandbox:
+    # With --keep its log goes to a file: this terminal may be gone while it runs.
+    log = SANDBOX_DIR / "sandbox.log" if args.keep else None
+    SANDBOX_DIR.mkdir(exist_ok=True)
+    sandbox = SandboxProcess(db=None, log=log, detached=args.keep)
+    sandbox.start()
+    try:
         print(f"Sandbox running at {sandbox.url} (database .sandbox/sandbox.db)")
         print(f"Demo token {DEMO_TOKEN!r} acts for merchant {DEMO_MERCHANT_ID}.\n")
         with AuthenticatedClient(base_url=sandbox.url, token=DEMO_TOKEN) as client:
@@ -49,7 +73,18 @@ def main() -> int:
             asyncio.run(batch_and_list(sandbox.url, run))
             get_and_refund(client, event.id)
             asyncio.run(refund_again(sandbox.url, event.id))
+            ingest_with_a_spool(client, run)
+    except BaseException:
+        sandbox.stop()
+        raise
+    if args.keep:
+        print(f"\nThe sandbox keeps running (pid {sandbox.pid}); its log: {log}.")
+        print(f"Dashboard: {sandbox.url}/_sandbox/  (sign in with the token {DEMO_TOKEN})")
+        print(f"Stop it with: kill {sandbox.pid}")
+        return 0
+    sandbox.stop()
     print("\nSandbox stopped. Run scripts/demo again: every run uses new idempotency keys.")
+    print("scripts/demo --keep leaves it running, to look at the events in its dashboard.")
     return 0
 
 
@@ -156,6 +191,53 @@ def get_and_refund(client: AuthenticatedClient, event_id: str) -> None:
     assert isinstance(refunded.refund, Refund)
     when = f"{refunded.refund.refunded_at:%H:%M:%S}"
     print(f"   -> refunded at {when} UTC, reason: {refunded.refund.reason}")
+
+
+def ingest_with_a_spool(client: AuthenticatedClient, run: str) -> None:
+    spool = SANDBOX_DIR / f"demo-{run}.spool"
+    step(
+        8,
+        f"{INGESTED_EVENTS:,} events through a UsageIngester with a spool",
+        f'UsageIngester(client, spool="{spool}")  # on disk first, then batched',
+    )
+    customer = f"cus_demoingest{run}"
+    now = datetime.datetime.now(datetime.UTC).isoformat()
+    requests = [
+        CreateUsageEventRequest.from_dict(
+            {
+                "idempotencyKey": f"demo-{run}-call-{n}",
+                "customerId": customer,
+                "merchantId": DEMO_MERCHANT_ID,
+                "timestamp": now,
+                "properties": [{"billableMetricId": "bm_api_calls", "quantity": 1}],
+            }
+        )
+        for n in range(INGESTED_EVENTS)
+    ]
+    started = time.perf_counter()
+    with UsageIngester(client, spool=spool) as ingester:
+        handles = [ingester.submit(request) for request in requests]
+        # A progress line until everything is delivered (the ingester sends in the
+        # background; stats() is a snapshot of its counters).
+        while (stats := ingester.stats()).delivered + stats.failed < INGESTED_EVENTS:
+            progress(stats.delivered, time.perf_counter() - started)
+            time.sleep(0.1)
+    elapsed = time.perf_counter() - started
+    progress(ingester.stats().delivered, elapsed, final=True)
+    ids = {handle.result().id for handle in handles}
+    print(f"   -> {len(ids):,} events stored, each once, {INGESTED_EVENTS / elapsed:,.0f} events/s")
+    for path in SANDBOX_DIR.glob(f"demo-{run}.spool*"):
+        path.unlink()
+
+
+def progress(delivered: int, elapsed: float, final: bool = False) -> None:
+    rate = delivered / elapsed if elapsed > 0 else 0.0
+    line = f"   delivered {delivered:>6,} / {INGESTED_EVENTS:,}  {rate:>8,.0f} events/s"
+    # One line rewritten in a terminal; in a log (CI), only the last.
+    if sys.stdout.isatty():
+        print("\r" + line, end="\n" if final else "", flush=True)
+    elif final:
+        print(line)
 
 
 async def refund_again(base_url: str, event_id: str) -> None:

@@ -47,6 +47,10 @@ register_hypothesis_profile()
 SLOW_FIXTURES = {
     "sandbox",
     "sandbox_factory",
+    # The plugin of paygentic-sandbox (paygentic_sandbox/pytest_plugin.py).
+    "paygentic_sandbox",
+    "paygentic_sandbox_factory",
+    "paygentic_sandbox_server",
     "property_sandbox",
     "client_sandbox",
     "null_optionals_sandbox",

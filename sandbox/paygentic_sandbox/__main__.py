@@ -27,6 +27,7 @@ DESCRIPTION = f"""\
 Run the Paygentic usage-events reference server (the five operations of openapi.yaml on
 SQLite). It prints one line `{READY_LINE_PREFIX}URL` when it is ready and stops cleanly
 on SIGINT or SIGTERM. Request bodies are limited to {MAX_BODY_BYTES} bytes (413 beyond).
+Its dashboard is at URL/_sandbox/: sign in there with a token to see that merchant's data.
 """
 
 EPILOG = f"""\
@@ -90,6 +91,12 @@ def parser() -> argparse.ArgumentParser:
         "changed spec: declared fields without a rule are stored and returned, declared query "
         "parameters without one are refused)",
     )
+    p.add_argument(
+        "--control-token",
+        metavar="TOKEN",
+        help="turn on the control API under /_sandbox/api/ that adds merchants, with this "
+        "bearer token (the pytest plugin uses it; see docs/sandbox/testing.md)",
+    )
     p.add_argument("--access-log", action="store_true", help="log every request")
     return p
 
@@ -139,6 +146,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         args.seed,
         null_optionals=args.null_optionals,
         spec_path=args.spec,
+        control_token=args.control_token,
     )
     if not args.token:
         print(f"demo token: {DEMO_TOKEN} (merchant {DEMO_MERCHANT_ID})", flush=True)

@@ -15,7 +15,8 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.types import Receive, Scope, Send
 
-from paygentic_sandbox import events, jsontext, spec, timestamps
+from paygentic_sandbox import control, events, jsontext, spec, timestamps
+from paygentic_sandbox.activity import ActivityLog
 from paygentic_sandbox.config import DEMO_MERCHANT_ID, DEMO_TOKEN, MAX_BODY_BYTES
 from paygentic_sandbox.errors import (
     ApiError,
@@ -80,12 +81,20 @@ class SandboxApp:
         seed: int | None = None,
         max_body_bytes: int = MAX_BODY_BYTES,
         null_optionals: bool = False,
+        control_token: str | None = None,
     ) -> None:
         """`null_optionals`: send `null` for optional fields that have no value, as
-        production's published examples do, instead of leaving them out."""
+        production's published examples do, instead of leaving them out. `control_token`:
+        the bearer token of the control API that adds merchants (control.py; off without)."""
         self.store = store
         self.tokens = dict(tokens)
         self.faults = FaultInjector(faults or FaultPlan(), seed)
+        # /_sandbox/ (control.py): faults set for one merchant's requests, what requests did
+        # (the dashboard's Activity page), the dashboard's sessions (cookie → merchant).
+        self.control_token = control_token
+        self.merchant_faults: dict[str, FaultInjector] = {}
+        self.activity = ActivityLog()
+        self.dashboard_sessions: dict[str, str] = {}
         self.max_body_bytes = max_body_bytes
         self.validators = validators()
         self.responses = Responses(null_optionals)
@@ -99,6 +108,9 @@ class SandboxApp:
             await self._lifespan(receive, send)
             return
         if scope["type"] != "http":
+            return
+        if scope["path"].startswith(control.PREFIX):
+            await control.handle(self, scope, receive, send)
             return
         request = Request(scope, receive)
         try:
@@ -171,8 +183,9 @@ class SandboxApp:
         self, handler: Handler, request: Request, event_id: str
     ) -> tuple[Reply, Fault]:
         merchant_id = self._authenticate(request)
-        fault = self.faults.draw()
-        delay = self.faults.delay()
+        faults = self.merchant_faults.get(merchant_id, self.faults)
+        fault = faults.draw()
+        delay = faults.delay()
         if delay:
             await asyncio.sleep(delay)
         if fault is Fault.UNAVAILABLE:
@@ -182,7 +195,7 @@ class SandboxApp:
                 "service_unavailable",
             )
         if fault is Fault.RATE_LIMITED:
-            seconds = self.faults.plan.retry_after_seconds
+            seconds = faults.plan.retry_after_seconds
             raise error(
                 429,
                 f"Too many requests; retry after {seconds} seconds.",
@@ -204,6 +217,7 @@ class SandboxApp:
         except events.EventRejected as exc:
             raise validation_failed(exc.errors) from None
         (stored,) = self.store.insert_many([new])
+        self.activity.created(call.merchant_id, new, stored)
         headers = {"Idempotent-Replayed": "true"} if stored.replayed else {}
         return Reply(201, self.responses.stored_event(stored.document), headers)
 
@@ -228,6 +242,7 @@ class SandboxApp:
             failed.append({"index": index, "error": problem, "idempotencyKey": _key_of(item)})
         stored = self.store.insert_many(accepted)
         total = len(body["events"])
+        self.activity.batch(call.merchant_id, accepted, stored, failed, total)
         summary = {"total": total, "successful": len(stored), "failed": len(failed)}
         event = self.responses.stored_event
         content = (
@@ -391,6 +406,7 @@ def create_app(
     seed: int | None = None,
     null_optionals: bool = False,
     spec_path: str | None = None,
+    control_token: str | None = None,
 ) -> SandboxApp:
     """A sandbox on the SQLite database `db`, accepting `tokens` (token → merchant id;
     the demo token when not given), following the spec at `spec_path` (default: the
@@ -402,7 +418,14 @@ def create_app(
             field_name,
         )
     tokens = tokens or {DEMO_TOKEN: DEMO_MERCHANT_ID}
-    return SandboxApp(Store(db), tokens, faults, seed, null_optionals=null_optionals)
+    return SandboxApp(
+        Store(db),
+        tokens,
+        faults,
+        seed,
+        null_optionals=null_optionals,
+        control_token=control_token,
+    )
 
 
 def _key_of(item: Any) -> str:

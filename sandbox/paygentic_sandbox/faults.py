@@ -68,6 +68,24 @@ class FaultPlan:
     def enabled(self) -> bool:
         return self != FaultPlan()
 
+    def describe(self) -> str:
+        """The plan in the syntax `parse` reads ("" when no fault is injected)."""
+        items = [
+            f"{name}={probability:g}"
+            for name, probability in (
+                ("drop-after-commit", self.drop_after_commit),
+                ("503", self.unavailable),
+                ("429", self.rate_limited),
+            )
+            if probability
+        ]
+        if self.rate_limited:
+            items.append(f"retry-after={self.retry_after_seconds}")
+        low, high = self.latency
+        if high:
+            items.append(f"latency={low:g}" if low == high else f"latency={low:g}:{high:g}")
+        return ",".join(items)
+
 
 def _probability(values: dict[str, str], name: str) -> float:
     try:

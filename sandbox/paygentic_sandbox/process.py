@@ -27,6 +27,17 @@ class SandboxStartError(RuntimeError):
     pass
 
 
+# Every SandboxProcess of this interpreter that was started and not stopped yet (held
+# strongly: a process whose object was dropped without stop() still runs).
+_running: set[SandboxProcess] = set()
+
+
+def running_processes() -> list[SandboxProcess]:
+    """The sandboxes this interpreter started and has not stopped whose server still runs
+    (the pytest plugin fails a test that leaves one behind)."""
+    return [process for process in list(_running) if process.running]
+
+
 class SandboxProcess:
     def __init__(
         self,
@@ -42,10 +53,12 @@ class SandboxProcess:
         log: str | Path | None = None,
         null_optionals: bool = False,
         spec: str | Path | None = None,
+        detached: bool = False,
     ) -> None:
         """`log`: a file that receives the server's log (its stderr), appended to; by default
         the server shares this process's stderr. `null_optionals`: `--null-optionals`; `spec`:
-        `--spec`."""
+        `--spec`. `detached`: the server runs in a session of its own, so that it outlives
+        this process and its terminal (no hang-up or Ctrl-C of theirs reaches it)."""
         self.db = str(db) if db is not None else ""
         self.tokens = dict(tokens or {})
         self.faults = faults
@@ -58,6 +71,7 @@ class SandboxProcess:
         self.log = log
         self.null_optionals = null_optionals
         self.spec = spec
+        self.detached = detached
         self.url = ""
         self._process: subprocess.Popen[str] | None = None
 
@@ -99,7 +113,9 @@ class SandboxProcess:
                 text=True,
                 env={**os.environ, "PYTHONUNBUFFERED": "1"},
                 cwd=self.cwd,
+                start_new_session=self.detached,
             )
+        _running.add(self)
         lines: queue.Queue[str | None] = queue.Queue()
         threading.Thread(target=self._pump, args=(lines,), daemon=True).start()
         while True:
@@ -111,6 +127,7 @@ class SandboxProcess:
             if line is None:
                 code = self._process.wait()
                 self._process = None
+                _running.discard(self)
                 raise SandboxStartError(f"the sandbox exited with status {code}")
             if line.startswith(READY_LINE_PREFIX):
                 self.url = line[len(READY_LINE_PREFIX) :].strip()
@@ -124,6 +141,11 @@ class SandboxProcess:
         lines.put(None)
 
     @property
+    def running(self) -> bool:
+        """Started, not stopped, and the server has not exited by itself."""
+        return self._process is not None and self._process.poll() is None
+
+    @property
     def pid(self) -> int:
         if self._process is None:
             raise RuntimeError("not running")
@@ -132,6 +154,7 @@ class SandboxProcess:
     def stop(self, timeout: float = 10.0) -> int | None:
         """SIGTERM, then SIGKILL if it has not stopped within `timeout`; the exit status."""
         process, self._process = self._process, None
+        _running.discard(self)
         if process is None:
             return None
         if process.poll() is None:
@@ -145,6 +168,7 @@ class SandboxProcess:
     def kill(self) -> None:
         """SIGKILL: the server gets no chance to clean up."""
         process, self._process = self._process, None
+        _running.discard(self)
         if process is not None:
             process.kill()
             process.wait()

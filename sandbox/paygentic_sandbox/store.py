@@ -320,6 +320,12 @@ class Store:
             if value is not None:
                 yield column, value
 
+    def read(self, sql: str, values: Sequence[Any] = ()) -> list[tuple[Any, ...]]:
+        """The rows of one read-only query, under the store's lock (the dashboard's views
+        of the table: see dashboard/queries.py)."""
+        with self._lock:
+            return self._db.execute(sql, values).fetchall()
+
     def count(self) -> int:
         with self._lock:
             (total,) = self._db.execute("SELECT count(*) FROM usage_events").fetchone()

@@ -1,5 +1,6 @@
-"""Fixtures that run the sandbox for tests: a real process on 127.0.0.1 and a free port,
-with a temporary SQLite file, always stopped.
+"""The repository's sandbox fixtures, built on the plugin that `paygentic-sandbox` installs
+(paygentic_sandbox.pytest_plugin, registered by its `pytest11` entry point, so not listed in
+conftest's pytest_plugins): real processes on 127.0.0.1 and a free port, always stopped.
 
     def test_something(sandbox: SandboxProcess) -> None:            # shared, session-wide
         httpx.get(sandbox.url + "/v0/usage/usg_1", headers=AUTH)
@@ -8,17 +9,19 @@ with a temporary SQLite file, always stopped.
         server = sandbox_factory(faults="503=0.5", seed=1)
 
 Registered for every test by tests/conftest.py. TOKEN acts for MERCHANT_ID, OTHER_TOKEN for
-OTHER_MERCHANT_ID.
+OTHER_MERCHANT_ID. A new test that needs a merchant of its own takes the plugin's
+`paygentic_sandbox` fixture instead (docs/sandbox/testing.md).
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any, Protocol
 
 import pytest
 from paygentic_sandbox.process import SandboxProcess
+from paygentic_sandbox.pytest_plugin import SandboxFactory as PluginFactory
+from paygentic_sandbox.testing import SandboxServer
 
 TOKEN = "test_token_merchant_a"
 MERCHANT_ID = "org_testmerchanta"
@@ -34,27 +37,21 @@ class SandboxFactory(Protocol):
 
 
 @pytest.fixture(scope="session")
-def sandbox(tmp_path_factory: pytest.TempPathFactory) -> Iterator[SandboxProcess]:
-    """One sandbox shared by the session (TOKENS, a temporary database file)."""
-    db = tmp_path_factory.mktemp("sandbox") / "sandbox.db"
-    with SandboxProcess(db=db, tokens=TOKENS) as server:
-        yield server
+def sandbox(paygentic_sandbox_server: SandboxServer) -> SandboxProcess:
+    """The plugin's session-wide sandbox, where TOKENS act for their merchants."""
+    for token, merchant_id in TOKENS.items():
+        paygentic_sandbox_server.new_merchant(token, merchant_id)
+    return paygentic_sandbox_server.process
 
 
 @pytest.fixture
-def sandbox_factory(tmp_path: Path) -> Iterator[SandboxFactory]:
+def sandbox_factory(paygentic_sandbox_factory: PluginFactory, tmp_path: Path) -> SandboxFactory:
     """Start sandboxes with options of SandboxProcess (defaults: TOKENS and a database file
-    in tmp_path); every one still running is stopped after the test."""
-    started: list[SandboxProcess] = []
+    in tmp_path) through the plugin's factory, which stops them after the test."""
 
     def start(**options: Any) -> SandboxProcess:
         options.setdefault("db", tmp_path / "sandbox.db")
         options.setdefault("tokens", TOKENS)
-        server = SandboxProcess(**options)
-        started.append(server)
-        server.start()
-        return server
+        return paygentic_sandbox_factory(**options).process
 
-    yield start
-    for server in started:
-        server.stop()
+    return start
