@@ -77,7 +77,8 @@ class Checker:
         if not errors:
             return
         line = self.lines.get(defined_at, self.lines.get(used_at, 0))
-        source = "" if defined_at.startswith(used_at) else f" (#{defined_at.removesuffix('/value')})"
+        target = defined_at.removesuffix("/value")
+        source = "" if defined_at.startswith(used_at) else f" (#{target})"
         for error in errors:
             inside = "".join(f"/{escape(str(part))}" for part in error.absolute_path) or "/"
             message = error.message
