@@ -15,7 +15,14 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.types import Receive, Scope, Send
 
-from paygentic_sandbox import events, generic_filters, jsontext, spec, timestamps
+from paygentic_sandbox import (
+    events,
+    generic_filters,
+    jsontext,
+    spec,
+    timestamps,
+    unimplemented,
+)
 from paygentic_sandbox.config import DEMO_MERCHANT_ID, DEMO_TOKEN, MAX_BODY_BYTES
 from paygentic_sandbox.errors import (
     ApiError,
@@ -136,10 +143,13 @@ class SandboxApp:
         methods: dict[str, Handler]
         event_id = ""
         if path == "/v0/usage":
+            template = path
             methods = {"GET": SandboxApp.list_events, "POST": SandboxApp.create}
         elif path == "/v0/usage/batch":
+            template = path
             methods = {"POST": SandboxApp.batch_create}
         elif raw_path.startswith(b"/v0/usage/") and raw_path.count(b"/") == 3:
+            template = "/v0/usage/{id}"
             event_id = unquote(raw_path[len(b"/v0/usage/") :].decode("latin-1"))
             methods = {"GET": SandboxApp.get, "PATCH": SandboxApp.refund}
         else:
@@ -147,9 +157,10 @@ class SandboxApp:
         handler = methods.get(scope["method"])
         if handler is None:
             allowed = ", ".join(methods)
+            declared = unimplemented.not_implemented_message(scope["method"], template)
             raise error(
                 405,
-                f"{scope['method'][:20]} is not allowed here; use {allowed}.",
+                declared or f"{scope['method'][:20]} is not allowed here; use {allowed}.",
                 "method_not_allowed",
                 headers={"Allow": allowed},
             )

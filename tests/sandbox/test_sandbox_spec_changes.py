@@ -42,6 +42,10 @@ def changed_spec() -> dict[str, Any]:
         # Not a field of the event (it is one of each property): no rule the server can guess.
         {"name": "billableMetricId", "in": "query", "schema": {"type": "string"}},
     ]
+    document["paths"]["/v0/usage/{id}"]["delete"] = {
+        "operationId": "deleteUsageEvent",
+        "responses": {"204": {"description": "Deleted."}},
+    }
     return document
 
 
@@ -182,6 +186,17 @@ def test_a_declared_query_parameter_naming_a_field_of_the_event_filters_by_equal
     assert first["pagination"]["total"] == second["pagination"]["total"] == 2
     assert first["data"][0]["id"] != second["data"][0]["id"]
     assert second["data"][0]["region"] == "eu-west-1"
+
+
+def test_a_declared_operation_without_a_handler_is_a_405_naming_it(client: httpx.Client) -> None:
+    response = client.delete("/v0/usage/usg_abc")
+    assert response.status_code == 405
+    assert response.json()["message"] == (
+        "The operation deleteUsageEvent (DELETE /v0/usage/{id}) is declared by the API's spec "
+        "but this sandbox does not implement it."
+    )
+    # A method the spec does not declare is refused as before.
+    assert client.put("/v0/usage/usg_abc").json()["message"].startswith("PUT is not allowed")
 
 
 def test_with_null_optionals_a_new_field_without_a_value_is_null(
