@@ -76,7 +76,7 @@ from paygentic_client.models import (
     CreateUsageEventRequestProperty,
     Metadata,
     UsageEvent,
-    UsageEventMetadataType0,
+    UsageEventMetadata,
 )
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -431,7 +431,7 @@ def _bench_parse_one(label: str, nulls: bool, raw: bytes, settings: Settings) ->
     if not nulls:
         metadata = first.metadata
         check(
-            isinstance(metadata, UsageEventMetadataType0) and metadata["region"] == "eu-west-1",
+            isinstance(metadata, UsageEventMetadata) and metadata["region"] == "eu-west-1",
             f"{label}: metadata",
         )
 

@@ -165,3 +165,32 @@ def test_a_value_that_is_not_a_member_raises_the_enums_own_error(status: Any) ->
     with pytest.raises(ValueError) as raised:
         Dispute.from_dict(_dispute_with_status(status))
     assert str(raised.value) == str(expected.value)
+
+
+def test_an_absent_field_reads_unset_in_a_repr() -> None:
+    """`print(event.billing)` of an unbilled event shows UNSET, not an object address."""
+    event = UsageEvent.from_dict(
+        {
+            "id": "usg_1",
+            "object": "usageEvent",
+            "customerId": "cus_1",
+            "merchantId": "org_1",
+            "subscriptionId": "sub_1",
+            "properties": [],
+            "timestamp": "2024-01-15T10:30:00Z",
+            "createdAt": "2024-01-15T10:30:01Z",
+        }
+    )
+    assert repr(event.billing) == str(event.billing) == "UNSET"
+    assert "billing=UNSET" in repr(event)
+
+
+def test_the_models_of_nullable_objects_have_domain_names_and_keep_the_old_ones() -> None:
+    from paygentic_client import models
+
+    assert models.ErrorDetails.__name__ == "ErrorDetails"
+    assert models.UsageEventMetadata.__name__ == "UsageEventMetadata"
+    assert not [name for name in models.__all__ if "Type0" in name]
+    # Names of 0.2.0, kept importable.
+    assert models.ErrorDetailsType0 is models.ErrorDetails
+    assert models.UsageEventMetadataType0 is models.UsageEventMetadata
