@@ -6,7 +6,13 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
-from support.spec_support import SPEC, resolve, validator_for
+from support.spec_support import (
+    SPEC,
+    optional_fields,
+    resolve,
+    success_schema_names,
+    validator_for,
+)
 
 HTTP_METHODS = {"get", "put", "post", "delete", "options", "head", "patch", "trace"}
 
@@ -122,17 +128,9 @@ def test_request_schemas_refuse_read_only_fields(read_only_field: str) -> None:
 @pytest.mark.parametrize(
     ("schema_name", "field"),
     [
-        ("UsageEvent", "billing"),
-        ("UsageEvent", "refund"),
-        ("UsageEvent", "dispute"),
-        ("UsageEvent", "entitlementId"),
-        ("UsageEvent", "consumerId"),
-        ("UsageEvent", "description"),
-        ("UsageEvent", "idempotencyKey"),
-        ("UsageEvent", "metadata"),
-        ("UsageEventProperty", "price"),
-        ("Dispute", "merchantMessage"),
-        ("Dispute", "resolvedAt"),
+        (schema_name, field)
+        for schema_name in success_schema_names()
+        for field in optional_fields(schema_name)
     ],
 )
 def test_optional_response_fields_accept_null(schema_name: str, field: str) -> None:

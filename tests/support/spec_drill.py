@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import signal
 import subprocess
 from collections.abc import Callable
 from pathlib import Path
@@ -66,15 +67,24 @@ def edit_spec(copy: Path, change: Callable[[dict[str, Any]], object]) -> None:
 
 
 def run(copy: Path, *command: str, timeout: float = 280) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
+    """command in the copy; on a timeout its whole process group is killed (a pytest run
+    leaves no sandbox process behind) and the timeout raised."""
+    with subprocess.Popen(
         list(command),
         cwd=copy,
         env=environment(copy),
-        capture_output=True,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
         text=True,
-        timeout=timeout,
-        check=False,
-    )
+        start_new_session=True,
+    ) as process:
+        try:
+            stdout, stderr = process.communicate(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            os.killpg(process.pid, signal.SIGKILL)
+            process.communicate()
+            raise
+    return subprocess.CompletedProcess(process.args, process.returncode, stdout, stderr)
 
 
 def regenerate(copy: Path, *args: str) -> subprocess.CompletedProcess[str]:
