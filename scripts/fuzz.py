@@ -122,7 +122,7 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
 
 
 @contextlib.contextmanager
-def target_for(args: argparse.Namespace) -> Iterator[Target]:
+def target_for(args: argparse.Namespace, report_dir: Path) -> Iterator[Target]:
     if args.url:
         yield Target(args.url, args.token, args.merchant_id)
         return
@@ -133,9 +133,15 @@ def target_for(args: argparse.Namespace) -> Iterator[Target]:
             db=Path(db_dir) / "sandbox.db",
             tokens={token: SANDBOX_MERCHANT_ID},
             spec=None if args.spec.resolve() == (ROOT / "openapi.yaml") else args.spec,
+            # The server's own warnings about the malformed requests fuzzing sends (uvicorn's
+            # "Invalid HTTP request received") go to a file, not between the run's lines.
+            log=report_dir / "sandbox.log",
         ) as sb,
     ):
-        print(f"Started a sandbox at {sb.url} (temporary database, merchant {SANDBOX_MERCHANT_ID})")
+        print(
+            f"Started a sandbox at {sb.url} (temporary database, merchant {SANDBOX_MERCHANT_ID}; "
+            f"its log: {report_dir / 'sandbox.log'})"
+        )
         yield Target(sb.url, token, SANDBOX_MERCHANT_ID)
 
 
@@ -207,7 +213,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     report_dir = args.report_dir or Path(tempfile.mkdtemp(prefix="paygentic-fuzz-report-"))
     report_dir.mkdir(parents=True, exist_ok=True)
     print(f"JUnit report: {report_dir / 'junit.xml'}")
-    with target_for(args) as target:
+    with target_for(args, report_dir) as target:
         failure = probe_failure(target)
         if failure is not None:
             print(f"Fuzzing not started: {failure}", file=sys.stderr)
