@@ -13,7 +13,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from support import spec_drill
+import support.spec_drill as spec_drill
 
 pytestmark = [pytest.mark.slow, pytest.mark.timeout(600)]
 
