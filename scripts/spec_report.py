@@ -88,10 +88,8 @@ def render(changes: list[specdiff.Change], label: str) -> str:
     if breaking:
         lines.append(f"  BREAKING for users of the client ({len(breaking)}):")
         lines.extend(f"    - {change}" for change in breaking)
-        lines.append(
-            "    (say so under ## [Unreleased] in CHANGELOG.md, naming each: "
-            "`scripts/regenerate --check` fails until it does)"
-        )
+        lines.append("    (say so under ## [Unreleased] in CHANGELOG.md, naming each:")
+        lines.append("    `scripts/regenerate --check` fails until it does)")
     if additions:
         lines.append(f"  additions and other changes that break nothing ({len(additions)}):")
         lines.extend(f"    - {change}" for change in additions)
