@@ -153,7 +153,8 @@ class SandboxApp:
             event_id = unquote(raw_path[len(b"/v0/usage/") :].decode("latin-1"))
             methods = {"GET": SandboxApp.get, "PATCH": SandboxApp.refund}
         else:
-            raise error(404, f"There is no resource at {path[:200]}.", "not_found")
+            declared = unimplemented.unrouted_message(scope["method"], path)
+            raise error(404, declared or f"There is no resource at {path[:200]}.", "not_found")
         handler = methods.get(scope["method"])
         if handler is None:
             allowed = ", ".join(methods)

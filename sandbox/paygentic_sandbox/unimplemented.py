@@ -8,6 +8,8 @@ missing semantics, not at the client.
 
 from __future__ import annotations
 
+import re
+
 from paygentic_sandbox import spec
 
 METHODS = ("get", "put", "post", "delete", "patch", "head", "options", "trace")
@@ -36,4 +38,14 @@ def not_implemented_message(method: str, template: str) -> str | None:
     )
 
 
-__all__ = ["declared_operations", "not_implemented_message"]
+def unrouted_message(method: str, path: str) -> str | None:
+    """Why a path this server has no route for is refused, if the spec declares an operation
+    there (a new path such as `/v0/usage/{id}/disputes`)."""
+    for (declared_method, template), _ in declared_operations().items():
+        pattern = re.sub(r"\\\{[^}]*\\\}", "[^/]+", re.escape(template))
+        if declared_method == method and re.fullmatch(pattern, path):
+            return not_implemented_message(method, template)
+    return None
+
+
+__all__ = ["declared_operations", "not_implemented_message", "unrouted_message"]

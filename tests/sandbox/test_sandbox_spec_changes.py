@@ -46,6 +46,12 @@ def changed_spec() -> dict[str, Any]:
         "operationId": "deleteUsageEvent",
         "responses": {"204": {"description": "Deleted."}},
     }
+    document["paths"]["/v0/usage/{id}/disputes"] = {
+        "get": {
+            "operationId": "listDisputes",
+            "responses": {"200": {"description": "The disputes of the event."}},
+        }
+    }
     return document
 
 
@@ -197,6 +203,20 @@ def test_a_declared_operation_without_a_handler_is_a_405_naming_it(client: httpx
     )
     # A method the spec does not declare is refused as before.
     assert client.put("/v0/usage/usg_abc").json()["message"].startswith("PUT is not allowed")
+
+
+def test_a_declared_path_without_a_route_is_a_404_naming_its_operation(
+    client: httpx.Client,
+) -> None:
+    response = client.get("/v0/usage/usg_abc/disputes")
+    assert response.status_code == 404
+    assert response.json()["message"] == (
+        "The operation listDisputes (GET /v0/usage/{id}/disputes) is declared by the API's "
+        "spec but this sandbox does not implement it."
+    )
+    # Another method there, or a path the spec does not have: as before.
+    assert client.post("/v0/usage/usg_abc/disputes").json()["message"].startswith("There is no")
+    assert client.get("/v0/usage/usg_abc/other").json()["message"].startswith("There is no")
 
 
 def test_with_null_optionals_a_new_field_without_a_value_is_null(
