@@ -3,6 +3,7 @@ the changes, and which breaking ones the CHANGELOG's Unreleased section does not
 
 from __future__ import annotations
 
+import os
 import re
 import subprocess
 from dataclasses import dataclass
@@ -27,8 +28,11 @@ def baseline(repo: Path, against: str | None, *, since_release: bool) -> Baselin
     once a change is committed) the spec of the commit whose CHANGELOG first named the latest
     release.
     """
-    if against is not None and Path(against).is_file():
-        return Baseline(against, Path(against).read_text())
+    if against is not None:
+        # scripts/regenerate changes to the repository; a relative path is the caller's.
+        file = Path(os.environ.get("PAYGENTIC_INVOKED_FROM", ".")) / against
+        if file.is_file():
+            return Baseline(against, file.read_text())
     revision = against
     label = against or "the last commit"
     if revision is None and since_release:
