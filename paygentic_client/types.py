@@ -10,8 +10,14 @@ from attrs import define
 
 
 class Unset:
+    """The value of a field that is absent (not sent, or not in the answer): falsy, and
+    distinct from `None`, which is a JSON `null`. There is one instance, `UNSET`."""
+
     def __bool__(self) -> Literal[False]:
         return False
+
+    def __repr__(self) -> str:
+        return "UNSET"
 
 
 UNSET: Unset = Unset()

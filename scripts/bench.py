@@ -76,7 +76,7 @@ from paygentic_client.models import (
     CreateUsageEventRequestProperty,
     Metadata,
     UsageEvent,
-    UsageEventMetadataType0,
+    UsageEventMetadata,
 )
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -431,7 +431,7 @@ def _bench_parse_one(label: str, nulls: bool, raw: bytes, settings: Settings) ->
     if not nulls:
         metadata = first.metadata
         check(
-            isinstance(metadata, UsageEventMetadataType0) and metadata["region"] == "eu-west-1",
+            isinstance(metadata, UsageEventMetadata) and metadata["region"] == "eu-west-1",
             f"{label}: metadata",
         )
 
@@ -776,7 +776,9 @@ def _amount(value: float, unit: str) -> str:
     return f"{value / 2**20:.2f} MB" if unit == "bytes" else _duration(value)
 
 
-def table(rows: list[Row], skipped: list[str]) -> str:
+def table(rows: list[Row], skipped: list[str], *, judged: bool = True) -> str:
+    """The rows as text; judged=False (a smoke run) leaves out the targets and verdicts, which
+    too few iterations cannot support."""
     lines = [
         f"{'section':<16} {'figure':<56} {'candidate':>10} {'baseline':>10} {'ratio':>7}  target",
     ]
@@ -784,9 +786,10 @@ def table(rows: list[Row], skipped: list[str]) -> str:
         target = f"≤ {row.target:.2f}" if row.target is not None else ""
         if row.ceiling is not None:
             target += f", candidate < {_amount(row.ceiling, row.unit)}"
+        judgement = f"{target} {row.verdict}" if judged else ""
         lines.append(
             f"{row.section:<16} {row.figure:<56} {_amount(row.candidate_ns, row.unit):>10} "
-            f"{_amount(row.baseline_ns, row.unit):>10} {row.ratio:>6.2f}×  {target} {row.verdict}"
+            f"{_amount(row.baseline_ns, row.unit):>10} {row.ratio:>6.2f}×  {judgement}".rstrip()
         )
     lines += [f"{'(skipped)':<16} {reason}" for reason in skipped]
     return "\n".join(lines)
@@ -851,8 +854,8 @@ def main(argv: list[str] | None = None) -> int:
     path = args.json or DEFAULT_JSON_DIR / f"bench-{mode}{stamp}.json"
     write_json(path, rows, skipped, mode)
     if args.quick:
-        print("quick mode: too few iterations for the figures to mean anything")
-    print(table(rows, skipped))
+        print("quick mode: too few iterations for the figures to mean anything (no targets)")
+    print(table(rows, skipped, judged=not args.quick))
     print(f"\nJSON: {path}")
     return 0
 

@@ -19,7 +19,7 @@ import datetime
 from typing import Any
 
 from paygentic_client._runtime.jsonbody import decode_json
-from paygentic_client.models import Billing, Dispute, Refund, UsageEvent, UsageEventMetadataType0
+from paygentic_client.models import Billing, Dispute, Refund, UsageEvent, UsageEventMetadata
 from paygentic_client.models.usage_event_property import UsageEventProperty
 
 _new = object.__new__
@@ -60,8 +60,8 @@ def _property(d: dict[str, Any]) -> UsageEventProperty:
     return item
 
 
-def _metadata(d: dict[str, Any]) -> UsageEventMetadataType0:
-    metadata = _new(UsageEventMetadataType0)
+def _metadata(d: dict[str, Any]) -> UsageEventMetadata:
+    metadata = _new(UsageEventMetadata)
     metadata.additional_properties = d
     return metadata
 

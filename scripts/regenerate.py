@@ -1,5 +1,10 @@
 """Generate paygentic_client/ from openapi.yaml; run through scripts/regenerate.
 
+Before anything is written, it prints what the change of openapi.yaml means to a user of the
+client (scripts/specdiff.py): breaking changes, then additions, compared with the last
+committed spec or `--against REF`. With --check, a breaking change since the latest release
+that CHANGELOG.md's Unreleased section does not name fails the check.
+
 The generator writes into a fresh temporary directory inside the repository, so that its ruff
 post hooks find the repository's pyproject.toml exactly as they would for the real package
 (a directory elsewhere would be formatted with ruff's defaults). The result then replaces
@@ -18,12 +23,15 @@ import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 
+import spec_report
+import specdiff
 import templatepatches
 
 REPO = Path(__file__).resolve().parent.parent
 PACKAGE_NAME = "paygentic_client"
 PACKAGE = REPO / PACKAGE_NAME
 SPEC = REPO / "openapi.yaml"
+CHANGELOG = REPO / "CHANGELOG.md"
 # The sandbox distribution ships its own copy of the spec (it validates requests against it
 # and must not depend on the client or on a checkout): written here, compared by --check.
 SANDBOX_SPEC = REPO / "sandbox" / "paygentic_sandbox" / "openapi.yaml"
@@ -47,7 +55,14 @@ def main() -> int:
         action="store_true",
         help="do not write; fail with a diff if the committed package differs",
     )
+    parser.add_argument(
+        "--against",
+        metavar="REF",
+        help="the spec to report changes against: a git revision or a file (default: the last "
+        "committed openapi.yaml; with --check, the one of the latest release in CHANGELOG.md)",
+    )
     args = parser.parse_args()
+    breaking_unmentioned = report_changes(args.against, check=args.check)
     # Before generating: an override whose stock copy is stale must be merged first.
     if not args.check and (blocking := templatepatches.record()):
         return report_template_problems(blocking)
@@ -55,7 +70,7 @@ def main() -> int:
         generated = generate(Path(workdir))
         if args.check:
             templates = report_template_problems(templatepatches.problems())
-            return max(check(generated), check_sandbox_spec(), templates)
+            return max(check(generated), check_sandbox_spec(), templates, breaking_unmentioned)
         install(generated)
     shutil.copyfile(SPEC, SANDBOX_SPEC)
     print(
@@ -63,6 +78,30 @@ def main() -> int:
         "recorded scripts/template-patches/"
     )
     return 0
+
+
+def report_changes(against: str | None, *, check: bool) -> int:
+    """Print what changed in the API; with check, 1 if a breaking change is not in CHANGELOG."""
+    found = spec_report.baseline(REPO, against, since_release=check)
+    if isinstance(found, str):
+        print(f"openapi.yaml: no breaking-change report: {found}")
+        return 0
+    try:
+        changes = specdiff.compare(specdiff.load(found.text), specdiff.load(SPEC.read_text()))
+    except (ValueError, KeyError, TypeError, AttributeError) as error:
+        print(f"openapi.yaml: no breaking-change report: cannot compare ({error})")
+        return 0
+    sys.stdout.write(spec_report.render(changes, found.label))
+    if not check:
+        return 0
+    missing = spec_report.unmentioned(changes, spec_report.unreleased_section(CHANGELOG))
+    for change in missing:
+        print(
+            f"breaking change not in CHANGELOG.md's [Unreleased] section: {change}; "
+            f"mention `{change.name}` there",
+            file=sys.stderr,
+        )
+    return 1 if missing else 0
 
 
 def generate(workdir: Path) -> Path:

@@ -6,6 +6,7 @@ The tests are grouped in folders by area (client, ingest, sandbox, spec, propert
 CONTRIBUTING's tier table); the helpers they share are the package `support`, imported as
 `from support.x import ...` (this folder is on sys.path through this conftest)."""
 
+import faulthandler
 import os
 
 import pytest
@@ -60,7 +61,7 @@ SLOW_MODULES = {"test_regenerate.py", "test_readme.py", "test_sandbox_process.py
 # The default timeout (pyproject.toml) is 60 s; these take up to ~35 s alone on this 2-core
 # machine (the generator's run, a property test's budget) and may take twice that under load,
 # or far longer with PAYGENTIC_PROPERTY_EXAMPLES raised: 5 minutes, unless a test says.
-LONG_MODULES = {"test_regenerate.py"}
+LONG_MODULES = {"test_regenerate.py", "test_spec_drills.py"}
 LONG_TIMEOUT = 300
 
 
@@ -75,6 +76,19 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
             # A deep run (raised budgets, scripts/fuzz --deep) takes as long as it takes.
             deep = prop and os.environ.get(EXAMPLES_VARIABLE)
             item.add_marker(pytest.mark.timeout(0 if deep else LONG_TIMEOUT))
+
+
+def pytest_runtest_setup(item: pytest.Item) -> None:
+    """A test with a timeout longer than faulthandler_timeout (45 s, pyproject.toml) has its
+    stack dump moved to 15 s before that timeout: at 45 s it would print every thread's stack
+    into the output of a run that passes. Written to fd 2, which pytest captures: a test that
+    fails shows it."""
+    marker = item.get_closest_marker("timeout")
+    seconds = float(marker.args[0]) if marker is not None and marker.args else 0.0
+    if seconds > 60:
+        faulthandler.dump_traceback_later(seconds - 15, file=2)
+    elif marker is not None and marker.args and seconds == 0:
+        faulthandler.cancel_dump_traceback_later()
 
 
 def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:

@@ -386,12 +386,20 @@ class FailureLog:
             self._suppressed = 0
 
 
+# How many keys the log line of undelivered events names: a failed import of 100,000 events
+# once wrote 20 KB of keys to stderr.
+UNDELIVERED_KEYS_SHOWN = 5
+
+
 def undelivered_message(keys: Sequence[str], why: str) -> str:
-    """The log line for events given up on: how many, why, and every key (so they can be
-    resent; the keys make resending safe)."""
-    return (
-        f"{len(keys)} usage events were not delivered ({why}); idempotency keys: {', '.join(keys)}"
-    )
+    """The log line for events given up on: how many, why, and their first keys (so they can
+    be found and resent; the keys make resending safe). Every event's handle holds the error,
+    which is where the full list is."""
+    shown = ", ".join(keys[:UNDELIVERED_KEYS_SHOWN])
+    more = len(keys) - UNDELIVERED_KEYS_SHOWN
+    if more > 0:
+        shown += f" and {more} more (each event's handle holds this error)"
+    return f"{len(keys)} usage events were not delivered ({why}); idempotency keys: {shown}"
 
 
 def check_settings(

@@ -12,14 +12,14 @@ from .create_usage_event_request_property import CreateUsageEventRequestProperty
 from .dispute import Dispute
 from .dispute_status import DisputeStatus
 from .error_body import Error
-from .error_details_type_0 import ErrorDetailsType0
+from .error_details import ErrorDetails
 from .metadata import Metadata
 from .offset_pagination import OffsetPagination
 from .refund import Refund
 from .refund_usage_event_request import RefundUsageEventRequest
 from .usage_event import UsageEvent
 from .usage_event_list import UsageEventList
-from .usage_event_metadata_type_0 import UsageEventMetadataType0
+from .usage_event_metadata import UsageEventMetadata
 from .usage_event_property import UsageEventProperty
 from .validation_error import ValidationError
 from .validation_error_detail import ValidationErrorDetail
@@ -35,15 +35,19 @@ __all__ = (
     "Dispute",
     "DisputeStatus",
     "Error",
-    "ErrorDetailsType0",
+    "ErrorDetails",
     "Metadata",
     "OffsetPagination",
     "Refund",
     "RefundUsageEventRequest",
     "UsageEvent",
     "UsageEventList",
-    "UsageEventMetadataType0",
+    "UsageEventMetadata",
     "UsageEventProperty",
     "ValidationError",
     "ValidationErrorDetail",
 )
+
+# Names of earlier releases, kept so that code written against them still imports.
+ErrorDetailsType0 = ErrorDetails
+UsageEventMetadataType0 = UsageEventMetadata

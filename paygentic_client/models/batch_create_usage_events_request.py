@@ -37,9 +37,8 @@ class BatchCreateUsageEventsRequest:
         return field_dict
 
     def to_wire_dict(self) -> dict[str, Any]:
-        """to_dict() as the endpoint functions give it to encode_json: the same JSON, but each
-        datetime that orjson writes exactly as isoformat() does is left for orjson to write
-        (formatting it here was ~30% of to_dict())."""
+        """The JSON body the operation functions send: `to_dict()`, with the date-times that
+        the JSON encoder writes the same way left for it to write."""
         events = [events_item_data.to_wire_dict() for events_item_data in self.events]
 
         field_dict: dict[str, Any] = {

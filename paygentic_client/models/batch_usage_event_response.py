@@ -20,15 +20,15 @@ class BatchUsageEventResponse:
     created, 207 when some failed): the created events and
     the failed ones.
 
-        Attributes:
-            object_ (Literal['batchUsageEvents']): Always "batchUsageEvents".
-            successful (list[UsageEvent]): The created events (an event whose key was already
-                stored is the stored event).
-            failed (list[BatchUsageEventFailure]): The events that were not created, each with its
-                `index`
-                in the request.
-            summary (BatchUsageEventSummary): Counts of a batch's events: total = successful +
-                failed.
+    Attributes:
+        object_ (Literal['batchUsageEvents']): Always "batchUsageEvents".
+        successful (list[UsageEvent]): The created events (an event whose key was already
+            stored is the stored event).
+        failed (list[BatchUsageEventFailure]): The events that were not created, each with its
+            `index`
+            in the request.
+        summary (BatchUsageEventSummary): Counts of a batch's events: total = successful +
+            failed.
     """
 
     object_: Literal["batchUsageEvents"]

@@ -25,15 +25,15 @@ class Billing:
     atomic units (1000000000 = one unit of `currency`);
     totalAmount = price + totalTax.
 
-        Attributes:
-            billing_event_id (None | str | Unset): The billing event created for this usage,
-                `bev_...`.
-            currency (None | str | Unset): ISO 4217 currency code.
-            invoice_id (None | str | Unset): The invoice the billing event is on, once invoiced.
-            price (int | None | Unset): The price of the usage before tax, in atomic units
-                (1000000000 = one unit of `currency`).
-            total_tax (int | None | Unset): The tax on the usage, in atomic units.
-            total_amount (int | None | Unset): price + totalTax, in atomic units.
+    Attributes:
+        billing_event_id (None | str | Unset): The billing event created for this usage,
+            `bev_...`.
+        currency (None | str | Unset): ISO 4217 currency code.
+        invoice_id (None | str | Unset): The invoice the billing event is on, once invoiced.
+        price (int | None | Unset): The price of the usage before tax, in atomic units
+            (1000000000 = one unit of `currency`).
+        total_tax (int | None | Unset): The tax on the usage, in atomic units.
+        total_amount (int | None | Unset): price + totalTax, in atomic units.
     """
 
     billing_event_id: None | str | Unset = UNSET

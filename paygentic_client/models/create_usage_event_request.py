@@ -26,32 +26,32 @@ class CreateUsageEventRequest:
     and when. The `idempotencyKey` makes sending it again
     safe: the API stores one event per key and merchant.
 
-        Attributes:
-            idempotency_key (str): Deduplication key, 1 to 255 characters, unique per
-                merchant: a repeated key is accepted and answered with
-                the event stored the first time, which is billed once.
-                Sample values: 'usg_2024_01_15_abc123',
-                'event_wallet_xyz789', 'consumption_ref_456def'.
-            customer_id (str): The customer that consumed, 1 to 255 characters. Sample
-                values: 'cus_abc123xyz', 'cus_789def456'.
-            merchant_id (str): The merchant organisation owning the event: the one the
-                token acts for (403 otherwise). Sample values:
-                'org_abc123xyz', 'org_789def456'.
-            timestamp (datetime.datetime): When the usage happened, not when Paygentic received it:
-                an RFC 3339 date-time with an offset, e.g.
-                '2024-01-15T10:30:00Z', that falls within the years
-                0001-9999 in UTC (400 otherwise: '0001-01-01T00:00:00+00:01'
-                is before year 1); stored to the microsecond, answered in
-                UTC.
-            properties (list[CreateUsageEventRequestProperty]): The billable metrics consumed, at
-                most 100.
-            entitlement_id (str | Unset): The commitment (entitlement) this consumption draws on,
-                `com_` followed by letters and digits, e.g.
-                'com_abc123xyz'.
-            metadata (Metadata | Unset): Custom key-value attributes about the consumption, at
-                most 50, values strings; stored and returned as sent,
-                e.g. {"model_name": "claude-3-opus", "input_tokens":
-                "1500"}.
+    Attributes:
+        idempotency_key (str): Deduplication key, 1 to 255 characters, unique per
+            merchant: a repeated key is accepted and answered with
+            the event stored the first time, which is billed once.
+            Sample values: 'usg_2024_01_15_abc123',
+            'event_wallet_xyz789', 'consumption_ref_456def'.
+        customer_id (str): The customer that consumed, 1 to 255 characters. Sample
+            values: 'cus_abc123xyz', 'cus_789def456'.
+        merchant_id (str): The merchant organisation owning the event: the one the
+            token acts for (403 otherwise). Sample values:
+            'org_abc123xyz', 'org_789def456'.
+        timestamp (datetime.datetime): When the usage happened, not when Paygentic received it:
+            an RFC 3339 date-time with an offset, e.g.
+            '2024-01-15T10:30:00Z', that falls within the years
+            0001-9999 in UTC (400 otherwise: '0001-01-01T00:00:00+00:01'
+            is before year 1); stored to the microsecond, answered in
+            UTC.
+        properties (list[CreateUsageEventRequestProperty]): The billable metrics consumed, at
+            most 100.
+        entitlement_id (str | Unset): The commitment (entitlement) this consumption draws on,
+            `com_` followed by letters and digits, e.g.
+            'com_abc123xyz'.
+        metadata (Metadata | Unset): Custom key-value attributes about the consumption, at
+            most 50, values strings; stored and returned as sent,
+            e.g. {"model_name": "claude-3-opus", "input_tokens":
+            "1500"}.
     """
 
     idempotency_key: str
@@ -86,9 +86,8 @@ class CreateUsageEventRequest:
         return field_dict
 
     def to_wire_dict(self) -> dict[str, Any]:
-        """to_dict() as the endpoint functions give it to encode_json: the same JSON, but each
-        datetime that orjson writes exactly as isoformat() does is left for orjson to write
-        (formatting it here was ~30% of to_dict())."""
+        """The JSON body the operation functions send: `to_dict()`, with the date-times that
+        the JSON encoder writes the same way left for it to write."""
         timestamp = _wire_datetime(self.timestamp)
 
         properties = [

@@ -21,18 +21,18 @@ class CreateUsageEventRequestProperty:
     """One billable metric consumed by a usage event, with how
     much of it and, optionally, its unit price.
 
-        Attributes:
-            billable_metric_id (str): The billable metric consumed, e.g. `bm_gpu_hours`; 1 to 255
-                characters.
-            quantity (float): How much of the billable metric was consumed, in the
-                metric's unit: at least 1, and a number, not only an
-                integer (fractional units such as 2.5 GPU hours are
-                allowed).
-            price (str | Unset): Price per unit in US dollars as a decimal string, e.g.
-                "0.125" (up to 15 digits before the point and 18 after).
-                An event whose every property has a price is billed at
-                once; otherwise it is priced later by the merchant's
-                plan.
+    Attributes:
+        billable_metric_id (str): The billable metric consumed, e.g. `bm_gpu_hours`; 1 to 255
+            characters.
+        quantity (float): How much of the billable metric was consumed, in the
+            metric's unit: at least 1, and a number, not only an
+            integer (fractional units such as 2.5 GPU hours are
+            allowed).
+        price (str | Unset): Price per unit in US dollars as a decimal string, e.g.
+            "0.125" (up to 15 digits before the point and 18 after).
+            An event whose every property has a price is billed at
+            once; otherwise it is priced later by the merchant's
+            plan.
     """
 
     billable_metric_id: str

@@ -25,23 +25,23 @@ class Dispute:
     """A customer's dispute of a usage event, populated by the
     server; it cannot be set in request bodies.
 
-        Attributes:
-            id (str): Unique identifier of the dispute.
-            object_ (Literal['dispute']): Always "dispute".
-            usage_event_id (str): The disputed usage event.
-            customer_id (str): The customer who disputes the event.
-            merchant_id (str): The merchant organisation the event belongs to.
-            status (DisputeStatus): Where a dispute stands: `pending` (open), `accepted`
-                (resolved for the customer) or `declined` (resolved for
-                the merchant).
-            created_at (datetime.datetime): When the dispute was opened.
-            updated_at (datetime.datetime): When the dispute last changed.
-            customer_message (None | str | Unset): The customer's explanation.
-            merchant_message (None | str | Unset): The merchant's answer, once given.
-            disputed_amount (None | str | Unset): Disputed amount as a decimal string.
-            resolved_at (datetime.datetime | None | Unset): When the dispute was accepted or
-                declined; absent or
-                null while pending.
+    Attributes:
+        id (str): Unique identifier of the dispute.
+        object_ (Literal['dispute']): Always "dispute".
+        usage_event_id (str): The disputed usage event.
+        customer_id (str): The customer who disputes the event.
+        merchant_id (str): The merchant organisation the event belongs to.
+        status (DisputeStatus): Where a dispute stands: `pending` (open), `accepted`
+            (resolved for the customer) or `declined` (resolved for
+            the merchant).
+        created_at (datetime.datetime): When the dispute was opened.
+        updated_at (datetime.datetime): When the dispute last changed.
+        customer_message (None | str | Unset): The customer's explanation.
+        merchant_message (None | str | Unset): The merchant's answer, once given.
+        disputed_amount (None | str | Unset): Disputed amount as a decimal string.
+        resolved_at (datetime.datetime | None | Unset): When the dispute was accepted or
+            declined; absent or
+            null while pending.
     """
 
     id: str

@@ -23,23 +23,23 @@ class Error:
     `TAX_NOT_ENABLED` or `PAYMENT_SESSION_EXPIRED`); errors
     without one carry no `code`.
 
-        Attributes:
-            message (str): What went wrong, readable by a person.
-            error (None | str | Unset): Coarse category such as "bad_request" or "not_found".
-            code (None | str | Unset): UPPER_SNAKE_CASE business code.
-            details (ErrorDetailsType0 | None | Unset): Structured context about the error.
+    Attributes:
+        message (str): What went wrong, readable by a person.
+        error (None | str | Unset): Coarse category such as "bad_request" or "not_found".
+        code (None | str | Unset): UPPER_SNAKE_CASE business code.
+        details (ErrorDetails | None | Unset): Structured context about the error.
     """
 
     message: str
     error: None | str | Unset = UNSET
     code: None | str | Unset = UNSET
-    details: ErrorDetailsType0 | None | Unset = UNSET
+    details: ErrorDetails | None | Unset = UNSET
 
     def to_dict(self) -> dict[str, Any]:
         details: dict[str, Any] | None | Unset
         if isinstance(self.details, Unset):
             details = UNSET
-        elif isinstance(self.details, ErrorDetailsType0):
+        elif isinstance(self.details, ErrorDetails):
             details = self.details.to_dict()
         else:
             details = self.details
@@ -70,13 +70,13 @@ class Error:
         code: None | str | Unset = d.get("code", UNSET)
 
         _details = d.get("details", UNSET)
-        details: ErrorDetailsType0 | None | Unset
+        details: ErrorDetails | None | Unset
         if _details is not None and _details is not UNSET and isinstance(_details, dict):
             try:
-                details_type_0 = ErrorDetailsType0.from_dict(_details)
+                details_type_0 = ErrorDetails.from_dict(_details)
                 details = details_type_0
             except (TypeError, ValueError, AttributeError, KeyError):
-                details = cast(ErrorDetailsType0 | None | Unset, _details)
+                details = cast(ErrorDetails | None | Unset, _details)
         else:
             details = _details
 
@@ -93,4 +93,4 @@ class Error:
 # The models this one refers to are imported here, after the class, rather than at the top or
 # inside each method (an import per call is slow): models may refer to each other in a cycle,
 # and by the time another model's module imports this one, this module's class exists.
-from ..models.error_details_type_0 import ErrorDetailsType0  # noqa: E402
+from ..models.error_details import ErrorDetails  # noqa: E402

@@ -26,10 +26,10 @@ class Refund:
     returned in GET and PATCH responses. It cannot be set
     directly in request bodies.
 
-        Attributes:
-            refunded_at (datetime.datetime): When the event was refunded (RFC 3339, UTC).
-            reason (None | str | Unset): Why the event was refunded, as given in the refund
-                request.
+    Attributes:
+        refunded_at (datetime.datetime): When the event was refunded (RFC 3339, UTC).
+        reason (None | str | Unset): Why the event was refunded, as given in the refund
+            request.
     """
 
     refunded_at: datetime.datetime

@@ -22,9 +22,9 @@ class RefundUsageEventRequest:
     the event recorded; a refund cannot be undone or
     repeated (a second one is answered 422).
 
-        Attributes:
-            refunded (bool): Must be `true`; a refund cannot be undone.
-            reason (str | Unset): Why the event is refunded.
+    Attributes:
+        refunded (bool): Must be `true`; a refund cannot be undone.
+        reason (str | Unset): Why the event is refunded.
     """
 
     refunded: bool

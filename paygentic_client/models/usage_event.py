@@ -26,35 +26,35 @@ class UsageEvent:
     subscription, and once they happen the billing, a refund
     or a dispute).
 
-        Attributes:
-            id (str): Unique identifier of the usage event, `usg_` followed by letters and digits.
-            object_ (Literal['usageEvent']): Always "usageEvent".
-            customer_id (str): The customer that consumed, e.g. 'cus_abc123xyz'.
-            merchant_id (str): The merchant organisation owning the event, e.g.
-                'org_abc123xyz'.
-            subscription_id (str): The customer's subscription the usage counts against,
-                e.g. 'sub_abc123xyz'; set by the server.
-            timestamp (datetime.datetime): When the usage happened (RFC 3339), as sent; answered in
-                UTC.
-            created_at (datetime.datetime): When the server stored the event (RFC 3339, UTC).
-            properties (list[UsageEventProperty]): The billable metrics consumed, in the order they
-                were
-                sent.
-            idempotency_key (None | str | Unset): The deduplication key the event was created with.
-            description (None | str | Unset): Readable summary explaining what triggered this
-                consumption event.
-            consumer_id (None | str | Unset): The consumer organisation, when the customer consumes
-                on
-                behalf of one, e.g. 'org_789def456'.
-            entitlement_id (None | str | Unset): The commitment the consumption draws on, `com_...`,
-                when
-                one was given.
-            metadata (None | Unset | UsageEventMetadataType0): The custom string attributes sent
-                with the event.
-            billing (Billing | None | Unset): What the event was billed, once it is billed; read-
-                only.
-            refund (None | Refund | Unset): The refund, once the event is refunded; read-only.
-            dispute (Dispute | None | Unset): The customer's dispute, if there is one; read-only.
+    Attributes:
+        id (str): Unique identifier of the usage event, `usg_` followed by letters and digits.
+        object_ (Literal['usageEvent']): Always "usageEvent".
+        customer_id (str): The customer that consumed, e.g. 'cus_abc123xyz'.
+        merchant_id (str): The merchant organisation owning the event, e.g.
+            'org_abc123xyz'.
+        subscription_id (str): The customer's subscription the usage counts against,
+            e.g. 'sub_abc123xyz'; set by the server.
+        timestamp (datetime.datetime): When the usage happened (RFC 3339), as sent; answered in
+            UTC.
+        created_at (datetime.datetime): When the server stored the event (RFC 3339, UTC).
+        properties (list[UsageEventProperty]): The billable metrics consumed, in the order they
+            were
+            sent.
+        idempotency_key (None | str | Unset): The deduplication key the event was created with.
+        description (None | str | Unset): Readable summary explaining what triggered this
+            consumption event.
+        consumer_id (None | str | Unset): The consumer organisation, when the customer consumes
+            on
+            behalf of one, e.g. 'org_789def456'.
+        entitlement_id (None | str | Unset): The commitment the consumption draws on, `com_...`,
+            when
+            one was given.
+        metadata (None | Unset | UsageEventMetadata): The custom string attributes sent with the
+            event.
+        billing (Billing | None | Unset): What the event was billed, once it is billed; read-
+            only.
+        refund (None | Refund | Unset): The refund, once the event is refunded; read-only.
+        dispute (Dispute | None | Unset): The customer's dispute, if there is one; read-only.
     """
 
     id: str
@@ -69,7 +69,7 @@ class UsageEvent:
     description: None | str | Unset = UNSET
     consumer_id: None | str | Unset = UNSET
     entitlement_id: None | str | Unset = UNSET
-    metadata: None | Unset | UsageEventMetadataType0 = UNSET
+    metadata: None | Unset | UsageEventMetadata = UNSET
     billing: Billing | None | Unset = UNSET
     refund: None | Refund | Unset = UNSET
     dispute: Dispute | None | Unset = UNSET
@@ -84,7 +84,7 @@ class UsageEvent:
         metadata: dict[str, Any] | None | Unset
         if isinstance(self.metadata, Unset):
             metadata = UNSET
-        elif isinstance(self.metadata, UsageEventMetadataType0):
+        elif isinstance(self.metadata, UsageEventMetadata):
             metadata = self.metadata.to_dict()
         else:
             metadata = self.metadata
@@ -176,13 +176,13 @@ class UsageEvent:
         entitlement_id: None | str | Unset = d.get("entitlementId", UNSET)
 
         _metadata = d.get("metadata", UNSET)
-        metadata: None | Unset | UsageEventMetadataType0
+        metadata: None | Unset | UsageEventMetadata
         if _metadata is not None and _metadata is not UNSET and isinstance(_metadata, dict):
             try:
-                metadata_type_0 = UsageEventMetadataType0.from_dict(_metadata)
+                metadata_type_0 = UsageEventMetadata.from_dict(_metadata)
                 metadata = metadata_type_0
             except (TypeError, ValueError, AttributeError, KeyError):
-                metadata = cast(None | Unset | UsageEventMetadataType0, _metadata)
+                metadata = cast(None | Unset | UsageEventMetadata, _metadata)
         else:
             metadata = _metadata
 
@@ -247,5 +247,5 @@ class UsageEvent:
 from ..models.billing import Billing  # noqa: E402
 from ..models.dispute import Dispute  # noqa: E402
 from ..models.refund import Refund  # noqa: E402
-from ..models.usage_event_metadata_type_0 import UsageEventMetadataType0  # noqa: E402
+from ..models.usage_event_metadata import UsageEventMetadata  # noqa: E402
 from ..models.usage_event_property import UsageEventProperty  # noqa: E402

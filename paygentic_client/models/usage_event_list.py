@@ -19,10 +19,10 @@ class UsageEventList:
     """One page of usage events, ordered by `timestamp` then
     `id`.
 
-        Attributes:
-            object_ (Literal['list']): Always "list".
-            data (list[UsageEvent]): The events of this page, at most `limit`.
-            pagination (OffsetPagination): Where a page lies among all matching events.
+    Attributes:
+        object_ (Literal['list']): Always "list".
+        data (list[UsageEvent]): The events of this page, at most `limit`.
+        pagination (OffsetPagination): Where a page lies among all matching events.
     """
 
     object_: Literal["list"]

@@ -21,11 +21,11 @@ class UsageEventProperty:
     """One billable metric of a stored usage event: the metric,
     the quantity and, if one was sent, the unit price.
 
-        Attributes:
-            billable_metric_id (str): The billable metric consumed.
-            quantity (float): How much of the metric was consumed, in the metric's
-                unit.
-            price (None | str | Unset): Price per unit as a decimal number of US dollars, or null.
+    Attributes:
+        billable_metric_id (str): The billable metric consumed.
+        quantity (float): How much of the metric was consumed, in the metric's
+            unit.
+        price (None | str | Unset): Price per unit as a decimal number of US dollars, or null.
     """
 
     billable_metric_id: str

@@ -21,10 +21,10 @@ class ValidationError:
     """The body of a 400 for a request that violates the
     schema, with every field-level error.
 
-        Attributes:
-            message (str): A summary readable by a person.
-            errors (list[ValidationErrorDetail]): Every field-level error, at least one.
-            error (Literal['validation_error'] | Unset): Always "validation_error".
+    Attributes:
+        message (str): A summary readable by a person.
+        errors (list[ValidationErrorDetail]): Every field-level error, at least one.
+        error (Literal['validation_error'] | Unset): Always "validation_error".
     """
 
     message: str

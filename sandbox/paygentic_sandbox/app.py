@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import gc
 import logging
-from collections.abc import Awaitable, Callable, Mapping, Sequence
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
@@ -15,7 +15,15 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.types import Receive, Scope, Send
 
-from paygentic_sandbox import control, events, jsontext, spec, timestamps
+from paygentic_sandbox import (
+    control,
+    events,
+    generic_filters,
+    jsontext,
+    spec,
+    timestamps,
+    unimplemented,
+)
 from paygentic_sandbox.activity import ActivityLog
 from paygentic_sandbox.config import DEMO_MERCHANT_ID, DEMO_TOKEN, MAX_BODY_BYTES
 from paygentic_sandbox.errors import (
@@ -31,7 +39,7 @@ from paygentic_sandbox.errors import (
 from paygentic_sandbox.faults import Fault, FaultInjector, FaultPlan
 from paygentic_sandbox.requests import json_body, query_instance, raise_if_invalid
 from paygentic_sandbox.shapes import Responses
-from paygentic_sandbox.spec import FieldError, NestingTooDeep, QueryParameter, validators
+from paygentic_sandbox.spec import FieldError, NestingTooDeep, validators
 from paygentic_sandbox.store import ListFilter, NewEvent, Store
 
 logger = logging.getLogger("paygentic_sandbox")
@@ -148,20 +156,25 @@ class SandboxApp:
         methods: dict[str, Handler]
         event_id = ""
         if path == "/v0/usage":
+            template = path
             methods = {"GET": SandboxApp.list_events, "POST": SandboxApp.create}
         elif path == "/v0/usage/batch":
+            template = path
             methods = {"POST": SandboxApp.batch_create}
         elif raw_path.startswith(b"/v0/usage/") and raw_path.count(b"/") == 3:
+            template = "/v0/usage/{id}"
             event_id = unquote(raw_path[len(b"/v0/usage/") :].decode("latin-1"))
             methods = {"GET": SandboxApp.get, "PATCH": SandboxApp.refund}
         else:
-            raise error(404, f"There is no resource at {path[:200]}.", "not_found")
+            declared = unimplemented.unrouted_message(scope["method"], path)
+            raise error(404, declared or f"There is no resource at {path[:200]}.", "not_found")
         handler = methods.get(scope["method"])
         if handler is None:
             allowed = ", ".join(methods)
+            declared = unimplemented.not_implemented_message(scope["method"], template)
             raise error(
                 405,
-                f"{scope['method'][:20]} is not allowed here; use {allowed}.",
+                declared or f"{scope['method'][:20]} is not allowed here; use {allowed}.",
                 "method_not_allowed",
                 headers={"Allow": allowed},
             )
@@ -293,7 +306,7 @@ class SandboxApp:
 
     async def list_events(self, call: Call) -> Reply:
         parameters = self.validators.list_parameters
-        _refuse_unimplemented(call.request, parameters)
+        generic_filters.refuse_unimplemented(parameters, call.request.query_params)
         query, problems = query_instance(call.request, parameters)
         raise_if_invalid(problems or self.validators.list_query.errors(query))
         start_us = _instant(query, "startTime")
@@ -314,6 +327,7 @@ class SandboxApp:
             customer_id=query.get("customerId"),
             consumer_id=query.get("consumerId"),
             subscription_id=query.get("subscriptionId"),
+            fields=generic_filters.requested(parameters, query),
         )
         limit = int(query.get("limit", _default(parameters, "limit")))
         offset = int(min(Decimal(query.get("offset", 0)), Decimal(_MAX_OFFSET)))
@@ -328,24 +342,6 @@ class SandboxApp:
         if not validator.is_valid(event_id):
             raise validation_failed(
                 [FieldError("id", e.message, e.code) for e in validator.errors(event_id)]
-            )
-
-
-# The list's query parameters this server implements.
-LIST_PARAMETERS = frozenset(
-    {"startTime", "endTime", "limit", "offset"}
-    | {"customerId", "merchantId", "consumerId", "subscriptionId"}
-)
-
-
-def _refuse_unimplemented(request: Request, parameters: Sequence[QueryParameter]) -> None:
-    """A parameter the spec declares but this server does not implement (a spec changed
-    after it was written) is refused: ignoring a filter would answer with wrong data."""
-    for parameter in parameters:
-        if parameter.name not in LIST_PARAMETERS and parameter.name in request.query_params:
-            raise bad_request(
-                f"The query parameter {parameter.name} is declared by the API's spec but this "
-                "sandbox does not implement it; it is refused rather than ignored."
             )
 
 

@@ -99,6 +99,8 @@ class ListFilter:
     customer_id: str | None = None
     consumer_id: str | None = None
     subscription_id: str | None = None
+    # Equalities on top-level fields of the stored event (generic_filters.py): (name, value).
+    fields: tuple[tuple[str, Any], ...] = ()
 
 
 class _Continuation(NamedTuple):
@@ -308,6 +310,10 @@ class Store:
         for column, value in self._filters(where):
             clauses.append(f"{column} = ?")
             values.append(value)
+        for name, value in where.fields:
+            # The name is bound too: a JSON path, not SQL text.
+            clauses.append("json_extract(document, ?) = ?")
+            values += [f"$.{name}", value]
         return " AND ".join(clauses), values
 
     @staticmethod

@@ -8,7 +8,7 @@ from typing import Any
 import attrs
 import pytest
 from support.client_harness import OPERATIONS, FakeApi, call_sync
-from support.spec_support import SPEC
+from support.spec_support import SPEC, optional_fields, python_name
 
 from paygentic_client.models import Billing, Dispute, DisputeStatus, Refund, UsageEvent
 from paygentic_client.types import UNSET
@@ -23,13 +23,10 @@ def test_nulls_in_optional_fields_and_nested_objects_parse_as_none() -> None:
     event = call_sync(OPERATIONS["getUsageEvent"], "sync", api.client())
 
     assert isinstance(event, UsageEvent)
-    assert event.consumer_id is None
-    assert event.entitlement_id is None
-    assert event.description is None
-    assert event.metadata is None
-    assert event.billing is None
-    assert event.refund is None
-    assert event.dispute is None
+    nulls = [name for name, value in body.items() if value is None]
+    assert len(nulls) >= 5  # the example sends null for most optional fields, as production's
+    for name in nulls:
+        assert getattr(event, python_name(name)) is None, name
     (prop,) = event.properties
     assert (prop.billable_metric_id, prop.quantity, prop.price) == ("bm_gpu_hours", 2.5, None)
     assert event.timestamp == datetime.datetime(2024, 2, 1, 14, 45, 30, tzinfo=datetime.UTC)
@@ -62,8 +59,8 @@ def test_absent_optional_fields_parse_as_unset() -> None:
 
     event = UsageEvent.from_dict(body)
 
-    assert event.billing is UNSET
-    assert event.description is UNSET
+    for name in optional_fields("UsageEvent"):
+        assert getattr(event, python_name(name)) is UNSET, name
     assert event.to_dict() == {**body, "timestamp": "2024-02-01T14:45:30+00:00"} | {
         "createdAt": "2024-02-01T14:45:31+00:00"
     }
@@ -113,9 +110,25 @@ def test_every_field_lands_in_its_own_attribute() -> None:
         },
     }
 
+    # The fields the spec declares: one it no longer has is left out, a string one it added
+    # gets a distinct value of its own.
+    declared = SPEC["components"]["schemas"]["UsageEvent"]["properties"]
+    body = {name: value for name, value in body.items() if name in declared}
+    for name, schema in declared.items():
+        kinds = schema.get("type", [])
+        if name not in body and "string" in kinds and "format" not in schema:
+            body[name] = f"{name}_value"
+
     event = UsageEvent.from_dict(body)
 
     assert event.to_dict() == body
+    for name, value in body.items():
+        if (
+            isinstance(value, str)
+            and "format" not in declared[name]
+            and "const" not in declared[name]
+        ):
+            assert getattr(event, python_name(name)) == value, name
     assert (event.customer_id, event.merchant_id, event.consumer_id) == (
         "cus_1",
         "org_1",
@@ -165,3 +178,32 @@ def test_a_value_that_is_not_a_member_raises_the_enums_own_error(status: Any) ->
     with pytest.raises(ValueError) as raised:
         Dispute.from_dict(_dispute_with_status(status))
     assert str(raised.value) == str(expected.value)
+
+
+def test_an_absent_field_reads_unset_in_a_repr() -> None:
+    """`print(event.billing)` of an unbilled event shows UNSET, not an object address."""
+    event = UsageEvent.from_dict(
+        {
+            "id": "usg_1",
+            "object": "usageEvent",
+            "customerId": "cus_1",
+            "merchantId": "org_1",
+            "subscriptionId": "sub_1",
+            "properties": [],
+            "timestamp": "2024-01-15T10:30:00Z",
+            "createdAt": "2024-01-15T10:30:01Z",
+        }
+    )
+    assert repr(event.billing) == str(event.billing) == "UNSET"
+    assert "billing=UNSET" in repr(event)
+
+
+def test_the_models_of_nullable_objects_have_domain_names_and_keep_the_old_ones() -> None:
+    from paygentic_client import models
+
+    assert models.ErrorDetails.__name__ == "ErrorDetails"
+    assert models.UsageEventMetadata.__name__ == "UsageEventMetadata"
+    assert not [name for name in models.__all__ if "Type0" in name]
+    # Names of 0.2.0, kept importable.
+    assert models.ErrorDetailsType0 is models.ErrorDetails
+    assert models.UsageEventMetadataType0 is models.UsageEventMetadata

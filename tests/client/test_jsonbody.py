@@ -19,7 +19,7 @@ from hypothesis import strategies as st
 from paygentic_client._runtime.jsonbody import decode_json, may_hold_a_long_integer
 from paygentic_client.api.usage_events import create_usage_event
 from paygentic_client.ingest.core import parse_batch_answer
-from paygentic_client.models import Error, ErrorDetailsType0
+from paygentic_client.models import Error, ErrorDetails
 
 # --- JSON text ------------------------------------------------------------------------------
 
@@ -198,7 +198,7 @@ def test_generated_operations_decode_exactly() -> None:
     # (scripts/templates/endpoint_macros.py.jinja); orjson alone would give a float here.
     body = json.dumps({"message": "too big", "details": {"limit": 2**64 + 1}}).encode()
     error = create_usage_event._parse_response(httpx.Response(401, content=body))
-    assert isinstance(error, Error) and isinstance(error.details, ErrorDetailsType0)
+    assert isinstance(error, Error) and isinstance(error.details, ErrorDetails)
     assert error.details["limit"] == 2**64 + 1 and type(error.details["limit"]) is int
 
 

@@ -327,9 +327,19 @@ def test_the_default_warning_interval_is_ten_seconds(
     assert [r.levelno for r in caplog.records] == [logging.WARNING, logging.INFO, logging.WARNING]
 
 
-def test_undelivered_message_counts_and_lists_every_key() -> None:
+def test_undelivered_message_counts_and_lists_every_key_of_a_few() -> None:
     assert undelivered_message(["k1", "k2"], "closed") == (
         "2 usage events were not delivered (closed); idempotency keys: k1, k2"
+    )
+
+
+def test_undelivered_message_of_many_names_five_keys_and_where_the_rest_are() -> None:
+    keys = [f"key_{n:06d}" for n in range(100_000)]
+    message = undelivered_message(keys, "closed")
+    assert message == (
+        "100000 usage events were not delivered (closed); idempotency keys: key_000000, "
+        "key_000001, key_000002, key_000003, key_000004 and 99995 more (each event's handle "
+        "holds this error)"
     )
 
 

@@ -15,112 +15,39 @@ import asyncio
 import datetime
 import json
 import uuid
-from collections.abc import Awaitable, Callable, Iterator
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
 import httpx
 import pytest
-from dateutil.parser import isoparse
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from paygentic_sandbox import SandboxProcess
 from schemathesis import Case
+from support import spec_calls
 from support.property_support import (
     assert_same_json,
     budget,
     count_case,
-    json_object,
     load_schema,
     scope_idempotency_keys,
 )
 from support.sandbox_fixture import AUTH, MERCHANT_ID, TOKEN
 
 from paygentic_client import AuthenticatedClient, errors
-from paygentic_client.api.usage_events import (
-    batch_create_usage_events,
-    create_usage_event,
-    get_usage_event,
-    list_usage_events,
-    refund_usage_event,
-)
-from paygentic_client.models import (
-    BatchCreateUsageEventsRequest,
-    CreateUsageEventRequest,
-    CreateUsageEventRequestProperty,
-    RefundUsageEventRequest,
-)
+from paygentic_client.api.usage_events import create_usage_event
+from paygentic_client.models import CreateUsageEventRequest, CreateUsageEventRequestProperty
 
 schema = load_schema()
 
 # A model with `to_dict()`: every success and error model of the client.
 Model = Any
-# How a case is sent: (client, case) -> the parsed success model; raises errors.ApiError.
-SyncCall = Callable[[AuthenticatedClient, Case[Any]], Model]
-AsyncCall = Callable[[AuthenticatedClient, Case[Any]], Awaitable[Model]]
 
 
 def _whole(value: Any) -> Any:
     # Schemathesis may draw an integer as a whole float such as 628.0.
     return int(value) if isinstance(value, float) and value.is_integer() else value
-
-
-def _list_kwargs(case: Case[Any]) -> dict[str, Any]:
-    query = dict(case.query or {})
-    kwargs: dict[str, Any] = {
-        "start_time": isoparse(query.pop("startTime")),
-        "end_time": isoparse(query.pop("endTime")),
-    }
-    names = {
-        "limit": "limit",
-        "offset": "offset",
-        "customerId": "customer_id",
-        "merchantId": "merchant_id",
-        "consumerId": "consumer_id",
-        "subscriptionId": "subscription_id",
-    }
-    for name, value in query.items():
-        kwargs[names[name]] = _whole(value)
-    return kwargs
-
-
-def _id(case: Case[Any]) -> str:
-    return str((case.path_parameters or {})["id"])
-
-
-SYNC: dict[str, SyncCall] = {
-    "createUsageEvent": lambda client, case: create_usage_event.sync(
-        client=client, body=CreateUsageEventRequest.from_dict(json_object(case))
-    ),
-    "batchCreateUsageEvents": lambda client, case: batch_create_usage_events.sync(
-        client=client, body=BatchCreateUsageEventsRequest.from_dict(json_object(case))
-    ),
-    "listUsageEvents": lambda client, case: list_usage_events.sync(
-        client=client, **_list_kwargs(case)
-    ),
-    "getUsageEvent": lambda client, case: get_usage_event.sync(_id(case), client=client),
-    "refundUsageEvent": lambda client, case: refund_usage_event.sync(
-        _id(case), client=client, body=RefundUsageEventRequest.from_dict(json_object(case))
-    ),
-}
-ASYNC: dict[str, AsyncCall] = {
-    "createUsageEvent": lambda client, case: create_usage_event.asyncio(
-        client=client, body=CreateUsageEventRequest.from_dict(json_object(case))
-    ),
-    "batchCreateUsageEvents": lambda client, case: batch_create_usage_events.asyncio(
-        client=client, body=BatchCreateUsageEventsRequest.from_dict(json_object(case))
-    ),
-    "listUsageEvents": lambda client, case: list_usage_events.asyncio(
-        client=client, **_list_kwargs(case)
-    ),
-    "getUsageEvent": lambda client, case: get_usage_event.asyncio(_id(case), client=client),
-    "refundUsageEvent": lambda client, case: refund_usage_event.asyncio(
-        _id(case), client=client, body=RefundUsageEventRequest.from_dict(json_object(case))
-    ),
-}
-# Sending these twice gives the same answer, so `sync` and `asyncio` must agree on them (a
-# refund is not: the second one is a 422).
-IDEMPOTENT = {"createUsageEvent", "batchCreateUsageEvents", "listUsageEvents", "getUsageEvent"}
 
 
 @dataclass
@@ -203,9 +130,11 @@ def _create_event(client: AuthenticatedClient) -> Any:
 def _call(clients: Clients, operation_id: str, case: Case[Any], *, use_async: bool) -> Outcome:
     try:
         if use_async:
-            model = clients.loop.run_until_complete(ASYNC[operation_id](clients.asynchronous, case))
+            model = clients.loop.run_until_complete(
+                spec_calls.call_async(clients.asynchronous, case)
+            )
         else:
-            model = SYNC[operation_id](clients.sync, case)
+            model = spec_calls.call_sync(clients.sync, case)
     except errors.ApiError as error:
         return Outcome(clients.exchanges.last(), error=error)
     except errors.IdempotencyConflictError as conflict:
@@ -258,7 +187,8 @@ def _with_known_id(case: Case[Any], known_id: str | None) -> Case[Any]:
     return case
 
 
-OPERATION_IDS = list(SYNC)
+# Every operation of the spec, called through the module and arguments the spec names.
+OPERATION_IDS = spec_calls.operation_ids()
 
 
 @pytest.mark.parametrize("operation_id", OPERATION_IDS)
@@ -285,7 +215,7 @@ def test_the_client_and_the_server_agree(clients: Clients, operation_id: str) ->
         _check_outcome(clients, case, first)
         second = _call(clients, operation_id, case, use_async=True)
         _check_outcome(clients, case, second)
-        if operation_id in IDEMPOTENT:
+        if spec_calls.is_idempotent(operation_id):
             assert second.response.status_code == first.response.status_code
             assert_same_json(second.response.json(), first.response.json())
 

@@ -1,7 +1,8 @@
 """The "spec changed" workflow: a sandbox following a changed copy of openapi.yaml (`--spec`)
 stores and returns the declared optional request fields it has no rule for, wherever the
 response schema declares them, and refuses a declared query parameter it does not implement
-instead of ignoring it. The real spec is never changed: each test writes a copy."""
+instead of ignoring it, unless it names a top-level field of the event: then it is an equality
+filter (generic_filters.py). The real spec is never changed: each test writes a copy."""
 
 from __future__ import annotations
 
@@ -36,9 +37,21 @@ def changed_spec() -> dict[str, Any]:
     schemas["UsageEventProperty"]["properties"]["unit"] = {"type": ["string", "null"]}
     schemas["RefundUsageEventRequest"]["properties"]["notes"] = {"type": "string"}
     schemas["Refund"]["properties"]["notes"] = {"type": ["string", "null"]}
-    document["paths"]["/v0/usage"]["get"]["parameters"].append(
-        {"name": "region", "in": "query", "required": False, "schema": {"type": "string"}}
-    )
+    document["paths"]["/v0/usage"]["get"]["parameters"] += [
+        {"name": "region", "in": "query", "required": False, "schema": {"type": "string"}},
+        # Not a field of the event (it is one of each property): no rule the server can guess.
+        {"name": "billableMetricId", "in": "query", "schema": {"type": "string"}},
+    ]
+    document["paths"]["/v0/usage/{id}"]["delete"] = {
+        "operationId": "deleteUsageEvent",
+        "responses": {"204": {"description": "Deleted."}},
+    }
+    document["paths"]["/v0/usage/{id}/disputes"] = {
+        "get": {
+            "operationId": "listDisputes",
+            "responses": {"200": {"description": "The disputes of the event."}},
+        }
+    }
     return document
 
 
@@ -128,11 +141,82 @@ def test_a_field_the_response_has_no_place_for_is_named_in_the_log(
 def test_a_declared_query_parameter_without_a_rule_is_a_400_naming_it(
     client: httpx.Client,
 ) -> None:
-    response = client.get("/v0/usage", params={"customerId": "c", "region": "eu", **LIST_WINDOW})
+    response = client.get(
+        "/v0/usage", params={"customerId": "c", "billableMetricId": "bm", **LIST_WINDOW}
+    )
     assert response.status_code == 400
-    assert "query parameter region" in response.json()["message"]
+    assert "query parameter billableMetricId" in response.json()["message"]
+    assert "not a top-level field of the usage event" in response.json()["message"]
     # Not given, it changes nothing.
     assert client.get("/v0/usage", params={"customerId": "c", **LIST_WINDOW}).status_code == 200
+
+
+def test_a_declared_query_parameter_naming_a_field_of_the_event_filters_by_equality(
+    client: httpx.Client,
+) -> None:
+    customer = f"cus_{uuid.uuid4().hex[:16]}"
+    for region in ("eu-west-1", "us-east-1", "eu-west-1"):
+        created = client.post("/v0/usage", json=event(customerId=customer, region=region))
+        assert created.status_code == 201, created.text
+    without_region = event(customerId=customer)
+    del without_region["region"]
+    assert client.post("/v0/usage", json=without_region).status_code == 201
+
+    def listed(**params: str) -> list[Any]:
+        response = client.get("/v0/usage", params={"customerId": customer, **LIST_WINDOW, **params})
+        assert response.status_code == 200, response.text
+        assert response.json()["pagination"]["total"] == len(response.json()["data"])
+        return [item.get("region") for item in response.json()["data"]]
+
+    assert listed(region="eu-west-1") == ["eu-west-1", "eu-west-1"]
+    assert listed(region="us-east-1") == ["us-east-1"]
+    assert listed(region="ap-south-1") == []
+    assert sorted(listed(), key=str) == sorted(
+        ["eu-west-1", "us-east-1", "eu-west-1", None], key=str
+    )
+    # Page by page, the filter holds on the continuation too.
+    first = client.get(
+        "/v0/usage",
+        params={"customerId": customer, "region": "eu-west-1", "limit": "1", **LIST_WINDOW},
+    ).json()
+    second = client.get(
+        "/v0/usage",
+        params={
+            "customerId": customer,
+            "region": "eu-west-1",
+            "limit": "1",
+            "offset": "1",
+            **LIST_WINDOW,
+        },
+    ).json()
+    assert first["pagination"]["total"] == second["pagination"]["total"] == 2
+    assert first["data"][0]["id"] != second["data"][0]["id"]
+    assert second["data"][0]["region"] == "eu-west-1"
+
+
+def test_a_declared_operation_without_a_handler_is_a_405_naming_it(client: httpx.Client) -> None:
+    response = client.delete("/v0/usage/usg_abc")
+    assert response.status_code == 405
+    assert response.json()["message"] == (
+        "The operation deleteUsageEvent (DELETE /v0/usage/{id}) is declared by the API's spec "
+        "but this sandbox does not implement it."
+    )
+    # A method the spec does not declare is refused as before.
+    assert client.put("/v0/usage/usg_abc").json()["message"].startswith("PUT is not allowed")
+
+
+def test_a_declared_path_without_a_route_is_a_404_naming_its_operation(
+    client: httpx.Client,
+) -> None:
+    response = client.get("/v0/usage/usg_abc/disputes")
+    assert response.status_code == 404
+    assert response.json()["message"] == (
+        "The operation listDisputes (GET /v0/usage/{id}/disputes) is declared by the API's "
+        "spec but this sandbox does not implement it."
+    )
+    # Another method there, or a path the spec does not have: as before.
+    assert client.post("/v0/usage/usg_abc/disputes").json()["message"].startswith("There is no")
+    assert client.get("/v0/usage/usg_abc/other").json()["message"].startswith("There is no")
 
 
 def test_with_null_optionals_a_new_field_without_a_value_is_null(

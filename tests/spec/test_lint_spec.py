@@ -6,6 +6,11 @@ import os
 import subprocess
 from pathlib import Path
 
+import pytest
+from support.scripts_modules import load
+
+spec_examples = load("spec_examples")
+
 ROOT = Path(__file__).resolve().parents[2]
 GOOD_REF = '$ref: "#/components/schemas/ValidationError"'
 
@@ -57,3 +62,45 @@ def test_a_ref_to_a_missing_file_is_named(tmp_path: Path) -> None:
     assert done.returncode != 0
     assert f"{spec}:7: /components/schemas/Thing/$ref: 'shared.yaml#/Thing'" in done.stderr
     assert f"(no file {tmp_path / 'shared.yaml'})" in done.stderr
+
+
+def without_description(tmp_path: Path) -> Path:
+    """The drill "removed field": `description` leaves the UsageEvent schema, not the examples
+    (nine of them, through the shared components/examples and the YAML anchors)."""
+    text = (ROOT / "openapi.yaml").read_text()
+    declaration = '        description:\n          type: [string, "null"]\n'
+    assert text.count(declaration) == 1
+    start = text.index(declaration)
+    end = text.index("        merchantId:", start)
+    spec = tmp_path / "spec.yaml"
+    spec.write_text(text[:start] + text[end:])
+    return spec
+
+
+def test_every_example_of_the_spec_validates() -> None:
+    assert spec_examples.problems(ROOT / "openapi.yaml") == []
+
+
+def test_a_stale_example_is_found_in_each_place_it_is_used(tmp_path: Path) -> None:
+    found = spec_examples.problems(without_description(tmp_path))
+
+    assert len(found) == 9
+    assert all("('description' was unexpected)" in line for line in found)
+    assert any("/examples/page: at /data/0:" in line for line in found)
+
+
+@pytest.mark.slow
+def test_lint_spec_names_a_stale_example_with_its_line_and_pointer(tmp_path: Path) -> None:
+    spec = without_description(tmp_path)
+    example = spec.read_text().index("  examples:\n    BilledUsageEvent:")
+    line = spec.read_text()[:example].count("\n") + 4  # the first line of its value
+
+    done = lint(spec)
+
+    assert done.returncode != 0
+    assert (
+        f"{spec}:{line}: /paths/~1v0~1usage/post/responses/201/content/application~1json/"
+        "examples/billed (#/components/examples/BilledUsageEvent): at /: Additional properties "
+        "are not allowed ('description' was unexpected)"
+    ) in done.stderr
+    assert "9 violation(s) in the examples of" in done.stderr

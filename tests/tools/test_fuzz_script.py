@@ -10,6 +10,7 @@ from pathlib import Path
 from types import ModuleType
 
 import pytest
+import yaml
 from paygentic_sandbox.process import SandboxProcess
 from support.sandbox_fixture import MERCHANT_ID, OTHER_MERCHANT_ID, TOKEN
 
@@ -58,3 +59,38 @@ def test_the_probe_accepts_a_right_token_and_names_a_wrong_merchant(
     wrong_merchant = fuzz.probe_failure(fuzz.Target(sandbox.url, TOKEN, OTHER_MERCHANT_ID))
     assert "answered 403" in wrong_merchant and OTHER_MERCHANT_ID in wrong_merchant
     assert "got no answer" in fuzz.probe_failure(fuzz.Target("http://127.0.0.1:9", TOKEN, "x"))
+
+
+@pytest.mark.slow
+@pytest.mark.timeout(300)
+def test_a_deployment_that_refuses_a_documented_parameter_fails_the_fuzz(tmp_path: Path) -> None:
+    """The drill "new query parameter": the spec documents `billableMetricId` on the list and
+    the sandbox (following that spec, with no rule for it) refuses it. That exits non-zero
+    with the case, not 0 with a warning."""
+    document = yaml.safe_load((ROOT / "openapi.yaml").read_text())
+    document["paths"]["/v0/usage"]["get"]["parameters"].append(
+        {
+            "name": "billableMetricId",
+            "in": "query",
+            "schema": {"type": "string", "minLength": 1, "description": "Only this metric."},
+        }
+    )
+    spec = tmp_path / "openapi.yaml"
+    spec.write_text(yaml.safe_dump(document, sort_keys=False))
+
+    done = subprocess.run(
+        [str(ROOT / "scripts" / "fuzz"), "--quick", "--spec", str(spec)]
+        + ["--operation", "listUsageEvents", "--report-dir", str(tmp_path / "reports")],
+        env={**os.environ, "PAYGENTIC_BOOTSTRAPPED": "1"},
+        capture_output=True,
+        text=True,
+        timeout=280,
+        check=False,
+    )
+
+    assert done.returncode == 1, done.stdout + done.stderr
+    assert "Valid data should have been accepted" in done.stdout
+    assert "The query parameter billableMetricId is declared by the API's spec" in done.stdout
+    assert "billableMetricId=" in done.stdout  # the case, to reproduce it
+    assert "Fuzzing FAILED (exit status 1)" in done.stdout
+    assert "Missing Open API links" not in done.stdout

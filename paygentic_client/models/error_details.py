@@ -8,7 +8,7 @@ from typing import Any, TypeVar
 from attrs import define as _attrs_define
 from attrs import field as _attrs_field
 
-T = TypeVar("T", bound="UsageEventMetadataType0")
+T = TypeVar("T", bound="ErrorDetails")
 
 # from_dict creates instances with it. Bound once: `cls.__new__` looks it up through the
 # metaclass and the class's bases on every call.
@@ -16,10 +16,10 @@ _new = object.__new__
 
 
 @_attrs_define
-class UsageEventMetadataType0:
-    """The custom string attributes sent with the event."""
+class ErrorDetails:
+    """Structured context about the error."""
 
-    additional_properties: dict[str, str] = _attrs_field(init=False, factory=dict)
+    additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
         field_dict: dict[str, Any] = dict(self.additional_properties)
@@ -34,19 +34,19 @@ class UsageEventMetadataType0:
     def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
         d = dict(src_dict)
         # Every attribute is set here, so attrs' __init__ (a second call per object) is skipped.
-        usage_event_metadata_type_0 = _new(cls)
+        error_details = _new(cls)
 
-        usage_event_metadata_type_0.additional_properties = d
-        return usage_event_metadata_type_0
+        error_details.additional_properties = d
+        return error_details
 
     @property
     def additional_keys(self) -> list[str]:
         return list(self.additional_properties.keys())
 
-    def __getitem__(self, key: str) -> str:
+    def __getitem__(self, key: str) -> Any:
         return self.additional_properties[key]
 
-    def __setitem__(self, key: str, value: str) -> None:
+    def __setitem__(self, key: str, value: Any) -> None:
         self.additional_properties[key] = value
 
     def __delitem__(self, key: str) -> None:

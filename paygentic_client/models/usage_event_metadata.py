@@ -8,7 +8,7 @@ from typing import Any, TypeVar
 from attrs import define as _attrs_define
 from attrs import field as _attrs_field
 
-T = TypeVar("T", bound="ErrorDetailsType0")
+T = TypeVar("T", bound="UsageEventMetadata")
 
 # from_dict creates instances with it. Bound once: `cls.__new__` looks it up through the
 # metaclass and the class's bases on every call.
@@ -16,10 +16,10 @@ _new = object.__new__
 
 
 @_attrs_define
-class ErrorDetailsType0:
-    """Structured context about the error."""
+class UsageEventMetadata:
+    """The custom string attributes sent with the event."""
 
-    additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
+    additional_properties: dict[str, str] = _attrs_field(init=False, factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
         field_dict: dict[str, Any] = dict(self.additional_properties)
@@ -34,19 +34,19 @@ class ErrorDetailsType0:
     def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
         d = dict(src_dict)
         # Every attribute is set here, so attrs' __init__ (a second call per object) is skipped.
-        error_details_type_0 = _new(cls)
+        usage_event_metadata = _new(cls)
 
-        error_details_type_0.additional_properties = d
-        return error_details_type_0
+        usage_event_metadata.additional_properties = d
+        return usage_event_metadata
 
     @property
     def additional_keys(self) -> list[str]:
         return list(self.additional_properties.keys())
 
-    def __getitem__(self, key: str) -> Any:
+    def __getitem__(self, key: str) -> str:
         return self.additional_properties[key]
 
-    def __setitem__(self, key: str, value: Any) -> None:
+    def __setitem__(self, key: str, value: str) -> None:
         self.additional_properties[key] = value
 
     def __delitem__(self, key: str) -> None:
