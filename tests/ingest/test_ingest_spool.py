@@ -24,7 +24,7 @@ from paygentic_client import AsyncUsageIngester, AuthenticatedClient, RetryPolic
 from paygentic_client.cli.main import main
 from paygentic_client.errors import IngesterClosedError, SpoolError
 from paygentic_client.ingest.spool import Spool
-from paygentic_client.ingest.threaded import DEFAULT, DEFAULT_CLOSE_TIMEOUT
+from paygentic_client.ingest.core import DEFAULT, DEFAULT_CLOSE_TIMEOUT
 from paygentic_client.models import CreateUsageEventRequest, CreateUsageEventRequestProperty
 
 ROOT = Path(__file__).resolve().parents[2]
