@@ -23,8 +23,8 @@ from test_ingest_sandbox import stored_keys
 from paygentic_client import AsyncUsageIngester, AuthenticatedClient, RetryPolicy, UsageIngester
 from paygentic_client.cli.main import main
 from paygentic_client.errors import IngesterClosedError, SpoolError
-from paygentic_client.ingest.spool import Spool
 from paygentic_client.ingest.core import DEFAULT, DEFAULT_CLOSE_TIMEOUT
+from paygentic_client.ingest.spool import Spool
 from paygentic_client.models import CreateUsageEventRequest, CreateUsageEventRequestProperty
 
 ROOT = Path(__file__).resolve().parents[2]
