@@ -9,6 +9,7 @@ CONTRIBUTING's tier table); the helpers they share are the package `support`, im
 import os
 
 import pytest
+from support.ingest_harness import ingest_driver, ingest_store, ingesting
 from support.inprocess_sandbox import in_process_sandbox
 from support.property_support import (
     CASES,
@@ -23,6 +24,9 @@ from support.tmpfs import small_tmpfs
 
 __all__ = [
     "client_sandbox",
+    "ingest_driver",
+    "ingest_store",
+    "ingesting",
     "in_process_sandbox",
     "null_optionals_sandbox",
     "property_sandbox",
@@ -49,6 +53,9 @@ SLOW_FIXTURES = {
     "sandbox_factory",
     "property_sandbox",
     "client_sandbox",
+    "ingest_driver",
+    "ingest_store",
+    "ingesting",
     "null_optionals_sandbox",
     "pytester",
 }

@@ -235,7 +235,7 @@ class DiskFull:
         monkeypatch.setattr(Spool, method, failing)
 
 
-@pytest.mark.parametrize("store", ["spool"], indirect=True)
+@pytest.mark.parametrize("ingest_store", ["spool"], indirect=True)
 def test_a_full_disk_while_claiming_stalls_delivery_until_space_comes_back(
     ingesting: IngestingFactory,
     api: InProcessSandbox,
@@ -260,7 +260,7 @@ def test_a_full_disk_while_claiming_stalls_delivery_until_space_comes_back(
     assert ingester.spool_status() == (0, 0, 0)
 
 
-@pytest.mark.parametrize("store", ["spool"], indirect=True)
+@pytest.mark.parametrize("ingest_store", ["spool"], indirect=True)
 def test_a_full_disk_while_settling_keeps_trying_and_close_names_it(
     ingesting: IngestingFactory, api: InProcessSandbox, run: Run, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -278,7 +278,7 @@ def test_a_full_disk_while_settling_keeps_trying_and_close_names_it(
     assert ingester.spool_status()[0] == 1
 
 
-@pytest.mark.parametrize("store", ["spool"], indirect=True)
+@pytest.mark.parametrize("ingest_store", ["spool"], indirect=True)
 def test_settling_resumes_by_itself_when_space_comes_back(
     ingesting: IngestingFactory, api: InProcessSandbox, run: Run, monkeypatch: pytest.MonkeyPatch
 ) -> None:

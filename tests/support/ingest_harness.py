@@ -1,5 +1,6 @@
 """One face for the four ingesters (threads or asyncio × memory or spool), so that a test of
-delivery semantics is written once: `ingesting` (tests/ingest/conftest.py) makes one of them,
+delivery semantics is written once: the `ingesting` fixture (below; the test runs once per
+driver × store) makes one of them,
 and the test submits, flushes, closes and reads outcomes the same way whichever it got.
 
 The asyncio ingester runs on an event loop in a thread of its own; its calls are made there
@@ -12,9 +13,11 @@ from __future__ import annotations
 import asyncio
 import concurrent.futures
 import threading
-from collections.abc import Coroutine
+from collections.abc import Coroutine, Iterator
 from pathlib import Path
 from typing import Any, Protocol, TypeVar
+
+import pytest
 
 from paygentic_client import AsyncUsageIngester, AuthenticatedClient, UsageIngester
 from paygentic_client.ingest import AsyncEventFuture, IngestStats
@@ -151,3 +154,39 @@ class Asynchronous(_SpoolReading):
             self.loop.call_soon_threadsafe(self.loop.stop)
             self._thread.join(15)
             self.loop.close()
+
+
+# -- the fixtures (registered in tests/conftest.py) ----------------------------------------
+
+
+@pytest.fixture(params=["threads", "asyncio"])
+def ingest_driver(request: pytest.FixtureRequest) -> str:
+    kind: str = request.param
+    return kind
+
+
+@pytest.fixture(params=["memory", "spool"])
+def ingest_store(request: pytest.FixtureRequest) -> str:
+    kind: str = request.param
+    return kind
+
+
+@pytest.fixture
+def ingesting(ingest_driver: str, ingest_store: str, tmp_path: Path) -> Iterator[IngestingFactory]:
+    """Make ingesters of this test's driver and store; each is closed (1 s deadline) and its
+    loop stopped after the test."""
+    made: list[Ingesting] = []
+
+    def make(client: AuthenticatedClient, **options: Any) -> Ingesting:
+        spool = tmp_path / f"spool-{len(made)}.db" if ingest_store == "spool" else None
+        kind = Threaded if ingest_driver == "threads" else Asynchronous
+        ingester = kind(client, spool, **options)
+        made.append(ingester)
+        return ingester
+
+    yield make
+    for ingester in made:
+        if isinstance(ingester, Asynchronous):
+            ingester.stop()
+        else:
+            ingester.close(1.0)
