@@ -327,6 +327,8 @@ class UsageIngester:
         old = self._engine.store
         if isinstance(old, SpoolStore):
             _inherited.append(old)
+        # A parent's thread may have held a handle group's lock at the fork.
+        self._new_handle = HandleMaker(self._settings.max_batch_size)
         try:
             options = self._spool_options
             store: Store = MemoryStore() if options is None else SpoolStore(Spool(**options))
