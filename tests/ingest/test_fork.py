@@ -14,7 +14,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from support.sandbox_fixture import MERCHANT_ID, TOKEN, SandboxProcess
+from paygentic_sandbox.process import SandboxProcess
+from support.sandbox_fixture import MERCHANT_ID, TOKEN
 from test_ingest_sandbox import stored_keys
 
 from paygentic_client import AuthenticatedClient, UsageIngester
