@@ -156,6 +156,7 @@ class AsyncUsageIngester:
         or `async with`: there is no loop here); a memory one at once."""
         self._worker: concurrent.futures.ThreadPoolExecutor | None = None
         self._tasks: list[asyncio.Task[None]] = []
+        self._running = False  # sender tasks run (see _send_loop)
         self._waiters: set[asyncio.Future[None]] = set()
         self._engine: Engine[Handle] | None = None
         if self._given_spool is not None:
@@ -177,23 +178,24 @@ class AsyncUsageIngester:
         key, payload, billed = encode_billed(event)
         if not fits(0, 0, len(payload), max_size=1, max_bytes=self._settings.max_batch_bytes):
             raise ValueError(f"event {key!r} alone is larger than max_batch_bytes")
-        engine = await self._open(key)
+        engine = self._engine or await self._open(key)
         if not engine.has_room():
             await self._wait_for_room(engine, key)
-        if not engine.accepting():
-            raise IngesterClosedError("the ingester is closed", key)
-        loop = asyncio.get_running_loop()
-        handle = AsyncEventFuture(loop=loop)
+        handle = AsyncEventFuture(loop=asyncio.get_running_loop())
         store = engine.store
         if not store.inline:
+            if not engine.accepting():
+                raise IngesterClosedError("the ingester is closed", key)
             # Each append awaits the spool's thread: the senders get their turns anyway.
-            seq = await self._run(lambda: store.append(key, payload, billed))
+            row = await self._run(lambda: store.append(key, payload, billed))
             # No await between the append and this: the senders run on this loop too.
-            engine.submit(key, payload, billed, handle, seq)
-            self._start_senders(engine)
+            engine.submit(key, payload, billed, handle, row)
+            if not self._running:
+                self._start_senders(engine)
             return handle
-        woke = engine.submit(key, payload, billed, handle)
-        self._start_senders(engine)
+        woke = engine.submit(key, payload, billed, handle)  # raises once closed
+        if not self._running:
+            self._start_senders(engine)
         if woke or (engine.busy() and engine.counters.submitted % YIELD_EVERY == 0):
             await asyncio.sleep(0)  # let the senders run (see YIELD_EVERY)
         return handle

@@ -35,7 +35,7 @@ from __future__ import annotations
 import enum
 import logging
 import math
-from collections.abc import Callable, Generator
+from collections.abc import Callable, Generator, Iterable
 from dataclasses import dataclass
 from typing import Any, Final, Generic, TypeVar
 
@@ -215,6 +215,7 @@ class Engine(Generic[H]):
         self.counters = Counters()
         self.failures = FailureLog(logger, clock=clock)
         self._handles: dict[Row, H] = {}  # this process's unresolved events
+        self._keys: dict[Row, str] = {}  # and their keys (for the close's log line)
         self._unclaimed = 0  # this process's events not yet claimed (approximately, shared)
         self._unclaimed_bytes = 0  # their payloads, plus one byte each
         self._unclaimed_since = 0.0  # when the oldest of them was submitted (about)
@@ -243,15 +244,16 @@ class Engine(Generic[H]):
         payload: bytes,
         identity: SentFields | None,
         handle: H,
-        seq: int | None = None,
+        row: Row | None = None,
     ) -> bool:
-        """Take an event and its handle; True when it woke the senders. seq: the row the
-        driver already appended it as (asyncio appends to a spool in a thread first)."""
-        if seq is None:
+        """Take an event and its handle; True when it woke the senders. row: what the driver
+        already appended it as (asyncio appends to a spool in a thread first)."""
+        if row is None:
             if self.state not in ACCEPTING:
                 raise IngesterClosedError("the ingester is closed", key)
-            seq = self.store.append(key, payload, identity)
-        self._handles[(seq, key)] = handle
+            row = self.store.append(key, payload, identity)
+        self._handles[row] = handle
+        self._keys[row] = key
         self.counters.submitted += 1
         if self._observer is not None:
             self._observer.submitted(1)
@@ -336,13 +338,16 @@ class Engine(Generic[H]):
         if left:
             cause = self.last_cause()
             words = self.store.left(cause)
-            logger.log(words.level, undelivered_message([key for _, key in left], words.why))
+            keys = [self._keys[row] for row in left]
+            logger.log(words.level, undelivered_message(keys, words.why))
             last_error = self.failures.last_error
-            pairs = [(handle, words.error(key, last_error)) for (_, key), handle in left.items()]
+            pairs = [
+                (handle, words.error(key, last_error))
+                for handle, key in zip(left.values(), keys, strict=True)
+            ]
             _, failed = yield Resolve(pairs)
             self.counters.failed += failed
-            for row in left:
-                self._handles.pop(row, None)
+            self._forget(left)
         self._unclaimed = self._unclaimed_bytes = 0
         self._move("finish")
         if senders_stopped:
@@ -497,8 +502,7 @@ class Engine(Generic[H]):
             if row in handles
         ]
         delivered, failed = yield Resolve(pairs, answer)
-        for row in batch.rows:
-            handles.pop(row, None)
+        self._forget(batch.rows)
         counters = self.counters
         counters.delivered += delivered
         counters.failed += failed
@@ -518,10 +522,16 @@ class Engine(Generic[H]):
         if not pairs:
             return
         delivered, failed = yield Resolve(pairs)
-        for row, _ in answers:
-            self._handles.pop(row, None)
+        self._forget([row for row, _ in answers])
         self.counters.delivered += delivered
         self.counters.failed += failed
+
+    def _forget(self, rows: Iterable[Row]) -> None:
+        """These events are resolved (or were never this process's)."""
+        handles, keys = self._handles, self._keys
+        for row in rows:
+            if handles.pop(row, None) is not None:
+                del keys[row]
 
     # -- waiting, the store, the stall -------------------------------------------------------
 

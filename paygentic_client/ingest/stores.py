@@ -16,7 +16,7 @@ import json
 import logging
 import math
 from collections import deque
-from collections.abc import Sequence
+from collections.abc import Hashable, Sequence
 from dataclasses import dataclass
 from typing import Any, Protocol
 
@@ -37,9 +37,11 @@ __all__ = [
     "outcome_of",
 ]
 
-# A stored event as the store knows it: its seq and its key (a spool may reuse a seq once
-# its table has emptied, so the pair is the identity).
-Row = tuple[int, str]
+# A stored event as its store knows it (hashable): in memory, its number; in a spool, its seq
+# and its key (a spool may reuse a seq once its table has emptied, so the pair is the
+# identity). In memory a plain int: a tuple per queued event would be one more object the
+# garbage collector walks.
+Row = Hashable
 Outcome = CreatedJson | Exception
 
 
@@ -71,7 +73,7 @@ class Store(Protocol):
     lease: float
     where: str
 
-    def append(self, key: str, payload: bytes, identity: SentFields | None) -> int: ...
+    def append(self, key: str, payload: bytes, identity: SentFields | None) -> Row: ...
     def claim(self, max_count: int, max_bytes: int) -> Batch[Row]: ...
     def renew(self, batch: Batch[Row]) -> None: ...
     def release(self, batch: Batch[Row]) -> None: ...
@@ -101,7 +103,7 @@ class MemoryStore:
         self._payloads: deque[bytes] = deque()
         self._identities: deque[SentFields | None] = deque()
 
-    def append(self, key: str, payload: bytes, identity: SentFields | None) -> int:
+    def append(self, key: str, payload: bytes, identity: SentFields | None) -> Row:
         self._seq += 1
         self._seqs.append(self._seq)
         self._keys.append(key)
@@ -120,9 +122,7 @@ class MemoryStore:
             if batch.keys and total > max_bytes:
                 break
             key = self._keys.popleft()
-            batch.add(
-                key, payloads.popleft(), (self._seqs.popleft(), key), self._identities.popleft()
-            )
+            batch.add(key, payloads.popleft(), self._seqs.popleft(), self._identities.popleft())
         return batch
 
     def renew(self, batch: Batch[Row]) -> None:
@@ -163,8 +163,8 @@ class SpoolStore:
         self.spool = spool
         self.lease = spool.lease
 
-    def append(self, key: str, payload: bytes, identity: SentFields | None) -> int:
-        return self.spool.append(key, payload)
+    def append(self, key: str, payload: bytes, identity: SentFields | None) -> Row:
+        return (self.spool.append(key, payload), key)
 
     def claim(self, max_count: int, max_bytes: int) -> Batch[Row]:
         claimed = self.spool.claim(max_count, max_bytes)
@@ -211,8 +211,8 @@ class SpoolStore:
 
 def _events(batch: Batch[Row]) -> list[SpooledEvent]:
     return [
-        SpooledEvent(seq, key, payload)
-        for (seq, key), payload in zip(batch.rows, batch.payloads, strict=True)
+        SpooledEvent(row[0], key, payload)  # type: ignore[index]  # a SpoolStore's (seq, key)
+        for row, key, payload in zip(batch.rows, batch.keys, batch.payloads, strict=True)
     ]
 
 
