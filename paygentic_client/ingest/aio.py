@@ -380,6 +380,12 @@ class AsyncUsageIngester:
         if self._engine is not None and isinstance(self._engine.store, SpoolStore):
             _inherited.append(self._engine.store)
         self._given_spool = None  # the child opens its own
+        if self._closed:  # closed in the parent: closed here, and nothing opened
+            self._spool_options = None
+            self._reset()
+            assert self._engine is not None
+            self._engine.close()
+            return
         self._reset()
 
 

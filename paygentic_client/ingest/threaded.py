@@ -329,6 +329,10 @@ class UsageIngester:
             _inherited.append(old)
         # A parent's thread may have held a handle group's lock at the fork.
         self._new_handle = HandleMaker(self._settings.max_batch_size)
+        if not self._engine.accepting():  # closed (or closing) in the parent: closed here
+            self._start(MemoryStore())
+            self._engine.close()
+            return
         try:
             options = self._spool_options
             store: Store = MemoryStore() if options is None else SpoolStore(Spool(**options))

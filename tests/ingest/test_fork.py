@@ -19,6 +19,7 @@ from support.sandbox_fixture import MERCHANT_ID, TOKEN
 from test_ingest_sandbox import stored_keys
 
 from paygentic_client import AuthenticatedClient, UsageIngester
+from paygentic_client.errors import IngesterClosedError
 from paygentic_client.ingest.spool import Spool
 from paygentic_client.models import CreateUsageEventRequest, CreateUsageEventRequestProperty
 
@@ -127,3 +128,20 @@ def test_multiprocessing_fork_children_each_deliver_their_own_events(
         handles,
         keys(customer, "parent", 5) + keys(customer, "child0", 4) + keys(customer, "child1", 4),
     )
+
+
+def test_an_ingester_closed_before_the_fork_stays_closed_in_the_child(tmp_path: Path) -> None:
+    client = AuthenticatedClient(base_url="http://127.0.0.1:9", token=TOKEN)  # never reached
+    ingester = UsageIngester(client, spool=tmp_path / "closed.spool")
+    ingester.close()
+    pid = os.fork()
+    if pid == 0:
+        try:
+            ingester.submit(usage("cus_closed", "child", 0))
+            os._exit(1)
+        except IngesterClosedError:
+            os._exit(0)
+        except BaseException:
+            os._exit(2)
+    _, status = os.waitpid(pid, 0)
+    assert os.waitstatus_to_exitcode(status) == 0
