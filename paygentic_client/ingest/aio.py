@@ -18,6 +18,7 @@ import asyncio
 import concurrent.futures
 import logging
 import os
+import threading
 import time
 import weakref
 from collections.abc import Callable, Generator
@@ -155,6 +156,8 @@ class AsyncUsageIngester:
         """No engine yet with a spool path (it is opened, in its thread, by the first submit()
         or `async with`: there is no loop here); a memory one at once."""
         self._worker: concurrent.futures.ThreadPoolExecutor | None = None
+        # Held around every spool call in the worker: a fork waits for it (see threaded.py).
+        self._in_store = threading.Lock()
         self._tasks: list[asyncio.Task[None]] = []
         self._running = False  # sender tasks run (see _send_loop)
         self._waiters: set[asyncio.Future[None]] = set()
@@ -368,7 +371,11 @@ class AsyncUsageIngester:
         """work() in the spool's own thread."""
         if self._worker is None:
             self._worker = concurrent.futures.ThreadPoolExecutor(1, "paygentic-spool-sqlite")
-        return await asyncio.get_running_loop().run_in_executor(self._worker, work)
+        return await asyncio.get_running_loop().run_in_executor(self._worker, self._gated, work)
+
+    def _gated(self, work: Callable[[], T]) -> T:
+        with self._in_store:
+            return work()
 
     def _stop_worker(self) -> None:
         if self._worker is not None:
@@ -414,10 +421,30 @@ _live: weakref.WeakSet[AsyncUsageIngester] = weakref.WeakSet()
 _inherited: list[Any] = []
 
 
+_held: list[AsyncUsageIngester] = []
+
+
+def _hold_before_fork() -> None:
+    """No spool call in flight in any worker thread while the child is made."""
+    for ingester in list(_live):
+        ingester._in_store.acquire()
+        _held.append(ingester)
+
+
+def _release_in_parent() -> None:
+    while _held:
+        _held.pop()._in_store.release()
+
+
 def _restart_in_child() -> None:
+    _held.clear()
     for ingester in list(_live):
         ingester._after_fork_in_child()
 
 
 if hasattr(os, "register_at_fork"):  # not on Windows, which has no fork
-    os.register_at_fork(after_in_child=_restart_in_child)
+    os.register_at_fork(
+        before=_hold_before_fork,
+        after_in_parent=_release_in_parent,
+        after_in_child=_restart_in_child,
+    )

@@ -154,6 +154,10 @@ class UsageIngester:
         """A fresh engine on store; the sender threads start with the first submit() (or at
         once with a spool: it may hold events of an earlier process)."""
         self._lock = threading.Lock()
+        # Held around every store call a sender makes (a spool's are outside _lock): a fork
+        # waits for it, so that no thread of this ingester is inside SQLite when the child
+        # is made (a mutex SQLite held then would stay held in the child forever).
+        self._in_store = threading.Lock()
         # Every change the engine makes that a waiting thread may act on (a batch to claim,
         # room in the queue, a state) notifies all: senders and blocked submits re-check.
         self._changed = threading.Condition(self._lock)
@@ -296,7 +300,8 @@ class UsageIngester:
         if type(action) is Resolve:
             return resolve_handles(action.pairs, action.answer)
         try:  # a StoreCall
-            return action.call()
+            with self._in_store:
+                return action.call()
         except Exception as error:
             return error
 
@@ -353,13 +358,37 @@ _inherited: list[Any] = []
 _open_ingesters: weakref.WeakSet[UsageIngester] = weakref.WeakSet()
 
 
+# The ingesters whose locks the forking thread holds across a fork (see _in_store).
+_held: list[UsageIngester] = []
+
+
+def _hold_before_fork() -> None:
+    """No submit (a spool append is under _lock) and no sender store call in flight."""
+    for ingester in list(_live):
+        ingester._lock.acquire()
+        ingester._in_store.acquire()
+        _held.append(ingester)
+
+
+def _release_in_parent() -> None:
+    while _held:
+        ingester = _held.pop()
+        ingester._in_store.release()
+        ingester._lock.release()
+
+
 def _restart_in_child() -> None:
+    _held.clear()  # the child's ingesters get locks of their own
     for ingester in list(_live):
         ingester._after_fork_in_child()
 
 
 if hasattr(os, "register_at_fork"):  # not on Windows, which has no fork
-    os.register_at_fork(after_in_child=_restart_in_child)
+    os.register_at_fork(
+        before=_hold_before_fork,
+        after_in_parent=_release_in_parent,
+        after_in_child=_restart_in_child,
+    )
 
 
 @atexit.register
