@@ -22,9 +22,10 @@ from collections.abc import Callable, Iterator
 from typing import Any
 
 import pytest
-from support.ingest_harness import PATIENCE, IngestingFactory
+from support.ingest_harness import PATIENCE, Asynchronous, IngestingFactory, Threaded
 from support.inprocess_sandbox import InProcessSandbox
 from support.sandbox_fixture import MERCHANT_ID, TOKEN
+from support.tmpfs import TmpfsFactory, fill_up
 
 from paygentic_client import RetryPolicy
 from paygentic_client.errors import (
@@ -292,3 +293,31 @@ def test_settling_resumes_by_itself_when_space_comes_back(
     assert len(api.network.sent) == 1
     ingester.close(PATIENCE)
     assert ingester.spool_status() == (0, 0, 0)
+
+
+def test_an_ingester_on_a_disk_that_fills_up_delivers_once_space_is_freed(
+    api: InProcessSandbox, run: Run, small_tmpfs: TmpfsFactory, ingest_driver: str
+) -> None:
+    """A real full disk (a tmpfs of the test's own, filled up), threads and asyncio: the
+    senders' claims fail with SQLITE_FULL, delivery stalls and says why, and once the ballast
+    is removed the events go by themselves, without a restart."""
+    point = small_tmpfs("2m")
+    kind = Threaded if ingest_driver == "threads" else Asynchronous
+    ingester = kind(api.dual_client(retry_policy=FAST), point / "s.db", flush_interval=60)
+    try:
+        handles = [ingester.submit(run.usage(n)) for n in range(20)]
+        ballast = point / "ballast"
+        fill_up(ballast)
+        assert not ingester.flush(timeout=0)  # claim now: on a full disk
+        eventually(lambda: "disk is full" in (ingester.stats().stall_cause or ""), "no stall seen")
+        assert api.network.sent == []
+        ballast.unlink()
+        assert [h.result(timeout=PATIENCE).idempotency_key for h in handles] == run.keys(20)
+        assert run.stored() == run.keys(20)
+        ingester.close(PATIENCE)
+        assert ingester.spool_status() == (0, 0, 0)
+    finally:
+        if isinstance(ingester, Asynchronous):
+            ingester.stop()
+        else:
+            ingester.close(1.0)
