@@ -10,6 +10,7 @@ import faulthandler
 import os
 
 import pytest
+from support.ingest_harness import ingest_driver, ingest_store, ingesting
 from support.inprocess_sandbox import in_process_sandbox
 from support.property_support import (
     CASES,
@@ -24,6 +25,9 @@ from support.tmpfs import small_tmpfs
 
 __all__ = [
     "client_sandbox",
+    "ingest_driver",
+    "ingest_store",
+    "ingesting",
     "in_process_sandbox",
     "null_optionals_sandbox",
     "property_sandbox",
@@ -54,6 +58,9 @@ SLOW_FIXTURES = {
     "paygentic_sandbox_server",
     "property_sandbox",
     "client_sandbox",
+    "ingest_driver",
+    "ingest_store",
+    "ingesting",
     "null_optionals_sandbox",
     "pytester",
 }

@@ -22,10 +22,9 @@ import orjson
 
 from ..client import AuthenticatedClient
 from ..errors import SpoolError
-from ..ingest.core import DEFAULT_MAX_BATCH_BYTES, MAX_BATCH_SIZE, CreatedJson
 from ..ingest.spool import Spool, SpoolReport, SpoolStatus
 from ..ingest.spool_disk import disk_of, human_bytes
-from ..ingest.spooled import SpoolSender
+from ..ingest.threaded import UsageIngester
 
 
 def status(path: Path, out: TextIO, *, as_json: bool = False) -> int:
@@ -131,44 +130,37 @@ def drain(
     """Deliver what the spool holds; stops when it is empty or nothing moved for patience
     seconds. Events claimed by a live process are left to it (they move when it settles
     them, or when its lease runs out)."""
-    sender = SpoolSender(
-        client,
-        path,
-        durability="process-crash",
-        lease=30.0,
-        max_batch_size=MAX_BATCH_SIZE,
-        max_batch_bytes=DEFAULT_MAX_BATCH_BYTES,
-        flush_interval=poll,
-        max_in_flight=2,
-        new_handle=object,  # it submits nothing: no handles
-        set_outcome=_no_handle,
-        adopt=True,
-    )
-    before = sender.spool.status()
+    spool = Spool(path, adopt=True)  # other processes' events at once: it has none of its own
+    ingester = UsageIngester(client, spool=spool, flush_interval=poll, max_in_flight=2)
+    before = spool.status()
     start(before.pending)
     last = before
     moved_at = time.monotonic()
     try:
         while last.pending and time.monotonic() - moved_at < patience:
             time.sleep(poll)
-            now = sender.spool.status()
+            now = spool.status()
             if now.pending < last.pending:
                 advance(last.pending - now.pending)
                 moved_at = time.monotonic()
             last = now
+        cause = ingester.stats().stall_cause
     finally:
-        sender.close(time.monotonic())
-    return _result(before, last, sender.failures.last_reason or _stuck_because(path, last))
+        ingester.close(timeout=0)
+    return _result(before, last, _stuck_because(path, last, cause))
 
 
-def _stuck_because(path: Path, last: SpoolStatus) -> str | None:
-    """Why nothing moved when no answer of the API says: a full disk (a claim writes), or
-    claims that live processes hold."""
+def _stuck_because(path: Path, last: SpoolStatus, stall_cause: str | None) -> str | None:
+    """Why nothing moved: a full disk (a claim writes: what to free), else the last failure
+    the delivery met (an answer of the API, the spool's own error), else claims that live
+    processes hold."""
     if not last.pending:
         return None
     disk = disk_of(path)
     if disk.full:
         return f"the disk is full: {disk.what_to_free(path)}"
+    if stall_cause:
+        return stall_cause
     if last.claimed:
         return f"{last.claimed} events are claimed by another live process"
     return None
@@ -178,10 +170,6 @@ def _result(before: SpoolStatus, after: SpoolStatus, cause: str | None) -> Drain
     rejected = after.rejected - before.rejected
     delivered = before.pending - after.pending - rejected
     return DrainResult(max(0, delivered), rejected, after.pending, cause)
-
-
-def _no_handle(handle: Any, outcome: CreatedJson | Exception) -> int:
-    return 0
 
 
 def _open(path: Path) -> Spool:

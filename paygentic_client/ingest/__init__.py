@@ -1,10 +1,20 @@
 """High-volume ingestion: batching ingesters that deliver every usage event exactly once.
 
-`UsageIngester` (threads) and `AsyncUsageIngester` (asyncio) are thin drivers around one
-sans-I/O core (core.py): `submit()` enqueues an event and returns a handle that resolves to
-the created `UsageEvent`; batches of up to 1000 events go out in the background, and a batch
-that fails as a whole is sent again with the same idempotency keys. With `spool=PATH` the
-events wait in a durable SQLite file instead of memory (spool.py, spooled.py).
+`submit()` enqueues an event and returns a handle that resolves to the created `UsageEvent`;
+batches of up to 1000 events go out in the background, and a batch that gets no answer about
+its events is sent again with the same idempotency keys.
+
+The design, one file each:
+- engine.py: the one delivery engine, sans-I/O. It owns all delivery state (what waits, what
+  is in flight, the retry schedule, the counters, the lifecycle as one table of transitions)
+  and its flows yield what to do: send this body, wait until then, call the store, resolve
+  these handles.
+- stores.py: where events wait, behind one protocol: memory, or a durable SQLite spool
+  (spool.py) with `spool=PATH`.
+- threaded.py (`UsageIngester`) and aio.py (`AsyncUsageIngester`): the drivers; they only
+  perform the engine's actions with threads or asyncio tasks.
+- core.py: pure helpers (encoding, batch bodies, what an answer means, the failure log);
+  handles.py: the threaded ingester's handles; idempotency.py: derived keys.
 """
 
 from ..errors import (

@@ -1,56 +1,59 @@
-"""AsyncUsageIngester: the asyncio twin of ingest.UsageIngester (see ingest.py's docstring).
+"""AsyncUsageIngester: the asyncio driver of the delivery engine (engine.py).
 
-It runs as tasks on the running event loop (started when a batch is ready), never in a
-thread, and sends with the client's async httpx client. There is no interpreter
+It runs as tasks on the running event loop, never in a thread of its own, and sends with the
+client's async httpx client; with a spool, every SQLite call runs in one dedicated thread (an
+executor of one worker), so the loop never waits on SQLite. What is sent when and what an
+answer means is the engine's: this module only moves bytes and time. There is no interpreter
 exit hook (the loop is gone by then): use `async with` or `await close()`.
+
+fork(): an event loop does not survive fork() (its selector and its tasks are the parent's);
+create the AsyncUsageIngester in the process that runs its loop (after the fork). One made
+before a fork starts afresh in the child, as UsageIngester does: the parent's queued events
+are not sent from the child, and the spool is opened again on first use.
 """
 
 from __future__ import annotations
 
 import asyncio
-import collections
-import contextlib
+import concurrent.futures
 import logging
 import os
-from collections.abc import Generator, Sequence
+import threading
+import time
+import weakref
+from collections.abc import Callable, Generator
 from types import TracebackType
-from typing import Any, cast
+from typing import Any, TypeVar
 
-from .._runtime.replay import SentFields
 from .._runtime.transport import asend
 from ..client import AuthenticatedClient, Client
 from ..errors import IngesterClosedError, QueueFullError
 from ..models.create_usage_event_request import CreateUsageEventRequest
 from ..models.usage_event import UsageEvent
 from .core import (
+    DEFAULT,
+    DEFAULT_CLOSE_TIMEOUT,
     DEFAULT_MAX_BATCH_BYTES,
     GIVE_UP_GRACE,
     MAX_BATCH_SIZE,
     NOT_BUILT,
     YIELD_EVERY,
     AnswerBody,
-    Batch,
-    Counters,
     CreatedJson,
-    FailAll,
-    FailureLog,
+    Default,
     IngestStats,
-    Resolved,
-    Verdict,
-    batch_body,
     check_settings,
     encode_billed,
     fits,
     send_kwargs,
-    undelivered_message,
-    verdict_of_exception,
-    verdict_of_response,
 )
-from .spool import DEFAULT_LEASE, Durability
-from .spooled import AsyncSpoolSender
-from .threaded import DEFAULT, DEFAULT_CLOSE_TIMEOUT, Default
+from .engine import Engine, Flow, Resolve, Send, Settings, StoreCall, Wait
+from .spool import DEFAULT_LEASE, Durability, Spool
+from .stores import MemoryStore, SpoolStore, Store
 
 logger = logging.getLogger("paygentic_client.ingest")
+
+T = TypeVar("T")
 
 
 class AsyncEventFuture(asyncio.Future[UsageEvent]):
@@ -102,7 +105,6 @@ class AsyncEventFuture(asyncio.Future[UsageEvent]):
 
 
 Handle = AsyncEventFuture
-_Batch = Batch[Handle]
 
 
 class AsyncUsageIngester:
@@ -114,9 +116,8 @@ class AsyncUsageIngester:
     loop's turns for the sends are the limit, not waiting for answers). With a spool, every
     SQLite call runs in one dedicated thread: the event loop only awaits it.
 
-    How: submit() adds the event to the batch being filled; a full batch, or one whose first
-    event waited flush_interval (a loop timer), goes to the ready batches, which up to
-    max_in_flight sender tasks take and send. Nothing per event goes through a queue.
+    How: submit() adds the event to the engine's store; max_in_flight sender tasks, started
+    with the first submit() (or `async with`), claim batches and send them.
     """
 
     def __init__(
@@ -130,81 +131,87 @@ class AsyncUsageIngester:
         submit_timeout: float = 30.0,
         max_in_flight: int = 2,
         close_timeout: float | None = DEFAULT_CLOSE_TIMEOUT,
-        spool: str | os.PathLike[str] | None = None,
+        spool: str | os.PathLike[str] | Spool | None = None,
         durability: Durability = "process-crash",
         spool_lease: float = DEFAULT_LEASE,
     ) -> None:
         check_settings(max_batch_size, max_batch_bytes, flush_interval, max_queue, max_in_flight)
-        self._spooled: AsyncSpoolSender | None = None
-        if spool is not None:
-            # Opened (in its thread) by the first submit() or `async with`: no loop yet here.
-            self._spooled = AsyncSpoolSender(
-                client,
-                spool,
-                durability=durability,
-                lease=spool_lease,
-                max_batch_size=max_batch_size,
-                max_batch_bytes=max_batch_bytes,
-                flush_interval=flush_interval,
-                max_in_flight=max_in_flight,
-                new_handle=lambda: AsyncEventFuture(loop=asyncio.get_running_loop()),
-            )
-        self._failures = FailureLog(logger)
-        self._close_timeout = close_timeout
         self._client = client
-        self._max_batch_size = max_batch_size
-        self._max_batch_bytes = max_batch_bytes
-        self._flush_interval = flush_interval
-        self._max_queue = max_queue
-        self._submit_timeout = submit_timeout
+        self._settings = Settings(max_batch_size, max_batch_bytes, flush_interval, max_queue)
         self._max_in_flight = max_in_flight
-        self._counters = Counters()
-        self._batch: _Batch = Batch()
-        self._timer: asyncio.TimerHandle | None = None  # hands on the batch being filled
-        self._ready: collections.deque[_Batch] = collections.deque()
-        self._waiting = 0  # events in _batch or _ready: not yet taken by a sender
-        # asyncio primitives bind to the loop on first use, so they can be made here.
-        self._room = asyncio.Event()  # set when a sender takes a batch (or at close)
-        self._abandon = asyncio.Event()
-        self._pending: dict[Handle, str] = {}
-        self._senders: set[asyncio.Task[None]] = set()
+        self._submit_timeout = submit_timeout
+        self._close_timeout = close_timeout
+        self._given_spool = spool if isinstance(spool, Spool) else None
+        self._spool_options: dict[str, Any] | None = None
+        if isinstance(spool, Spool):
+            self._spool_options = {"path": spool.path, "durability": spool.durability}
+            self._spool_options["lease"] = spool.lease
+        elif spool is not None:
+            self._spool_options = {"path": spool, "durability": durability, "lease": spool_lease}
         self._closed = False
+        self._reset()
+        _live.add(self)
+
+    def _reset(self) -> None:
+        """No engine yet with a spool path (it is opened, in its thread, by the first submit()
+        or `async with`: there is no loop here); a memory one at once."""
+        self._worker: concurrent.futures.ThreadPoolExecutor | None = None
+        # Held around every spool call in the worker: a fork waits for it (see threaded.py).
+        self._in_store = threading.Lock()
+        self._tasks: list[asyncio.Task[None]] = []
+        self._running = False  # sender tasks run (see _send_loop)
+        self._waiters: set[asyncio.Future[None]] = set()
+        self._engine: Engine[Handle] | None = None
+        if self._given_spool is not None:
+            self._engine = self._new_engine(SpoolStore(self._given_spool))
+        elif self._spool_options is None:
+            self._engine = self._new_engine(MemoryStore())
+
+    def _new_engine(self, store: Store) -> Engine[Handle]:
+        return Engine(store, self._client, self._settings, clock=time.monotonic, wake=self._wake)
 
     # -- public API -------------------------------------------------------------------------
 
     async def submit(self, event: CreateUsageEventRequest) -> Handle:
         """Enqueue an event; the future resolves as UsageIngester.submit's does.
 
-        Raises QueueFullError when the queue stayed full for submit_timeout seconds, and
-        IngesterClosedError after close().
+        Raises QueueFullError when the queue stayed full for submit_timeout seconds,
+        IngesterClosedError after close(), and SpoolError when the spool cannot store it.
         """
         key, payload, billed = encode_billed(event)
-        size = len(payload)
-        if not fits(0, 0, size, max_size=1, max_bytes=self._max_batch_bytes):
+        if not fits(0, 0, len(payload), max_size=1, max_bytes=self._settings.max_batch_bytes):
             raise ValueError(f"event {key!r} alone is larger than max_batch_bytes")
-        if self._spooled is not None:
-            handle: Handle = await self._spooled.submit(key, payload)
+        engine = self._engine or await self._open(key)
+        if not engine.has_room():
+            await self._wait_for_room(engine, key)
+        handle = AsyncEventFuture(loop=asyncio.get_running_loop())
+        store = engine.store
+        if not store.inline:
+            if not engine.accepting():
+                raise IngesterClosedError("the ingester is closed", key)
+            # Each append awaits the spool's thread: the senders get their turns anyway.
+            row = await self._run(lambda: store.append(key, payload, billed))
+            # No await between the append and this: the senders run on this loop too.
+            engine.submit(key, payload, billed, handle, row)
+            if not self._running:
+                self._start_senders(engine)
             return handle
-        if self._waiting >= self._max_queue and not self._closed:
-            await self._wait_for_room(key)
-        if self._closed:
-            raise IngesterClosedError("the ingester is closed", key)
-        loop = asyncio.get_running_loop()
-        handle = AsyncEventFuture(loop=loop)
-        handed_on = self._add(key, payload, handle, billed, loop)
-        self._pending[handle] = key
-        self._counters.submitted += 1
-        if handed_on or (self._senders and self._counters.submitted % YIELD_EVERY == 0):
+        woke = engine.submit(key, payload, billed, handle)  # raises once closed
+        if not self._running:
+            self._start_senders(engine)
+        if woke or (engine.busy() and engine.counters.submitted % YIELD_EVERY == 0):
             await asyncio.sleep(0)  # let the senders run (see YIELD_EVERY)
         return handle
 
     async def flush(self, timeout: float | None = None) -> bool:
         """Send what is queued now and wait until every event submitted so far is resolved.
         Returns False if `timeout` seconds passed first."""
-        waiting = list(self._pending) if self._spooled is None else self._spooled.pending_handles()
+        engine = self._engine
+        if engine is None:
+            return True
+        waiting = engine.flush()
         if not waiting:
             return True
-        self._hand_on()
         _, not_done = await asyncio.wait(waiting, timeout=timeout)
         return not not_done
 
@@ -212,31 +219,40 @@ class AsyncUsageIngester:
         """Flush, then stop the tasks, within `timeout` seconds (default: close_timeout,
         DEFAULT_CLOSE_TIMEOUT = 30 s unless set, as for `async with`; None: no deadline). Events not
         acknowledged by then fail with IngesterClosedError (its __cause__ is the last delivery
-        failure) and a WARNING gives their count, the last cause and every key; with a spool
+        failure) and a log line gives their count, the last cause and every key; with a spool
         they stay in it."""
         if isinstance(timeout, Default):
             timeout = self._close_timeout
-        if self._spooled is not None:
-            if not self._closed:
-                self._closed = True
-                await self._spooled.close(timeout)
-            return
         self._closed = True
-        self._room.set()  # submits waiting for room raise IngesterClosedError
-        self._hand_on()
-        loop = asyncio.get_running_loop()
-        deadline = None if timeout is None else loop.time() + timeout
-        if not await self._finished(deadline):
-            await self._give_up()
+        engine = self._engine
+        if engine is None:
+            self._stop_worker()
+            return
+        deadline = None if timeout is None else time.monotonic() + timeout
+        first = engine.accepting()
+        engine.close()
+        if not first:  # closed before: only wait for a sender still busy with an answer
+            await self._join(deadline)
+            return
+        if not await self._join(deadline):
+            engine.abandon()
+            # A request already on the wire gets GIVE_UP_GRACE seconds to be answered.
+            if not await self._join(time.monotonic() + GIVE_UP_GRACE):
+                for task in self._tasks:
+                    task.cancel()  # with a spool, its claim runs out; the rows stay pending
+                await self._join(time.monotonic() + GIVE_UP_GRACE)
+        stopped = all(task.done() for task in self._tasks)
+        await self._drive(engine.finish(senders_stopped=stopped))
+        self._stop_worker()
 
     def stats(self) -> IngestStats:
-        if self._spooled is not None:
-            return self._spooled.stats()
-        return self._counters.snapshot()
+        if self._engine is None:
+            return IngestStats(submitted=0, delivered=0, failed=0, retried_batches=0, in_queue=0)
+        return self._engine.stats()
 
     async def __aenter__(self) -> AsyncUsageIngester:
-        if self._spooled is not None:
-            await self._spooled.open()  # a bad spool fails here, and recovery starts
+        engine = await self._open()  # a bad spool fails here, and recovery starts
+        self._start_senders(engine)
         return self
 
     async def __aexit__(
@@ -248,176 +264,187 @@ class AsyncUsageIngester:
         await self.close()
 
     def __repr__(self) -> str:
-        return f"<AsyncUsageIngester {'closed' if self._closed else 'open'} {self.stats()}>"
+        state = "closed" if self._closed else "open"
+        return f"<AsyncUsageIngester {state} {self.stats()}>"
 
-    # -- filling batches --------------------------------------------------------------------
+    # -- the engine's loop side ---------------------------------------------------------------
 
-    def _add(
-        self,
-        key: str,
-        payload: bytes,
-        handle: Handle,
-        billed: SentFields,
-        loop: asyncio.AbstractEventLoop,
-    ) -> bool:
-        """Add the event to the batch being filled; whether a batch was handed on."""
-        handed_on = False
-        count = len(self._batch.keys)  # once: Batch.__len__ is a Python call
-        if count and not fits(
-            count,
-            self._batch.nbytes,
-            len(payload),
-            max_size=self._max_batch_size,
-            max_bytes=self._max_batch_bytes,
-        ):
-            self._hand_on()
-            handed_on = True
-            count = 0
-        if not count:
-            self._timer = loop.call_later(self._flush_interval, self._hand_on)
-        self._batch.add(key, payload, handle, billed)
-        self._waiting += 1
-        if count + 1 >= self._max_batch_size:
-            self._hand_on()
-            handed_on = True
-        return handed_on
+    async def _open(self, key: str | None = None) -> Engine[Handle]:
+        """The engine, opening the spool (in its thread) the first time."""
+        if self._engine is None:
+            if self._closed:
+                raise IngesterClosedError("the ingester is closed", key)
+            options = self._spool_options
+            assert options is not None
+            spool = await self._run(lambda: Spool(**options))
+            if self._engine is None:
+                self._engine = self._new_engine(SpoolStore(spool))
+            else:  # another submit() opened it meanwhile
+                await self._run(spool.close)
+        return self._engine
 
-    def _hand_on(self) -> None:
-        """Give the batch being filled to the senders, starting one if fewer are running than
-        max_in_flight (a running sender takes ready batches until there are none)."""
-        if self._timer is not None:
-            self._timer.cancel()
-            self._timer = None
-        if not self._batch:
+    def _start_senders(self, engine: Engine[Handle]) -> None:
+        """Sender tasks on the running loop, unless they run already."""
+        if any(not task.done() for task in self._tasks) or not engine.accepting():
             return
-        self._ready.append(self._batch)
-        self._batch = Batch()
-        if len(self._senders) < self._max_in_flight:
-            task = asyncio.get_running_loop().create_task(self._send_ready())
-            self._senders.add(task)
+        loop = asyncio.get_running_loop()
+        self._tasks = [
+            loop.create_task(self._send_loop(engine)) for _ in range(self._max_in_flight)
+        ]
 
-    async def _wait_for_room(self, key: str) -> None:
+    async def _send_loop(self, engine: Engine[Handle]) -> None:
+        while True:
+            try:
+                await self._drive(engine.sender())
+                return
+            except Exception:  # a bug must not stop sending: a fresh flow takes over
+                logger.exception("an ingester's sender failed unexpectedly")
+                await asyncio.sleep(0)
+
+    async def _drive(self, flow: Flow[None]) -> None:
+        """Run one of the engine's flows: perform each action it yields, hand back the result."""
+        result: Any = None
+        while True:
+            try:
+                action = flow.send(result)
+            except StopIteration:
+                return
+            if type(action) is Wait:
+                await self._wait(action.until)
+                result = None
+            elif type(action) is Send:
+                try:
+                    result = await asend(self._client, send_kwargs(action.body), max_retries=0)
+                except Exception as error:
+                    result = error
+            elif type(action) is Resolve:
+                result = _resolve(action.pairs, action.answer)
+            elif type(action) is StoreCall:
+                try:
+                    result = await self._run(action.call)
+                except Exception as error:
+                    result = error
+
+    async def _wait(self, until: float | None) -> None:
+        """Until the engine's clock reads `until`, or the engine wakes its waiters."""
+        loop = asyncio.get_running_loop()
+        waiter: asyncio.Future[None] = loop.create_future()
+        timer = None
+        if until is not None:
+            delay = until - time.monotonic()
+            if delay <= 0:
+                return
+            timer = loop.call_later(delay, _wake_one, waiter)
+        self._waiters.add(waiter)
+        try:
+            await waiter
+        finally:
+            self._waiters.discard(waiter)
+            if timer is not None:
+                timer.cancel()
+
+    def _wake(self) -> None:
+        for waiter in self._waiters:
+            _wake_one(waiter)
+        self._waiters.clear()
+
+    async def _join(self, deadline: float | None) -> bool:
+        """Wait for the sender tasks to end, until deadline; whether they all did."""
+        running = [task for task in self._tasks if not task.done()]
+        if running:
+            timeout = None if deadline is None else max(0.0, deadline - time.monotonic())
+            await asyncio.wait(running, timeout=timeout)
+        return all(task.done() for task in self._tasks)
+
+    async def _wait_for_room(self, engine: Engine[Handle], key: str) -> None:
         try:
             async with asyncio.timeout(self._submit_timeout):
-                while self._waiting >= self._max_queue and not self._closed:
-                    self._room.clear()
-                    await self._room.wait()
+                while not engine.has_room() and engine.accepting():
+                    await self._wait(None)
         except TimeoutError:
             raise QueueFullError(
                 f"the ingest queue stayed full for {self._submit_timeout} s; event {key!r} "
                 "was not enqueued"
             ) from None
 
-    # -- sending batches (at most max_in_flight sender tasks) --------------------------------
+    async def _run(self, work: Callable[[], T]) -> T:
+        """work() in the spool's own thread."""
+        if self._worker is None:
+            self._worker = concurrent.futures.ThreadPoolExecutor(1, "paygentic-spool-sqlite")
+        return await asyncio.get_running_loop().run_in_executor(self._worker, self._gated, work)
 
-    async def _send_ready(self) -> None:
-        try:
-            while self._ready:
-                batch = self._ready.popleft()
-                self._waiting -= len(batch)
-                self._room.set()
-                await self._deliver(batch)
-        finally:
-            # Here rather than in a done callback, which runs later: a batch handed on in
-            # between would find every sender slot taken and wait for no one.
-            self._senders.discard(cast("asyncio.Task[None]", asyncio.current_task()))
+    def _gated(self, work: Callable[[], T]) -> T:
+        with self._in_store:
+            return work()
 
-    async def _deliver(self, batch: _Batch) -> None:
-        try:
-            await self._deliver_until_answered(batch)
-        except Exception as error:  # a bug must not strand futures
-            logger.exception("delivering a batch failed unexpectedly")
-            self._resolve(batch, [error] * len(batch))
+    def _stop_worker(self) -> None:
+        if self._worker is not None:
+            self._worker.shutdown(wait=False)
 
-    async def _deliver_until_answered(self, batch: _Batch) -> None:
-        body = batch_body(batch)
-        attempt = 1
-        while not self._abandon.is_set():
-            verdict = await self._send(body, batch)
-            if isinstance(verdict, Resolved):
-                if verdict.answer is None:
-                    self._resolve(batch, verdict.outcomes)
-                else:  # the handles keep the answer's bytes, not a dict per event
-                    self._resolve(batch, verdict.answer.positions(verdict.outcomes), verdict.answer)
-                return
-            if isinstance(verdict, FailAll):
-                self._resolve(batch, [verdict.error] * len(batch))
-                return
-            self._counters.retried_batches += 1
-            delay = self._client.retry_policy.wait_before(attempt, verdict.retry_after)
-            self._failures.failed(len(batch), verdict, delay)
-            attempt += 1
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._abandon.wait(), delay)
-        why = f"the close deadline passed before the API answered; {self._last_cause()}"
-        logger.error(undelivered_message(batch.keys, why))
-        self._resolve(
-            batch, [self._closed_error(key, "before it was acknowledged") for key in batch.keys]
-        )
+    def _after_fork_in_child(self) -> None:
+        """In a forked child: start afresh (see the module docstring); the parent's spool
+        connection is kept, never used or closed."""
+        if self._engine is not None and isinstance(self._engine.store, SpoolStore):
+            _inherited.append(self._engine.store)
+        self._given_spool = None  # the child opens its own
+        if self._closed:  # closed in the parent: closed here, and nothing opened
+            self._spool_options = None
+            self._reset()
+            assert self._engine is not None
+            self._engine.close()
+            return
+        self._reset()
 
-    def _last_cause(self) -> str:
-        return f"last cause: {self._failures.last_reason or 'no answer yet'}"
 
-    def _closed_error(self, key: str, when: str) -> IngesterClosedError:
-        error = IngesterClosedError(f"the ingester was closed {when} ({self._last_cause()})", key)
-        error.__cause__ = self._failures.last_error
-        return error
+def _wake_one(waiter: asyncio.Future[None]) -> None:
+    if not waiter.done():
+        waiter.set_result(None)
 
-    async def _send(self, body: bytes, batch: _Batch) -> Verdict:
-        try:
-            response = await asend(self._client, send_kwargs(body), max_retries=0)
-        except Exception as error:
-            return verdict_of_exception(error)
-        return verdict_of_response(response, batch, self._client)
 
-    def _resolve(
-        self,
-        batch: _Batch,
-        outcomes: Sequence[CreatedJson | int | Exception],
-        answer: AnswerBody | None = None,
-    ) -> None:
-        delivered = failed = 0
-        for handle, outcome in zip(batch.handles, outcomes, strict=True):
-            self._pending.pop(handle, None)
-            if handle.done():  # cancelled by its caller
-                continue
-            if isinstance(outcome, Exception):
-                handle.set_exception(outcome)
-                failed += 1
-            else:
-                handle.set_created(outcome, answer)
-                delivered += 1
-        self._counters.delivered += delivered
-        self._counters.failed += failed
+def _resolve(pairs: list[tuple[Handle, Any]], answer: AnswerBody | None) -> tuple[int, int]:
+    """Resolve each future with its outcome unless its caller cancelled it; the counts."""
+    created = failed = 0
+    for handle, outcome in pairs:
+        if handle.done():
+            continue
+        if isinstance(outcome, BaseException):
+            handle.set_exception(outcome)
+            failed += 1
+        else:
+            handle.set_created(outcome, answer)
+            created += 1
+    return created, failed
 
-    # -- closing ----------------------------------------------------------------------------
 
-    async def _finished(self, deadline: float | None) -> bool:
-        """Wait (without cancelling anything) for the gatherer and every sender to end."""
-        loop = asyncio.get_running_loop()
-        while True:
-            tasks: set[asyncio.Task[None]] = set(self._senders)
-            if not tasks:
-                return True
-            remaining = None if deadline is None else deadline - loop.time()
-            if remaining is not None and remaining <= 0:
-                return False
-            await asyncio.wait(tasks, timeout=remaining)
+# Every AsyncUsageIngester not yet garbage-collected, and the parent's stores in a child.
+_live: weakref.WeakSet[AsyncUsageIngester] = weakref.WeakSet()
+_inherited: list[Any] = []
 
-    async def _give_up(self) -> None:
-        """The close deadline passed: stop retrying, fail what is left with a log line."""
-        self._abandon.set()
-        loop = asyncio.get_running_loop()
-        await self._finished(loop.time() + GIVE_UP_GRACE)
-        for task in self._senders:
-            task.cancel()
-        stuck = dict(self._pending)
-        self._ready.clear()
-        if stuck:
-            why = f"still queued at the close deadline; {self._last_cause()}"
-            logger.error(undelivered_message(list(stuck.values()), why))
-            for handle, key in stuck.items():
-                self._pending.pop(handle, None)
-                if not handle.done():
-                    handle.set_exception(self._closed_error(key, "before delivery"))
-                    self._counters.failed += 1
+
+_held: list[AsyncUsageIngester] = []
+
+
+def _hold_before_fork() -> None:
+    """No spool call in flight in any worker thread while the child is made."""
+    for ingester in list(_live):
+        ingester._in_store.acquire()
+        _held.append(ingester)
+
+
+def _release_in_parent() -> None:
+    while _held:
+        _held.pop()._in_store.release()
+
+
+def _restart_in_child() -> None:
+    _held.clear()
+    for ingester in list(_live):
+        ingester._after_fork_in_child()
+
+
+if hasattr(os, "register_at_fork"):  # not on Windows, which has no fork
+    os.register_at_fork(
+        before=_hold_before_fork,
+        after_in_parent=_release_in_parent,
+        after_in_child=_restart_in_child,
+    )

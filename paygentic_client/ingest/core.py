@@ -1,15 +1,18 @@
-"""What the threaded and the asyncio ingesters share: encoding events once, building batch
-bodies, reading the batch endpoint's answer, backoff, statistics and errors.
+"""The pure helpers of delivery: encoding events once, batch bodies, what the batch
+endpoint's answer (or an exception) means for a batch, the rate-limited failure log,
+statistics and settings.
 
-Nothing here blocks or waits; the ingesters in ingest.py and ingest_async.py do that.
+Nothing here blocks, waits or keeps delivery state: engine.py owns the state and the
+decisions, and the drivers (threaded.py, aio.py) do the waiting.
 """
 
 from __future__ import annotations
 
+import enum
 import logging
 import threading
 import time
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Final, Generic, TypeVar, cast
 
@@ -36,6 +39,9 @@ DEFAULT_MAX_BATCH_BYTES = 4 * 1024 * 1024
 # After a close deadline, how long requests already on the wire may take to be answered.
 GIVE_UP_GRACE = 2.0
 _ENVELOPE_BYTES = len(b'{"events":[]}')
+# How long close() (and leaving a `with` block) waits for delivery unless told otherwise: an
+# unreachable API must not hang a program's exit forever, silently.
+DEFAULT_CLOSE_TIMEOUT: Final = 30.0
 # While senders have work, submit() gives them a turn once per this many events; a producer
 # that submits in a loop gives none otherwise:
 # - asyncio: it never suspends, and the senders' requests (several loop turns each: write,
@@ -53,14 +59,17 @@ H = TypeVar("H")
 
 @dataclass(frozen=True)
 class IngestStats:
-    """Counters of an ingester since it was created.
+    """Counters of an ingester since it was created (in a forked child: since the fork).
 
     submitted: events accepted by submit(); delivered: acknowledged as created (or already
-    existing); failed: resolved with an error (rejected, whole batch refused, or abandoned at
-    close); retried_batches: batch sends that failed as a whole and were retried;
+    existing); failed: resolved with an error (rejected, or abandoned at close);
+    retried_batches: batch sends that failed as a whole and were retried;
     in_queue: events submitted and not yet resolved (waiting for a batch or in flight);
     recovered: with a spool, events an earlier (or another) process left there that this
     one got the API's answer for (they have no handles, so they are in no other count).
+    stalled_for: while delivery fails (no answer, an answer not about the events such as a
+    401 or a 503, or a spool that cannot be written), the seconds since it last worked;
+    None while it works. stall_cause: why, in words (the last failure); None while it works.
     """
 
     submitted: int
@@ -69,12 +78,14 @@ class IngestStats:
     retried_batches: int
     in_queue: int
     recovered: int = 0
+    stalled_for: float | None = None
+    stall_cause: str | None = None
 
 
 @dataclass(slots=True)
 class Counters:
-    """The counts behind IngestStats. Not locked: the threaded ingester changes and reads them
-    under its own lock, which it holds anyway (a second lock per submit cost ~1 µs)."""
+    """The counts behind IngestStats. Not locked: the engine's driver holds its own lock (or
+    its one event loop) around every call into the engine."""
 
     submitted: int = 0
     delivered: int = 0
@@ -82,7 +93,9 @@ class Counters:
     retried_batches: int = 0
     recovered: int = 0
 
-    def snapshot(self) -> IngestStats:
+    def snapshot(
+        self, stalled_for: float | None = None, stall_cause: str | None = None
+    ) -> IngestStats:
         return IngestStats(
             submitted=self.submitted,
             delivered=self.delivered,
@@ -90,42 +103,51 @@ class Counters:
             retried_batches=self.retried_batches,
             in_queue=self.submitted - self.delivered - self.failed,
             recovered=self.recovered,
+            stalled_for=stalled_for,
+            stall_cause=stall_cause,
         )
 
 
 class Batch(Generic[H]):
     """The events of one batch, as parallel lists: their keys, their JSON (serialised once, at
     submit), what each bills (to catch an answer stored for another request under its key;
-    None where the request is not in memory) and their handles.
+    None where the request is not in memory) and their rows (what the store that claimed
+    them knows them by).
 
     Lists per batch rather than an object per event: each queued event is then one object the
     garbage collector tracks (its handle), not two. A queue of many thousands of events is
     walked by every collection that runs while it waits (scripts/bench-ingest).
     """
 
-    __slots__ = ("handles", "identities", "keys", "nbytes", "payloads")
+    __slots__ = ("identities", "keys", "nbytes", "payloads", "rows")
 
     def __init__(self) -> None:
         self.keys: list[str] = []
         self.payloads: list[bytes] = []
         self.identities: list[SentFields | None] = []
-        self.handles: list[H] = []
+        self.rows: list[H] = []
         self.nbytes = 0  # of the payloads
 
     @classmethod
     def of(cls, events: Iterable[tuple[str, bytes, H, SentFields | None]]) -> Batch[H]:
-        """A batch of (key, payload, handle, identity) tuples."""
+        """A batch of (key, payload, row, identity) tuples."""
         batch: Batch[H] = cls()
-        for key, payload, handle, identity in events:
-            batch.add(key, payload, handle, identity)
+        for key, payload, row, identity in events:
+            batch.add(key, payload, row, identity)
         return batch
 
-    def add(self, key: str, payload: bytes, handle: H, identity: SentFields | None) -> None:
+    def add(self, key: str, payload: bytes, row: H, identity: SentFields | None) -> None:
         self.keys.append(key)
         self.payloads.append(payload)
-        self.handles.append(handle)
+        self.rows.append(row)
         self.identities.append(identity)
         self.nbytes += len(payload)
+
+    def halves(self) -> tuple[Batch[H], Batch[H]]:
+        """The first and the second half of the batch (for a batch the API found too large)."""
+        middle = len(self.keys) // 2
+        parts = list(zip(self.keys, self.payloads, self.rows, self.identities, strict=True))
+        return Batch.of(parts[:middle]), Batch.of(parts[middle:])
 
     def __len__(self) -> int:
         return len(self.keys)
@@ -157,6 +179,21 @@ def batch_body(batch: Batch[Any]) -> bytes:
     return b'{"events":[' + b",".join(batch.payloads) + b"]}"
 
 
+def claim_budget(max_batch_bytes: int) -> int:
+    """What a store may claim for a body of at most max_batch_bytes: the events' bytes plus
+    one per event (the commas, and one the envelope's brackets leave spare)."""
+    return max_batch_bytes - _ENVELOPE_BYTES + 1
+
+
+class Default(enum.Enum):
+    """The type of DEFAULT: close() without a timeout uses the ingester's close_timeout."""
+
+    DEFAULT = "the ingester's close_timeout"
+
+
+DEFAULT: Final = Default.DEFAULT
+
+
 def fits(count: int, nbytes: int, extra: int, *, max_size: int, max_bytes: int) -> bool:
     """Whether one more event of `extra` bytes fits in a batch of `count` events, `nbytes`."""
     return count < max_size and _ENVELOPE_BYTES + nbytes + count + extra <= max_bytes
@@ -164,20 +201,33 @@ def fits(count: int, nbytes: int, extra: int, *, max_size: int, max_bytes: int) 
 
 @dataclass(frozen=True)
 class Retry:
-    """The whole batch failed for a reason that may pass: send the same body again later.
+    """The batch got no answer about its events: send the same body again later.
 
     retry_after: the response's Retry-After header, if it had one (RetryPolicy reads it).
-    error: the exception, when no answer came (it becomes IngesterClosedError's cause).
+    error: what went wrong (it becomes IngesterClosedError's cause); a RuntimeError with the
+    reason when there is nothing better.
+    unexpected: not the network nor the API but something that should not happen (a bug, a
+    broken transport): logged at ERROR, and still retried (the events are kept).
     """
 
     reason: str
     retry_after: str | None = None
     error: Exception | None = None
+    unexpected: bool = False
 
 
 @dataclass(frozen=True)
 class FailAll:
-    """The API refused the whole batch (400, 401, 403, ...): every event fails with error."""
+    """The API refused the batch for what is in it (a whole-batch 400 or 422): every event
+    fails with error."""
+
+    error: Exception
+
+
+@dataclass(frozen=True)
+class Split:
+    """The API found the batch too large (413): send its halves, or, for a single event,
+    reject it with error's text."""
 
     error: Exception
 
@@ -240,11 +290,22 @@ class Resolved:
     answer: AnswerBody | None = field(default=None, compare=False)
 
 
-Verdict = Retry | FailAll | Resolved
+Verdict = Retry | FailAll | Split | Resolved
+
+
+# Whole-batch answers that are about the events: the body is malformed (400) or an event in
+# it is invalid (422). Sending the same bytes again cannot change them.
+REJECTING_STATUSES: Final = frozenset({400, 422})
+TOO_LARGE: Final = 413
 
 
 def verdict_of_response(response: httpx.Response, batch: Batch[Any], client: Any) -> Verdict:
-    """What a response of the batch endpoint means for the batch that was sent."""
+    """What a response of the batch endpoint means for the batch that was sent.
+
+    Only an answer about the events rejects them: a `failed` entry of a 207, or a whole-batch
+    400 or 422. A 413 splits the batch. Every other status (3xx, 401, 403, 404, 409, 425,
+    5xx, a status outside the contract) says nothing about the events (a rotated token, a
+    proxy, a deploy): they are kept and sent again."""
     status = response.status_code
     if is_retryable_status(status):
         return Retry(f"HTTP {status}", response.headers.get("retry-after"))
@@ -261,7 +322,17 @@ def verdict_of_response(response: httpx.Response, batch: Batch[Any], client: Any
     error: ApiError = error_from_response(
         detailed, batch_create_usage_events.DOCUMENTED_STATUSES, secrets=secrets_of(client)
     )
-    return FailAll(error)
+    if status in REJECTING_STATUSES:
+        return FailAll(error)
+    if status == TOO_LARGE:
+        return Split(error)
+    return Retry(str(error), response.headers.get("retry-after"), error)  # "HTTP 401 ...: ..."
+
+
+def too_large(batch: Batch[Any], error: Exception) -> Resolved:
+    """The outcome of a single event the API refused as too large."""
+    reason = f"the API refused the event as too large: {error}"
+    return Resolved([EventRejectedError(reason, index=0, idempotency_key=batch.keys[0])])
 
 
 @dataclass(frozen=True)
@@ -294,13 +365,13 @@ def parse_batch_answer(content: bytes) -> BatchAnswer | None:
     return BatchAnswer(successful, failed)
 
 
-def verdict_of_exception(error: Exception) -> Verdict:
+def verdict_of_exception(error: Exception) -> Retry:
     """What an exception raised while sending means: no answer (a refused connection, a
-    timeout) is retried as a plain call would retry it; anything else (a bug, a bad
-    configuration) would fail forever, so it fails the batch."""
+    timeout) is retried as a plain call would retry it. Anything else (a bug, a broken
+    transport) is no answer either: the events are kept and retried, and it is unexpected."""
     if isinstance(error, ApiConnectionError) and isinstance(error.__cause__, RETRY_EXCEPTIONS):
         return Retry(str(error), error=error)
-    return FailAll(error)
+    return Retry(str(error) or type(error).__name__, error=error, unexpected=True)
 
 
 def send_kwargs(body: bytes) -> dict[str, Any]:
@@ -350,23 +421,45 @@ def _checked(
 
 
 class FailureLog:
-    """Logs a batch send that failed as a whole at WARNING with its cause while failures go
-    on, at most once per `every` seconds per ingester (a dead endpoint fails every batch,
-    and a line per attempt would flood the log); the attempts in between go to INFO. Keeps
-    the last cause for the close-deadline message and IngesterClosedError's __cause__."""
+    """Logs a failure of delivery (a batch send that failed as a whole, a store that could not
+    be written) at WARNING with its cause while failures go on, at most once per `every`
+    seconds per ingester (a dead endpoint fails every batch, and a line per attempt would
+    flood the log); the attempts in between go to INFO. Keeps the last cause for the
+    close-deadline message and IngesterClosedError's __cause__."""
 
-    def __init__(self, logger: logging.Logger, every: float = 10.0) -> None:
+    def __init__(
+        self,
+        logger: logging.Logger,
+        every: float = 10.0,
+        clock: Callable[[], float] | None = None,
+    ) -> None:
         self._logger = logger
         self._every = every
+        self._clock = clock or time.monotonic
         self._next_warning = 0.0
         self._suppressed = 0
         self.last_reason: str | None = None
         self.last_error: Exception | None = None
 
     def failed(self, count: int, verdict: Retry, delay: float) -> None:
-        self.last_reason = verdict.reason
-        self.last_error = verdict.error or RuntimeError(verdict.reason)
-        now = time.monotonic()
+        """A batch of `count` events failed as a whole; it is sent again in `delay` s."""
+        self._log(
+            verdict.reason,
+            verdict.error or RuntimeError(verdict.reason),
+            "batch of %d events failed (%s); sending it again in %.2f s%s",
+            count,
+            verdict.reason,
+            delay,
+        )
+
+    def trouble(self, reason: str, error: Exception, delay: float) -> None:
+        """The store failed (reason says doing what); it is tried again in `delay` s."""
+        self._log(reason, error, "%s; trying again in %.2f s%s", reason, delay)
+
+    def _log(self, reason: str, error: Exception, message: str, *args: object) -> None:
+        self.last_reason = reason
+        self.last_error = error
+        now = self._clock()
         if now < self._next_warning:
             self._suppressed += 1
             level = logging.INFO
@@ -375,12 +468,7 @@ class FailureLog:
             level = logging.WARNING
         more = f" ({self._suppressed} more failed sends since the last warning)"
         self._logger.log(
-            level,
-            "batch of %d events failed (%s); sending it again in %.2f s%s",
-            count,
-            verdict.reason,
-            delay,
-            more if level == logging.WARNING and self._suppressed else "",
+            level, message, *args, more if level == logging.WARNING and self._suppressed else ""
         )
         if level == logging.WARNING:
             self._suppressed = 0

@@ -21,6 +21,7 @@ from paygentic_client._runtime.replay import sent_fields
 from paygentic_client.errors import (
     ApiConnectionError,
     ApiError,
+    EventRejectedError,
     IdempotencyConflictError,
 )
 from paygentic_client.ingest import core
@@ -32,6 +33,7 @@ from paygentic_client.ingest.core import (
     FailureLog,
     Resolved,
     Retry,
+    Split,
     batch_body,
     check_settings,
     encode_event,
@@ -126,7 +128,7 @@ def test_a_batch_keeps_its_events_in_parallel_lists() -> None:
     first, second = EventHandle(), EventHandle()
     fields = ("cus_1", "org_1", STAMP, "bm_1", False, 3)
     items = Batch.of([("a", b'{"a":1}', first, fields), ("b", b"{}", second, None)])
-    assert (items.keys, items.payloads, items.handles, items.identities) == (
+    assert (items.keys, items.payloads, items.rows, items.identities) == (
         ["a", "b"],
         [b'{"a":1}', b"{}"],
         [first, second],
@@ -197,15 +199,47 @@ def test_a_batch_answer_with_another_success_status_is_not_trusted(
     )
 
 
-@pytest.mark.parametrize("status", [199, 300, 400, 401, 413])
-def test_other_statuses_fail_the_whole_batch_without_the_token(
+def refusal(status: int) -> httpx.Response:
+    body = {"message": f"refused with the token {TOKEN}", "error": "refused"}
+    return httpx.Response(status, json=body)
+
+
+@pytest.mark.parametrize("status", [400, 422])
+def test_a_whole_batch_400_or_422_rejects_it_without_the_token(
     status: int, client: AuthenticatedClient
 ) -> None:
-    body = {"message": f"refused with the token {TOKEN}", "error": "refused"}
-    verdict = verdict_of_response(httpx.Response(status, json=body), batch("a"), client)
+    verdict = verdict_of_response(refusal(status), batch("a"), client)
     assert isinstance(verdict, FailAll)
     assert isinstance(verdict.error, ApiError) and verdict.error.status_code == status
     assert TOKEN not in str(verdict.error)
+
+
+@pytest.mark.parametrize(
+    "status", [199, 300, 301, 307, 401, 403, 404, 405, 409, 425, 499, 501, 507, 520, 524, 600]
+)
+def test_an_answer_not_about_the_events_keeps_them_for_a_retry(
+    status: int, client: AuthenticatedClient
+) -> None:
+    response = refusal(status)
+    response.headers["Retry-After"] = "7"
+    verdict = verdict_of_response(response, batch("a"), client)
+    assert isinstance(verdict, Retry) and not verdict.unexpected
+    assert isinstance(verdict.error, ApiError) and verdict.error.status_code == status
+    assert verdict.reason == str(verdict.error) and verdict.reason.startswith(f"HTTP {status}")
+    assert verdict.retry_after == "7"
+    assert TOKEN not in verdict.reason and TOKEN not in str(verdict.error)
+
+
+def test_a_413_splits_the_batch(client: AuthenticatedClient) -> None:
+    verdict = verdict_of_response(refusal(413), batch("a", "b"), client)
+    assert isinstance(verdict, Split)
+    assert isinstance(verdict.error, ApiError) and verdict.error.status_code == 413
+    first, second = batch("a", "b", "c").halves()
+    assert (first.keys, second.keys) == (["a"], ["b", "c"])
+    alone = core.too_large(batch("a"), verdict.error)
+    (rejected,) = alone.outcomes
+    assert isinstance(rejected, EventRejectedError) and rejected.idempotency_key == "a"
+    assert rejected.reason.startswith("the API refused the event as too large: ")
 
 
 def test_a_created_event_stored_for_another_request_is_a_conflict(
@@ -245,11 +279,16 @@ def test_no_answer_is_retried_with_the_error_kept() -> None:
     assert verdict == Retry("no answer: connection refused", error=error)
 
 
-def test_anything_else_raised_fails_the_batch() -> None:
+def test_anything_else_raised_is_kept_for_a_retry_as_unexpected() -> None:
     not_network = connection_error(ValueError("a bad URL"))
-    assert verdict_of_exception(not_network) == FailAll(not_network)
+    assert verdict_of_exception(not_network) == Retry(
+        "no answer: connection refused", error=not_network, unexpected=True
+    )
     bug = httpx.ConnectError("refused, but not wrapped")
-    assert verdict_of_exception(bug) == FailAll(bug)
+    assert verdict_of_exception(bug) == Retry(
+        "refused, but not wrapped", error=bug, unexpected=True
+    )
+    assert verdict_of_exception(RuntimeError()).reason == "RuntimeError"
 
 
 # -- handles that build their UsageEvent on demand ---------------------------------------------
@@ -279,8 +318,7 @@ def test_failures_warn_once_per_interval_and_count_the_ones_in_between(
     caplog: pytest.LogCaptureFixture, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     now = [100.0]
-    monkeypatch.setattr(time, "monotonic", lambda: now[0])
-    log = FailureLog(logging.getLogger("test.failures"), every=10.0)
+    log = FailureLog(logging.getLogger("test.failures"), every=10.0, clock=lambda: now[0])
     with caplog.at_level(logging.INFO, "test.failures"):
         log.failed(3, Retry("HTTP 503"), 0.5)
         now[0] = 105.0
@@ -319,7 +357,7 @@ def test_the_default_warning_interval_is_ten_seconds(
     caplog: pytest.LogCaptureFixture, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     now = [0.0]
-    monkeypatch.setattr(time, "monotonic", lambda: now[0])
+    monkeypatch.setattr(time, "monotonic", lambda: now[0])  # the default clock
     log = FailureLog(logging.getLogger("test.failures"))
     with caplog.at_level(logging.INFO, "test.failures"):
         for now[0] in (50.0, 59.9, 60.0):

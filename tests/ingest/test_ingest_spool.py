@@ -23,8 +23,8 @@ from test_ingest_sandbox import stored_keys
 from paygentic_client import AsyncUsageIngester, AuthenticatedClient, RetryPolicy, UsageIngester
 from paygentic_client.cli.main import main
 from paygentic_client.errors import IngesterClosedError, SpoolError
+from paygentic_client.ingest.core import DEFAULT, DEFAULT_CLOSE_TIMEOUT
 from paygentic_client.ingest.spool import Spool
-from paygentic_client.ingest.threaded import DEFAULT, DEFAULT_CLOSE_TIMEOUT
 from paygentic_client.models import CreateUsageEventRequest, CreateUsageEventRequestProperty
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -69,22 +69,39 @@ def test_threaded_ingester_delivers_through_the_spool(
     assert sorted(stored_keys(client, "cus_spool_thr")) == keys_of(submitted)
 
 
-def test_whole_batch_refusals_are_kept_as_rejected(
+def test_a_rejected_token_keeps_the_events_until_a_good_one_delivers_them(
     sandbox_factory: SandboxFactory, tmp_path: Path
 ) -> None:
+    """A 401 is about the token, not the events: they stay pending (never rejected), the
+    close says why, and the next ingester with a valid token delivers them."""
     server = sandbox_factory()
+    patient = RetryPolicy(backoff_initial=0.05, backoff_max=0.05)
     with (
-        AuthenticatedClient(base_url=server.url, token="not_a_valid_token") as client,
-        UsageIngester(client, spool=tmp_path / "s.db", flush_interval=0.05) as ingester,
+        AuthenticatedClient(
+            base_url=server.url, token="not_a_valid_token", retry_policy=patient
+        ) as client,
+        UsageIngester(
+            client, spool=tmp_path / "s.db", flush_interval=0.05, close_timeout=1.0
+        ) as ingester,
     ):
         handles = [ingester.submit(event) for event in events("cus_rej", 3)]
-    assert all(handle.exception() is not None for handle in handles)
+    for handle in handles:
+        error = handle.exception()
+        assert isinstance(error, IngesterClosedError)
+        assert "HTTP 401 Unauthorized" in str(error)
     with Spool(tmp_path / "s.db") as spool:
         status = spool.status()
-        rejected = list(spool.rejected())
-    assert (status.pending, status.rejected) == (0, 3)
-    assert [event.key for event in rejected] == keys_of(events("cus_rej", 3))
-    assert all("401" in event.reason for event in rejected)
+    assert (status.pending, status.rejected) == (3, 0)
+    with (
+        AuthenticatedClient(base_url=server.url, token=TOKEN) as client,
+        UsageIngester(client, spool=tmp_path / "s.db", spool_lease=0.05) as recovering,
+    ):
+        deadline = time.monotonic() + 30
+        while recovering.stats().recovered < 3:
+            assert time.monotonic() < deadline
+            time.sleep(0.02)
+    reader = AuthenticatedClient(base_url=server.url, token=TOKEN)
+    assert sorted(stored_keys(reader, "cus_rej")) == keys_of(events("cus_rej", 3))
 
 
 def test_a_spool_that_cannot_be_used_fails_the_constructor(tmp_path: Path) -> None:

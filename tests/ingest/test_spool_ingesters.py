@@ -1,9 +1,9 @@
-"""The ingesters' delivery through a spool (paygentic_client/ingest/spooled.py) against the
-sandbox app in process, through the client's own stack and a network double (tests/
+"""The ingesters' delivery through a spool (ingest/engine.py with stores.py's SpoolStore)
+against the sandbox app in process, through the client's own stack and a network double (tests/
 inprocess_sandbox.py): what reaches the API, what each handle and the spool
 say afterwards, retries, rows left by an earlier process, and the close deadline; threads and
 asyncio. (tests/ingest/test_ingest_spool.py does the same against sandbox processes, in the slow
-tier; these are the unit tier's, and what judges spooled.py's mutants: tests/MUTATION.md.)"""
+tier; these are the unit tier's, and what judges the engine's mutants: tests/MUTATION.md.)"""
 
 from __future__ import annotations
 
@@ -29,9 +29,10 @@ from paygentic_client.errors import (
     IngesterClosedError,
     PaygenticError,
 )
-from paygentic_client.ingest.core import FailAll, IngestStats, Resolved, encode_event
-from paygentic_client.ingest.spool import Answer, Spool, SpooledEvent
-from paygentic_client.ingest.spooled import LeaseSchedule, as_batch, settlement
+from paygentic_client.ingest.core import Batch, IngestStats, encode_event
+from paygentic_client.ingest.engine import LeaseSchedule
+from paygentic_client.ingest.spool import Answer, Spool
+from paygentic_client.ingest.stores import Row, SpoolStore
 from paygentic_client.models import CreateUsageEventRequest, CreateUsageEventRequestProperty
 
 FAST = RetryPolicy(backoff_initial=0.001, backoff_max=0.01)
@@ -133,41 +134,51 @@ def logged(caplog: pytest.LogCaptureFixture) -> Iterator[pytest.LogCaptureFixtur
 # -- settlement: an answer as rows to delete and rows to keep as rejected ---------------------
 
 
-def rows(*keys: str) -> list[SpooledEvent]:
-    return [SpooledEvent(n + 1, key, b"{}") for n, key in enumerate(keys)]
+def claimed(path: Path, *keys: str) -> tuple[Spool, SpoolStore, Batch[Row]]:
+    """The spool at path with one event per key, all claimed through the engine's store."""
+    spool = Spool(path)
+    spool.append_many([(key, b"{}") for key in keys])
+    store = SpoolStore(spool)
+    return spool, store, store.claim(10, 1000)
 
 
-def test_a_resolved_batch_deletes_the_created_and_keeps_the_rejected_with_the_reason() -> None:
-    batch = rows("a", "b", "c")
+def test_a_resolved_batch_deletes_the_created_and_keeps_the_rejected_with_the_reason(
+    spool_path: Path,
+) -> None:
+    spool, store, batch = claimed(spool_path, "a", "b", "c")
     created = {"id": "usg_a"}
     refused = EventRejectedError("quantity: below 1", index=1, idempotency_key="b")
     unexplained = RuntimeError("no reason attribute")
-    plan = settlement(batch, Resolved([created, refused, unexplained]))
-    assert plan is not None
-    assert plan.delivered == batch[:1]
-    assert plan.rejected == [(batch[1], "quantity: below 1"), (batch[2], "no reason attribute")]
-    assert plan.outcomes == [created, refused, unexplained]
+    store.settle(batch, [created, refused, unexplained], [True, True, True])
+    assert [(event.key, event.reason) for event in spool.rejected()] == [
+        ("b", "quantity: below 1"),
+        ("c", "no reason attribute"),
+    ]
+    assert spool.status().pending == 0
+    spool.close()
 
 
-def test_a_refused_batch_keeps_every_row_as_rejected_and_anything_else_releases() -> None:
-    batch = rows("a", "b")
+def test_a_refused_batch_keeps_every_row_as_rejected(spool_path: Path) -> None:
+    spool, store, batch = claimed(spool_path, "a", "b")
     refusal = ApiError(400, None, {}, b"bad batch")
-    plan = settlement(batch, FailAll(refusal))
-    assert plan is not None
-    assert (plan.delivered, plan.outcomes) == ([], [refusal, refusal])
-    assert plan.rejected == [(event, str(refusal)) for event in batch]
-    assert settlement(batch, FailAll(RuntimeError("a bug"))) is None
+    store.settle(batch, [refusal, refusal], [True, True])
+    assert [(event.key, event.reason) for event in spool.rejected()] == [
+        ("a", str(refusal)),
+        ("b", str(refusal)),
+    ]
+    spool.close()
 
 
-def test_claimed_rows_become_a_batch_without_handles() -> None:
-    items = as_batch(rows("a", "b"))
-    assert (items.keys, items.payloads, items.handles, items.identities) == (
+def test_claimed_rows_become_a_batch_of_rows_without_identities(spool_path: Path) -> None:
+    spool, _, items = claimed(spool_path, "a", "b")
+    assert (items.keys, items.payloads, items.rows, items.identities) == (
         ["a", "b"],
         [b"{}", b"{}"],
-        [None, None],
+        [(1, "a"), (2, "b")],
         [None, None],
     )
     assert (len(items), items.nbytes) == (2, 4)
+    spool.close()
 
 
 def test_a_lease_is_renewed_once_a_third_of_it_has_passed_since_the_claim() -> None:
@@ -374,7 +385,7 @@ def test_an_unexpected_failure_releases_the_batch_and_logs_it(
     def broken(*args: object, **kwargs: object) -> None:
         raise RuntimeError("a bug in the transport")
 
-    monkeypatch.setattr("paygentic_client.ingest.spooled.send", broken)
+    monkeypatch.setattr("paygentic_client.ingest.threaded.send", broken)
     ingester = UsageIngester(client, spool=spool_path, flush_interval=0.02)
     handle = ingester.submit(usage(0))
     deadline = time.monotonic() + PATIENCE
@@ -764,7 +775,7 @@ def test_a_bug_while_delivering_releases_the_batch_and_logs_it(
     def broken(batch: object) -> bytes:
         raise RuntimeError("a bug in building the body")
 
-    monkeypatch.setattr("paygentic_client.ingest.spooled.batch_body", broken)
+    monkeypatch.setattr("paygentic_client.ingest.engine.batch_body", broken)
     api = SandboxApi(in_process_sandbox())
 
     def logged_bug() -> bool:
@@ -806,7 +817,7 @@ def test_async_a_send_that_cannot_work_releases_the_batch_and_logs_it(
     async def broken(*args: object, **kwargs: object) -> None:
         raise RuntimeError("a bug in the transport")
 
-    monkeypatch.setattr("paygentic_client.ingest.spooled.asend", broken)
+    monkeypatch.setattr("paygentic_client.ingest.aio.asend", broken)
     api = SandboxApi(in_process_sandbox())
 
     async def main() -> None:

@@ -9,6 +9,7 @@ Faults, taken from `script` first (in order), then drawn with `rates` from a see
     "503"      answer 503 without forwarding (a proxy or an overloaded server)
     "429"      answer 429 with Retry-After: 0 without forwarding
     "400"      answer 400 without forwarding (a whole-batch refusal)
+    any other status code ("301", "401", "413", "522", ...): answer it without forwarding
 A `gate` holds every request that arrives while it is closed, until it is opened (from any
 thread): a server that does not answer yet, for as long as a test needs and no longer.
 `sent` records what arrived, in order, for the tests' assertions.
@@ -147,8 +148,10 @@ class NetworkDouble(httpx.AsyncBaseTransport):
         await self.gate.passed()
         if fault == "timeout":
             raise httpx.ReadTimeout("injected: no answer in time", request=request)
-        if fault in ("503", "429", "400"):
+        if fault.isdigit():
             headers = {"Retry-After": "0"} if fault == "429" else {}
+            if fault.startswith("3"):
+                headers["Location"] = "https://elsewhere.invalid/v0/usage/batch"
             error = {"message": f"injected {fault}", "error": "injected"}
             return httpx.Response(int(fault), json=error, headers=headers)
         response = await self.inner.handle_async_request(request)
