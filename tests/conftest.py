@@ -10,6 +10,7 @@ import os
 
 import pytest
 from support.inprocess_sandbox import in_process_sandbox
+from support.otel_capture import otel
 from support.property_support import (
     CASES,
     EXAMPLES_VARIABLE,
@@ -25,6 +26,7 @@ __all__ = [
     "client_sandbox",
     "in_process_sandbox",
     "null_optionals_sandbox",
+    "otel",
     "property_sandbox",
     "sandbox",
     "sandbox_factory",
