@@ -200,6 +200,9 @@ def test_a_base_urls_password_stays_out_of_url_full(otel: OtelCapture) -> None:
     ) as client:
         create_usage_event.sync(client=client, **kwargs)
 
+    (attempt,) = [span for span in otel.spans() if span.kind is SpanKind.CLIENT]
+    assert attempt.attributes is not None
+    assert attempt.attributes["url.full"] == "https://api.test.invalid/v0/usage"
     assert "hunter2" not in every_attribute_text(otel)
 
 
