@@ -102,10 +102,13 @@ class OperationTrace:
         if self._span is None or self._ended:
             return
         self._ended = True
-        self._span.set_attribute("http.response.status_code", status_code)
         if status_code >= 400:
-            self._span.set_attribute("error.type", str(status_code))
+            self._span.set_attributes(
+                {"http.response.status_code": status_code, "error.type": str(status_code)}
+            )
             self._span.set_status(Status(StatusCode.ERROR))
+        else:
+            self._span.set_attribute("http.response.status_code", status_code)
         self._span.end()
 
     def failed(self, error: BaseException) -> None:
@@ -131,15 +134,19 @@ class AttemptTrace:
 
     def answered(self, status_code: int) -> None:
         elapsed = time.perf_counter() - self._start
-        attributes = {**self._metric_base, "http.response.status_code": status_code}
         span = self._span
-        span.set_attribute("http.response.status_code", status_code)
         if status_code >= 400:
-            attributes["error.type"] = str(status_code)
-            span.set_attribute("error.type", str(status_code))
+            outcome: Attributes = {
+                "http.response.status_code": status_code,
+                "error.type": str(status_code),
+            }
+            span.set_attributes(outcome)
             span.set_status(Status(StatusCode.ERROR))
+        else:
+            outcome = {"http.response.status_code": status_code}
+            span.set_attribute("http.response.status_code", status_code)
         span.end()
-        _duration.record(elapsed, attributes)
+        _duration.record(elapsed, {**self._metric_base, **outcome})
 
     def failed(self, error: BaseException) -> None:
         elapsed = time.perf_counter() - self._start
