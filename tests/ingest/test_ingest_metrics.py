@@ -66,10 +66,12 @@ def deliver(
 
 
 def total(otel: OtelCapture, name: str, **attributes: str) -> float:
-    return sum(
-        point.value
-        for point in otel.points(name)
-        if all(point.attributes.get(key) == value for key, value in attributes.items())
+    return float(
+        sum(
+            point.value
+            for point in otel.points(name)
+            if all(point.attributes.get(key) == value for key, value in attributes.items())
+        )
     )
 
 
@@ -114,7 +116,7 @@ def test_two_rejected_events_are_counted_by_reason_and_reported_to_on_rejected(
 
     assert total(otel, names.REJECTED, **{"paygentic.reason": "validation"}) == 2
     assert total(otel, names.DELIVERED) == 2
-    assert sorted(key for key, _ in rejected) == ["evt_000001", "evt_000003"]
+    assert sorted(str(key) for key, _ in rejected) == ["evt_000001", "evt_000003"]
     assert all(reason.startswith("properties[0].quantity") for _, reason in rejected)
 
 
@@ -142,9 +144,8 @@ def test_on_stalled_fires_once_while_every_batch_fails(
         stalled.append((cause, since))
         fired.set()
 
-    ingester = UsageIngester(
-        sandbox.client(retry_policy=FAST), on_stalled=on_stalled, stalled_after=0.2
-    )
+    hooks: dict[str, Any] = {"on_stalled": on_stalled, "stalled_after": 0.2}
+    ingester = UsageIngester(sandbox.client(retry_policy=FAST), **hooks)
     ingester.submit(event(0))
     ingester.flush(timeout=0)
     assert fired.wait(WAIT)
