@@ -122,7 +122,7 @@ def send(
             client.retry_policy.sleep(wait)
     except BaseException as error:
         if traced is not None:
-            traced.failed(error.__cause__ or error)
+            traced.failed(_what_failed(error))
         raise
 
 
@@ -158,8 +158,15 @@ async def asend(
             await client.retry_policy.async_sleep(wait)
     except BaseException as error:
         if traced is not None:
-            traced.failed(error.__cause__ or error)
+            traced.failed(_what_failed(error))
         raise
+
+
+def _what_failed(error: BaseException) -> BaseException:
+    """The exception a span names: the httpx error under an ApiConnectionError we raised."""
+    if isinstance(error, ApiConnectionError) and error.__cause__ is not None:
+        return error.__cause__
+    return error
 
 
 def operation_trace(operation: Operation | None, request: httpx.Request) -> OperationTrace | None:
