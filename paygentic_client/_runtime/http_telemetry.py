@@ -26,7 +26,7 @@ from opentelemetry import metrics, propagate, trace
 from opentelemetry.trace import SpanKind, Status, StatusCode
 from opentelemetry.util.types import AttributeValue
 
-from .otel import SCOPE
+from .otel import SCOPE, error_type
 from .redact import url_without_secrets
 from .version import VERSION
 
@@ -47,14 +47,6 @@ _duration = metrics.get_meter(SCOPE, VERSION).create_histogram(
 _DEFAULT_PORTS = {"https": 443, "http": 80}
 
 Attributes = dict[str, AttributeValue]
-
-
-def error_type(error: BaseException) -> str:
-    """`error.type` for an exception: its class, named as users import it (`httpx.ReadTimeout`,
-    not `httpx._exceptions.ReadTimeout`)."""
-    cls = type(error)
-    package = cls.__module__.partition(".")[0]
-    return f"{package}.{cls.__qualname__}" if package != "builtins" else cls.__qualname__
 
 
 class OperationTrace:

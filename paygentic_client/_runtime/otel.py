@@ -48,3 +48,12 @@ def _api_installed() -> bool:
         return importlib.util.find_spec("opentelemetry.trace") is not None
     except ImportError:  # no `opentelemetry` namespace package at all
         return False
+
+
+def error_type(error: BaseException) -> str:
+    """`error.type` for an exception: its class, named as users import it (`httpx.ReadTimeout`,
+    not `httpx._exceptions.ReadTimeout`). Here, not in http_telemetry.py, so that the ingesters
+    can name what failed whether OpenTelemetry is installed or not."""
+    cls = type(error)
+    package = cls.__module__.partition(".")[0]
+    return f"{package}.{cls.__qualname__}" if package != "builtins" else cls.__qualname__

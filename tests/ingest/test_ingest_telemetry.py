@@ -19,7 +19,7 @@ from opentelemetry.trace import SpanKind, StatusCode
 from support.client_harness import BASE_URL, TOKEN
 from support.otel_capture import OtelCapture
 
-from paygentic_client import AuthenticatedClient
+from paygentic_client import AuthenticatedClient, errors
 from paygentic_client._runtime import ingest_telemetry as names
 from paygentic_client._runtime import otel as otel_switch
 from paygentic_client._runtime.ingest_telemetry import (
@@ -28,6 +28,7 @@ from paygentic_client._runtime.ingest_telemetry import (
     ingester_telemetry,
     reason_category,
 )
+from paygentic_client._runtime.otel import error_type
 from paygentic_client._runtime.transport import send
 
 THREAD_MEMORY = {"paygentic.ingester": "thread", "paygentic.store": "memory"}
@@ -215,3 +216,15 @@ def test_switched_off_the_reporter_records_nothing(
 )
 def test_a_rejection_reason_becomes_a_short_category(message: str, category: str) -> None:
     assert reason_category(message) == category
+
+
+@pytest.mark.parametrize(
+    ("error", "named"),
+    [
+        (httpx.ReadTimeout("slow"), "httpx.ReadTimeout"),
+        (ValueError("x"), "ValueError"),
+        (errors.ApiConnectionError("x"), "paygentic_client.ApiConnectionError"),
+    ],
+)
+def test_error_type_names_an_exception_as_users_import_it(error: Exception, named: str) -> None:
+    assert error_type(error) == named
