@@ -13,6 +13,7 @@ from typing import Any
 
 import httpx
 import pytest
+from opentelemetry import trace
 from opentelemetry.trace import SpanKind, StatusCode
 from paygentic_sandbox.app import create_app
 from support.client_harness import BASE_URL, INSTANT_RETRIES, OPERATIONS, TOKEN, spec_operation
@@ -260,3 +261,13 @@ def test_the_sandbox_receives_the_attempts_traceparent(otel: OtelCapture) -> Non
         f"{context.trace_id:032x}",
         f"{context.span_id:016x}",
     )
+
+
+def test_an_operations_span_is_a_child_of_the_callers_current_span(otel: OtelCapture) -> None:
+    _, handle = answers(201)
+    with trace.get_tracer("the application").start_as_current_span("handle request") as outer:
+        create(handle, "sync")
+
+    (operation,) = [span for span in otel.spans() if span.name == "createUsageEvent"]
+    assert operation.parent is not None
+    assert operation.parent.span_id == outer.get_span_context().span_id
