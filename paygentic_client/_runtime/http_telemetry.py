@@ -53,35 +53,51 @@ class OperationTrace:
     """The span of one operation call and what its attempts share.
 
     Attributes are the conventions' required and recommended ones, no opt-in one but
-    `url.template` on spans: each costs the SDK a few microseconds per span or measurement."""
+    `url.template` on spans: each costs the SDK a few microseconds per span or measurement.
 
-    __slots__ = ("_base", "_context", "_ended", "_metric_base", "_name", "_span")
+    When the operation's span does not record (no SDK configured, or sampled out), its
+    attempts get no span of their own: only their duration is measured, and the traceparent
+    of the operation's span is sent if it has a valid one (a sampled-out trace goes on being
+    sampled out downstream). That keeps the API-without-SDK case close to free.
+    """
+
+    __slots__ = ("_base", "_context", "_ended", "_metric_base", "_name", "_recording", "_span")
 
     def __init__(self, operation: Operation | None, request: httpx.Request) -> None:
         url = request.url
         method = request.method
         port = url.port or _DEFAULT_PORTS.get(url.scheme)
-        self._metric_base: Attributes = {
-            "http.request.method": method,
-            "server.address": url.host,
-        }
+        self._metric_base: Attributes = {"http.request.method": method, "server.address": url.host}
         if port is not None:
             self._metric_base["server.port"] = port
-        self._base: Attributes = {**self._metric_base, "url.full": url_without_secrets(url)}
+        self._ended = False
         if operation is None:
+            # A bare send (the ingesters'): attempt spans under whatever span is current.
             self._span: trace.Span | None = None
             self._context = None
+            self._recording = True
             self._name = method
-        else:
-            self._base["url.template"] = operation.url_template
-            self._name = f"{method} {operation.url_template}"
-            self._span = _tracer.start_span(operation.name, kind=SpanKind.INTERNAL)
-            self._context = trace.set_span_in_context(self._span)
-        self._ended = False
+            self._base = self._span_attributes(url, None)
+            return
+        self._span = _tracer.start_span(operation.name, kind=SpanKind.INTERNAL)
+        self._context = trace.set_span_in_context(self._span)
+        self._recording = self._span.is_recording()
+        self._name = f"{method} {operation.url_template}"
+        self._base = self._span_attributes(url, operation) if self._recording else {}
+
+    def _span_attributes(self, url: httpx.URL, operation: Operation | None) -> Attributes:
+        attributes = {**self._metric_base, "url.full": url_without_secrets(url)}
+        if operation is not None:
+            attributes["url.template"] = operation.url_template
+        return attributes
 
     def attempt(self, request: httpx.Request, attempt: int) -> AttemptTrace:
         """Start the span of an attempt (the first is 1) and put its traceparent in the
         request's headers."""
+        if not self._recording:
+            if self._span is not None and self._span.get_span_context().is_valid:
+                propagate.inject(request.headers, context=self._context)
+            return AttemptTrace(None, self._metric_base)
         attributes = dict(self._base)
         if attempt > 1:
             attributes["http.request.resend_count"] = attempt - 1
@@ -96,6 +112,9 @@ class OperationTrace:
         if self._span is None or self._ended:
             return
         self._ended = True
+        if not self._recording:
+            self._span.end()
+            return
         if status_code >= 400:
             self._span.set_attributes(
                 {"http.response.status_code": status_code, "error.type": str(status_code)}
@@ -111,17 +130,18 @@ class OperationTrace:
         if self._span is None or self._ended:
             return
         self._ended = True
-        self._span.set_attribute("error.type", error_type(error))
-        self._span.set_status(Status(StatusCode.ERROR))
+        if self._recording:
+            self._span.set_attribute("error.type", error_type(error))
+            self._span.set_status(Status(StatusCode.ERROR))
         self._span.end()
 
 
 class AttemptTrace:
-    """One HTTP attempt's span and duration."""
+    """One HTTP attempt's span (None when the operation's does not record) and duration."""
 
     __slots__ = ("_metric_base", "_span", "_start")
 
-    def __init__(self, span: trace.Span, metric_base: Attributes) -> None:
+    def __init__(self, span: trace.Span | None, metric_base: Attributes) -> None:
         self._span = span
         self._metric_base = metric_base
         self._start = time.perf_counter()
@@ -134,18 +154,22 @@ class AttemptTrace:
                 "http.response.status_code": status_code,
                 "error.type": str(status_code),
             }
-            span.set_attributes(outcome)
-            span.set_status(Status(StatusCode.ERROR))
+            if span is not None:
+                span.set_attributes(outcome)
+                span.set_status(Status(StatusCode.ERROR))
         else:
             outcome = {"http.response.status_code": status_code}
-            span.set_attribute("http.response.status_code", status_code)
-        span.end()
+            if span is not None:
+                span.set_attribute("http.response.status_code", status_code)
+        if span is not None:
+            span.end()
         _duration.record(elapsed, {**self._metric_base, **outcome})
 
     def failed(self, error: BaseException) -> None:
         elapsed = time.perf_counter() - self._start
         kind = error_type(error)
-        self._span.set_attribute("error.type", kind)
-        self._span.set_status(Status(StatusCode.ERROR))
-        self._span.end()
+        if self._span is not None:
+            self._span.set_attribute("error.type", kind)
+            self._span.set_status(Status(StatusCode.ERROR))
+            self._span.end()
         _duration.record(elapsed, {**self._metric_base, "error.type": kind})

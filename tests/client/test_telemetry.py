@@ -13,8 +13,8 @@ from typing import Any
 
 import httpx
 import pytest
-from opentelemetry import trace
-from opentelemetry.trace import SpanKind, StatusCode
+from opentelemetry import context, trace
+from opentelemetry.trace import NonRecordingSpan, SpanContext, SpanKind, StatusCode, TraceFlags
 from paygentic_sandbox.app import create_app
 from support.client_harness import BASE_URL, INSTANT_RETRIES, OPERATIONS, TOKEN, spec_operation
 from support.otel_capture import OtelCapture
@@ -29,6 +29,9 @@ from paygentic_client.api.usage_events import create_usage_event, list_usage_eve
 EVENT = SPEC["components"]["examples"]["BilledUsageEvent"]["value"]
 # Flags 01 (sampled) or 03 (sampled, random trace id: W3C Trace Context level 2).
 TRACEPARENT = re.compile(r"^00-(?P<trace>[0-9a-f]{32})-(?P<span>[0-9a-f]{16})-0[13]$")
+TRACEPARENT_ANY_FLAGS = re.compile(
+    r"^00-(?P<trace>[0-9a-f]{32})-(?P<span>[0-9a-f]{16})-(?P<flags>[0-9a-f]{2})$"
+)
 Answer = Callable[[httpx.Request], httpx.Response]
 
 
@@ -269,3 +272,26 @@ def test_an_operations_span_is_a_child_of_the_callers_current_span(otel: OtelCap
     (operation,) = [span for span in otel.spans() if span.name == "createUsageEvent"]
     assert operation.parent is not None
     assert operation.parent.span_id == outer.get_span_context().span_id
+
+
+def test_a_sampled_out_call_sends_its_trace_on_and_records_no_span(otel: OtelCapture) -> None:
+    # An incoming request whose trace was not sampled: the SDK's default sampler follows it.
+    parent = SpanContext(
+        trace_id=0x0AF7651916CD43DD8448EB211C80319C,
+        span_id=0xB7AD6B7169203331,
+        is_remote=True,
+        trace_flags=TraceFlags(TraceFlags.DEFAULT),
+    )
+    seen, handle = answers(503, 201)
+    token = context.attach(trace.set_span_in_context(NonRecordingSpan(parent)))
+    try:
+        create(handle, "sync")
+    finally:
+        context.detach(token)
+
+    assert otel.spans() == []
+    sent = [TRACEPARENT_ANY_FLAGS.match(headers["traceparent"]) for headers in seen]
+    assert [(m["trace"], m["flags"]) for m in sent if m] == [
+        ("0af7651916cd43dd8448eb211c80319c", "00")
+    ] * 2
+    assert sum(point.count for point in otel.points("http.client.request.duration")) == 2
