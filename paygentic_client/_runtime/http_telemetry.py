@@ -80,8 +80,10 @@ class OperationTrace:
             self._base = self._span_attributes(url, None)
             return
         self._span = _tracer.start_span(operation.name, kind=SpanKind.INTERNAL)
-        self._context = trace.set_span_in_context(self._span)
         self._recording = self._span.is_recording()
+        # No context at all (no SDK): nothing to parent or to send on.
+        valid = self._recording or self._span.get_span_context().is_valid
+        self._context = trace.set_span_in_context(self._span) if valid else None
         self._name = f"{method} {operation.url_template}"
         self._base = self._span_attributes(url, operation) if self._recording else {}
 
@@ -95,7 +97,7 @@ class OperationTrace:
         """Start the span of an attempt (the first is 1) and put its traceparent in the
         request's headers."""
         if not self._recording:
-            if self._span is not None and self._span.get_span_context().is_valid:
+            if self._context is not None:
                 propagate.inject(request.headers, context=self._context)
             return AttemptTrace(None, self._metric_base)
         attributes = dict(self._base)
