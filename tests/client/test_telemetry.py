@@ -227,7 +227,8 @@ def test_an_operations_span_is_named_by_its_operation_id() -> None:
             for path, item in SPEC["paths"].items()
             if any(op is spec_operation(operation_id) for op in item.values())
         )
-        assert (operation_id, path) == operation.module.OPERATION
+        declared = operation.module.OPERATION
+        assert (declared.name, declared.url_template) == (operation_id, path)
 
 
 def test_the_sandbox_receives_the_attempts_traceparent(otel: OtelCapture) -> None:
