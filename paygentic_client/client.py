@@ -16,7 +16,7 @@ from ._runtime.config import (
     with_user_agent,
 )
 from ._runtime.connections import Connections, async_client_args, cookie_jar
-from ._runtime.redact import redacted_headers_repr
+from ._runtime.redact import redacted_headers_repr, url_repr
 from ._runtime.retries import DEFAULT_MAX_RETRIES, RetryPolicy, check_max_retries
 from ._runtime.transport import TimeoutOption
 from .types import UNSET, Unset
@@ -57,7 +57,8 @@ class Client:
 
     """
 
-    _base_url: str = field(default=PRODUCTION_BASE_URL, alias="base_url")
+    # repr() hides the password of a base URL such as https://user:password@host.
+    _base_url: str = field(default=PRODUCTION_BASE_URL, alias="base_url", repr=url_repr)
     _cookies: dict[str, str] = field(factory=dict, kw_only=True, alias="cookies")
     # Holds the Authorization header once an httpx client is built: redacted in repr().
     _headers: dict[str, str] = field(
@@ -234,7 +235,8 @@ class AuthenticatedClient:
         auth_header_name: The name of the Authorization header
     """
 
-    _base_url: str = field(default=PRODUCTION_BASE_URL, alias="base_url")
+    # repr() hides the password of a base URL such as https://user:password@host.
+    _base_url: str = field(default=PRODUCTION_BASE_URL, alias="base_url", repr=url_repr)
     _cookies: dict[str, str] = field(factory=dict, kw_only=True, alias="cookies")
     # Holds the Authorization header once an httpx client is built: redacted in repr().
     _headers: dict[str, str] = field(

@@ -28,7 +28,7 @@ from collections.abc import Collection, Mapping
 from http import HTTPStatus
 from typing import TYPE_CHECKING
 
-from ._runtime.redact import redact
+from ._runtime.redact import redact, redact_body, redact_headers
 
 if TYPE_CHECKING:
     # Only for annotations: importing paygentic_client (which imports this module) must not
@@ -108,8 +108,9 @@ class ApiError(PaygenticError):
         status_code: the HTTP status code.
         parsed: the body parsed as the documented error model (`Error` or `ValidationError`),
             or None when the body is not one (for example an HTML page from a proxy).
-        headers: the response headers.
-        content: the raw response body.
+        headers: the response headers, with the client's credentials replaced by
+            `[REDACTED]` (a server or proxy may echo the Authorization header back).
+        content: the response body, with the client's credentials replaced the same way.
     """
 
     def __init__(
@@ -123,9 +124,10 @@ class ApiError(PaygenticError):
     ) -> None:
         self.status_code = status_code
         self.parsed = parsed
-        self.headers = headers
-        self.content = content
-        # The secrets only scrub the message; they are not kept on the exception.
+        # An exception travels far (logs, error trackers, pickles): it keeps no credential.
+        # The secrets themselves are not kept on it either.
+        self.headers = redact_headers(headers, secrets)
+        self.content = redact_body(content, secrets)
         super().__init__(redact(describe(status_code, parsed, headers, content), secrets))
 
 

@@ -27,6 +27,9 @@ Sections:
    interpreter (interpreter start-up excluded), interleaved rounds (issue 11); also without
    click (httpx then skips its CLI, as in an install of the client alone) and the import of
    an operation module, for information.
+7. OpenTelemetry (scripts/bench_otel.py): section 1's create with the SDK configured (spans
+   and metrics kept in memory), and with the API but no SDK, each versus the same create with
+   PAYGENTIC_OTEL=off (issue 27). It installs global providers, so it runs last.
 
 Every section also spot-checks correctness (the candidate's result equals the baseline's),
 so that the quick mode fails loudly when the generated code breaks. It never asserts on
@@ -58,6 +61,7 @@ from typing import Any
 
 import attrs
 import bench_floor
+import bench_otel
 import httpx
 
 from paygentic_client import AuthenticatedClient
@@ -368,6 +372,39 @@ def bench_per_call(settings: Settings) -> list[Row]:
         ):
             c, b, ratio = compare(candidate, baseline, settings)
             rows.append(Row("1 per call", figure, c, b, ratio, target))
+    return rows
+
+
+def bench_otel_section(settings: Settings) -> list[Row]:
+    """Section 7 (see scripts/bench_otel.py): a create with OpenTelemetry versus without."""
+    canned = json.dumps(usage_event_json(0, nulls=True)).encode()
+    headers = {"content-type": "application/json"}
+    transport = httpx.MockTransport(lambda _: httpx.Response(201, content=canned, headers=headers))
+    client = AuthenticatedClient(
+        base_url=BASE_URL, token=TOKEN, httpx_args={"transport": transport}
+    )
+
+    def create() -> UsageEvent:
+        return create_usage_event.sync(client=client, body=create_request(0))
+
+    off, on = bench_otel.switched("off", create), bench_otel.switched("on", create)
+    rows = []
+    with client:
+        c, b, ratio = compare(on, off, settings)
+        rows.append(
+            Row("7 otel", "create, OTel API without SDK vs PAYGENTIC_OTEL=off", c, b, ratio, None)
+        )
+        exporter, reader = bench_otel.install_sdk()
+        before = exporter.spans
+        on()
+        check(exporter.spans - before == 2, "a create with the SDK makes two spans")
+        check(bench_otel.duration_count(reader) == 1, "and one duration point")
+        off()
+        check(exporter.spans - before == 2, "PAYGENTIC_OTEL=off makes none")
+        c, b, ratio = compare(on, off, settings)
+        rows.append(
+            Row("7 otel", "create, OTel SDK (in-memory) vs PAYGENTIC_OTEL=off", c, b, ratio, 1.10)
+        )
     return rows
 
 
@@ -815,12 +852,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--only",
         action="append",
-        choices=["call", "parse", "serialise", "fanout", "pages", "import"],
+        choices=["call", "parse", "serialise", "fanout", "pages", "import", "otel"],
     )
     args = parser.parse_args(argv)
     settings = QUICK if args.quick else FULL
     mode = "quick" if args.quick else "full"
-    wanted = set(args.only or ["call", "parse", "serialise", "fanout", "pages", "import"])
+    wanted = set(args.only or ["call", "parse", "serialise", "fanout", "pages", "import", "otel"])
 
     rows: list[Row] = []
     skipped: list[str] = []
@@ -839,6 +876,8 @@ def main(argv: list[str] | None = None) -> int:
             None if sandbox_available() else "5 pagination: paygentic_sandbox is not here",
         ),
         ("import", bench_import, None),
+        # Last: it installs OpenTelemetry's SDK as the global providers for good.
+        ("otel", bench_otel_section, None),
     ]
     for name, section, unavailable in sections:
         if name not in wanted:

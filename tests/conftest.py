@@ -12,6 +12,7 @@ import os
 import pytest
 from support.ingest_harness import ingest_driver, ingest_store, ingesting
 from support.inprocess_sandbox import in_process_sandbox
+from support.otel_capture import otel
 from support.property_support import (
     CASES,
     EXAMPLES_VARIABLE,
@@ -30,6 +31,7 @@ __all__ = [
     "ingesting",
     "in_process_sandbox",
     "null_optionals_sandbox",
+    "otel",
     "property_sandbox",
     "sandbox",
     "sandbox_factory",

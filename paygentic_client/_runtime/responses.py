@@ -11,7 +11,7 @@ from ..errors import ApiError, error_class
 from ..models.error_body import Error
 from ..models.validation_error import ValidationError
 from ..types import Response
-from .redact import secrets_of
+from .redact import redact_body, secrets_of
 
 T = TypeVar("T")
 
@@ -54,10 +54,14 @@ def error_from_response(
 ) -> ApiError:
     """The ApiError (of the subclass for its status) describing an unsuccessful response."""
     status_code = int(response.status_code)
-    if isinstance(response.parsed, Error | ValidationError):
-        parsed: Error | ValidationError | None = response.parsed
+    content = redact_body(response.content, secrets)
+    if content is not response.content:
+        # The body carried a credential: the model parsed from it would carry it too.
+        parsed: Error | ValidationError | None = parse_error_body(content)
+    elif isinstance(response.parsed, Error | ValidationError):
+        parsed = response.parsed
     else:
-        parsed = parse_error_body(response.content)
+        parsed = parse_error_body(content)
     cls = error_class(status_code, documented=status_code in documented)
     return cls(status_code, parsed, response.headers, response.content, secrets=secrets)
 

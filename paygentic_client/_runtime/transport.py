@@ -2,26 +2,47 @@
 drivers, and httpx's exceptions turned into ApiConnectionError / ApiTimeoutError.
 
 The decisions (retry or not, how long to wait) are `RetryState`'s (retries.py); this module
-only sends, sleeps and logs. Every generated operation function calls `send` or `asend`.
+only sends, sleeps, logs and reports to OpenTelemetry (http_telemetry.py, imported on the
+first call that finds the API installed). Every generated operation function calls `send` or
+`asend`.
 """
 
 from __future__ import annotations
 
 import time
 from collections.abc import Mapping
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 import httpx
 
 from ..errors import ApiConnectionError, ApiTimeoutError
 from ..types import UNSET, Unset
-from . import logs
-from .redact import redact
+from . import logs, otel
+from .redact import path_without_values, redact, request_credential
 from .retries import ATTEMPTS_HEADER, RetryPolicy, RetryState, check_max_retries
 from .urls import FixedPathUrl
 
+if TYPE_CHECKING:
+    from .http_telemetry import AttemptTrace, OperationTrace
+
 # What a caller may give as a timeout: seconds, an httpx.Timeout, or None for no timeout.
 TimeoutOption = float | httpx.Timeout | None
+
+
+class Operation:
+    """What a generated operation tells the runtime about itself: its operationId (the name of
+    its span) and its path template (its attempts' span name and `url.template`).
+
+    A plain class: a NamedTuple's class is built with exec(), ~1M instructions at import."""
+
+    __slots__ = ("name", "url_template")
+
+    def __init__(self, name: str, url_template: str) -> None:
+        self.name = name
+        self.url_template = url_template
+
+    def __repr__(self) -> str:
+        return f"Operation({self.name!r}, {self.url_template!r})"
 
 
 class CallDefaults(Protocol):
@@ -79,6 +100,7 @@ def send(
     kwargs: dict[str, Any],
     url: FixedPathUrl | None = None,
     *,
+    operation: Operation | None = None,
     timeout: TimeoutOption | Unset = UNSET,
     max_retries: int | None = None,
     extra_headers: Mapping[str, str] | None = None,
@@ -90,20 +112,26 @@ def send(
     httpx_client = client.get_httpx_client()
     request = build_request(httpx_client, client, kwargs, url, timeout, extra_headers)
     state = retry_state(client, max_retries)
-    while True:
-        attempt = state.begin()
-        try:
-            response = _attempt(httpx_client, request, attempt)
-        except httpx.RequestError as error:
-            wait = state.after_error(error)
-            if wait is None:
-                raise connection_error(error, request, state) from error
-        else:
-            wait = state.after_response(response)
-            if wait is None:
-                return _finish(response, state)
-            response.close()
-        client.retry_policy.sleep(wait)
+    traced = operation_trace(operation, request)
+    try:
+        while True:
+            attempt = state.begin()
+            try:
+                response = _attempt(httpx_client, request, attempt, traced)
+            except httpx.RequestError as error:
+                wait = state.after_error(error)
+                if wait is None:
+                    raise connection_error(error, request, state) from error
+            else:
+                wait = state.after_response(response)
+                if wait is None:
+                    return _finish(response, state, traced)
+                response.close()
+            client.retry_policy.sleep(wait)
+    except BaseException as error:
+        if traced is not None:
+            traced.failed(_what_failed(error))
+        raise
 
 
 async def asend(
@@ -111,6 +139,7 @@ async def asend(
     kwargs: dict[str, Any],
     url: FixedPathUrl | None = None,
     *,
+    operation: Operation | None = None,
     timeout: TimeoutOption | Unset = UNSET,
     max_retries: int | None = None,
     extra_headers: Mapping[str, str] | None = None,
@@ -119,52 +148,129 @@ async def asend(
     httpx_client = client.get_async_httpx_client()
     request = build_request(httpx_client, client, kwargs, url, timeout, extra_headers)
     state = retry_state(client, max_retries)
-    while True:
-        attempt = state.begin()
-        try:
-            response = await _aattempt(httpx_client, request, attempt)
-        except httpx.RequestError as error:
-            wait = state.after_error(error)
-            if wait is None:
-                raise connection_error(error, request, state) from error
-        else:
-            wait = state.after_response(response)
-            if wait is None:
-                return _finish(response, state)
-            await response.aclose()
-        await client.retry_policy.async_sleep(wait)
+    traced = operation_trace(operation, request)
+    try:
+        while True:
+            attempt = state.begin()
+            try:
+                response = await _aattempt(httpx_client, request, attempt, traced)
+            except httpx.RequestError as error:
+                wait = state.after_error(error)
+                if wait is None:
+                    raise connection_error(error, request, state) from error
+            else:
+                wait = state.after_response(response)
+                if wait is None:
+                    return _finish(response, state, traced)
+                await response.aclose()
+            await client.retry_policy.async_sleep(wait)
+    except BaseException as error:
+        if traced is not None:
+            traced.failed(_what_failed(error))
+        raise
 
 
-def _attempt(httpx_client: httpx.Client, request: httpx.Request, attempt: int) -> httpx.Response:
-    if not logs.debug_enabled():
+def _what_failed(error: BaseException) -> BaseException:
+    """The exception a span names: the httpx error under an ApiConnectionError we raised."""
+    if isinstance(error, ApiConnectionError) and error.__cause__ is not None:
+        return error.__cause__
+    return error
+
+
+def operation_trace(operation: Operation | None, request: httpx.Request) -> OperationTrace | None:
+    """The call's telemetry, or None when OpenTelemetry is not installed or switched off."""
+    if not otel.enabled():
+        return None
+    from .http_telemetry import OperationTrace
+
+    return OperationTrace(operation, request)
+
+
+def _attempt(
+    httpx_client: httpx.Client,
+    request: httpx.Request,
+    attempt: int,
+    traced: OperationTrace | None,
+) -> httpx.Response:
+    watch = _watch(request, attempt, traced)
+    if watch is None:
         return httpx_client.send(request)
-    start = _log_start(request, attempt)
     try:
         response = httpx_client.send(request)
-    except Exception as error:
-        _log_failure(request, error, attempt, start)
+    except BaseException as error:
+        watch.failed(error)
         raise
-    _log_response(request, response, attempt, start)
+    watch.answered(response)
     return response
 
 
 async def _aattempt(
-    httpx_client: httpx.AsyncClient, request: httpx.Request, attempt: int
+    httpx_client: httpx.AsyncClient,
+    request: httpx.Request,
+    attempt: int,
+    traced: OperationTrace | None,
 ) -> httpx.Response:
-    if not logs.debug_enabled():
+    watch = _watch(request, attempt, traced)
+    if watch is None:
         return await httpx_client.send(request)
-    start = _log_start(request, attempt)
     try:
         response = await httpx_client.send(request)
-    except Exception as error:
-        _log_failure(request, error, attempt, start)
+    except BaseException as error:
+        watch.failed(error)
         raise
-    _log_response(request, response, attempt, start)
+    watch.answered(response)
     return response
 
 
-def _finish(response: httpx.Response, state: RetryState) -> httpx.Response:
+def _watch(
+    request: httpx.Request, attempt: int, traced: OperationTrace | None
+) -> _AttemptWatch | None:
+    """What reports an attempt (a DEBUG log line, a span), or None when nothing does."""
+    debug = logs.debug_enabled()
+    if traced is None and not debug:
+        return None
+    return _AttemptWatch(request, attempt, traced, debug)
+
+
+class _AttemptWatch:
+    """One attempt's log lines and span; the same for the sync and the async driver."""
+
+    __slots__ = ("_attempt", "_debug", "_request", "_span", "_start")
+
+    def __init__(
+        self, request: httpx.Request, attempt: int, traced: OperationTrace | None, debug: bool
+    ) -> None:
+        self._request = request
+        self._attempt = attempt
+        self._debug = debug
+        # The span first: it puts the traceparent header in the request.
+        self._span: AttemptTrace | None = traced.attempt(request, attempt) if traced else None
+        if debug:
+            logs.log_request(request, attempt)
+        self._start = time.perf_counter()
+
+    def answered(self, response: httpx.Response) -> None:
+        if self._span is not None:
+            self._span.answered(response.status_code)
+        if self._debug:
+            elapsed = time.perf_counter() - self._start
+            logs.log_response(self._request, response, self._attempt, elapsed)
+
+    def failed(self, error: BaseException) -> None:
+        if self._span is not None:
+            self._span.failed(error)
+        if self._debug:
+            elapsed = time.perf_counter() - self._start
+            secret = request_credential(self._request)
+            logs.log_failure(self._request, error, self._attempt, elapsed, secret)
+
+
+def _finish(
+    response: httpx.Response, state: RetryState, traced: OperationTrace | None
+) -> httpx.Response:
     response.headers[ATTEMPTS_HEADER] = str(state.attempts)
+    if traced is not None:
+        traced.answered(response.status_code)
     return response
 
 
@@ -173,7 +279,9 @@ def connection_error(
 ) -> ApiConnectionError:
     """The ApiConnectionError (ApiTimeoutError for a timeout) for a call that got no answer."""
     cls = ApiTimeoutError if isinstance(error, httpx.TimeoutException) else ApiConnectionError
-    return cls(redact(describe_failure(error, request, state.attempts), (_credential(request),)))
+    return cls(
+        redact(describe_failure(error, request, state.attempts), (request_credential(request),))
+    )
 
 
 def describe_failure(error: Exception, request: httpx.Request, attempts: int) -> str:
@@ -184,7 +292,7 @@ def describe_failure(error: Exception, request: httpx.Request, attempts: int) ->
     what = "no answer in time from" if isinstance(error, httpx.TimeoutException) else _verb(error)
     tried = f"{attempts} attempt{'s' if attempts != 1 else ''}"
     detail = str(error) or "no detail"
-    path = url.raw_path.decode("ascii", "replace")
+    path = path_without_values(url)
     return f"{what} {where} ({request.method} {path}, {tried}): {type(error).__name__}: {detail}"
 
 
@@ -195,27 +303,3 @@ def _verb(error: Exception) -> str:
     if isinstance(error, httpx.ConnectError):
         return "could not connect to"
     return "no answer from"
-
-
-def _credential(request: httpx.Request) -> str:
-    value: str = request.headers.get("authorization", "")
-    return value.partition(" ")[2] or value
-
-
-def _log_start(request: httpx.Request, attempt: int) -> float:
-    logs.log_request(request.method, request.url.raw_path.decode("ascii"), attempt)
-    return time.perf_counter()
-
-
-def _log_response(
-    request: httpx.Request, response: httpx.Response, attempt: int, start: float
-) -> None:
-    elapsed = time.perf_counter() - start
-    path = request.url.raw_path.decode("ascii")
-    logs.log_response(request.method, path, response.status_code, attempt, elapsed)
-
-
-def _log_failure(request: httpx.Request, error: Exception, attempt: int, start: float) -> None:
-    elapsed = time.perf_counter() - start
-    path = request.url.raw_path.decode("ascii")
-    logs.log_failure(request.method, path, error, attempt, elapsed, _credential(request))

@@ -119,3 +119,78 @@ sandbox.close()
     )
     keys = "evt_lazy_0,evt_lazy_1,evt_lazy_2"
     assert run.stdout.splitlines() == [keys, keys], run.stdout + run.stderr
+
+
+# OpenTelemetry (the `otel` extra): not imported by `import paygentic_client`, imported by the
+# first call when installed; without it (here a finder refuses to import it,
+# as in an environment without the extra) calls work and nothing of it is loaded.
+OTEL_PROBE = """
+import json, sys
+
+class NoOpenTelemetry:
+    def find_spec(self, name, path=None, target=None):
+        if name == "opentelemetry" or name.startswith("opentelemetry."):
+            raise ImportError(f"no module named {name!r} (refused by the probe)")
+        return None
+
+if sys.argv[1] == "absent":
+    sys.meta_path.insert(0, NoOpenTelemetry())
+
+import httpx
+import paygentic_client
+from paygentic_client._runtime.ingest_telemetry import ingester_telemetry
+from paygentic_client.api.usage_events import get_usage_event
+
+def otel_modules():
+    return sorted(m for m in sys.modules if m == "opentelemetry" or m.startswith("opentelemetry."))
+
+seen = {"after_import": otel_modules()}
+sent = []
+
+def answer(request):
+    sent.append(dict(request.headers))
+    return httpx.Response(404, json={"error": "not_found", "message": "no such event"})
+
+client = paygentic_client.AuthenticatedClient(
+    base_url="https://api.test.invalid",
+    token="tok_probe",
+    httpx_args={"transport": httpx.MockTransport(answer)},
+)
+with client:
+    response = get_usage_event.sync_detailed("usg_1", client=client)
+seen["status"] = int(response.status_code)
+seen["traceparent_sent"] = "traceparent" in sent[0]
+seen["after_call"] = otel_modules()
+seen["ingester_reporter"] = type(ingester_telemetry("thread", "memory")).__name__
+print(json.dumps(seen))
+"""
+
+
+def otel_probe(case: str) -> dict[str, Any]:
+    run = subprocess.run(
+        [sys.executable, "-c", OTEL_PROBE, case],
+        capture_output=True,
+        text=True,
+        check=True,
+        timeout=60,
+    )
+    result: dict[str, Any] = json.loads(run.stdout)
+    return result
+
+
+def test_importing_the_package_imports_no_opentelemetry_module_even_when_installed() -> None:
+    seen = otel_probe("installed")
+
+    assert seen["after_import"] == []
+    # The first call uses the API, with no SDK configured: a no-op, and no traceparent to send.
+    assert "opentelemetry.trace" in seen["after_call"]
+    assert seen["status"] == 404 and seen["traceparent_sent"] is False
+    assert seen["ingester_reporter"] == "OtelIngesterTelemetry"
+
+
+def test_without_opentelemetry_calls_work_and_nothing_of_it_is_loaded() -> None:
+    seen = otel_probe("absent")
+
+    assert seen["after_import"] == [] and seen["after_call"] == []
+    assert seen["status"] == 404 and seen["traceparent_sent"] is False
+    assert seen["ingester_reporter"] == "IngesterTelemetry"

@@ -46,7 +46,8 @@ def test_a_short_token_leaves_the_words_of_a_log_line_alone(
 ) -> None:
     failure = httpx.ConnectError("Requests to https://me:est@proxy.test failed (test est)")
     with caplog.at_level(logging.DEBUG, logger=logs.LOGGER_NAME):
-        logs.log_failure("GET", "/v0/usage/usg_0", failure, 1, 0.0, SHORT_TOKEN)
+        request = httpx.Request("GET", "https://api.test/v0/usage/usg_0")
+        logs.log_failure(request, failure, 1, 0.0, SHORT_TOKEN)
 
     (line,) = [record.getMessage() for record in caplog.records]
     assert (

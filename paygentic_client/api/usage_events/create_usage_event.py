@@ -8,7 +8,7 @@ import httpx
 from ..._runtime.jsonbody import decode_json, encode_json
 from ..._runtime.replay import check_answer
 from ..._runtime.responses import BODY_PARSE_ERRORS, http_status, parsed_or_raise
-from ..._runtime.transport import TimeoutOption, asend, send
+from ..._runtime.transport import Operation, TimeoutOption, asend, send
 from ..._runtime.urls import FixedPathUrl
 from ...client import AuthenticatedClient
 from ...models.create_usage_event_request import CreateUsageEventRequest
@@ -19,6 +19,8 @@ from ...types import UNSET, Response, Unset
 
 # Every status openapi.yaml documents for this operation.
 DOCUMENTED_STATUSES = frozenset({201, 400, 401, 403, 413, 415, 429, 500})
+# The operationId (the name of its spans) and path template (_runtime/http_telemetry.py).
+OPERATION = Operation("createUsageEvent", "/v0/usage")
 PATH = "/v0/usage"
 # The path joined to the client's base URL once, not by httpx on every call (_runtime/urls.py).
 _URL = FixedPathUrl(PATH)
@@ -156,7 +158,13 @@ def sync_detailed(
     )
 
     response = send(
-        client, kwargs, _URL, timeout=timeout, max_retries=max_retries, extra_headers=extra_headers
+        client,
+        kwargs,
+        _URL,
+        operation=OPERATION,
+        timeout=timeout,
+        max_retries=max_retries,
+        extra_headers=extra_headers,
     )
     return build_response(response)
 
@@ -247,7 +255,13 @@ async def asyncio_detailed(
     )
 
     response = await asend(
-        client, kwargs, _URL, timeout=timeout, max_retries=max_retries, extra_headers=extra_headers
+        client,
+        kwargs,
+        _URL,
+        operation=OPERATION,
+        timeout=timeout,
+        max_retries=max_retries,
+        extra_headers=extra_headers,
     )
     return build_response(response)
 

@@ -8,7 +8,7 @@ import httpx
 
 from ..._runtime.jsonbody import decode_json
 from ..._runtime.responses import BODY_PARSE_ERRORS, http_status, parsed_or_raise
-from ..._runtime.transport import TimeoutOption, asend, send
+from ..._runtime.transport import Operation, TimeoutOption, asend, send
 from ...client import AuthenticatedClient
 from ...models.error_body import Error
 from ...models.usage_event import UsageEvent
@@ -17,6 +17,8 @@ from ...types import UNSET, Response, Unset
 
 # Every status openapi.yaml documents for this operation.
 DOCUMENTED_STATUSES = frozenset({200, 400, 401, 403, 404, 429, 500})
+# The operationId (the name of its spans) and path template (_runtime/http_telemetry.py).
+OPERATION = Operation("getUsageEvent", "/v0/usage/{id}")
 
 
 def _get_kwargs(
@@ -134,7 +136,13 @@ def sync_detailed(
     )
 
     response = send(
-        client, kwargs, None, timeout=timeout, max_retries=max_retries, extra_headers=extra_headers
+        client,
+        kwargs,
+        None,
+        operation=OPERATION,
+        timeout=timeout,
+        max_retries=max_retries,
+        extra_headers=extra_headers,
     )
     return build_response(response)
 
@@ -210,7 +218,13 @@ async def asyncio_detailed(
     )
 
     response = await asend(
-        client, kwargs, None, timeout=timeout, max_retries=max_retries, extra_headers=extra_headers
+        client,
+        kwargs,
+        None,
+        operation=OPERATION,
+        timeout=timeout,
+        max_retries=max_retries,
+        extra_headers=extra_headers,
     )
     return build_response(response)
 

@@ -10,7 +10,7 @@ from ..._runtime.jsonbody import decode_json
 from ..._runtime.pagination import aiterate_pages, first_offset, iterate_pages
 from ..._runtime.responses import BODY_PARSE_ERRORS, http_status, parsed_or_raise
 from ..._runtime.timestamps import isoformat as _isoformat
-from ..._runtime.transport import TimeoutOption, asend, send
+from ..._runtime.transport import Operation, TimeoutOption, asend, send
 from ..._runtime.urls import FixedPathUrl
 from ...client import AuthenticatedClient
 from ...models.error_body import Error
@@ -21,6 +21,8 @@ from ...types import UNSET, Response, Unset
 
 # Every status openapi.yaml documents for this operation.
 DOCUMENTED_STATUSES = frozenset({200, 400, 401, 403, 429, 500})
+# The operationId (the name of its spans) and path template (_runtime/http_telemetry.py).
+OPERATION = Operation("listUsageEvents", "/v0/usage")
 PATH = "/v0/usage"
 # The path joined to the client's base URL once, not by httpx on every call (_runtime/urls.py).
 _URL = FixedPathUrl(PATH)
@@ -199,7 +201,13 @@ def sync_detailed(
     )
 
     response = send(
-        client, kwargs, _URL, timeout=timeout, max_retries=max_retries, extra_headers=extra_headers
+        client,
+        kwargs,
+        _URL,
+        operation=OPERATION,
+        timeout=timeout,
+        max_retries=max_retries,
+        extra_headers=extra_headers,
     )
     return build_response(response)
 
@@ -343,7 +351,13 @@ async def asyncio_detailed(
     )
 
     response = await asend(
-        client, kwargs, _URL, timeout=timeout, max_retries=max_retries, extra_headers=extra_headers
+        client,
+        kwargs,
+        _URL,
+        operation=OPERATION,
+        timeout=timeout,
+        max_retries=max_retries,
+        extra_headers=extra_headers,
     )
     return build_response(response)
 
