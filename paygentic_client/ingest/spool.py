@@ -68,7 +68,13 @@ from typing import Final, Literal
 
 from ..errors import SpoolError, SpoolStorageError
 from .spool_disk import disk_of, file_bytes
-from .spool_liveness import OwnLock, gone_owners, refuse_network_filesystem, remove_if_gone
+from .spool_liveness import (
+    OwnLock,
+    gone_owners,
+    held_owners,
+    refuse_network_filesystem,
+    remove_if_gone,
+)
 
 logger = logging.getLogger("paygentic_client.ingest")
 
@@ -579,16 +585,23 @@ class Spool:
         answers kept for them and their lock files go, so that none of them grows."""
         window = (_FORGET_AFTER_LEASES, now, _FORGET_AFTER_LEASES, now)
         silent = "seen_at + lease * ? < ? OR seen_at - lease * ? > ?"
-        forgotten = self._connection.execute(
-            f"SELECT owner FROM submitters WHERE {silent}", window
-        ).fetchall()
+        silent_owners = [
+            owner
+            for (owner,) in self._connection.execute(
+                f"SELECT owner FROM submitters WHERE {silent}", window
+            ).fetchall()
+        ]
+        # One whose lock is still held lives (a request longer than ten leases): kept.
+        forgotten = sorted(set(silent_owners) - set(held_owners(self.path, silent_owners)))
         if not forgotten:
             return
-        self._connection.execute(f"DELETE FROM submitters WHERE {silent}", window)
+        self._connection.executemany(
+            "DELETE FROM submitters WHERE owner = ?", [(owner,) for owner in forgotten]
+        )
         self._connection.execute(
             "DELETE FROM answers WHERE submitter NOT IN (SELECT owner FROM submitters)"
         )
-        for (owner,) in forgotten:
+        for owner in forgotten:
             remove_if_gone(self.path, owner)
 
     # -- settling -----------------------------------------------------------------------------
@@ -621,17 +634,22 @@ class Spool:
         rejected: Iterable[tuple[SpooledEvent, str]],
         answers: Iterable[Answer],
     ) -> None:
-        # Before the rows leave pending: the submitter is read from there. Alive: a sign of
-        # life within a lease, not dated ahead (clock), its lock not found free by a claim.
+        # Before the rows leave pending: the submitter is read from there. Alive: its lock is
+        # held (the kernel's word, whatever its last sign of life: one long request can outlast
+        # a lease), or else a sign of life within a lease, not dated ahead (clock), its lock not
+        # found free by a claim.
+        answers = list(answers)
         gone = json.dumps(self._gone)
+        held = json.dumps(self._held_submitters() if answers else [])
         self._connection.executemany(
             "INSERT INTO answers (seq, key, submitter, created, reason, batch_index, "
             "answered_at) SELECT p.seq, p.key, p.submitter, ?, ?, ?, ? FROM pending p "
             "JOIN submitters s ON s.owner = p.submitter "
-            "WHERE p.seq = ? AND p.key = ? AND p.submitter != ? AND s.seen_at + s.lease >= ? "
-            "AND s.seen_at <= ? + s.lease AND s.owner NOT IN (SELECT value FROM json_each(?))",
+            "WHERE p.seq = ? AND p.key = ? AND p.submitter != ? AND ("
+            "s.owner IN (SELECT value FROM json_each(?)) OR (s.seen_at + s.lease >= ? "
+            "AND s.seen_at <= ? + s.lease AND s.owner NOT IN (SELECT value FROM json_each(?))))",
             [
-                (a.created, a.reason, a.index, now, a.seq, a.key, self.owner, now, now, gone)
+                (a.created, a.reason, a.index, now, a.seq, a.key, self.owner, held, now, now, gone)
                 for a in answers
             ],
         )
@@ -646,6 +664,13 @@ class Spool:
             [(event.seq, event.key) for event in delivered]
             + [(event.seq, event.key) for event, _ in rejected],
         )
+
+    def _held_submitters(self) -> list[str]:
+        """The other submitters whose liveness lock a live process holds."""
+        rows = self._connection.execute(
+            "SELECT owner FROM submitters WHERE owner != ?", (self.owner,)
+        ).fetchall()
+        return held_owners(self.path, [owner for (owner,) in rows])
 
     def _give_back_free_pages(self) -> None:
         """PRAGMA incremental_vacuum once the free pages are many and a quarter of the file

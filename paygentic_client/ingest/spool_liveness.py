@@ -182,6 +182,30 @@ def gone_owners(spool_path: Path, owners: Iterable[str]) -> list[str]:
     return gone
 
 
+def _is_held(path: Path) -> bool:
+    """True when the lock file exists and another process holds its lock: its owner lives."""
+    if sys.platform == "win32":
+        return False
+    try:
+        fd = os.open(path, os.O_RDONLY | os.O_CLOEXEC)
+    except OSError:  # missing, or not ours to read: no proof either way
+        return False
+    try:
+        return not _try_lock(fd)
+    finally:
+        os.close(fd)  # drops the lock if we took it
+
+
+def held_owners(spool_path: Path, owners: Iterable[str]) -> list[str]:
+    """The owners among `owners` that the kernel says are alive (their lock is held), however
+    long ago they last wrote a sign of life: a process busy in one long request is alive."""
+    return [
+        owner
+        for owner in owners
+        if (path := _lock_path(spool_path, owner)) is not None and _is_held(path)
+    ]
+
+
 def remove_if_gone(spool_path: Path, owner: str) -> None:
     """Delete the lock file of an owner that has ended (never one a live process holds)."""
     path = _lock_path(spool_path, owner)

@@ -18,6 +18,7 @@ from support.tmpfs import TmpfsFactory
 
 from paygentic_client.errors import PaygenticError, SpoolError
 from paygentic_client.ingest.spool import SCHEMA_VERSION, Answer, Spool, SpooledEvent
+from paygentic_client.ingest.spool_liveness import lock_directory
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -164,11 +165,19 @@ def test_no_answer_is_kept_for_a_submitter_that_closed_or_for_the_settler_itself
         assert kept_answers(path) == []
 
 
+def without_its_lock_file(spool: Spool) -> None:
+    """As a process of another host, or one whose lock file went: no word from the kernel
+    about it either way, so its signs of life alone say whether it lives."""
+    for lock in lock_directory(spool.path).glob(f"*-{spool.owner.rsplit(':', 1)[1]}.lock"):
+        lock.unlink()
+
+
 def test_a_silent_submitter_gets_no_answer_and_is_forgotten_with_its_answers(
     tmp_path: Path,
 ) -> None:
     path = tmp_path / "spool.db"
     with Spool(path, lease=0.05) as silent, Spool(path, lease=0.05, adopt=True) as other:
+        without_its_lock_file(silent)
         fill(silent, 2)
         first, second = other.claim(2)
         other.settle([first], [], [answers_of(first, b"{}", None)])
@@ -182,6 +191,25 @@ def test_a_silent_submitter_gets_no_answer_and_is_forgotten_with_its_answers(
         with sqlite3.connect(path) as reader:
             owners = reader.execute("SELECT owner FROM submitters").fetchall()
         assert owners == [(other.owner,)]
+
+
+def test_a_silent_submitter_whose_lock_is_held_gets_its_answers_and_is_not_forgotten(
+    tmp_path: Path,
+) -> None:
+    # A process busy in one request longer than its lease (a slow API under faults) writes no
+    # sign of life, but the kernel says it lives: its answers are kept for it.
+    path = tmp_path / "spool.db"
+    with Spool(path, lease=0.05) as busy, Spool(path, lease=0.05, adopt=True) as other:
+        fill(busy, 2)
+        first, second = other.claim(2)
+        time.sleep(0.6)  # over ten leases without a claim or a renewal
+        other.settle([first, second], [], [answers_of(first, b"{}", None)])
+        other.claim(1)  # where the silent are forgotten
+        assert kept_answers(path) == [("k0000", busy.owner)]
+        assert [answer.key for answer in busy.answers_for_me()] == ["k0000"]
+        with sqlite3.connect(path) as reader:
+            owners = sorted(owner for (owner,) in reader.execute("SELECT owner FROM submitters"))
+        assert owners == sorted([busy.owner, other.owner])
 
 
 def test_a_claim_or_a_renewal_shows_the_submitter_is_alive(tmp_path: Path) -> None:
