@@ -11,6 +11,7 @@ import os
 import pytest
 from support.ingest_harness import ingest_driver, ingest_store, ingesting
 from support.inprocess_sandbox import in_process_sandbox
+from support.postgres_fixture import outbox_dsn, postgres
 from support.property_support import (
     CASES,
     EXAMPLES_VARIABLE,
@@ -29,6 +30,8 @@ __all__ = [
     "ingesting",
     "in_process_sandbox",
     "null_optionals_sandbox",
+    "outbox_dsn",
+    "postgres",
     "property_sandbox",
     "sandbox",
     "sandbox_factory",
@@ -58,6 +61,8 @@ SLOW_FIXTURES = {
     "ingesting",
     "null_optionals_sandbox",
     "pytester",
+    "postgres",  # a PostgreSQL server (support/postgres_fixture.py)
+    "outbox_dsn",
 }
 SLOW_MODULES = {"test_regenerate.py", "test_readme.py", "test_sandbox_process.py"}
 # The default timeout (pyproject.toml) is 60 s; these take up to ~35 s alone on this 2-core

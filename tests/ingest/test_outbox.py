@@ -1,0 +1,183 @@
+"""The PostgreSQL outbox (paygentic_client/ingest/outbox.py) against a real PostgreSQL
+(tests/support/postgres_fixture.py: pgserver) and the sandbox app in process: an event
+recorded in a transaction exists if and only if that transaction commits, is delivered
+exactly once by any number of relays, and a key is never recorded for two bodies."""
+
+from __future__ import annotations
+
+import datetime
+import subprocess
+import sys
+import threading
+import time
+from collections import Counter
+from collections.abc import Callable
+
+import psycopg
+import pytest
+from support.inprocess_sandbox import InProcessFactory
+from support.sandbox_fixture import MERCHANT_ID
+
+from paygentic_client import RetryPolicy, UsageIngester
+from paygentic_client.errors import IdempotencyConflictError, OutboxError
+from paygentic_client.ingest import outbox
+from paygentic_client.ingest.core import encode_event
+from paygentic_client.ingest.outbox import PostgresOutbox, record, record_many
+from paygentic_client.models import CreateUsageEventRequest, CreateUsageEventRequestProperty
+
+FAST = RetryPolicy(backoff_initial=0.001, backoff_max=0.01)
+PATIENCE = 30.0  # what takes a fraction of a second, on a loaded machine; a hang still ends
+
+
+def event(n: int, quantity: float = 1, prefix: str = "ob") -> CreateUsageEventRequest:
+    return CreateUsageEventRequest(
+        idempotency_key=f"{prefix}_{n:05d}",
+        customer_id="cus_outbox",
+        merchant_id=MERCHANT_ID,
+        timestamp=datetime.datetime(2024, 2, 1, 9, 0, tzinfo=datetime.UTC),
+        properties=[CreateUsageEventRequestProperty(billable_metric_id="bm_o", quantity=quantity)],
+    )
+
+
+def rows(dsn: str) -> list[tuple[str, str, bytes]]:
+    with psycopg.connect(dsn) as conn:
+        found = conn.execute(
+            "SELECT idempotency_key, status, payload FROM paygentic_outbox ORDER BY seq"
+        ).fetchall()
+    return [(key, status, bytes(payload)) for key, status, payload in found]
+
+
+def eventually(condition: Callable[[], bool]) -> None:
+    deadline = time.monotonic() + PATIENCE
+    while not condition():
+        assert time.monotonic() < deadline, "not within the patience"
+        time.sleep(0.02)
+
+
+def test_a_rolled_back_transaction_records_nothing_and_a_committed_one_is_delivered_once(
+    outbox_dsn: str, in_process_sandbox: InProcessFactory
+) -> None:
+    with psycopg.connect(outbox_dsn) as conn:
+        record(conn, event(1))
+        conn.rollback()
+        record_many(conn, [event(2), event(3)])
+        conn.commit()
+    assert [key for key, _, _ in rows(outbox_dsn)] == ["ob_00002", "ob_00003"]
+    # The bytes are the spool's (encode_event), so the relay sends what a submit() would.
+    assert rows(outbox_dsn)[0][2] == encode_event(event(2))[1]
+
+    sandbox = in_process_sandbox()
+    relay = UsageIngester(
+        sandbox.client(retry_policy=FAST), store=PostgresOutbox(outbox_dsn), flush_interval=0.05
+    )
+    try:
+        eventually(lambda: rows(outbox_dsn) == [])
+    finally:
+        relay.close(timeout=PATIENCE)
+    assert sorted(sandbox.stored_keys()) == ["ob_00002", "ob_00003"]
+    assert len(sandbox.network.sent) == 1  # one batch, sent once
+
+
+def test_the_same_key_with_another_body_is_refused_at_once_and_the_same_body_is_a_no_op(
+    outbox_dsn: str,
+) -> None:
+    with psycopg.connect(outbox_dsn) as conn:
+        record(conn, event(1))
+        conn.commit()
+        record(conn, event(1))  # the same body: nothing new
+        with pytest.raises(IdempotencyConflictError) as raised:
+            record(conn, event(1, quantity=2))
+        assert raised.value.idempotency_key == "ob_00001"
+        conn.rollback()
+        # Within one transaction too, before anything is committed.
+        with pytest.raises(IdempotencyConflictError):
+            record_many(conn, [event(7), event(7, quantity=3)])
+        conn.rollback()
+    assert [key for key, _, _ in rows(outbox_dsn)] == ["ob_00001"]
+
+
+def test_init_twice_is_harmless_and_a_missing_table_is_said_at_once(
+    outbox_dsn: str, postgres: str
+) -> None:
+    with psycopg.connect(outbox_dsn) as conn:
+        record(conn, event(1))
+        conn.commit()
+        outbox.init(conn)
+        outbox.init(conn)
+        conn.commit()
+    assert [key for key, _, _ in rows(outbox_dsn)] == ["ob_00001"]
+    assert "CREATE TABLE IF NOT EXISTS paygentic_outbox" in outbox.outbox_sql()
+    # The server's own database has no outbox.
+    with pytest.raises(OutboxError, match="outbox init"):
+        PostgresOutbox(postgres)
+
+
+def test_rejected_rows_stay_with_the_reason_and_requeue_makes_them_pending(
+    outbox_dsn: str, in_process_sandbox: InProcessFactory
+) -> None:
+    with psycopg.connect(outbox_dsn) as conn:
+        record_many(conn, [event(1), event(2, quantity=0)])
+    sandbox = in_process_sandbox()
+    store = PostgresOutbox(outbox_dsn)
+    relay = UsageIngester(sandbox.client(retry_policy=FAST), store=store, flush_interval=0.05)
+    try:
+        eventually(lambda: [s for _, s, _ in rows(outbox_dsn)] == ["rejected"])
+    finally:
+        relay.close(timeout=PATIENCE)
+    assert sandbox.stored_keys() == ["ob_00001"]
+    with PostgresOutbox(outbox_dsn) as reader:
+        (rejected,) = reader.rejected()
+        assert rejected.key == "ob_00002" and "minimum" in rejected.reason
+        assert reader.status().rejected == 1
+        assert reader.requeue() == 1
+        assert reader.status().pending == 1
+
+
+def test_two_relays_share_the_work_and_every_event_is_delivered_exactly_once(
+    outbox_dsn: str, in_process_sandbox: InProcessFactory
+) -> None:
+    sandbox = in_process_sandbox(rates={"drop": 0.1, "503": 0.1}, seed=5)
+    relays = [
+        UsageIngester(
+            sandbox.client(retry_policy=FAST),
+            store=PostgresOutbox(outbox_dsn, lease=2.0),
+            flush_interval=0.02,
+            max_batch_size=25,
+        )
+        for _ in range(2)
+    ]
+    writers = [threading.Thread(target=write, args=(outbox_dsn, w)) for w in range(4)]
+    try:
+        for writer in writers:
+            writer.start()
+        for writer in writers:
+            writer.join(PATIENCE)
+        eventually(lambda: rows(outbox_dsn) == [])
+    finally:
+        for relay in relays:
+            relay.close(timeout=PATIENCE)
+    stored = Counter(sandbox.stored_keys())
+    assert len(stored) == 400 and set(stored.values()) == {1}
+    # Both relays sent batches (the work was shared, not done by one).
+    assert all(relay.stats().recovered > 0 for relay in relays)
+
+
+def write(dsn: str, writer: int) -> None:
+    """100 events in 20 transactions, one in three of them rolled back and recorded again."""
+    with psycopg.connect(dsn) as conn:
+        for chunk in range(20):
+            batch = [event(writer * 1000 + chunk * 5 + i, prefix="w") for i in range(5)]
+            if chunk % 3 == 0:
+                record_many(conn, batch)
+                conn.rollback()
+            record_many(conn, batch)
+            conn.commit()
+
+
+@pytest.mark.slow  # a fresh interpreter
+def test_importing_the_client_and_its_cli_never_imports_psycopg() -> None:
+    code = (
+        "import sys, paygentic_client, paygentic_client.ingest, paygentic_client.cli.main\n"
+        "assert 'psycopg' not in sys.modules, 'psycopg was imported'\n"
+    )
+    subprocess.run([sys.executable, "-c", code], check=True, timeout=PATIENCE)
