@@ -25,7 +25,7 @@ import os
 import socket
 import threading
 import uuid
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Final
@@ -423,11 +423,16 @@ class PostgresOutbox:
 
     # -- operating it ---
 
-    def wait_for_events(self, timeout: float) -> bool:
+    def wait_for_events(
+        self, timeout: float, *, listening: Callable[[], object] | None = None
+    ) -> bool:
         """Block until a transaction that recorded events commits (NOTIFY) or timeout
-        seconds pass; True when notified. Uses a connection of its own."""
+        seconds pass; True when notified. Uses a connection of its own; listening() is
+        called once it listens."""
         with psycopg.connect(self.dsn, autocommit=True) as listener:
             listener.execute(sql.SQL("LISTEN {}").format(sql.Identifier(CHANNEL)))
+            if listening is not None:
+                listening()
             return any(True for _ in listener.notifies(timeout=timeout, stop_after=1))
 
     def status(self) -> OutboxStatus:

@@ -181,3 +181,100 @@ def test_importing_the_client_and_its_cli_never_imports_psycopg() -> None:
         "assert 'psycopg' not in sys.modules, 'psycopg was imported'\n"
     )
     subprocess.run([sys.executable, "-c", code], check=True, timeout=PATIENCE)
+
+
+def test_a_dead_relays_claim_is_taken_over_once_its_lease_ran_out(outbox_dsn: str) -> None:
+    with psycopg.connect(outbox_dsn) as conn:
+        record_many(conn, [event(1), event(2)])
+    dead = PostgresOutbox(outbox_dsn, lease=0.3)
+    other = PostgresOutbox(outbox_dsn, lease=0.3)
+    try:
+        assert dead.claim(10, 1_000_000).keys == ["ob_00001", "ob_00002"]
+        assert other.claim(10, 1_000_000).keys == []  # held by a live lease
+        eventually(lambda: other.status().pending == 2)  # dead never renews it
+        assert other.claim(10, 1_000_000).keys == ["ob_00001", "ob_00002"]
+    finally:
+        dead.close()
+        other.close()
+
+
+def test_a_claim_stops_at_max_bytes_and_leaves_the_rest_pending(outbox_dsn: str) -> None:
+    with psycopg.connect(outbox_dsn) as conn:
+        record_many(conn, [event(n) for n in range(5)])
+    size = len(encode_event(event(0))[1]) + 1
+    with PostgresOutbox(outbox_dsn) as store:
+        assert len(store.claim(10, 2 * size)) == 2
+        assert store.status().pending == 3 and store.status().claimed == 2
+
+
+def test_submit_through_the_outbox_resolves_even_when_another_relay_delivers_it(
+    outbox_dsn: str, in_process_sandbox: InProcessFactory
+) -> None:
+    sandbox = in_process_sandbox()
+    client = sandbox.client(retry_policy=FAST)
+    # Its flush_interval is 50 times the other's: the other relay claims what it submits
+    # first, and leaves the answers in the outbox for it.
+    submitter = UsageIngester(client, store=PostgresOutbox(outbox_dsn), flush_interval=1.0)
+    other = UsageIngester(client, store=PostgresOutbox(outbox_dsn), flush_interval=0.02)
+    try:
+        handles = [submitter.submit(event(n)) for n in range(3)]
+        eventually(lambda: other.stats().recovered == 3)
+        assert all(handle.result(timeout=PATIENCE) for handle in handles)
+        rejected = submitter.submit(event(9, quantity=0))
+        with pytest.raises(Exception, match="minimum"):
+            rejected.result(timeout=PATIENCE)
+    finally:
+        submitter.close(timeout=PATIENCE)
+        other.close(timeout=PATIENCE)
+    assert sorted(sandbox.stored_keys()) == ["ob_00000", "ob_00001", "ob_00002"]
+    assert [status for _, status, _ in rows(outbox_dsn)] == ["rejected"]
+
+
+def test_a_relay_reconnects_when_the_database_drops_its_connection(
+    outbox_dsn: str, in_process_sandbox: InProcessFactory
+) -> None:
+    sandbox = in_process_sandbox()
+    relay = UsageIngester(
+        sandbox.client(retry_policy=FAST), store=PostgresOutbox(outbox_dsn), flush_interval=0.02
+    )
+    try:
+        with psycopg.connect(outbox_dsn) as conn:
+            record(conn, event(1))
+        eventually(lambda: rows(outbox_dsn) == [])
+        with psycopg.connect(outbox_dsn, autocommit=True) as admin:  # as a failover does
+            killed = admin.execute(
+                "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity "
+                "WHERE datname = current_database() AND pid <> pg_backend_pid()"
+            ).fetchone()
+            assert killed is not None and killed[0] >= 1
+            record(admin, event(2))
+        eventually(lambda: rows(outbox_dsn) == [])
+    finally:
+        relay.close(timeout=PATIENCE)
+    assert sorted(sandbox.stored_keys()) == ["ob_00001", "ob_00002"]
+
+
+def test_notify_wakes_a_listener_as_soon_as_a_recording_transaction_commits(
+    outbox_dsn: str,
+) -> None:
+    store = PostgresOutbox(outbox_dsn)
+    woke: list[float] = []
+    listening = threading.Event()
+
+    def listen() -> None:
+        woke.append(float(store.wait_for_events(PATIENCE, listening=listening.set)))
+        woke.append(time.monotonic())
+
+    listener = threading.Thread(target=listen)
+    listener.start()
+    try:
+        assert listening.wait(PATIENCE)
+        with psycopg.connect(outbox_dsn) as conn:
+            record(conn, event(1))
+            conn.commit()
+            committed = time.monotonic()
+        listener.join(PATIENCE)
+    finally:
+        store.close()
+    assert woke[0] == 1.0
+    assert woke[1] - committed < 0.5  # under 100 ms unloaded; a margin for a loaded machine

@@ -11,8 +11,11 @@ When pgserver cannot start (no binaries for this platform), the tests skip sayin
 from __future__ import annotations
 
 import itertools
+import shutil
+import tempfile
 import warnings
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import psycopg
@@ -25,20 +28,24 @@ _numbers = itertools.count()
 
 
 @pytest.fixture(scope="session")
-def postgres(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+def postgres() -> Iterator[str]:
     """The DSN of the session's server (its `postgres` database)."""
     with warnings.catch_warnings():
         # platformdirs (pgserver's) warns when XDG_RUNTIME_DIR is unset, as in CI.
         warnings.simplefilter("ignore")
         import pgserver
 
-    data = tmp_path_factory.mktemp("pg")
+    # Not under pytest's basetemp: other pytest sessions of the same user (concurrent runs,
+    # CI jobs sharing a machine) delete all but the newest three of those, a live server's
+    # data directory included.
+    data = Path(tempfile.mkdtemp(prefix="paygentic-pg-"))
     try:
         # get_server is pgserver's documented entry point; its __init__ does not list it
         # in __all__, hence the getattr.
         get_server: Any = getattr(pgserver, "get_server")  # noqa: B009
         server: Any = get_server(data, cleanup_mode="stop")
     except Exception as error:  # no binaries, no permission: say so, loudly
+        shutil.rmtree(data, ignore_errors=True)
         message = f"PostgreSQL (pgserver) could not start: {error!r}"
         warnings.warn(message, stacklevel=1)
         pytest.skip(message)
@@ -46,6 +53,7 @@ def postgres(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
         yield str(server.get_uri())
     finally:
         server.cleanup()
+        shutil.rmtree(data, ignore_errors=True)
 
 
 @pytest.fixture
