@@ -42,6 +42,7 @@ from .stores import Left, Outcome, Row, outcome_of, reason_of
 
 __all__ = [
     "CHANNEL",
+    "Listener",
     "SCHEMA_VERSION",
     "TABLE",
     "OutboxStatus",
@@ -429,11 +430,11 @@ class PostgresOutbox:
         """Block until a transaction that recorded events commits (NOTIFY) or timeout
         seconds pass; True when notified. Uses a connection of its own; listening() is
         called once it listens."""
-        with psycopg.connect(self.dsn, autocommit=True) as listener:
-            listener.execute(sql.SQL("LISTEN {}").format(sql.Identifier(CHANNEL)))
+        with Listener(self.dsn) as listener:
+            listener.start()
             if listening is not None:
                 listening()
-            return any(True for _ in listener.notifies(timeout=timeout, stop_after=1))
+            return listener.wait(timeout)
 
     def status(self) -> OutboxStatus:
         with self._connection("reading the outbox status") as connection:
@@ -488,6 +489,44 @@ class PostgresOutbox:
             "AND updated_at < now() - make_interval(secs => %s)",
             (self.lease * _ANSWER_LEASES,),
         )
+
+
+class Listener:
+    """A connection that LISTENs on the outbox's channel: wait() returns as soon as a
+    transaction that recorded events commits. A lost connection is opened again on the next
+    wait() (which then says True: events may have come meanwhile)."""
+
+    def __init__(self, dsn: str) -> None:
+        self.dsn = dsn
+        self._conn: psycopg.Connection[Any] | None = None
+
+    def start(self) -> None:
+        if self._conn is None or self._conn.closed:
+            self._conn = psycopg.connect(self.dsn, autocommit=True)
+            self._conn.execute(sql.SQL("LISTEN {}").format(sql.Identifier(CHANNEL)))
+
+    def wait(self, timeout: float) -> bool:
+        """True when notified (or reconnected) within timeout seconds."""
+        try:
+            if self._conn is None or self._conn.closed:
+                self.start()
+                return True
+            # psycopg keeps what arrives between two notifies() calls for the next one.
+            return any(True for _ in self._conn.notifies(timeout=timeout, stop_after=1))
+        except psycopg.OperationalError:
+            self.close()
+            raise
+
+    def close(self) -> None:
+        if self._conn is not None:
+            self._conn.close()
+            self._conn = None
+
+    def __enter__(self) -> Listener:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.close()
 
 
 _UNCLAIM: Final = (

@@ -5,53 +5,22 @@ exactly once by any number of relays, and a key is never recorded for two bodies
 
 from __future__ import annotations
 
-import datetime
 import subprocess
 import sys
 import threading
 import time
 from collections import Counter
-from collections.abc import Callable
 
 import psycopg
 import pytest
 from support.inprocess_sandbox import InProcessFactory
-from support.sandbox_fixture import MERCHANT_ID
+from support.outbox_support import FAST, PATIENCE, event, eventually, rows
 
-from paygentic_client import RetryPolicy, UsageIngester
+from paygentic_client import UsageIngester
 from paygentic_client.errors import IdempotencyConflictError, OutboxError
 from paygentic_client.ingest import outbox
 from paygentic_client.ingest.core import encode_event
 from paygentic_client.ingest.outbox import PostgresOutbox, record, record_many
-from paygentic_client.models import CreateUsageEventRequest, CreateUsageEventRequestProperty
-
-FAST = RetryPolicy(backoff_initial=0.001, backoff_max=0.01)
-PATIENCE = 30.0  # what takes a fraction of a second, on a loaded machine; a hang still ends
-
-
-def event(n: int, quantity: float = 1, prefix: str = "ob") -> CreateUsageEventRequest:
-    return CreateUsageEventRequest(
-        idempotency_key=f"{prefix}_{n:05d}",
-        customer_id="cus_outbox",
-        merchant_id=MERCHANT_ID,
-        timestamp=datetime.datetime(2024, 2, 1, 9, 0, tzinfo=datetime.UTC),
-        properties=[CreateUsageEventRequestProperty(billable_metric_id="bm_o", quantity=quantity)],
-    )
-
-
-def rows(dsn: str) -> list[tuple[str, str, bytes]]:
-    with psycopg.connect(dsn) as conn:
-        found = conn.execute(
-            "SELECT idempotency_key, status, payload FROM paygentic_outbox ORDER BY seq"
-        ).fetchall()
-    return [(key, status, bytes(payload)) for key, status, payload in found]
-
-
-def eventually(condition: Callable[[], bool]) -> None:
-    deadline = time.monotonic() + PATIENCE
-    while not condition():
-        assert time.monotonic() < deadline, "not within the patience"
-        time.sleep(0.02)
 
 
 def test_a_rolled_back_transaction_records_nothing_and_a_committed_one_is_delivered_once(
