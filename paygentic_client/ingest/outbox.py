@@ -105,6 +105,13 @@ _INSERT: Final = (
     f"INSERT INTO {TABLE} (idempotency_key, payload, submitter) VALUES (%s, %s, %s) "
     "ON CONFLICT (idempotency_key) DO NOTHING RETURNING seq"
 )
+# The rows in the order given (WITH ORDINALITY), so that seq follows it.
+_INSERT_MANY: Final = (
+    f"INSERT INTO {TABLE} (idempotency_key, payload) "
+    "SELECT key, payload FROM unnest(%s::text[], %s::bytea[]) WITH ORDINALITY "
+    "AS given(key, payload, position) ORDER BY position "
+    "ON CONFLICT (idempotency_key) DO NOTHING RETURNING idempotency_key"
+)
 _EXISTING: Final = f"SELECT seq, payload FROM {TABLE} WHERE idempotency_key = %s"
 
 
@@ -134,35 +141,41 @@ def record(conn: Any, event: CreateUsageEventRequest) -> None:
     """Record event in the outbox on conn (a psycopg connection, a SQLAlchemy Connection or
     Session, or Django's connection), inside its open transaction; it is not committed here.
     Raises IdempotencyConflictError when the key is in the outbox with another body."""
-    record_many(conn, [event])
+    key, payload = encode_event(event)
+    _record_encoded(psycopg_connection(conn), key, payload)
 
 
 def record_many(conn: Any, events: Iterable[CreateUsageEventRequest]) -> None:
-    """record() for several events, in one round trip for the inserts."""
+    """record() for several events, in one statement (one round trip) for the inserts."""
     encoded = [encode_event(event) for event in events]
     if not encoded:
         return
     connection = psycopg_connection(conn)
+    keys = [key for key, _ in encoded]
+    if len(set(keys)) < len(keys):  # one statement cannot insert a key twice: one by one
+        for key, payload in encoded:
+            _record_encoded(connection, key, payload)
+        return
     with connection.cursor() as cursor:
         try:
-            cursor.executemany(
-                _INSERT, [(key, payload, None) for key, payload in encoded], returning=True
-            )
-            inserted = _inserted_flags(cursor)
+            cursor.execute(_INSERT_MANY, (keys, [payload for _, payload in encoded]))
+            inserted = {key for (key,) in cursor.fetchall()}
         except psycopg.Error as error:
             raise outbox_error("recording usage events", error) from error
-        for (key, payload), fresh in zip(encoded, inserted, strict=True):
-            if not fresh:
+        for key, payload in encoded:
+            if key not in inserted:
                 _check_same(cursor, key, payload)
 
 
-def _inserted_flags(cursor: psycopg.Cursor[Any]) -> list[bool]:
-    """For each statement of an executemany(returning=True): whether it inserted a row."""
-    flags: list[bool] = []
-    while True:
-        flags.append(cursor.fetchone() is not None)
-        if not cursor.nextset():
-            return flags
+def _record_encoded(connection: psycopg.Connection[Any], key: str, payload: bytes) -> None:
+    with connection.cursor() as cursor:
+        try:
+            cursor.execute(_INSERT, (key, payload, None))
+            fresh = cursor.fetchone() is not None
+        except psycopg.Error as error:
+            raise outbox_error("recording a usage event", error) from error
+        if not fresh:
+            _check_same(cursor, key, payload)
 
 
 def _check_same(cursor: psycopg.Cursor[Any], key: str, payload: bytes) -> int:
