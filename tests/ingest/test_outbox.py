@@ -5,6 +5,7 @@ exactly once by any number of relays, and a key is never recorded for two bodies
 
 from __future__ import annotations
 
+import asyncio
 import subprocess
 import sys
 import threading
@@ -16,7 +17,7 @@ import pytest
 from support.inprocess_sandbox import InProcessFactory
 from support.outbox_support import FAST, PATIENCE, event, eventually, rows
 
-from paygentic_client import UsageIngester
+from paygentic_client import AsyncUsageIngester, UsageIngester
 from paygentic_client.errors import IdempotencyConflictError, OutboxError
 from paygentic_client.ingest import outbox
 from paygentic_client.ingest.core import encode_event
@@ -247,3 +248,28 @@ def test_notify_wakes_a_listener_as_soon_as_a_recording_transaction_commits(
         store.close()
     assert woke[0] == 1.0
     assert woke[1] - committed < 0.5  # under 100 ms unloaded; a margin for a loaded machine
+
+
+def test_the_asyncio_ingester_relays_the_outbox_too(
+    outbox_dsn: str, in_process_sandbox: InProcessFactory
+) -> None:
+    with psycopg.connect(outbox_dsn) as conn:
+        record_many(conn, [event(n) for n in range(5)])
+    sandbox = in_process_sandbox()
+
+    async def relay() -> int:
+        async with AsyncUsageIngester(
+            sandbox.async_client(retry_policy=FAST),
+            store=PostgresOutbox(outbox_dsn),
+            flush_interval=0.02,
+        ) as ingester:
+            handle = await ingester.submit(event(9))  # its handle resolves as well
+            await asyncio.wait_for(handle, PATIENCE)
+            deadline = time.monotonic() + PATIENCE
+            while rows(outbox_dsn) and time.monotonic() < deadline:
+                await asyncio.sleep(0.02)
+            return ingester.stats().recovered
+
+    assert asyncio.run(relay()) == 5
+    assert rows(outbox_dsn) == []
+    assert len(sandbox.stored_keys()) == 6
