@@ -178,6 +178,12 @@ def _outbox_commands(commands: Any) -> None:
                 default=1.0,
                 help="seconds between looks at the outbox without a NOTIFY (default 1)",
             )
+            action.add_argument(
+                "--lease",
+                type=float,
+                default=30.0,
+                help="seconds a claim holds before another relay may take it over (default 30)",
+            )
 
 
 def _batch_size(text: str) -> int:
@@ -281,7 +287,7 @@ def _outbox(args: argparse.Namespace) -> int:
             return _fail(f"set {TOKEN_VARIABLE} to your API token")
         with AuthenticatedClient(base_url=args.base_url, token=token) as client:
             if args.action == "relay":
-                return outbox_cli.relay(client, args.dsn, poll=args.poll)
+                return outbox_cli.relay(client, args.dsn, poll=args.poll, lease=args.lease)
             result = outbox_cli.drain(client, args.dsn, patience=args.patience)
     except OutboxError as error:
         return _fail(str(error))

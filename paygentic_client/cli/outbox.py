@@ -150,6 +150,7 @@ def relay(
     dsn: str,
     *,
     poll: float,
+    lease: float = 30.0,
     stop: threading.Event | None = None,
     out: TextIO = sys.stderr,
 ) -> int:
@@ -162,7 +163,7 @@ def relay(
 
     if stop is None:
         stop = _stop_on_signals()
-    ingester = UsageIngester(client, store=PostgresOutbox(dsn), flush_interval=poll)
+    ingester = UsageIngester(client, store=PostgresOutbox(dsn, lease=lease), flush_interval=poll)
     print("relaying the outbox; stop with Ctrl-C or SIGTERM", file=out)
     try:
         with Listener(dsn) as listener:

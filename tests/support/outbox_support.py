@@ -14,6 +14,7 @@ from paygentic_client.models import CreateUsageEventRequest, CreateUsageEventReq
 from support.sandbox_fixture import MERCHANT_ID
 
 FAST = RetryPolicy(backoff_initial=0.001, backoff_max=0.01)
+STAMP = datetime.datetime(2024, 2, 1, 9, 0, tzinfo=datetime.UTC)  # every event's timestamp
 PATIENCE = 30.0  # what takes a fraction of a second, on a loaded machine; a hang still ends
 
 
@@ -22,7 +23,7 @@ def event(n: int, quantity: float = 1, prefix: str = "ob") -> CreateUsageEventRe
         idempotency_key=f"{prefix}_{n:05d}",
         customer_id="cus_outbox",
         merchant_id=MERCHANT_ID,
-        timestamp=datetime.datetime(2024, 2, 1, 9, 0, tzinfo=datetime.UTC),
+        timestamp=STAMP,
         properties=[CreateUsageEventRequestProperty(billable_metric_id="bm_o", quantity=quantity)],
     )
 
