@@ -24,6 +24,7 @@ import logging
 import os
 import socket
 import threading
+import time
 import uuid
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
@@ -262,6 +263,9 @@ class PostgresOutbox:
         self.owner = f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
         self._lock = threading.Lock()
         self._conn: psycopg.Connection[Any] | None = None
+        # Claimed rows that another live process submitted (it holds their handles).
+        self._foreign: set[Row] = set()
+        self._answers_swept = 0.0  # time.monotonic() of the last sweep of stale answers
         self._closed = False
         if check:  # a missing table or another schema version is said here, at once
             with self._connection("opening the outbox") as connection:
@@ -316,19 +320,22 @@ class PostgresOutbox:
                         lease_until = now() + make_interval(secs => %s),
                         claims = o.claims + 1, updated_at = now()
                     FROM picked WHERE o.seq = picked.seq
-                    RETURNING o.seq, o.idempotency_key, o.payload""",
-                    (max_count, self.owner, self.lease),
+                    RETURNING o.seq, o.idempotency_key, o.payload,
+                        o.submitter IS NOT NULL AND o.submitter <> %s""",
+                    (max_count, self.owner, self.lease, self.owner),
                 )
                 rows = sorted(cur.fetchall())
                 batch: Batch[Row] = Batch()
                 total = 0
                 spare: list[int] = []
-                for seq, key, payload in rows:
+                for seq, key, payload, foreign in rows:
                     total += len(payload) + 1
                     if spare or (batch.keys and total > max_bytes):
                         spare.append(seq)
-                    else:
-                        batch.add(key, bytes(payload), int(seq), None)
+                        continue
+                    batch.add(key, bytes(payload), int(seq), None)
+                    if foreign:  # another process's submit(): its answer is kept for it
+                        self._foreign.add(int(seq))
                 if spare:
                     cur.execute(_UNCLAIM, (spare, self.owner))
                 self._forget_stale_answers(cur)
@@ -345,47 +352,50 @@ class PostgresOutbox:
     def release(self, batch: Batch[Row]) -> None:
         with self._connection("releasing a claim") as connection:
             connection.execute(_UNCLAIM, (list(batch.rows), self.owner))
+        self._foreign.difference_update(batch.rows)
 
     def settle(self, batch: Batch[Row], outcomes: Sequence[Outcome], mine: Sequence[bool]) -> None:
-        """Delivered rows leave (or wait as answers for the process that submitted them);
-        rejected ones stay with the reason."""
+        """Delivered rows leave (or, submitted by another process, wait there as its
+        answers); rejected ones stay with the reason."""
         delivered: list[Row] = []
-        answered: list[tuple[bytes, int, Row]] = []
-        rejected: list[tuple[str, int, Row]] = []
+        answered: list[tuple[bytes, int, Row, str]] = []
+        rejected: tuple[list[Row], list[str], list[int]] = ([], [], [])
         for index, (row, outcome) in enumerate(zip(batch.rows, outcomes, strict=True)):
             if isinstance(outcome, Exception):
-                rejected.append((reason_of(outcome), index, row))
+                rejected[0].append(row)
+                rejected[1].append(reason_of(outcome))
+                rejected[2].append(index)
+            elif row in self._foreign:
+                created = json.dumps(outcome, separators=(",", ":")).encode()
+                answered.append((created, index, row, self.owner))
             else:
                 delivered.append(row)
-                created = json.dumps(outcome, separators=(",", ":")).encode()
-                answered.append((created, index, row))
         with (
             self._connection("settling a batch") as connection,
             connection.transaction(),
             connection.cursor() as cur,
         ):
+            if delivered:
+                cur.execute(f"DELETE FROM {TABLE} WHERE seq = ANY(%s)", (delivered,))
             if answered:
-                # A row another live process submitted keeps its answer for it.
                 cur.executemany(
                     f"UPDATE {TABLE} SET status = 'answered', answer = %s, "
                     "batch_index = %s, claimed_by = NULL, lease_until = NULL, "
                     "updated_at = now() "
                     "WHERE seq = %s AND submitter IS NOT NULL AND submitter <> %s",
-                    [(*entry, self.owner) for entry in answered],
+                    answered,
                 )
+            if rejected[0]:
                 cur.execute(
-                    f"DELETE FROM {TABLE} WHERE seq = ANY(%s) AND status <> 'answered'",
-                    (delivered,),
+                    f"""UPDATE {TABLE} o SET status = 'rejected', reason = r.reason,
+                        batch_index = r.position, claimed_by = NULL, lease_until = NULL,
+                        updated_at = now(),
+                        submitter = CASE WHEN o.submitter = %s THEN NULL ELSE o.submitter END
+                    FROM unnest(%s::bigint[], %s::text[], %s::int[]) AS r(seq, reason, position)
+                    WHERE o.seq = r.seq""",
+                    (self.owner, *rejected),
                 )
-            if rejected:
-                cur.executemany(
-                    f"UPDATE {TABLE} SET status = 'rejected', reason = %s, "
-                    "batch_index = %s, claimed_by = NULL, lease_until = NULL, "
-                    "updated_at = now(), "
-                    "submitter = CASE WHEN submitter = %s THEN NULL ELSE submitter END "
-                    "WHERE seq = %s",
-                    [(reason, index, self.owner, row) for reason, index, row in rejected],
-                )
+        self._foreign.difference_update(batch.rows)
 
     def answers_for_me(self) -> list[tuple[Row, Outcome]]:
         """Answers other relays left for events this process submitted."""
@@ -496,7 +506,12 @@ class PostgresOutbox:
         self.close()
 
     def _forget_stale_answers(self, cur: psycopg.Cursor[Any]) -> None:
-        """Answers whose submitter never came for them (it died) go after a while."""
+        """Answers whose submitter never came for them (it died) go after a while (looked
+        for once a lease: it scans the table)."""
+        now = time.monotonic()
+        if now - self._answers_swept < self.lease:
+            return
+        self._answers_swept = now
         cur.execute(
             f"DELETE FROM {TABLE} WHERE status = 'answered' "
             "AND updated_at < now() - make_interval(secs => %s)",
