@@ -273,3 +273,22 @@ def test_the_asyncio_ingester_relays_the_outbox_too(
     assert asyncio.run(relay()) == 5
     assert rows(outbox_dsn) == []
     assert len(sandbox.stored_keys()) == 6
+
+
+def test_another_schema_version_and_missing_privileges_are_said_clearly(
+    outbox_dsn: str,
+) -> None:
+    with psycopg.connect(outbox_dsn, autocommit=True) as admin:
+        admin.execute("DROP ROLE IF EXISTS outbox_stranger")
+        admin.execute("CREATE ROLE outbox_stranger LOGIN")
+        stranger = psycopg.conninfo.make_conninfo(outbox_dsn, user="outbox_stranger")
+        with psycopg.connect(stranger) as conn, pytest.raises(OutboxError) as raised:
+            record(conn, event(1))
+        assert "needs SELECT, INSERT, UPDATE, DELETE on paygentic_outbox" in str(raised.value)
+        admin.execute("UPDATE paygentic_outbox_version SET version = 2")
+        with pytest.raises(OutboxError, match="schema version 2"):
+            PostgresOutbox(outbox_dsn)
+        with pytest.raises(OutboxError, match="upgrade it"):
+            outbox.init(admin)
+        admin.execute("REASSIGN OWNED BY outbox_stranger TO CURRENT_USER")
+        admin.execute("DROP ROLE outbox_stranger")
