@@ -156,8 +156,13 @@ def _outbox_commands(commands: Any) -> None:
             action.add_argument("--print-sql", action="store_true", help="print the SQL only")
         if name == "status":
             action.add_argument("--json", action="store_true", help="one JSON object")
-        if name == "requeue":
-            action.add_argument("keys", nargs="*", metavar="KEY", help="only these keys")
+        if name == "requeue":  # as `spool requeue`
+            which = action.add_mutually_exclusive_group(required=True)
+            which.add_argument("--all", action="store_true", help="every rejected event")
+            which.add_argument("--key", nargs="+", metavar="KEY", help="the events with these keys")
+            which.add_argument(
+                "--reason-contains", metavar="TEXT", help="the events whose reason contains TEXT"
+            )
         if name in ("drain", "relay"):
             action.add_argument(
                 "--base-url",
@@ -281,7 +286,13 @@ def _outbox(args: argparse.Namespace) -> int:
         if args.action == "rejected":
             return outbox_cli.rejected(args.dsn, sys.stdout)
         if args.action == "requeue":
-            return outbox_cli.requeue(args.dsn, args.keys, sys.stdout)
+            return outbox_cli.requeue(
+                args.dsn,
+                sys.stdout,
+                everything=args.all,
+                keys=args.key or (),
+                reason_contains=args.reason_contains,
+            )
         token = os.environ.get(TOKEN_VARIABLE, "")
         if not token:
             return _fail(f"set {TOKEN_VARIABLE} to your API token")

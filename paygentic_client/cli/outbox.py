@@ -5,11 +5,12 @@ PAYGENTIC_OUTBOX_DSN (better: a password in an argument shows in the process lis
 init: create or upgrade the outbox table (idempotent); --print-sql prints the SQL instead,
 for teams that run migrations themselves (Alembic, Django). status: pending, claimed (by a
 live relay), rejected, the age of the oldest waiting event (--json: one JSON object).
-rejected: the rejected events with the API's reasons, one JSON object a line. requeue: make
-rejected events (all, or those of the keys given) pending again. drain: deliver every
-pending event, then exit 0; non-zero with the reason when events were rejected or the API
-took nothing for --patience seconds. relay: deliver what is recorded, as it is committed
-(LISTEN/NOTIFY, polling as the fallback), until interrupted (SIGINT or SIGTERM).
+rejected: the rejected events with the API's reasons, one JSON object a line. requeue: move
+rejected events back to pending (--all, --key KEY..., or --reason-contains TEXT). drain:
+deliver every pending event, then exit 0; non-zero with the reason when events were
+rejected or the API took nothing for --patience seconds. relay: deliver what is recorded,
+as it is committed (LISTEN/NOTIFY, polling as the fallback), until interrupted (SIGINT or
+SIGTERM).
 
 psycopg is imported only here, when an outbox command runs (the `postgres` extra).
 """
@@ -21,6 +22,7 @@ import signal
 import sys
 import threading
 import time
+from collections.abc import Sequence
 from typing import Any, TextIO
 
 from ..client import AuthenticatedClient
@@ -92,12 +94,33 @@ def rejected(dsn: str, out: TextIO) -> int:
     return 0
 
 
-def requeue(dsn: str, keys: list[str], out: TextIO) -> int:
+def requeue(
+    dsn: str,
+    out: TextIO,
+    *,
+    everything: bool = False,
+    keys: Sequence[str] = (),
+    reason_contains: str | None = None,
+) -> int:
+    """Move the chosen rejected events back to pending (one of the three choices)."""
     from ..ingest.outbox import PostgresOutbox
 
     with PostgresOutbox(dsn) as store:
-        count = store.requeue(keys or None)
-    print(f"{count} rejected events are pending again", file=out)
+        if everything:
+            moved = store.requeue()
+        elif keys:
+            moved = store.requeue(keys=keys)
+        else:
+            assert reason_contains is not None
+            moved = store.requeue(reason_contains=reason_contains)
+    if not moved:
+        print("no rejected event matched: nothing moved", file=out)
+        return 0
+    print(
+        f"{moved} events moved back to pending; a relay delivers them, or run "
+        "`paygentic-usage outbox drain`",
+        file=out,
+    )
     return 0
 
 

@@ -483,16 +483,24 @@ class PostgresOutbox:
         for key, payload, reason, recorded, rejected_at in rows:
             yield RejectedRow(key, bytes(payload), reason, recorded, rejected_at)
 
-    def requeue(self, keys: Sequence[str] | None = None) -> int:
-        """Make rejected rows pending again (all, or those of keys); how many."""
+    def requeue(
+        self, *, keys: Sequence[str] | None = None, reason_contains: str | None = None
+    ) -> int:
+        """Make rejected rows pending again: all, those of keys, or those whose reason
+        contains the text; how many."""
+        where = "status = 'rejected'"
+        params: list[Any] = []
+        if keys is not None:
+            where += " AND idempotency_key = ANY(%s)"
+            params.append(list(keys))
+        if reason_contains is not None:
+            where += " AND strpos(reason, %s) > 0"
+            params.append(reason_contains)
         with self._connection("requeueing rejected events") as connection:
-            where = "status = 'rejected'" + (
-                "" if keys is None else " AND idempotency_key = ANY(%s)"
-            )
             cursor = connection.execute(
                 f"UPDATE {TABLE} SET status = 'pending', reason = NULL, batch_index = NULL, "
                 f"updated_at = now() WHERE {where}",
-                () if keys is None else (list(keys),),
+                params,
             )
             return cursor.rowcount
 

@@ -49,7 +49,10 @@ def test_init_status_rejected_and_requeue(
     rejected = json.loads(line)
     assert rejected["idempotencyKey"] == "ob_00002" and rejected["reason"] == "no such metric"
     assert rejected["event"]["idempotencyKey"] == "ob_00002"
-    assert cli.main(["outbox", "requeue", "--dsn", outbox_dsn, "ob_00002"]) == 0
+    assert cli.main(["outbox", "requeue", "--dsn", outbox_dsn, "--reason-contains", "nope"]) == 0
+    assert "nothing moved" in capsys.readouterr().out
+    assert cli.main(["outbox", "requeue", "--dsn", outbox_dsn, "--key", "ob_00002"]) == 0
+    assert "1 events moved back to pending" in capsys.readouterr().out
     assert [status for _, status, _ in rows(outbox_dsn)] == ["pending", "pending"]
     # A database without the outbox: a clear error, status 2.
     assert cli.main(["outbox", "status", "--dsn", postgres]) == 2
