@@ -251,14 +251,11 @@ class PostgresOutbox:
     shared = True
     bounded = False
 
-    def __init__(
-        self, dsn: str, *, lease: float = DEFAULT_LEASE, listen: bool = True, check: bool = True
-    ) -> None:
+    def __init__(self, dsn: str, *, lease: float = DEFAULT_LEASE, check: bool = True) -> None:
         if not lease > 0:
             raise ValueError("lease must be positive")
         self.dsn = dsn
         self.lease = lease
-        self.listen = listen
         self.where = f" from the outbox {TABLE}"
         self.owner = f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
         self._lock = threading.Lock()
@@ -443,7 +440,7 @@ class PostgresOutbox:
     def reopen(self) -> PostgresOutbox:
         """A new outbox on the same database (a forked child's: never the parent's
         connection)."""
-        return PostgresOutbox(self.dsn, lease=self.lease, listen=self.listen, check=False)
+        return PostgresOutbox(self.dsn, lease=self.lease, check=False)
 
     # -- operating it ---
 
