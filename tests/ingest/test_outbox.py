@@ -292,3 +292,13 @@ def test_another_schema_version_and_missing_privileges_are_said_clearly(
             outbox.init(admin)
         admin.execute("REASSIGN OWNED BY outbox_stranger TO CURRENT_USER")
         admin.execute("DROP ROLE outbox_stranger")
+
+
+def test_the_dsn_and_its_password_never_show_in_a_repr_or_an_error() -> None:
+    dsn = "postgresql://app:sekrit-password@127.0.0.1:1/shop?connect_timeout=5"
+    store = PostgresOutbox(dsn, check=False)
+    assert "sekrit" not in repr(store)
+    with pytest.raises(OutboxError) as raised:  # nothing listens on port 1
+        PostgresOutbox(dsn)
+    assert "sekrit" not in str(raised.value) and "opening the outbox failed" in str(raised.value)
+    assert "sekrit" not in repr(raised.value.__cause__)
