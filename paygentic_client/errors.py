@@ -15,8 +15,9 @@
     ├── IngestError               the ingesters' own errors
     │   ├── QueueFullError, IngesterClosedError
     │   ├── EventRejectedError    the API rejected one event of a batch
-    │   └── SpoolError            an ingester's spool cannot be opened or written
-    │       └── SpoolStorageError the disk under the spool is full or failed: retry later
+    │   ├── SpoolError            an ingester's spool cannot be opened or written
+    │   │   └── SpoolStorageError the disk under the spool is full or failed: retry later
+    │   └── OutboxError           the PostgreSQL outbox's table or database cannot be used
     ├── CheckpointError           an import's checkpoint file cannot be used (also a ValueError)
     └── ImportStopped             the API refused an import's batch as a whole
 """
@@ -55,6 +56,7 @@ __all__ = [
     "IngesterClosedError",
     "InternalServerError",
     "NotFoundError",
+    "OutboxError",
     "PaygenticError",
     "PermissionDeniedError",
     "QueueFullError",
@@ -279,6 +281,12 @@ class SpoolStorageError(SpoolError):
     def __init__(self, message: str, *, free_bytes: int | None = None) -> None:
         super().__init__(message)
         self.free_bytes = free_bytes
+
+
+class OutboxError(IngestError):
+    """The PostgreSQL outbox (paygentic_client.ingest.outbox) cannot be used: its table is
+    missing or of another schema version, the database user lacks a privilege, or the
+    database cannot be reached. The psycopg error is `__cause__`."""
 
 
 class CheckpointError(PaygenticError, ValueError):

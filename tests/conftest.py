@@ -13,6 +13,7 @@ import pytest
 from support.ingest_harness import ingest_driver, ingest_store, ingesting
 from support.inprocess_sandbox import in_process_sandbox
 from support.otel_capture import otel
+from support.postgres_fixture import outbox_dsn, postgres
 from support.property_support import (
     CASES,
     EXAMPLES_VARIABLE,
@@ -32,6 +33,8 @@ __all__ = [
     "in_process_sandbox",
     "null_optionals_sandbox",
     "otel",
+    "outbox_dsn",
+    "postgres",
     "property_sandbox",
     "sandbox",
     "sandbox_factory",
@@ -65,6 +68,8 @@ SLOW_FIXTURES = {
     "ingesting",
     "null_optionals_sandbox",
     "pytester",
+    "postgres",  # a PostgreSQL server (support/postgres_fixture.py)
+    "outbox_dsn",
 }
 SLOW_MODULES = {"test_regenerate.py", "test_readme.py", "test_sandbox_process.py"}
 # The default timeout (pyproject.toml) is 60 s; these take up to ~35 s alone on this 2-core

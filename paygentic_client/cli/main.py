@@ -2,6 +2,8 @@
 
     paygentic-usage import FILE [--base-url URL] [--format ndjson|csv] [--assume-utc] ...
     paygentic-usage spool status|drain|rejected|requeue PATH   (an ingester's spool; spool.py)
+    paygentic-usage outbox init|status|rejected|requeue|drain|relay --dsn DSN
+                                                         (the PostgreSQL outbox; see outbox.py)
 
 The bearer token comes from PAYGENTIC_BEARER_AUTH (never from an argument, which would show
 in the process list and shell history). The progress bar is tqdm's, installed with the
@@ -13,6 +15,7 @@ import stopped on an API error; 2 bad usage (no token, unreadable file or checkp
 spool drain: 0 the spool is empty; 1 events were rejected, the disk is full, or nothing moved
 for --patience seconds (the reason is printed); 2 bad usage. spool status/rejected/requeue:
 0, or 2 (no spool, or it cannot be read or written).
+outbox: as spool; 2 also when the database or its outbox table cannot be used.
 """
 
 from __future__ import annotations
@@ -26,13 +29,15 @@ from typing import Any
 
 from .._runtime.config import PRODUCTION_BASE_URL
 from ..client import AuthenticatedClient
-from ..errors import CheckpointError, ImportStopped, SpoolError, SpoolStorageError
+from ..errors import CheckpointError, ImportStopped, OutboxError, SpoolError, SpoolStorageError
+from . import outbox as outbox_cli
 from . import spool as spool_cli
 from .importer import ImportInterrupted, ImportOptions, ImportSummary, format_of, run_import
 from .records import RecordError
 
 TOKEN_VARIABLE = "PAYGENTIC_BEARER_AUTH"
 BASE_URL_VARIABLE = "PAYGENTIC_BASE_URL"
+DSN_VARIABLE = "PAYGENTIC_OUTBOX_DSN"
 TQDM_MISSING = (
     "paygentic-usage: the progress bar needs tqdm, which comes with the cli extra:\n"
     '    pip install "paygentic-client[cli]"\n'
@@ -80,6 +85,7 @@ def parser() -> argparse.ArgumentParser:
     command.add_argument("--batch-size", type=_batch_size, default=1000, help="1 to 1000")
     command.add_argument("--no-progress", action="store_true", help="no progress bar")
     _spool_commands(commands)
+    _outbox_commands(commands)
     return main
 
 
@@ -123,6 +129,68 @@ def _spool_commands(commands: Any) -> None:
     drain.add_argument("--no-progress", action="store_true", help="no progress bar")
 
 
+def _outbox_commands(commands: Any) -> None:
+    outbox = commands.add_parser(
+        "outbox",
+        help="create, inspect, drain or relay the PostgreSQL outbox",
+        description=outbox_cli.__doc__,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    actions = outbox.add_subparsers(dest="action", required=True)
+    helps = {
+        "init": "create or upgrade the outbox table (idempotent)",
+        "status": "pending, claimed, rejected, oldest",
+        "rejected": "rejected events with reasons (NDJSON)",
+        "requeue": "make rejected events pending again",
+        "drain": "deliver every pending event, then exit",
+        "relay": "deliver recorded events as they are committed, until interrupted",
+    }
+    for name, text in helps.items():
+        action = actions.add_parser(name, help=text)
+        action.add_argument(
+            "--dsn",
+            default=os.environ.get(DSN_VARIABLE),
+            help=f"the database (libpq connection string or URI; default: ${DSN_VARIABLE})",
+        )
+        if name == "init":
+            action.add_argument("--print-sql", action="store_true", help="print the SQL only")
+        if name == "status":
+            action.add_argument("--json", action="store_true", help="one JSON object")
+        if name == "requeue":  # as `spool requeue`
+            which = action.add_mutually_exclusive_group(required=True)
+            which.add_argument("--all", action="store_true", help="every rejected event")
+            which.add_argument("--key", nargs="+", metavar="KEY", help="the events with these keys")
+            which.add_argument(
+                "--reason-contains", metavar="TEXT", help="the events whose reason contains TEXT"
+            )
+        if name in ("drain", "relay"):
+            action.add_argument(
+                "--base-url",
+                default=os.environ.get(BASE_URL_VARIABLE, PRODUCTION_BASE_URL),
+                help=f"the API's base URL (default: ${BASE_URL_VARIABLE} or {PRODUCTION_BASE_URL})",
+            )
+        if name == "drain":
+            action.add_argument(
+                "--patience",
+                type=float,
+                default=60.0,
+                help="give up when nothing was delivered for this many seconds (default 60)",
+            )
+        if name == "relay":
+            action.add_argument(
+                "--poll",
+                type=float,
+                default=1.0,
+                help="seconds between looks at the outbox without a NOTIFY (default 1)",
+            )
+            action.add_argument(
+                "--lease",
+                type=float,
+                default=30.0,
+                help="seconds a claim holds before another relay may take it over (default 30)",
+            )
+
+
 def _batch_size(text: str) -> int:
     value = int(text)
     if not 1 <= value <= 1000:
@@ -134,6 +202,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser().parse_args(argv)
     if args.command == "spool":
         return _spool(args)
+    if args.command == "outbox":
+        return _outbox(args)
     token = os.environ.get(TOKEN_VARIABLE, "")
     if not token:
         return _fail(f"set {TOKEN_VARIABLE} to your API token")
@@ -197,6 +267,47 @@ def _spool(args: argparse.Namespace) -> int:
         return 1
     except SpoolError as error:
         return _fail(str(error))
+
+
+def _outbox(args: argparse.Namespace) -> int:
+    if args.action == "init" and args.print_sql:
+        return outbox_cli.print_sql(sys.stdout)
+    if not args.dsn:
+        return _fail(f"give the database with --dsn or {DSN_VARIABLE}")
+    try:
+        import psycopg  # noqa: F401  # only to say how to get it
+    except ImportError:
+        return _fail(outbox_cli.POSTGRES_MISSING)
+    try:
+        if args.action == "init":
+            return outbox_cli.init(args.dsn, sys.stdout)
+        if args.action == "status":
+            return outbox_cli.status(args.dsn, sys.stdout, as_json=args.json)
+        if args.action == "rejected":
+            return outbox_cli.rejected(args.dsn, sys.stdout)
+        if args.action == "requeue":
+            return outbox_cli.requeue(
+                args.dsn,
+                sys.stdout,
+                everything=args.all,
+                keys=args.key or (),
+                reason_contains=args.reason_contains,
+            )
+        token = os.environ.get(TOKEN_VARIABLE, "")
+        if not token:
+            return _fail(f"set {TOKEN_VARIABLE} to your API token")
+        with AuthenticatedClient(base_url=args.base_url, token=token) as client:
+            if args.action == "relay":
+                return outbox_cli.relay(client, args.dsn, poll=args.poll, lease=args.lease)
+            result = outbox_cli.drain(client, args.dsn, patience=args.patience)
+    except OutboxError as error:
+        return _fail(str(error))
+    status, message = outbox_cli.drain_message(result)
+    print(
+        f"paygentic-usage: {message}" if status else message,
+        file=sys.stderr if status else sys.stdout,
+    )
+    return status
 
 
 def _drain(args: argparse.Namespace) -> int:

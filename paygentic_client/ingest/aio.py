@@ -49,7 +49,7 @@ from .core import (
 )
 from .engine import Engine, Flow, Resolve, Send, Settings, StoreCall, Wait
 from .spool import DEFAULT_LEASE, Durability, Spool
-from .stores import MemoryStore, SpoolStore, Store
+from .stores import MemoryStore, SpoolStore, Store, reopen
 
 logger = logging.getLogger("paygentic_client.ingest")
 
@@ -134,6 +134,7 @@ class AsyncUsageIngester:
         spool: str | os.PathLike[str] | Spool | None = None,
         durability: Durability = "process-crash",
         spool_lease: float = DEFAULT_LEASE,
+        store: Store | None = None,
     ) -> None:
         check_settings(max_batch_size, max_batch_bytes, flush_interval, max_queue, max_in_flight)
         self._client = client
@@ -141,6 +142,9 @@ class AsyncUsageIngester:
         self._max_in_flight = max_in_flight
         self._submit_timeout = submit_timeout
         self._close_timeout = close_timeout
+        if store is not None and spool is not None:
+            raise ValueError("pass spool= or store=, not both")
+        self._given_store = store  # the caller's (the PostgreSQL outbox); a child's reopen()
         self._given_spool = spool if isinstance(spool, Spool) else None
         self._spool_options: dict[str, Any] | None = None
         if isinstance(spool, Spool):
@@ -162,7 +166,9 @@ class AsyncUsageIngester:
         self._running = False  # sender tasks run (see _send_loop)
         self._waiters: set[asyncio.Future[None]] = set()
         self._engine: Engine[Handle] | None = None
-        if self._given_spool is not None:
+        if self._given_store is not None:
+            self._engine = self._new_engine(self._given_store)
+        elif self._given_spool is not None:
             self._engine = self._new_engine(SpoolStore(self._given_spool))
         elif self._spool_options is None:
             self._engine = self._new_engine(MemoryStore())
@@ -387,12 +393,17 @@ class AsyncUsageIngester:
         if self._engine is not None and isinstance(self._engine.store, SpoolStore):
             _inherited.append(self._engine.store)
         self._given_spool = None  # the child opens its own
+        if self._given_store is not None:
+            _inherited.append(self._given_store)  # the parent's: never used or closed here
         if self._closed:  # closed in the parent: closed here, and nothing opened
             self._spool_options = None
+            self._given_store = None
             self._reset()
             assert self._engine is not None
             self._engine.close()
             return
+        if self._given_store is not None:
+            self._given_store = reopen(self._given_store)
         self._reset()
 
 

@@ -35,6 +35,7 @@ __all__ = [
     "Store",
     "answers_for_others",
     "outcome_of",
+    "reopen",
 ]
 
 # A stored event as its store knows it (hashable): in memory, its number; in a spool, its seq
@@ -249,3 +250,13 @@ def outcome_of(answer: Answer) -> Outcome:
         return created
     reason = answer.reason or "the API rejected it"
     return EventRejectedError(reason, index=answer.index, idempotency_key=answer.key)
+
+
+def reopen(store: Store) -> Store:
+    """A caller's store (UsageIngester(store=...)) for a forked child: its reopen(), a new
+    store on the same data that shares no connection with the parent's."""
+    fresh: Any = getattr(store, "reopen", None)
+    if fresh is None:
+        raise TypeError(f"{type(store).__name__} has no reopen(): it cannot be used after fork()")
+    reopened: Store = fresh()
+    return reopened

@@ -49,7 +49,7 @@ from .core import (
 from .engine import Engine, Flow, Resolve, Send, Settings, Wait
 from .handles import EventHandle, HandleMaker, resolve_handles, wait_handles
 from .spool import DEFAULT_LEASE, Durability, Spool
-from .stores import MemoryStore, SpoolStore, Store
+from .stores import MemoryStore, SpoolStore, Store, reopen
 
 __all__ = ["DEFAULT_CLOSE_TIMEOUT", "DEFAULT_EXIT_TIMEOUT", "EventHandle", "UsageIngester"]
 
@@ -93,6 +93,8 @@ class UsageIngester:
         "power-loss" (an fsync per submit; survives a power cut).
     spool_lease: with a spool path, the seconds another process waits before it takes over
         the events this one claimed and did not settle (a process that died).
+    store: a store of its own instead of memory or a spool: PostgresOutbox(dsn) relays the
+        events recorded in a PostgreSQL outbox (paygentic_client.ingest.outbox).
     Between sends of a batch that got no answer about its events (no answer at all, or a
     status such as 401, 404 or 503) it waits as the client's retry_policy says (the same
     backoff and Retry-After cap as a plain call), until it is closed.
@@ -124,6 +126,7 @@ class UsageIngester:
         spool: str | os.PathLike[str] | Spool | None = None,
         durability: Durability = "process-crash",
         spool_lease: float = DEFAULT_LEASE,
+        store: Store | None = None,
     ) -> None:
         check_settings(max_batch_size, max_batch_bytes, flush_interval, max_queue, max_in_flight)
         self._client = client
@@ -133,13 +136,20 @@ class UsageIngester:
         self._exit_timeout = exit_timeout
         self._close_timeout = close_timeout
         self._new_handle = HandleMaker(max_batch_size)
-        if isinstance(spool, Spool):
-            self._spool_options: dict[str, Any] | None = {
+        # A store of the caller's (the PostgreSQL outbox): used as it is; a forked child
+        # gets its reopen().
+        self._given_store = store
+        if store is not None:
+            if spool is not None:
+                raise ValueError("pass spool= or store=, not both")
+            self._spool_options: dict[str, Any] | None = None
+        elif isinstance(spool, Spool):
+            self._spool_options = {
                 "path": spool.path,
                 "durability": spool.durability,
                 "lease": spool.lease,
             }
-            store: Store = SpoolStore(spool)
+            store = SpoolStore(spool)
         elif spool is not None:
             self._spool_options = {"path": spool, "durability": durability, "lease": spool_lease}
             store = SpoolStore(Spool(**self._spool_options))
@@ -330,7 +340,7 @@ class UsageIngester:
         Spool object is kept, never closed or used: closing the child's copy of its
         connection could delete the WAL file under the parent."""
         old = self._engine.store
-        if isinstance(old, SpoolStore):
+        if isinstance(old, SpoolStore) or old is self._given_store:
             _inherited.append(old)
         # A parent's thread may have held a handle group's lock at the fork.
         self._new_handle = HandleMaker(self._settings.max_batch_size)
@@ -341,6 +351,8 @@ class UsageIngester:
         try:
             options = self._spool_options
             store: Store = MemoryStore() if options is None else SpoolStore(Spool(**options))
+            if self._given_store is not None:
+                store = self._given_store = reopen(self._given_store)
         except Exception:
             logger.exception("the ingester could not open its spool again after fork()")
             store = MemoryStore()

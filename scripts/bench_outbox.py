@@ -1,0 +1,176 @@
+"""Benchmark the PostgreSQL outbox (issue 29) against a PostgreSQL that pgserver starts in a
+temp dir, with baselines measured in the same run:
+
+- record(): the cost per event of recording inside an open transaction (the transaction's
+  own BEGIN and COMMIT not counted: they are the caller's), next to a bare INSERT of the same
+  bytes into a table without the unique key and the trigger (target: under 100 µs).
+- record_many() of 1000 events in one call (target: under 20 ms), next to 1000 bare INSERTs
+  sent with executemany.
+- relay throughput: one relay (UsageIngester(store=PostgresOutbox(dsn))) delivering N events
+  already committed to the outbox, from its start until the table is empty, as a share of the
+  in-memory UsageIngester's events/s for the same events, each against a fresh sandbox
+  process (target: at least 0.8x).
+
+Usage: scripts/bench-outbox [--events N] [--record-events N]
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime
+import sys
+import tempfile
+import time
+import warnings
+from pathlib import Path
+from typing import Any
+
+import psycopg
+from paygentic_sandbox import DEMO_MERCHANT_ID, DEMO_TOKEN, SandboxProcess
+
+from paygentic_client import AuthenticatedClient, UsageIngester
+from paygentic_client.ingest.core import encode_event
+from paygentic_client.ingest.outbox import PostgresOutbox, init, record, record_many
+from paygentic_client.models import CreateUsageEventRequest, CreateUsageEventRequestProperty
+
+STAMP = datetime.datetime(2024, 1, 15, 10, 30, tzinfo=datetime.UTC)
+RELAY_TARGET = 0.8
+RECORD_TARGET_US = 100.0
+RECORD_MANY_TARGET_MS = 20.0
+
+
+def make_events(prefix: str, count: int) -> list[CreateUsageEventRequest]:
+    return [
+        CreateUsageEventRequest(
+            idempotency_key=f"{prefix}_{n:08d}",
+            customer_id="cus_abc123xyz",
+            merchant_id=DEMO_MERCHANT_ID,
+            timestamp=STAMP,
+            properties=[CreateUsageEventRequestProperty(billable_metric_id="bm_x", quantity=3)],
+        )
+        for n in range(count)
+    ]
+
+
+def record_cost(dsn: str, count: int) -> tuple[float, float]:
+    """µs per event: record() one at a time in one open transaction, and a bare INSERT."""
+    events = make_events("rec", count)
+    encoded = [encode_event(event) for event in events]
+    with psycopg.connect(dsn) as conn:
+        conn.execute("CREATE TABLE IF NOT EXISTS bare (key text, payload bytea)")
+        conn.commit()
+        started = time.perf_counter()
+        for event in events:
+            record(conn, event)
+        ours = time.perf_counter() - started
+        conn.rollback()
+        with conn.cursor() as cursor:
+            started = time.perf_counter()
+            for key, payload in encoded:
+                cursor.execute("INSERT INTO bare VALUES (%s, %s)", (key, payload))
+            bare = time.perf_counter() - started
+        conn.rollback()
+    return 1e6 * ours / count, 1e6 * bare / count
+
+
+def record_many_cost(dsn: str, rounds: int = 5) -> tuple[float, float]:
+    """ms for 1000 events: record_many() and a bare executemany (the best of rounds)."""
+    ours: list[float] = []
+    bare: list[float] = []
+    with psycopg.connect(dsn) as conn:
+        for round_ in range(rounds):
+            events = make_events(f"many{round_}", 1000)
+            started = time.perf_counter()
+            record_many(conn, events)
+            ours.append(time.perf_counter() - started)
+            conn.rollback()
+            rows = [encode_event(event) for event in events]
+            with conn.cursor() as cursor:
+                started = time.perf_counter()
+                cursor.executemany("INSERT INTO bare VALUES (%s, %s)", rows)
+                bare.append(time.perf_counter() - started)
+            conn.rollback()
+    return 1e3 * min(ours), 1e3 * min(bare)
+
+
+def in_memory(url: str, events: list[CreateUsageEventRequest]) -> float:
+    with AuthenticatedClient(base_url=url, token=DEMO_TOKEN) as client:
+        started = time.perf_counter()
+        with UsageIngester(client) as ingester:
+            handles = [ingester.submit(event) for event in events]
+        elapsed = time.perf_counter() - started
+    assert all(handle.exception() is None for handle in handles)
+    return len(events) / elapsed
+
+
+def relayed(url: str, dsn: str, events: list[CreateUsageEventRequest]) -> float:
+    with psycopg.connect(dsn) as conn:
+        record_many(conn, events)
+    with AuthenticatedClient(base_url=url, token=DEMO_TOKEN) as client:
+        with PostgresOutbox(dsn) as reader:
+            started = time.perf_counter()
+            with UsageIngester(client, store=PostgresOutbox(dsn), flush_interval=0.01) as relay:
+                while True:
+                    status = reader.status()
+                    if not status.pending and not status.claimed:
+                        break
+                    time.sleep(0.005)
+            elapsed = time.perf_counter() - started
+            assert reader.status().rejected == 0
+        assert relay.stats().recovered == len(events)
+    return len(events) / elapsed
+
+
+def fresh_sandbox(run: Any) -> float:
+    with tempfile.TemporaryDirectory() as tmp, SandboxProcess(db=Path(tmp) / "b.db") as server:
+        result: float = run(server.url)
+        return result
+
+
+def verdict(met: bool) -> str:
+    return "OK" if met else "BELOW"
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--events", type=int, default=20_000, help="events per relay run")
+    parser.add_argument("--record-events", type=int, default=5_000)
+    args = parser.parse_args()
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # platformdirs, without XDG_RUNTIME_DIR
+        import pgserver
+
+    with tempfile.TemporaryDirectory(prefix="paygentic-pg-") as data:
+        get_server: Any = getattr(pgserver, "get_server")  # noqa: B009  (not in its __all__)
+        server = get_server(data, cleanup_mode="stop")
+        try:
+            dsn = str(server.get_uri())
+            with psycopg.connect(dsn) as conn:
+                init(conn)
+            ours, bare = record_cost(dsn, args.record_events)
+            print(
+                f"record() in an open transaction: {ours:.1f} µs/event (bare INSERT "
+                f"{bare:.1f} µs, ratio {ours / bare:.2f}x); target under {RECORD_TARGET_US:.0f}"
+                f" µs: {'OK' if ours < RECORD_TARGET_US else 'BELOW'}"
+            )
+            many, bare_many = record_many_cost(dsn)
+            print(
+                f"record_many() of 1000 events: {many:.1f} ms (bare executemany "
+                f"{bare_many:.1f} ms, ratio {many / bare_many:.2f}x); target under "
+                f"{RECORD_MANY_TARGET_MS:.0f} ms: {verdict(many < RECORD_MANY_TARGET_MS)}"
+            )
+            memory = fresh_sandbox(lambda url: in_memory(url, make_events("mem", args.events)))
+            relay = fresh_sandbox(lambda url: relayed(url, dsn, make_events("out", args.events)))
+            ratio = relay / memory
+            print(f"UsageIngester in memory: {memory:,.0f} events/s")
+            print(
+                f"one relay from the outbox: {relay:,.0f} events/s ({ratio:.2f}x the in-memory "
+                f"ingester); target {RELAY_TARGET}x: {'OK' if ratio >= RELAY_TARGET else 'BELOW'}"
+            )
+        finally:
+            server.cleanup()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
