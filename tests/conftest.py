@@ -8,6 +8,7 @@ CONTRIBUTING's tier table); the helpers they share are the package `support`, im
 
 import faulthandler
 import os
+from typing import Any
 
 import pytest
 from support.ingest_harness import ingest_driver, ingest_store, ingesting
@@ -103,6 +104,20 @@ def pytest_runtest_setup(item: pytest.Item) -> None:
         faulthandler.dump_traceback_later(seconds - 15, file=2)
     elif marker is not None and marker.args and seconds == 0:
         faulthandler.cancel_dump_traceback_later()
+
+
+def pytest_sessionfinish(session: pytest.Session) -> None:
+    # Under pytest-xdist (scripts/test runs two workers) each worker counts its own cases; it
+    # hands them to the controller through xdist's documented `workeroutput`.
+    workeroutput = getattr(session.config, "workeroutput", None)
+    if workeroutput is not None:
+        workeroutput["property_cases"] = dict(CASES)
+
+
+@pytest.hookimpl(optionalhook=True)
+def pytest_testnodedown(node: Any, error: object) -> None:
+    """pytest-xdist's hook, on the controller: a worker finished; add up its cases."""
+    CASES.update(getattr(node, "workeroutput", {}).get("property_cases", {}))
 
 
 def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
