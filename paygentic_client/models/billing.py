@@ -3,10 +3,14 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any, TypeVar
+from typing import Any, ClassVar, TypeVar
 
 from attrs import define as _attrs_define
+from attrs import field as _attrs_field
 
+from .._runtime.parsing import field_error as _field_error
+from .._runtime.parsing import unknown_fields as _unknown_fields
+from .._runtime.parsing import wrong_type as _wrong_type
 from ..types import UNSET, Unset
 
 T = TypeVar("T", bound="Billing")
@@ -42,6 +46,22 @@ class Billing:
     price: int | None | Unset = UNSET
     total_tax: int | None | Unset = UNSET
     total_amount: int | None | Unset = UNSET
+    additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
+    """The fields of the answer that this version of the client does not know (a newer API's),
+    by their JSON name; to_dict() sends them back."""
+
+    # The JSON name of each attribute: the paths of errors.ResponseValidationError.
+    _json_keys: ClassVar[dict[str, str]] = {
+        "billing_event_id": "billingEventId",
+        "currency": "currency",
+        "invoice_id": "invoiceId",
+        "price": "price",
+        "total_tax": "totalTax",
+        "total_amount": "totalAmount",
+    }
+    # Whether the schema lists every field (an unknown one is a newer API's: see
+    # _runtime/parsing.drift_of, for strict_responses).
+    _closed: ClassVar[bool] = True
 
     def to_dict(self) -> dict[str, Any]:
         field_dict: dict[str, Any] = {}
@@ -57,6 +77,10 @@ class Billing:
             field_dict["totalTax"] = self.total_tax
         if self.total_amount is not UNSET:
             field_dict["totalAmount"] = self.total_amount
+        if self.additional_properties:
+            # The fields a newer API sent, back as they came (a declared field wins).
+            for prop_name, prop in self.additional_properties.items():
+                field_dict.setdefault(prop_name, prop)
 
         return field_dict
 
@@ -67,18 +91,79 @@ class Billing:
     @classmethod
     def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
         d = src_dict
-        billing_event_id: None | str | Unset = d.get("billingEventId", UNSET)
+        try:
+            billing_event_id: None | str | Unset = d.get("billingEventId", UNSET)
+            if not (
+                billing_event_id is None
+                or type(billing_event_id) is str
+                or billing_event_id is UNSET
+            ):
+                raise _wrong_type(billing_event_id, "string or null or absent")
 
-        currency: None | str | Unset = d.get("currency", UNSET)
+        except Exception as reading_error:
+            raise _field_error(reading_error, "billingEventId", d) from reading_error
 
-        invoice_id: None | str | Unset = d.get("invoiceId", UNSET)
+        try:
+            currency: None | str | Unset = d.get("currency", UNSET)
+            if not (currency is None or type(currency) is str or currency is UNSET):
+                raise _wrong_type(currency, "string or null or absent")
 
-        price: int | None | Unset = d.get("price", UNSET)
+        except Exception as reading_error:
+            raise _field_error(reading_error, "currency", d) from reading_error
 
-        total_tax: int | None | Unset = d.get("totalTax", UNSET)
+        try:
+            invoice_id: None | str | Unset = d.get("invoiceId", UNSET)
+            if not (invoice_id is None or type(invoice_id) is str or invoice_id is UNSET):
+                raise _wrong_type(invoice_id, "string or null or absent")
 
-        total_amount: int | None | Unset = d.get("totalAmount", UNSET)
+        except Exception as reading_error:
+            raise _field_error(reading_error, "invoiceId", d) from reading_error
 
+        try:
+            price: int | None | Unset = d.get("price", UNSET)
+            if not (price is None or type(price) is int or price is UNSET):
+                raise _wrong_type(price, "integer or null or absent")
+
+        except Exception as reading_error:
+            raise _field_error(reading_error, "price", d) from reading_error
+
+        try:
+            total_tax: int | None | Unset = d.get("totalTax", UNSET)
+            if not (total_tax is None or type(total_tax) is int or total_tax is UNSET):
+                raise _wrong_type(total_tax, "integer or null or absent")
+
+        except Exception as reading_error:
+            raise _field_error(reading_error, "totalTax", d) from reading_error
+
+        try:
+            total_amount: int | None | Unset = d.get("totalAmount", UNSET)
+            if not (total_amount is None or type(total_amount) is int or total_amount is UNSET):
+                raise _wrong_type(total_amount, "integer or null or absent")
+
+        except Exception as reading_error:
+            raise _field_error(reading_error, "totalAmount", d) from reading_error
+
+        if len(d) > 6 or (
+            (
+                billing_event_id is UNSET
+                or currency is UNSET
+                or invoice_id is UNSET
+                or price is UNSET
+                or total_tax is UNSET
+                or total_amount is UNSET
+            )
+            and len(d)
+            != 0
+            + (billing_event_id is not UNSET)
+            + (currency is not UNSET)
+            + (invoice_id is not UNSET)
+            + (price is not UNSET)
+            + (total_tax is not UNSET)
+            + (total_amount is not UNSET)
+        ):
+            additional_properties = _unknown_fields(d, cls._json_keys)
+        else:
+            additional_properties = {}
         # Every attribute is set here, so attrs' __init__ (a second call per object) is skipped.
         billing = _new(cls)
         billing.billing_event_id = billing_event_id
@@ -87,5 +172,6 @@ class Billing:
         billing.price = price
         billing.total_tax = total_tax
         billing.total_amount = total_amount
+        billing.additional_properties = additional_properties
 
         return billing

@@ -3,10 +3,14 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any, TypeVar, cast
+from typing import Any, ClassVar, TypeVar
 
 from attrs import define as _attrs_define
+from attrs import field as _attrs_field
 
+from .._runtime.parsing import field_error as _field_error
+from .._runtime.parsing import unknown_fields as _unknown_fields
+from .._runtime.parsing import wrong_type as _wrong_type
 from ..types import UNSET, Unset
 
 T = TypeVar("T", bound="Error")
@@ -34,6 +38,20 @@ class Error:
     error: None | str | Unset = UNSET
     code: None | str | Unset = UNSET
     details: ErrorDetailsType0 | None | Unset = UNSET
+    additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
+    """The fields of the answer that this version of the client does not know (a newer API's),
+    by their JSON name; to_dict() sends them back."""
+
+    # The JSON name of each attribute: the paths of errors.ResponseValidationError.
+    _json_keys: ClassVar[dict[str, str]] = {
+        "message": "message",
+        "error": "error",
+        "code": "code",
+        "details": "details",
+    }
+    # Whether the schema lists every field (an unknown one is a newer API's: see
+    # _runtime/parsing.drift_of, for strict_responses).
+    _closed: ClassVar[bool] = True
 
     def to_dict(self) -> dict[str, Any]:
         details: dict[str, Any] | None | Unset
@@ -53,6 +71,10 @@ class Error:
             field_dict["code"] = self.code
         if details is not UNSET:
             field_dict["details"] = details
+        if self.additional_properties:
+            # The fields a newer API sent, back as they came (a declared field wins).
+            for prop_name, prop in self.additional_properties.items():
+                field_dict.setdefault(prop_name, prop)
 
         return field_dict
 
@@ -63,29 +85,57 @@ class Error:
     @classmethod
     def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
         d = src_dict
-        message = d["message"]
+        try:
+            message = d["message"]
+            if type(message) is not str:
+                raise _wrong_type(message, "string")
+        except Exception as reading_error:
+            raise _field_error(reading_error, "message", d) from reading_error
 
-        error: None | str | Unset = d.get("error", UNSET)
+        try:
+            error: None | str | Unset = d.get("error", UNSET)
+            if not (error is None or type(error) is str or error is UNSET):
+                raise _wrong_type(error, "string or null or absent")
 
-        code: None | str | Unset = d.get("code", UNSET)
+        except Exception as reading_error:
+            raise _field_error(reading_error, "error", d) from reading_error
 
-        _details = d.get("details", UNSET)
-        details: ErrorDetailsType0 | None | Unset
-        if _details is not None and _details is not UNSET and isinstance(_details, dict):
-            try:
+        try:
+            code: None | str | Unset = d.get("code", UNSET)
+            if not (code is None or type(code) is str or code is UNSET):
+                raise _wrong_type(code, "string or null or absent")
+
+        except Exception as reading_error:
+            raise _field_error(reading_error, "code", d) from reading_error
+
+        try:
+            _details = d.get("details", UNSET)
+            details: ErrorDetailsType0 | None | Unset
+            if _details is not None and _details is not UNSET and isinstance(_details, dict):
                 details_type_0 = ErrorDetailsType0.from_dict(_details)
                 details = details_type_0
-            except (TypeError, ValueError, AttributeError, KeyError):
-                details = cast(ErrorDetailsType0 | None | Unset, _details)
-        else:
-            details = _details
+            elif _details is None or _details is UNSET:
+                details = _details
+            else:
+                raise _wrong_type(_details, "object or null or absent")
 
+        except Exception as reading_error:
+            raise _field_error(reading_error, "details", d) from reading_error
+
+        if len(d) > 4 or (
+            (error is UNSET or code is UNSET or details is UNSET)
+            and len(d) != 1 + (error is not UNSET) + (code is not UNSET) + (details is not UNSET)
+        ):
+            additional_properties = _unknown_fields(d, cls._json_keys)
+        else:
+            additional_properties = {}
         # Every attribute is set here, so attrs' __init__ (a second call per object) is skipped.
         error_body = _new(cls)
         error_body.message = message
         error_body.error = error
         error_body.code = code
         error_body.details = details
+        error_body.additional_properties = additional_properties
 
         return error_body
 
