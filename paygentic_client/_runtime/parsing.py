@@ -16,11 +16,18 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from enum import Enum, StrEnum
+from types import MappingProxyType
 from typing import Any, TypeVar
 
 from ..errors import ResponseValidationError
 
 E = TypeVar("E", bound=StrEnum)
+
+# The additional_properties of every model read without unknown fields: one shared read-only
+# mapping rather than a new dict per object.
+NO_UNKNOWN_FIELDS: Mapping[str, Any] = MappingProxyType({})
+# The types of a JSON number (`type(x) in NUMBER_TYPES`: one test, not two; a bool is not one).
+NUMBER_TYPES = (int, float)
 
 # JSON's names for Python's types, for the reasons of errors.
 _JSON_TYPES = {
@@ -72,16 +79,21 @@ def wrong_type(value: object, expected: str) -> ResponseValidationError:
     return ResponseValidationError(f"expected {expected}, got {type_name(value)}")
 
 
-def field_error(error: Exception, key: str, data: object) -> ResponseValidationError:
+def field_error(
+    error: Exception, key: str, data: object, expected: str = ""
+) -> ResponseValidationError:
     """The ResponseValidationError for `error`, raised while reading the field `key` of the
-    object `data`: an error from further in gets the key in front of its path."""
+    object `data` (whose plain values are of the JSON type `expected`): an error from
+    further in gets the key in front of its path."""
     if isinstance(error, ResponseValidationError):
         return error.at(key)
     if not isinstance(data, Mapping):
         # Not an object at all: the first key read failed for that reason, not its own.
-        return ResponseValidationError(f"expected an object, got {type_name(data)}")
+        return ResponseValidationError(f"expected object, got {type_name(data)}")
     if isinstance(error, KeyError) and key not in data:
         return ResponseValidationError("required field is missing", key)
+    if isinstance(error, TypeError) and expected and key in data:
+        return wrong_type(data[key], expected).at(key)
     return ResponseValidationError(_reason(error), key)
 
 

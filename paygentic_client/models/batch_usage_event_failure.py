@@ -8,6 +8,7 @@ from typing import Any, ClassVar, TypeVar
 from attrs import define as _attrs_define
 from attrs import field as _attrs_field
 
+from .._runtime.parsing import NO_UNKNOWN_FIELDS as _NO_UNKNOWN_FIELDS
 from .._runtime.parsing import field_error as _field_error
 from .._runtime.parsing import unknown_fields as _unknown_fields
 from .._runtime.parsing import wrong_type as _wrong_type
@@ -38,9 +39,10 @@ class BatchUsageEventFailure:
     index: int
     error: str
     idempotency_key: None | str | Unset = UNSET
-    additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
+    additional_properties: Mapping[str, Any] = _attrs_field(init=False, default=_NO_UNKNOWN_FIELDS)
     """The fields of the answer that this version of the client does not know (a newer API's),
-    by their JSON name; to_dict() sends them back."""
+    by their JSON name, read-only; to_dict() sends them back. Without any, one shared empty
+    mapping (a dict per object cost ~3% of parsing)."""
 
     # The JSON name of each attribute: the paths of errors.ResponseValidationError.
     _json_keys: ClassVar[dict[str, str]] = {
@@ -73,41 +75,37 @@ class BatchUsageEventFailure:
     @classmethod
     def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
         d = src_dict
+        fields_present = 3
         try:
             index = d["index"]
             if type(index) is not int:
                 raise _wrong_type(index, "integer")
         except Exception as reading_error:
-            raise _field_error(reading_error, "index", d) from reading_error
+            raise _field_error(reading_error, "index", d, "integer") from reading_error
 
         try:
-            error = d["error"]
-            if type(error) is not str:
-                raise _wrong_type(error, "string")
+            error = "" + d["error"]
         except Exception as reading_error:
-            raise _field_error(reading_error, "error", d) from reading_error
+            raise _field_error(reading_error, "error", d, "string") from reading_error
 
         try:
             idempotency_key: None | str | Unset = d.get("idempotencyKey", UNSET)
-            if not (
-                idempotency_key is None or type(idempotency_key) is str or idempotency_key is UNSET
-            ):
-                raise _wrong_type(idempotency_key, "string or null or absent")
+            if not (type(idempotency_key) is str or idempotency_key is None):
+                if idempotency_key is not UNSET:
+                    raise _wrong_type(idempotency_key, "string or null or absent")
+                fields_present -= 1
 
         except Exception as reading_error:
             raise _field_error(reading_error, "idempotencyKey", d) from reading_error
 
-        if len(d) > 3 or (
-            (idempotency_key is UNSET) and len(d) != 2 + (idempotency_key is not UNSET)
-        ):
-            additional_properties = _unknown_fields(d, cls._json_keys)
-        else:
-            additional_properties = {}
         # Every attribute is set here, so attrs' __init__ (a second call per object) is skipped.
         batch_usage_event_failure = _new(cls)
         batch_usage_event_failure.index = index
         batch_usage_event_failure.error = error
         batch_usage_event_failure.idempotency_key = idempotency_key
-        batch_usage_event_failure.additional_properties = additional_properties
+        if len(d) > fields_present:
+            batch_usage_event_failure.additional_properties = _unknown_fields(d, cls._json_keys)
+        else:
+            batch_usage_event_failure.additional_properties = _NO_UNKNOWN_FIELDS
 
         return batch_usage_event_failure

@@ -8,6 +8,7 @@ from typing import Any, ClassVar, TypeVar
 from attrs import define as _attrs_define
 from attrs import field as _attrs_field
 
+from .._runtime.parsing import NO_UNKNOWN_FIELDS as _NO_UNKNOWN_FIELDS
 from .._runtime.parsing import field_error as _field_error
 from .._runtime.parsing import unknown_fields as _unknown_fields
 from .._runtime.parsing import wrong_type as _wrong_type
@@ -33,9 +34,10 @@ class BatchUsageEventSummary:
     total: int
     successful: int
     failed: int
-    additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
+    additional_properties: Mapping[str, Any] = _attrs_field(init=False, default=_NO_UNKNOWN_FIELDS)
     """The fields of the answer that this version of the client does not know (a newer API's),
-    by their JSON name; to_dict() sends them back."""
+    by their JSON name, read-only; to_dict() sends them back. Without any, one shared empty
+    mapping (a dict per object cost ~3% of parsing)."""
 
     # The JSON name of each attribute: the paths of errors.ResponseValidationError.
     _json_keys: ClassVar[dict[str, str]] = {
@@ -72,28 +74,30 @@ class BatchUsageEventSummary:
             if type(total) is not int:
                 raise _wrong_type(total, "integer")
         except Exception as reading_error:
-            raise _field_error(reading_error, "total", d) from reading_error
+            raise _field_error(reading_error, "total", d, "integer") from reading_error
 
         try:
             successful = d["successful"]
             if type(successful) is not int:
                 raise _wrong_type(successful, "integer")
         except Exception as reading_error:
-            raise _field_error(reading_error, "successful", d) from reading_error
+            raise _field_error(reading_error, "successful", d, "integer") from reading_error
 
         try:
             failed = d["failed"]
             if type(failed) is not int:
                 raise _wrong_type(failed, "integer")
         except Exception as reading_error:
-            raise _field_error(reading_error, "failed", d) from reading_error
+            raise _field_error(reading_error, "failed", d, "integer") from reading_error
 
-        additional_properties = _unknown_fields(d, cls._json_keys) if len(d) > 3 else {}
         # Every attribute is set here, so attrs' __init__ (a second call per object) is skipped.
         batch_usage_event_summary = _new(cls)
         batch_usage_event_summary.total = total
         batch_usage_event_summary.successful = successful
         batch_usage_event_summary.failed = failed
-        batch_usage_event_summary.additional_properties = additional_properties
+        if len(d) > 3:
+            batch_usage_event_summary.additional_properties = _unknown_fields(d, cls._json_keys)
+        else:
+            batch_usage_event_summary.additional_properties = _NO_UNKNOWN_FIELDS
 
         return batch_usage_event_summary

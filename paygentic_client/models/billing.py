@@ -8,6 +8,7 @@ from typing import Any, ClassVar, TypeVar
 from attrs import define as _attrs_define
 from attrs import field as _attrs_field
 
+from .._runtime.parsing import NO_UNKNOWN_FIELDS as _NO_UNKNOWN_FIELDS
 from .._runtime.parsing import field_error as _field_error
 from .._runtime.parsing import unknown_fields as _unknown_fields
 from .._runtime.parsing import wrong_type as _wrong_type
@@ -46,9 +47,10 @@ class Billing:
     price: int | None | Unset = UNSET
     total_tax: int | None | Unset = UNSET
     total_amount: int | None | Unset = UNSET
-    additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
+    additional_properties: Mapping[str, Any] = _attrs_field(init=False, default=_NO_UNKNOWN_FIELDS)
     """The fields of the answer that this version of the client does not know (a newer API's),
-    by their JSON name; to_dict() sends them back."""
+    by their JSON name, read-only; to_dict() sends them back. Without any, one shared empty
+    mapping (a dict per object cost ~3% of parsing)."""
 
     # The JSON name of each attribute: the paths of errors.ResponseValidationError.
     _json_keys: ClassVar[dict[str, str]] = {
@@ -91,79 +93,67 @@ class Billing:
     @classmethod
     def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
         d = src_dict
+        fields_present = 6
         try:
             billing_event_id: None | str | Unset = d.get("billingEventId", UNSET)
-            if not (
-                billing_event_id is None
-                or type(billing_event_id) is str
-                or billing_event_id is UNSET
-            ):
-                raise _wrong_type(billing_event_id, "string or null or absent")
+            if not (type(billing_event_id) is str or billing_event_id is None):
+                if billing_event_id is not UNSET:
+                    raise _wrong_type(billing_event_id, "string or null or absent")
+                fields_present -= 1
 
         except Exception as reading_error:
             raise _field_error(reading_error, "billingEventId", d) from reading_error
 
         try:
             currency: None | str | Unset = d.get("currency", UNSET)
-            if not (currency is None or type(currency) is str or currency is UNSET):
-                raise _wrong_type(currency, "string or null or absent")
+            if not (type(currency) is str or currency is None):
+                if currency is not UNSET:
+                    raise _wrong_type(currency, "string or null or absent")
+                fields_present -= 1
 
         except Exception as reading_error:
             raise _field_error(reading_error, "currency", d) from reading_error
 
         try:
             invoice_id: None | str | Unset = d.get("invoiceId", UNSET)
-            if not (invoice_id is None or type(invoice_id) is str or invoice_id is UNSET):
-                raise _wrong_type(invoice_id, "string or null or absent")
+            if not (type(invoice_id) is str or invoice_id is None):
+                if invoice_id is not UNSET:
+                    raise _wrong_type(invoice_id, "string or null or absent")
+                fields_present -= 1
 
         except Exception as reading_error:
             raise _field_error(reading_error, "invoiceId", d) from reading_error
 
         try:
             price: int | None | Unset = d.get("price", UNSET)
-            if not (price is None or type(price) is int or price is UNSET):
-                raise _wrong_type(price, "integer or null or absent")
+            if not (type(price) is int or price is None):
+                if price is not UNSET:
+                    raise _wrong_type(price, "integer or null or absent")
+                fields_present -= 1
 
         except Exception as reading_error:
             raise _field_error(reading_error, "price", d) from reading_error
 
         try:
             total_tax: int | None | Unset = d.get("totalTax", UNSET)
-            if not (total_tax is None or type(total_tax) is int or total_tax is UNSET):
-                raise _wrong_type(total_tax, "integer or null or absent")
+            if not (type(total_tax) is int or total_tax is None):
+                if total_tax is not UNSET:
+                    raise _wrong_type(total_tax, "integer or null or absent")
+                fields_present -= 1
 
         except Exception as reading_error:
             raise _field_error(reading_error, "totalTax", d) from reading_error
 
         try:
             total_amount: int | None | Unset = d.get("totalAmount", UNSET)
-            if not (total_amount is None or type(total_amount) is int or total_amount is UNSET):
-                raise _wrong_type(total_amount, "integer or null or absent")
+            if not (type(total_amount) is int or total_amount is None):
+                if total_amount is not UNSET:
+                    raise _wrong_type(total_amount, "integer or null or absent")
+                fields_present -= 1
 
         except Exception as reading_error:
             raise _field_error(reading_error, "totalAmount", d) from reading_error
 
-        if len(d) > 6 or (
-            (
-                billing_event_id is UNSET
-                or currency is UNSET
-                or invoice_id is UNSET
-                or price is UNSET
-                or total_tax is UNSET
-                or total_amount is UNSET
-            )
-            and len(d)
-            != 0
-            + (billing_event_id is not UNSET)
-            + (currency is not UNSET)
-            + (invoice_id is not UNSET)
-            + (price is not UNSET)
-            + (total_tax is not UNSET)
-            + (total_amount is not UNSET)
-        ):
-            additional_properties = _unknown_fields(d, cls._json_keys)
-        else:
-            additional_properties = {}
         # Every attribute is set here, so attrs' __init__ (a second call per object) is skipped.
         billing = _new(cls)
         billing.billing_event_id = billing_event_id
@@ -172,6 +162,9 @@ class Billing:
         billing.price = price
         billing.total_tax = total_tax
         billing.total_amount = total_amount
-        billing.additional_properties = additional_properties
+        if len(d) > fields_present:
+            billing.additional_properties = _unknown_fields(d, cls._json_keys)
+        else:
+            billing.additional_properties = _NO_UNKNOWN_FIELDS
 
         return billing

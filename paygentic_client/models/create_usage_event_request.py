@@ -134,25 +134,19 @@ class CreateUsageEventRequest:
     def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
         d = src_dict
         try:
-            idempotency_key = d["idempotencyKey"]
-            if type(idempotency_key) is not str:
-                raise _wrong_type(idempotency_key, "string")
+            idempotency_key = "" + d["idempotencyKey"]
         except Exception as reading_error:
-            raise _field_error(reading_error, "idempotencyKey", d) from reading_error
+            raise _field_error(reading_error, "idempotencyKey", d, "string") from reading_error
 
         try:
-            customer_id = d["customerId"]
-            if type(customer_id) is not str:
-                raise _wrong_type(customer_id, "string")
+            customer_id = "" + d["customerId"]
         except Exception as reading_error:
-            raise _field_error(reading_error, "customerId", d) from reading_error
+            raise _field_error(reading_error, "customerId", d, "string") from reading_error
 
         try:
-            merchant_id = d["merchantId"]
-            if type(merchant_id) is not str:
-                raise _wrong_type(merchant_id, "string")
+            merchant_id = "" + d["merchantId"]
         except Exception as reading_error:
-            raise _field_error(reading_error, "merchantId", d) from reading_error
+            raise _field_error(reading_error, "merchantId", d, "string") from reading_error
 
         try:
             timestamp = _fromisoformat(d["timestamp"])
@@ -173,10 +167,11 @@ class CreateUsageEventRequest:
 
         try:
             entitlement_id = d.get("entitlementId", UNSET)
-            if not (type(entitlement_id) is str or entitlement_id is UNSET):
-                raise _wrong_type(entitlement_id, "string")
+            if type(entitlement_id) is not str:
+                if entitlement_id is not UNSET:
+                    raise _wrong_type(entitlement_id, "string")
         except Exception as reading_error:
-            raise _field_error(reading_error, "entitlementId", d) from reading_error
+            raise _field_error(reading_error, "entitlementId", d, "string") from reading_error
 
         try:
             _metadata = d.get("metadata", UNSET)

@@ -7,6 +7,7 @@ from typing import Any, ClassVar, TypeVar
 
 from attrs import define as _attrs_define
 
+from .._runtime.parsing import NUMBER_TYPES as _NUMBER_TYPES
 from .._runtime.parsing import field_error as _field_error
 from .._runtime.parsing import wrong_type as _wrong_type
 from ..types import UNSET, Unset
@@ -69,25 +70,24 @@ class CreateUsageEventRequestProperty:
     def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
         d = src_dict
         try:
-            billable_metric_id = d["billableMetricId"]
-            if type(billable_metric_id) is not str:
-                raise _wrong_type(billable_metric_id, "string")
+            billable_metric_id = "" + d["billableMetricId"]
         except Exception as reading_error:
-            raise _field_error(reading_error, "billableMetricId", d) from reading_error
+            raise _field_error(reading_error, "billableMetricId", d, "string") from reading_error
 
         try:
             quantity = d["quantity"]
-            if not (type(quantity) is float or type(quantity) is int):
+            if type(quantity) not in _NUMBER_TYPES:
                 raise _wrong_type(quantity, "number")
         except Exception as reading_error:
-            raise _field_error(reading_error, "quantity", d) from reading_error
+            raise _field_error(reading_error, "quantity", d, "number") from reading_error
 
         try:
             price = d.get("price", UNSET)
-            if not (type(price) is str or price is UNSET):
-                raise _wrong_type(price, "string")
+            if type(price) is not str:
+                if price is not UNSET:
+                    raise _wrong_type(price, "string")
         except Exception as reading_error:
-            raise _field_error(reading_error, "price", d) from reading_error
+            raise _field_error(reading_error, "price", d, "string") from reading_error
 
         # Every attribute is set here, so attrs' __init__ (a second call per object) is skipped.
         create_usage_event_request_property = _new(cls)

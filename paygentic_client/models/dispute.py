@@ -9,6 +9,7 @@ from typing import Any, ClassVar, Literal, TypeVar
 from attrs import define as _attrs_define
 from attrs import field as _attrs_field
 
+from .._runtime.parsing import NO_UNKNOWN_FIELDS as _NO_UNKNOWN_FIELDS
 from .._runtime.parsing import field_error as _field_error
 from .._runtime.parsing import unknown_fields as _unknown_fields
 from .._runtime.parsing import wrong_type as _wrong_type
@@ -60,9 +61,10 @@ class Dispute:
     merchant_message: None | str | Unset = UNSET
     disputed_amount: None | str | Unset = UNSET
     resolved_at: datetime.datetime | None | Unset = UNSET
-    additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
+    additional_properties: Mapping[str, Any] = _attrs_field(init=False, default=_NO_UNKNOWN_FIELDS)
     """The fields of the answer that this version of the client does not know (a newer API's),
-    by their JSON name; to_dict() sends them back."""
+    by their JSON name, read-only; to_dict() sends them back. Without any, one shared empty
+    mapping (a dict per object cost ~3% of parsing)."""
 
     # The JSON name of each attribute: the paths of errors.ResponseValidationError.
     _json_keys: ClassVar[dict[str, str]] = {
@@ -130,12 +132,11 @@ class Dispute:
     @classmethod
     def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
         d = src_dict
+        fields_present = 12
         try:
-            id = d["id"]
-            if type(id) is not str:
-                raise _wrong_type(id, "string")
+            id = "" + d["id"]
         except Exception as reading_error:
-            raise _field_error(reading_error, "id", d) from reading_error
+            raise _field_error(reading_error, "id", d, "string") from reading_error
 
         try:
             object_: Literal["dispute"] = d["object"]
@@ -145,25 +146,19 @@ class Dispute:
             raise _field_error(reading_error, "object", d) from reading_error
 
         try:
-            usage_event_id = d["usageEventId"]
-            if type(usage_event_id) is not str:
-                raise _wrong_type(usage_event_id, "string")
+            usage_event_id = "" + d["usageEventId"]
         except Exception as reading_error:
-            raise _field_error(reading_error, "usageEventId", d) from reading_error
+            raise _field_error(reading_error, "usageEventId", d, "string") from reading_error
 
         try:
-            customer_id = d["customerId"]
-            if type(customer_id) is not str:
-                raise _wrong_type(customer_id, "string")
+            customer_id = "" + d["customerId"]
         except Exception as reading_error:
-            raise _field_error(reading_error, "customerId", d) from reading_error
+            raise _field_error(reading_error, "customerId", d, "string") from reading_error
 
         try:
-            merchant_id = d["merchantId"]
-            if type(merchant_id) is not str:
-                raise _wrong_type(merchant_id, "string")
+            merchant_id = "" + d["merchantId"]
         except Exception as reading_error:
-            raise _field_error(reading_error, "merchantId", d) from reading_error
+            raise _field_error(reading_error, "merchantId", d, "string") from reading_error
 
         try:
             _status = d["status"]
@@ -189,34 +184,30 @@ class Dispute:
 
         try:
             customer_message: None | str | Unset = d.get("customerMessage", UNSET)
-            if not (
-                customer_message is None
-                or type(customer_message) is str
-                or customer_message is UNSET
-            ):
-                raise _wrong_type(customer_message, "string or null or absent")
+            if not (type(customer_message) is str or customer_message is None):
+                if customer_message is not UNSET:
+                    raise _wrong_type(customer_message, "string or null or absent")
+                fields_present -= 1
 
         except Exception as reading_error:
             raise _field_error(reading_error, "customerMessage", d) from reading_error
 
         try:
             merchant_message: None | str | Unset = d.get("merchantMessage", UNSET)
-            if not (
-                merchant_message is None
-                or type(merchant_message) is str
-                or merchant_message is UNSET
-            ):
-                raise _wrong_type(merchant_message, "string or null or absent")
+            if not (type(merchant_message) is str or merchant_message is None):
+                if merchant_message is not UNSET:
+                    raise _wrong_type(merchant_message, "string or null or absent")
+                fields_present -= 1
 
         except Exception as reading_error:
             raise _field_error(reading_error, "merchantMessage", d) from reading_error
 
         try:
             disputed_amount: None | str | Unset = d.get("disputedAmount", UNSET)
-            if not (
-                disputed_amount is None or type(disputed_amount) is str or disputed_amount is UNSET
-            ):
-                raise _wrong_type(disputed_amount, "string or null or absent")
+            if not (type(disputed_amount) is str or disputed_amount is None):
+                if disputed_amount is not UNSET:
+                    raise _wrong_type(disputed_amount, "string or null or absent")
+                fields_present -= 1
 
         except Exception as reading_error:
             raise _field_error(reading_error, "disputedAmount", d) from reading_error
@@ -224,38 +215,20 @@ class Dispute:
         try:
             _resolved_at = d.get("resolvedAt", UNSET)
             resolved_at: datetime.datetime | None | Unset
-            if (
-                _resolved_at is not None
-                and _resolved_at is not UNSET
-                and isinstance(_resolved_at, str)
-            ):
+            if _resolved_at is None:
+                resolved_at = None
+            elif _resolved_at is not UNSET and isinstance(_resolved_at, str):
                 resolved_at_type_0 = _fromisoformat(_resolved_at)
                 resolved_at = resolved_at_type_0
-            elif _resolved_at is None or _resolved_at is UNSET:
-                resolved_at = _resolved_at
+            elif _resolved_at is UNSET:
+                resolved_at = UNSET
+                fields_present -= 1
             else:
                 raise _wrong_type(_resolved_at, "date-time string or null or absent")
 
         except Exception as reading_error:
             raise _field_error(reading_error, "resolvedAt", d) from reading_error
 
-        if len(d) > 12 or (
-            (
-                customer_message is UNSET
-                or merchant_message is UNSET
-                or disputed_amount is UNSET
-                or resolved_at is UNSET
-            )
-            and len(d)
-            != 8
-            + (customer_message is not UNSET)
-            + (merchant_message is not UNSET)
-            + (disputed_amount is not UNSET)
-            + (resolved_at is not UNSET)
-        ):
-            additional_properties = _unknown_fields(d, cls._json_keys)
-        else:
-            additional_properties = {}
         # Every attribute is set here, so attrs' __init__ (a second call per object) is skipped.
         dispute = _new(cls)
         dispute.id = id
@@ -270,7 +243,10 @@ class Dispute:
         dispute.merchant_message = merchant_message
         dispute.disputed_amount = disputed_amount
         dispute.resolved_at = resolved_at
-        dispute.additional_properties = additional_properties
+        if len(d) > fields_present:
+            dispute.additional_properties = _unknown_fields(d, cls._json_keys)
+        else:
+            dispute.additional_properties = _NO_UNKNOWN_FIELDS
 
         return dispute
 

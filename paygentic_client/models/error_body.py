@@ -8,6 +8,7 @@ from typing import Any, ClassVar, TypeVar
 from attrs import define as _attrs_define
 from attrs import field as _attrs_field
 
+from .._runtime.parsing import NO_UNKNOWN_FIELDS as _NO_UNKNOWN_FIELDS
 from .._runtime.parsing import field_error as _field_error
 from .._runtime.parsing import unknown_fields as _unknown_fields
 from .._runtime.parsing import wrong_type as _wrong_type
@@ -38,9 +39,10 @@ class Error:
     error: None | str | Unset = UNSET
     code: None | str | Unset = UNSET
     details: ErrorDetailsType0 | None | Unset = UNSET
-    additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
+    additional_properties: Mapping[str, Any] = _attrs_field(init=False, default=_NO_UNKNOWN_FIELDS)
     """The fields of the answer that this version of the client does not know (a newer API's),
-    by their JSON name; to_dict() sends them back."""
+    by their JSON name, read-only; to_dict() sends them back. Without any, one shared empty
+    mapping (a dict per object cost ~3% of parsing)."""
 
     # The JSON name of each attribute: the paths of errors.ResponseValidationError.
     _json_keys: ClassVar[dict[str, str]] = {
@@ -85,25 +87,28 @@ class Error:
     @classmethod
     def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
         d = src_dict
+        fields_present = 4
         try:
-            message = d["message"]
-            if type(message) is not str:
-                raise _wrong_type(message, "string")
+            message = "" + d["message"]
         except Exception as reading_error:
-            raise _field_error(reading_error, "message", d) from reading_error
+            raise _field_error(reading_error, "message", d, "string") from reading_error
 
         try:
             error: None | str | Unset = d.get("error", UNSET)
-            if not (error is None or type(error) is str or error is UNSET):
-                raise _wrong_type(error, "string or null or absent")
+            if not (type(error) is str or error is None):
+                if error is not UNSET:
+                    raise _wrong_type(error, "string or null or absent")
+                fields_present -= 1
 
         except Exception as reading_error:
             raise _field_error(reading_error, "error", d) from reading_error
 
         try:
             code: None | str | Unset = d.get("code", UNSET)
-            if not (code is None or type(code) is str or code is UNSET):
-                raise _wrong_type(code, "string or null or absent")
+            if not (type(code) is str or code is None):
+                if code is not UNSET:
+                    raise _wrong_type(code, "string or null or absent")
+                fields_present -= 1
 
         except Exception as reading_error:
             raise _field_error(reading_error, "code", d) from reading_error
@@ -111,31 +116,30 @@ class Error:
         try:
             _details = d.get("details", UNSET)
             details: ErrorDetailsType0 | None | Unset
-            if _details is not None and _details is not UNSET and isinstance(_details, dict):
+            if _details is None:
+                details = None
+            elif _details is not UNSET and isinstance(_details, dict):
                 details_type_0 = ErrorDetailsType0.from_dict(_details)
                 details = details_type_0
-            elif _details is None or _details is UNSET:
-                details = _details
+            elif _details is UNSET:
+                details = UNSET
+                fields_present -= 1
             else:
                 raise _wrong_type(_details, "object or null or absent")
 
         except Exception as reading_error:
             raise _field_error(reading_error, "details", d) from reading_error
 
-        if len(d) > 4 or (
-            (error is UNSET or code is UNSET or details is UNSET)
-            and len(d) != 1 + (error is not UNSET) + (code is not UNSET) + (details is not UNSET)
-        ):
-            additional_properties = _unknown_fields(d, cls._json_keys)
-        else:
-            additional_properties = {}
         # Every attribute is set here, so attrs' __init__ (a second call per object) is skipped.
         error_body = _new(cls)
         error_body.message = message
         error_body.error = error
         error_body.code = code
         error_body.details = details
-        error_body.additional_properties = additional_properties
+        if len(d) > fields_present:
+            error_body.additional_properties = _unknown_fields(d, cls._json_keys)
+        else:
+            error_body.additional_properties = _NO_UNKNOWN_FIELDS
 
         return error_body
 

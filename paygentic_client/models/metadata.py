@@ -8,6 +8,7 @@ from typing import Any, ClassVar, TypeVar
 from attrs import define as _attrs_define
 from attrs import field as _attrs_field
 
+from .._runtime.parsing import field_error as _field_error
 from .._runtime.parsing import wrong_type as _wrong_type
 
 T = TypeVar("T", bound="Metadata")
@@ -51,9 +52,11 @@ class Metadata:
         # Every attribute is set here, so attrs' __init__ (a second call per object) is skipped.
         metadata = _new(cls)
 
-        for prop_name, prop in d.items():
+        for prop in d.values():
             if type(prop) is not str:
-                raise _wrong_type(prop, "string").at(prop_name)
+                raise _field_error(
+                    TypeError(), next(k for k, v in d.items() if v is prop), d, "string"
+                )
         metadata.additional_properties = d
         return metadata
 

@@ -8,6 +8,7 @@ from typing import Any, ClassVar, TypeVar
 from attrs import define as _attrs_define
 from attrs import field as _attrs_field
 
+from .._runtime.parsing import NO_UNKNOWN_FIELDS as _NO_UNKNOWN_FIELDS
 from .._runtime.parsing import field_error as _field_error
 from .._runtime.parsing import unknown_fields as _unknown_fields
 from .._runtime.parsing import wrong_type as _wrong_type
@@ -32,9 +33,10 @@ class OffsetPagination:
     limit: int
     offset: int
     total: int
-    additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
+    additional_properties: Mapping[str, Any] = _attrs_field(init=False, default=_NO_UNKNOWN_FIELDS)
     """The fields of the answer that this version of the client does not know (a newer API's),
-    by their JSON name; to_dict() sends them back."""
+    by their JSON name, read-only; to_dict() sends them back. Without any, one shared empty
+    mapping (a dict per object cost ~3% of parsing)."""
 
     # The JSON name of each attribute: the paths of errors.ResponseValidationError.
     _json_keys: ClassVar[dict[str, str]] = {
@@ -71,28 +73,30 @@ class OffsetPagination:
             if type(limit) is not int:
                 raise _wrong_type(limit, "integer")
         except Exception as reading_error:
-            raise _field_error(reading_error, "limit", d) from reading_error
+            raise _field_error(reading_error, "limit", d, "integer") from reading_error
 
         try:
             offset = d["offset"]
             if type(offset) is not int:
                 raise _wrong_type(offset, "integer")
         except Exception as reading_error:
-            raise _field_error(reading_error, "offset", d) from reading_error
+            raise _field_error(reading_error, "offset", d, "integer") from reading_error
 
         try:
             total = d["total"]
             if type(total) is not int:
                 raise _wrong_type(total, "integer")
         except Exception as reading_error:
-            raise _field_error(reading_error, "total", d) from reading_error
+            raise _field_error(reading_error, "total", d, "integer") from reading_error
 
-        additional_properties = _unknown_fields(d, cls._json_keys) if len(d) > 3 else {}
         # Every attribute is set here, so attrs' __init__ (a second call per object) is skipped.
         offset_pagination = _new(cls)
         offset_pagination.limit = limit
         offset_pagination.offset = offset
         offset_pagination.total = total
-        offset_pagination.additional_properties = additional_properties
+        if len(d) > 3:
+            offset_pagination.additional_properties = _unknown_fields(d, cls._json_keys)
+        else:
+            offset_pagination.additional_properties = _NO_UNKNOWN_FIELDS
 
         return offset_pagination

@@ -9,6 +9,7 @@ from typing import Any, ClassVar, TypeVar
 from attrs import define as _attrs_define
 from attrs import field as _attrs_field
 
+from .._runtime.parsing import NO_UNKNOWN_FIELDS as _NO_UNKNOWN_FIELDS
 from .._runtime.parsing import field_error as _field_error
 from .._runtime.parsing import unknown_fields as _unknown_fields
 from .._runtime.parsing import wrong_type as _wrong_type
@@ -38,9 +39,10 @@ class Refund:
 
     refunded_at: datetime.datetime
     reason: None | str | Unset = UNSET
-    additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
+    additional_properties: Mapping[str, Any] = _attrs_field(init=False, default=_NO_UNKNOWN_FIELDS)
     """The fields of the answer that this version of the client does not know (a newer API's),
-    by their JSON name; to_dict() sends them back."""
+    by their JSON name, read-only; to_dict() sends them back. Without any, one shared empty
+    mapping (a dict per object cost ~3% of parsing)."""
 
     # The JSON name of each attribute: the paths of errors.ResponseValidationError.
     _json_keys: ClassVar[dict[str, str]] = {
@@ -73,6 +75,7 @@ class Refund:
     @classmethod
     def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
         d = src_dict
+        fields_present = 2
         try:
             refunded_at = _fromisoformat(d["refundedAt"])
 
@@ -81,20 +84,21 @@ class Refund:
 
         try:
             reason: None | str | Unset = d.get("reason", UNSET)
-            if not (reason is None or type(reason) is str or reason is UNSET):
-                raise _wrong_type(reason, "string or null or absent")
+            if not (type(reason) is str or reason is None):
+                if reason is not UNSET:
+                    raise _wrong_type(reason, "string or null or absent")
+                fields_present -= 1
 
         except Exception as reading_error:
             raise _field_error(reading_error, "reason", d) from reading_error
 
-        if len(d) > 2 or ((reason is UNSET) and len(d) != 1 + (reason is not UNSET)):
-            additional_properties = _unknown_fields(d, cls._json_keys)
-        else:
-            additional_properties = {}
         # Every attribute is set here, so attrs' __init__ (a second call per object) is skipped.
         refund = _new(cls)
         refund.refunded_at = refunded_at
         refund.reason = reason
-        refund.additional_properties = additional_properties
+        if len(d) > fields_present:
+            refund.additional_properties = _unknown_fields(d, cls._json_keys)
+        else:
+            refund.additional_properties = _NO_UNKNOWN_FIELDS
 
         return refund

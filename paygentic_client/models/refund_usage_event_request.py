@@ -62,14 +62,15 @@ class RefundUsageEventRequest:
             if type(refunded) is not bool:
                 raise _wrong_type(refunded, "boolean")
         except Exception as reading_error:
-            raise _field_error(reading_error, "refunded", d) from reading_error
+            raise _field_error(reading_error, "refunded", d, "boolean") from reading_error
 
         try:
             reason = d.get("reason", UNSET)
-            if not (type(reason) is str or reason is UNSET):
-                raise _wrong_type(reason, "string")
+            if type(reason) is not str:
+                if reason is not UNSET:
+                    raise _wrong_type(reason, "string")
         except Exception as reading_error:
-            raise _field_error(reading_error, "reason", d) from reading_error
+            raise _field_error(reading_error, "reason", d, "string") from reading_error
 
         # Every attribute is set here, so attrs' __init__ (a second call per object) is skipped.
         refund_usage_event_request = _new(cls)

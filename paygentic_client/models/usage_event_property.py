@@ -8,6 +8,8 @@ from typing import Any, ClassVar, TypeVar
 from attrs import define as _attrs_define
 from attrs import field as _attrs_field
 
+from .._runtime.parsing import NO_UNKNOWN_FIELDS as _NO_UNKNOWN_FIELDS
+from .._runtime.parsing import NUMBER_TYPES as _NUMBER_TYPES
 from .._runtime.parsing import field_error as _field_error
 from .._runtime.parsing import unknown_fields as _unknown_fields
 from .._runtime.parsing import wrong_type as _wrong_type
@@ -35,9 +37,10 @@ class UsageEventProperty:
     billable_metric_id: str
     quantity: float
     price: None | str | Unset = UNSET
-    additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
+    additional_properties: Mapping[str, Any] = _attrs_field(init=False, default=_NO_UNKNOWN_FIELDS)
     """The fields of the answer that this version of the client does not know (a newer API's),
-    by their JSON name; to_dict() sends them back."""
+    by their JSON name, read-only; to_dict() sends them back. Without any, one shared empty
+    mapping (a dict per object cost ~3% of parsing)."""
 
     # The JSON name of each attribute: the paths of errors.ResponseValidationError.
     _json_keys: ClassVar[dict[str, str]] = {
@@ -70,37 +73,37 @@ class UsageEventProperty:
     @classmethod
     def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
         d = src_dict
+        fields_present = 3
         try:
-            billable_metric_id = d["billableMetricId"]
-            if type(billable_metric_id) is not str:
-                raise _wrong_type(billable_metric_id, "string")
+            billable_metric_id = "" + d["billableMetricId"]
         except Exception as reading_error:
-            raise _field_error(reading_error, "billableMetricId", d) from reading_error
+            raise _field_error(reading_error, "billableMetricId", d, "string") from reading_error
 
         try:
             quantity = d["quantity"]
-            if not (type(quantity) is float or type(quantity) is int):
+            if type(quantity) not in _NUMBER_TYPES:
                 raise _wrong_type(quantity, "number")
         except Exception as reading_error:
-            raise _field_error(reading_error, "quantity", d) from reading_error
+            raise _field_error(reading_error, "quantity", d, "number") from reading_error
 
         try:
             price: None | str | Unset = d.get("price", UNSET)
-            if not (price is None or type(price) is str or price is UNSET):
-                raise _wrong_type(price, "string or null or absent")
+            if not (type(price) is str or price is None):
+                if price is not UNSET:
+                    raise _wrong_type(price, "string or null or absent")
+                fields_present -= 1
 
         except Exception as reading_error:
             raise _field_error(reading_error, "price", d) from reading_error
 
-        if len(d) > 3 or ((price is UNSET) and len(d) != 2 + (price is not UNSET)):
-            additional_properties = _unknown_fields(d, cls._json_keys)
-        else:
-            additional_properties = {}
         # Every attribute is set here, so attrs' __init__ (a second call per object) is skipped.
         usage_event_property = _new(cls)
         usage_event_property.billable_metric_id = billable_metric_id
         usage_event_property.quantity = quantity
         usage_event_property.price = price
-        usage_event_property.additional_properties = additional_properties
+        if len(d) > fields_present:
+            usage_event_property.additional_properties = _unknown_fields(d, cls._json_keys)
+        else:
+            usage_event_property.additional_properties = _NO_UNKNOWN_FIELDS
 
         return usage_event_property

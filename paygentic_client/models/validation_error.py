@@ -8,10 +8,10 @@ from typing import Any, ClassVar, Literal, TypeVar
 from attrs import define as _attrs_define
 from attrs import field as _attrs_field
 
+from .._runtime.parsing import NO_UNKNOWN_FIELDS as _NO_UNKNOWN_FIELDS
 from .._runtime.parsing import field_error as _field_error
 from .._runtime.parsing import item_error as _item_error
 from .._runtime.parsing import unknown_fields as _unknown_fields
-from .._runtime.parsing import wrong_type as _wrong_type
 from ..types import UNSET, Unset
 
 T = TypeVar("T", bound="ValidationError")
@@ -35,9 +35,10 @@ class ValidationError:
     message: str
     errors: list[ValidationErrorDetail]
     error: Literal["validation_error"] | Unset = UNSET
-    additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
+    additional_properties: Mapping[str, Any] = _attrs_field(init=False, default=_NO_UNKNOWN_FIELDS)
     """The fields of the answer that this version of the client does not know (a newer API's),
-    by their JSON name; to_dict() sends them back."""
+    by their JSON name, read-only; to_dict() sends them back. Without any, one shared empty
+    mapping (a dict per object cost ~3% of parsing)."""
 
     # The JSON name of each attribute: the paths of errors.ResponseValidationError.
     _json_keys: ClassVar[dict[str, str]] = {
@@ -72,12 +73,11 @@ class ValidationError:
     @classmethod
     def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
         d = src_dict
+        fields_present = 3
         try:
-            message = d["message"]
-            if type(message) is not str:
-                raise _wrong_type(message, "string")
+            message = "" + d["message"]
         except Exception as reading_error:
-            raise _field_error(reading_error, "message", d) from reading_error
+            raise _field_error(reading_error, "message", d, "string") from reading_error
 
         try:
             _errors = d["errors"]
@@ -97,16 +97,17 @@ class ValidationError:
         except Exception as reading_error:
             raise _field_error(reading_error, "error", d) from reading_error
 
-        if len(d) > 3 or ((error is UNSET) and len(d) != 2 + (error is not UNSET)):
-            additional_properties = _unknown_fields(d, cls._json_keys)
-        else:
-            additional_properties = {}
+        if error is UNSET:
+            fields_present -= 1
         # Every attribute is set here, so attrs' __init__ (a second call per object) is skipped.
         validation_error = _new(cls)
         validation_error.message = message
         validation_error.errors = errors
         validation_error.error = error
-        validation_error.additional_properties = additional_properties
+        if len(d) > fields_present:
+            validation_error.additional_properties = _unknown_fields(d, cls._json_keys)
+        else:
+            validation_error.additional_properties = _NO_UNKNOWN_FIELDS
 
         return validation_error
 

@@ -8,6 +8,7 @@ from typing import Any, ClassVar, TypeVar
 from attrs import define as _attrs_define
 from attrs import field as _attrs_field
 
+from .._runtime.parsing import NO_UNKNOWN_FIELDS as _NO_UNKNOWN_FIELDS
 from .._runtime.parsing import field_error as _field_error
 from .._runtime.parsing import unknown_fields as _unknown_fields
 from .._runtime.parsing import wrong_type as _wrong_type
@@ -34,9 +35,10 @@ class ValidationErrorDetail:
     field: str
     message: str
     code: None | str | Unset = UNSET
-    additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
+    additional_properties: Mapping[str, Any] = _attrs_field(init=False, default=_NO_UNKNOWN_FIELDS)
     """The fields of the answer that this version of the client does not know (a newer API's),
-    by their JSON name; to_dict() sends them back."""
+    by their JSON name, read-only; to_dict() sends them back. Without any, one shared empty
+    mapping (a dict per object cost ~3% of parsing)."""
 
     # The JSON name of each attribute: the paths of errors.ResponseValidationError.
     _json_keys: ClassVar[dict[str, str]] = {
@@ -69,37 +71,35 @@ class ValidationErrorDetail:
     @classmethod
     def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
         d = src_dict
+        fields_present = 3
         try:
-            field = d["field"]
-            if type(field) is not str:
-                raise _wrong_type(field, "string")
+            field = "" + d["field"]
         except Exception as reading_error:
-            raise _field_error(reading_error, "field", d) from reading_error
+            raise _field_error(reading_error, "field", d, "string") from reading_error
 
         try:
-            message = d["message"]
-            if type(message) is not str:
-                raise _wrong_type(message, "string")
+            message = "" + d["message"]
         except Exception as reading_error:
-            raise _field_error(reading_error, "message", d) from reading_error
+            raise _field_error(reading_error, "message", d, "string") from reading_error
 
         try:
             code: None | str | Unset = d.get("code", UNSET)
-            if not (code is None or type(code) is str or code is UNSET):
-                raise _wrong_type(code, "string or null or absent")
+            if not (type(code) is str or code is None):
+                if code is not UNSET:
+                    raise _wrong_type(code, "string or null or absent")
+                fields_present -= 1
 
         except Exception as reading_error:
             raise _field_error(reading_error, "code", d) from reading_error
 
-        if len(d) > 3 or ((code is UNSET) and len(d) != 2 + (code is not UNSET)):
-            additional_properties = _unknown_fields(d, cls._json_keys)
-        else:
-            additional_properties = {}
         # Every attribute is set here, so attrs' __init__ (a second call per object) is skipped.
         validation_error_detail = _new(cls)
         validation_error_detail.field = field
         validation_error_detail.message = message
         validation_error_detail.code = code
-        validation_error_detail.additional_properties = additional_properties
+        if len(d) > fields_present:
+            validation_error_detail.additional_properties = _unknown_fields(d, cls._json_keys)
+        else:
+            validation_error_detail.additional_properties = _NO_UNKNOWN_FIELDS
 
         return validation_error_detail
