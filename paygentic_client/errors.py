@@ -338,10 +338,9 @@ class ResponseValidationError(PaygenticError, ValueError):
     def at(self, step: str | int) -> ResponseValidationError:
         """This error, one level further out: `step` is the key or list index that led to
         where it was found (the path is built from the inside out as it propagates)."""
-        if isinstance(step, int):
-            self.path = f"[{step}]{self.path}"
-        elif self.path and not self.path.startswith("["):
-            self.path = f"{step}.{self.path}"
+        head = f"[{step}]" if isinstance(step, int) else str(step)
+        if self.path and not self.path.startswith("["):
+            self.path = f"{head}.{self.path}"
         else:
-            self.path = f"{step}{self.path}"
+            self.path = f"{head}{self.path}"
         return self
