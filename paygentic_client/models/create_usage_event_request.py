@@ -167,9 +167,8 @@ class CreateUsageEventRequest:
 
         try:
             entitlement_id = d.get("entitlementId", UNSET)
-            if type(entitlement_id) is not str:
-                if entitlement_id is not UNSET:
-                    raise _wrong_type(entitlement_id, "string")
+            if type(entitlement_id) is not str and entitlement_id is not UNSET:
+                raise _wrong_type(entitlement_id, "string")
         except Exception as reading_error:
             raise _field_error(reading_error, "entitlementId", d, "string") from reading_error
 

@@ -83,9 +83,8 @@ class CreateUsageEventRequestProperty:
 
         try:
             price = d.get("price", UNSET)
-            if type(price) is not str:
-                if price is not UNSET:
-                    raise _wrong_type(price, "string")
+            if type(price) is not str and price is not UNSET:
+                raise _wrong_type(price, "string")
         except Exception as reading_error:
             raise _field_error(reading_error, "price", d, "string") from reading_error
 

@@ -66,9 +66,8 @@ class RefundUsageEventRequest:
 
         try:
             reason = d.get("reason", UNSET)
-            if type(reason) is not str:
-                if reason is not UNSET:
-                    raise _wrong_type(reason, "string")
+            if type(reason) is not str and reason is not UNSET:
+                raise _wrong_type(reason, "string")
         except Exception as reading_error:
             raise _field_error(reading_error, "reason", d, "string") from reading_error
 
