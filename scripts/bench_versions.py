@@ -64,11 +64,14 @@ def main(argv: list[str] | None = None) -> int:
             bench.check(
                 parsed_new.to_dict() == parsed_old.to_dict(), f"{label}: both read the same"
             )
-            new_ns, old_ns, ratio = bench.compare(
-                lambda response=response: new._parse_response(response),
-                lambda response=response: old._parse_response(response),
-                settings,
-            )
+
+            def new_parse(response: httpx.Response = response) -> Any:
+                return new._parse_response(response)
+
+            def old_parse(response: httpx.Response = response) -> Any:
+                return old._parse_response(response)
+
+            new_ns, old_ns, ratio = bench.compare(new_parse, old_parse, settings)
             print(
                 f"  {label:<18} new {new_ns / 1e6:7.2f} ms  old {old_ns / 1e6:7.2f} ms  "
                 f"new/old {ratio:.3f}"
