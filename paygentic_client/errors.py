@@ -19,7 +19,9 @@
     │   │   └── SpoolStorageError the disk under the spool is full or failed: retry later
     │   └── OutboxError           the PostgreSQL outbox's table or database cannot be used
     ├── CheckpointError           an import's checkpoint file cannot be used (also a ValueError)
-    └── ImportStopped             the API refused an import's batch as a whole
+    ├── ImportStopped             the API refused an import's batch as a whole
+    └── ResponseValidationError   a success answer the client cannot read as its model
+                                  (or, with strict_responses, one that drifted from the spec)
 """
 
 from __future__ import annotations
@@ -27,7 +29,7 @@ from __future__ import annotations
 import datetime
 from collections.abc import Collection, Mapping
 from http import HTTPStatus
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, TypeAlias
 
 from ._runtime.redact import redact, redact_body, redact_headers
 
@@ -38,7 +40,7 @@ if TYPE_CHECKING:
     from .models.validation_error import ValidationError
     from .models.validation_error_detail import ValidationErrorDetail
 
-    ErrorModel = Error | ValidationError
+    ErrorModel: TypeAlias = Error | ValidationError
 
 __all__ = [
     "ApiConnectionError",
@@ -61,6 +63,7 @@ __all__ = [
     "PermissionDeniedError",
     "QueueFullError",
     "RateLimitError",
+    "ResponseValidationError",
     "SpoolError",
     "SpoolStorageError",
     "UnexpectedStatus",
@@ -295,3 +298,59 @@ class CheckpointError(PaygenticError, ValueError):
 
 class ImportStopped(PaygenticError):
     """The API refused a whole batch of an import for a reason that is not about its events."""
+
+
+class ResponseValidationError(PaygenticError, ValueError):
+    """An answer that the client cannot read as the model its spec documents: a required
+    field is missing, a value is of another type, or (with `strict_responses=True`) the API
+    sent a field or an enum value this client does not know.
+
+    The API answered with a success: for a create or a batch create, the events **were
+    recorded**. Sending the same request again with the same idempotency keys is safe (it is
+    answered with the same events), and the message says how to fetch them.
+
+    Attributes:
+        path: where in the body, e.g. `data[3].subscriptionId` (empty: the body as a whole).
+        reason: what is wrong there, e.g. "required field is missing".
+        status_code: the HTTP status of the answer (None when `from_dict` was called directly).
+        body: the raw body as text, with credentials redacted (None when not known).
+        operation: the operation that got the answer, e.g. "create_usage_event" (or None).
+    """
+
+    def __init__(
+        self,
+        reason: str,
+        path: str = "",
+        *,
+        status_code: int | None = None,
+        body: str | None = None,
+        operation: str | None = None,
+        accepted: str = "",
+    ) -> None:
+        self.reason = reason
+        self.path = path
+        self.status_code = status_code
+        self.body = body
+        self.operation = operation
+        self._accepted = accepted
+        super().__init__(reason)
+
+    def __str__(self) -> str:
+        where = f"{self.path}: " if self.path else ""
+        answer = "the answer"
+        if self.operation is not None:
+            answer = f"the answer to {self.operation}"
+        if self.status_code is not None:
+            answer += f" (HTTP {self.status_code})"
+        message = f"{answer} is not readable as its documented model: {where}{self.reason}"
+        return f"{message}. {self._accepted}" if self._accepted else message
+
+    def at(self, step: str | int) -> ResponseValidationError:
+        """This error, one level further out: `step` is the key or list index that led to
+        where it was found (the path is built from the inside out as it propagates)."""
+        head = f"[{step}]" if isinstance(step, int) else str(step)
+        if self.path and not self.path.startswith("["):
+            self.path = f"{head}.{self.path}"
+        else:
+            self.path = f"{head}{self.path}"
+        return self

@@ -3,15 +3,18 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Collection
+from collections.abc import Callable, Collection
 from http import HTTPStatus
 from typing import Any, TypeVar
 
-from ..errors import ApiError, error_class
+import httpx
+
+from ..errors import ApiError, ResponseValidationError, error_class
 from ..models.error_body import Error
 from ..models.validation_error import ValidationError
 from ..types import Response
-from .redact import redact_body, secrets_of
+from .parsing import drift_of
+from .redact import redact, redact_body, secrets_of
 
 T = TypeVar("T")
 
@@ -84,3 +87,66 @@ def parse_error_body(content: bytes) -> Error | ValidationError | None:
         except BODY_PARSE_ERRORS:
             continue
     return None
+
+
+# What a success answer that cannot be read means for the caller, by operation: the API did
+# what was asked, so a retry must not look like the remedy of a failure.
+_ACCEPTED = {
+    "create_usage_event": (
+        "The API accepted the request: the event was recorded. Fetch it with "
+        "get_usage_event{id}, or send the same request again (its idempotencyKey is answered "
+        "with the same event, recorded once)"
+    ),
+    "batch_create_usage_events": (
+        "The API accepted the batch: its events were recorded (except any it lists as "
+        "failed). Fetch them with list_usage_events (by customerId and time range), or send "
+        "the same batch again (the same idempotency keys are answered with the same events, "
+        "recorded once)"
+    ),
+    "refund_usage_event": (
+        "The API accepted the request: the event was refunded. Fetch it with get_usage_event"
+        "{id}; do not refund it again (a second refund is answered 422)"
+    ),
+}
+
+
+def read_answer(
+    parse: Callable[[httpx.Response], T], response: httpx.Response, client: object, operation: str
+) -> T:
+    """parse(response), raising errors.ResponseValidationError (with the status, the
+    operation and the body, credentials redacted) if a success body cannot be read; with a
+    client whose strict_responses is set, also if it has what the spec does not define."""
+    try:
+        parsed = parse(response)
+    except Exception as error:  # a decode error, a RecursionError, the model's own error
+        raise _completed(error, response, client, operation) from error
+    if getattr(client, "strict_responses", False) and 200 <= response.status_code <= 299:
+        drift = drift_of(parsed)
+        if drift is not None:
+            raise _completed(drift, response, client, operation)
+    return parsed
+
+
+def _completed(
+    error: Exception, response: httpx.Response, client: object, operation: str
+) -> ResponseValidationError:
+    """The ResponseValidationError of an answer, with what only the call knows."""
+    if not isinstance(error, ResponseValidationError):
+        error = ResponseValidationError(f"the body is not JSON ({error})")
+    body = redact(response.content.decode("utf-8", "replace"), secrets_of(client))
+    error.status_code = response.status_code
+    error.body = body
+    error.operation = operation
+    if 200 <= response.status_code <= 299 and operation in _ACCEPTED:
+        error._accepted = _ACCEPTED[operation].format(id=_event_id(response.content))
+    return error
+
+
+def _event_id(content: bytes) -> str:
+    """`(id="usg_...")` if the body is an object with a string id, else nothing."""
+    try:
+        data = json.loads(content)
+    except (ValueError, RecursionError):
+        return ""
+    event_id = data.get("id") if isinstance(data, dict) else None
+    return f"(id={event_id!r})" if isinstance(event_id, str) else ""

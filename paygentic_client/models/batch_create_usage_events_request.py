@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any, TypeVar
+from typing import Any, ClassVar, TypeVar
 
 from attrs import define as _attrs_define
+
+from .._runtime.parsing import item_error as _item_error
 
 T = TypeVar("T", bound="BatchCreateUsageEventsRequest")
 
@@ -26,6 +28,14 @@ class BatchCreateUsageEventsRequest:
     """
 
     events: list[CreateUsageEventRequest]
+
+    # The JSON name of each attribute: the paths of errors.ResponseValidationError.
+    _json_keys: ClassVar[dict[str, str]] = {
+        "events": "events",
+    }
+    # Whether the schema lists every field (an unknown one is a newer API's: see
+    # _runtime/parsing.drift_of, for strict_responses).
+    _closed: ClassVar[bool] = True
 
     def to_dict(self) -> dict[str, Any]:
         events = [events_item_data.to_dict() for events_item_data in self.events]
@@ -50,7 +60,16 @@ class BatchCreateUsageEventsRequest:
     @classmethod
     def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
         d = src_dict
-        events = list(map(CreateUsageEventRequest.from_dict, d["events"]))
+        try:
+            _events = d["events"]
+            if type(_events) is not list:
+                raise TypeError(f"expected an array, got {type(_events).__name__}")
+            events = list(map(CreateUsageEventRequest.from_dict, _events))
+
+        except Exception as reading_error:
+            raise _item_error(
+                reading_error, "events", CreateUsageEventRequest.from_dict, d
+            ) from reading_error
 
         # Every attribute is set here, so attrs' __init__ (a second call per object) is skipped.
         batch_create_usage_events_request = _new(cls)

@@ -3,10 +3,15 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any, TypeVar
+from typing import Any, ClassVar, TypeVar
 
 from attrs import define as _attrs_define
+from attrs import field as _attrs_field
 
+from .._runtime.parsing import NO_UNKNOWN_FIELDS as _NO_UNKNOWN_FIELDS
+from .._runtime.parsing import field_error as _field_error
+from .._runtime.parsing import unknown_fields as _unknown_fields
+from .._runtime.parsing import wrong_type as _wrong_type
 from ..types import UNSET, Unset
 
 T = TypeVar("T", bound="BatchUsageEventFailure")
@@ -34,6 +39,20 @@ class BatchUsageEventFailure:
     index: int
     error: str
     idempotency_key: None | str | Unset = UNSET
+    additional_properties: Mapping[str, Any] = _attrs_field(init=False, default=_NO_UNKNOWN_FIELDS)
+    """The fields of the answer that this version of the client does not know (a newer API's),
+    by their JSON name, read-only; to_dict() sends them back. Without any, one shared empty
+    mapping (a dict per object cost ~3% of parsing)."""
+
+    # The JSON name of each attribute: the paths of errors.ResponseValidationError.
+    _json_keys: ClassVar[dict[str, str]] = {
+        "index": "index",
+        "error": "error",
+        "idempotency_key": "idempotencyKey",
+    }
+    # Whether the schema lists every field (an unknown one is a newer API's: see
+    # _runtime/parsing.drift_of, for strict_responses).
+    _closed: ClassVar[bool] = True
 
     def to_dict(self) -> dict[str, Any]:
         field_dict: dict[str, Any] = {
@@ -42,6 +61,10 @@ class BatchUsageEventFailure:
         }
         if self.idempotency_key is not UNSET:
             field_dict["idempotencyKey"] = self.idempotency_key
+        if self.additional_properties:
+            # The fields a newer API sent, back as they came (a declared field wins).
+            for prop_name, prop in self.additional_properties.items():
+                field_dict.setdefault(prop_name, prop)
 
         return field_dict
 
@@ -52,16 +75,37 @@ class BatchUsageEventFailure:
     @classmethod
     def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
         d = src_dict
-        index = d["index"]
+        fields_present = 3
+        try:
+            index = d["index"]
+            if type(index) is not int:
+                raise _wrong_type(index, "integer")
+        except Exception as reading_error:
+            raise _field_error(reading_error, "index", d, "integer") from reading_error
 
-        error = d["error"]
+        try:
+            error = "" + d["error"]
+        except Exception as reading_error:
+            raise _field_error(reading_error, "error", d, "string") from reading_error
 
-        idempotency_key: None | str | Unset = d.get("idempotencyKey", UNSET)
+        try:
+            idempotency_key: None | str | Unset = d.get("idempotencyKey", UNSET)
+            if not (type(idempotency_key) is str or idempotency_key is None):
+                if idempotency_key is not UNSET:
+                    raise _wrong_type(idempotency_key, "string or null or absent")
+                fields_present -= 1
+
+        except Exception as reading_error:
+            raise _field_error(reading_error, "idempotencyKey", d) from reading_error
 
         # Every attribute is set here, so attrs' __init__ (a second call per object) is skipped.
         batch_usage_event_failure = _new(cls)
         batch_usage_event_failure.index = index
         batch_usage_event_failure.error = error
         batch_usage_event_failure.idempotency_key = idempotency_key
+        if len(d) > fields_present:
+            batch_usage_event_failure.additional_properties = _unknown_fields(d, cls._json_keys)
+        else:
+            batch_usage_event_failure.additional_properties = _NO_UNKNOWN_FIELDS
 
         return batch_usage_event_failure

@@ -4,10 +4,13 @@ from __future__ import annotations
 
 import datetime
 from collections.abc import Mapping
-from typing import Any, TypeVar
+from typing import Any, ClassVar, TypeVar
 
 from attrs import define as _attrs_define
 
+from .._runtime.parsing import field_error as _field_error
+from .._runtime.parsing import item_error as _item_error
+from .._runtime.parsing import wrong_type as _wrong_type
 from .._runtime.timestamps import fromisoformat as _fromisoformat
 from .._runtime.timestamps import isoformat as _isoformat
 from .._runtime.timestamps import wire_datetime as _wire_datetime
@@ -62,6 +65,20 @@ class CreateUsageEventRequest:
     entitlement_id: str | Unset = UNSET
     metadata: Metadata | Unset = UNSET
 
+    # The JSON name of each attribute: the paths of errors.ResponseValidationError.
+    _json_keys: ClassVar[dict[str, str]] = {
+        "idempotency_key": "idempotencyKey",
+        "customer_id": "customerId",
+        "merchant_id": "merchantId",
+        "timestamp": "timestamp",
+        "properties": "properties",
+        "entitlement_id": "entitlementId",
+        "metadata": "metadata",
+    }
+    # Whether the schema lists every field (an unknown one is a newer API's: see
+    # _runtime/parsing.drift_of, for strict_responses).
+    _closed: ClassVar[bool] = True
+
     def to_dict(self) -> dict[str, Any]:
         timestamp = _isoformat(self.timestamp)
 
@@ -115,21 +132,52 @@ class CreateUsageEventRequest:
     @classmethod
     def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
         d = src_dict
-        idempotency_key = d["idempotencyKey"]
+        try:
+            idempotency_key = "" + d["idempotencyKey"]
+        except Exception as reading_error:
+            raise _field_error(reading_error, "idempotencyKey", d, "string") from reading_error
 
-        customer_id = d["customerId"]
+        try:
+            customer_id = "" + d["customerId"]
+        except Exception as reading_error:
+            raise _field_error(reading_error, "customerId", d, "string") from reading_error
 
-        merchant_id = d["merchantId"]
+        try:
+            merchant_id = "" + d["merchantId"]
+        except Exception as reading_error:
+            raise _field_error(reading_error, "merchantId", d, "string") from reading_error
 
-        timestamp = _fromisoformat(d["timestamp"])
+        try:
+            timestamp = _fromisoformat(d["timestamp"])
 
-        properties = list(map(CreateUsageEventRequestProperty.from_dict, d["properties"]))
+        except Exception as reading_error:
+            raise _field_error(reading_error, "timestamp", d) from reading_error
 
-        entitlement_id = d.get("entitlementId", UNSET)
+        try:
+            _properties = d["properties"]
+            if type(_properties) is not list:
+                raise TypeError(f"expected an array, got {type(_properties).__name__}")
+            properties = list(map(CreateUsageEventRequestProperty.from_dict, _properties))
 
-        _metadata = d.get("metadata", UNSET)
-        metadata: Metadata | Unset
-        metadata = UNSET if isinstance(_metadata, Unset) else Metadata.from_dict(_metadata)
+        except Exception as reading_error:
+            raise _item_error(
+                reading_error, "properties", CreateUsageEventRequestProperty.from_dict, d
+            ) from reading_error
+
+        try:
+            entitlement_id = d.get("entitlementId", UNSET)
+            if type(entitlement_id) is not str and entitlement_id is not UNSET:
+                raise _wrong_type(entitlement_id, "string")
+        except Exception as reading_error:
+            raise _field_error(reading_error, "entitlementId", d, "string") from reading_error
+
+        try:
+            _metadata = d.get("metadata", UNSET)
+            metadata: Metadata | Unset
+            metadata = UNSET if isinstance(_metadata, Unset) else Metadata.from_dict(_metadata)
+
+        except Exception as reading_error:
+            raise _field_error(reading_error, "metadata", d) from reading_error
 
         # Every attribute is set here, so attrs' __init__ (a second call per object) is skipped.
         create_usage_event_request = _new(cls)

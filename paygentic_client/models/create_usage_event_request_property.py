@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any, TypeVar
+from typing import Any, ClassVar, TypeVar
 
 from attrs import define as _attrs_define
 
+from .._runtime.parsing import NUMBER_TYPES as _NUMBER_TYPES
+from .._runtime.parsing import field_error as _field_error
+from .._runtime.parsing import wrong_type as _wrong_type
 from ..types import UNSET, Unset
 
 T = TypeVar("T", bound="CreateUsageEventRequestProperty")
@@ -39,6 +42,16 @@ class CreateUsageEventRequestProperty:
     quantity: float
     price: str | Unset = UNSET
 
+    # The JSON name of each attribute: the paths of errors.ResponseValidationError.
+    _json_keys: ClassVar[dict[str, str]] = {
+        "billable_metric_id": "billableMetricId",
+        "quantity": "quantity",
+        "price": "price",
+    }
+    # Whether the schema lists every field (an unknown one is a newer API's: see
+    # _runtime/parsing.drift_of, for strict_responses).
+    _closed: ClassVar[bool] = True
+
     def to_dict(self) -> dict[str, Any]:
         field_dict: dict[str, Any] = {
             "billableMetricId": self.billable_metric_id,
@@ -56,11 +69,24 @@ class CreateUsageEventRequestProperty:
     @classmethod
     def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
         d = src_dict
-        billable_metric_id = d["billableMetricId"]
+        try:
+            billable_metric_id = "" + d["billableMetricId"]
+        except Exception as reading_error:
+            raise _field_error(reading_error, "billableMetricId", d, "string") from reading_error
 
-        quantity = d["quantity"]
+        try:
+            quantity = d["quantity"]
+            if type(quantity) not in _NUMBER_TYPES:
+                raise _wrong_type(quantity, "number")
+        except Exception as reading_error:
+            raise _field_error(reading_error, "quantity", d, "number") from reading_error
 
-        price = d.get("price", UNSET)
+        try:
+            price = d.get("price", UNSET)
+            if type(price) is not str and price is not UNSET:
+                raise _wrong_type(price, "string")
+        except Exception as reading_error:
+            raise _field_error(reading_error, "price", d, "string") from reading_error
 
         # Every attribute is set here, so attrs' __init__ (a second call per object) is skipped.
         create_usage_event_request_property = _new(cls)

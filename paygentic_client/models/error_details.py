@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any, TypeVar
+from typing import Any, ClassVar, TypeVar
 
 from attrs import define as _attrs_define
 from attrs import field as _attrs_field
+
+from .._runtime.parsing import wrong_type as _wrong_type
 
 T = TypeVar("T", bound="ErrorDetails")
 
@@ -21,6 +23,12 @@ class ErrorDetails:
 
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
 
+    # The JSON name of each attribute: the paths of errors.ResponseValidationError.
+    _json_keys: ClassVar[dict[str, str]] = {}
+    # Whether the schema lists every field (an unknown one is a newer API's: see
+    # _runtime/parsing.drift_of, for strict_responses).
+    _closed: ClassVar[bool] = False
+
     def to_dict(self) -> dict[str, Any]:
         field_dict: dict[str, Any] = dict(self.additional_properties)
 
@@ -32,6 +40,8 @@ class ErrorDetails:
 
     @classmethod
     def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
+        if type(src_dict) is not dict and not isinstance(src_dict, Mapping):
+            raise _wrong_type(src_dict, "object")
         d = dict(src_dict)
         # Every attribute is set here, so attrs' __init__ (a second call per object) is skipped.
         error_details = _new(cls)

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any, TypeVar
+from typing import Any, ClassVar, TypeVar
 
 from attrs import define as _attrs_define
 
+from .._runtime.parsing import field_error as _field_error
+from .._runtime.parsing import wrong_type as _wrong_type
 from ..types import UNSET, Unset
 
 T = TypeVar("T", bound="RefundUsageEventRequest")
@@ -30,6 +32,15 @@ class RefundUsageEventRequest:
     refunded: bool
     reason: str | Unset = UNSET
 
+    # The JSON name of each attribute: the paths of errors.ResponseValidationError.
+    _json_keys: ClassVar[dict[str, str]] = {
+        "refunded": "refunded",
+        "reason": "reason",
+    }
+    # Whether the schema lists every field (an unknown one is a newer API's: see
+    # _runtime/parsing.drift_of, for strict_responses).
+    _closed: ClassVar[bool] = True
+
     def to_dict(self) -> dict[str, Any]:
         field_dict: dict[str, Any] = {
             "refunded": self.refunded,
@@ -46,9 +57,19 @@ class RefundUsageEventRequest:
     @classmethod
     def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
         d = src_dict
-        refunded = d["refunded"]
+        try:
+            refunded = d["refunded"]
+            if type(refunded) is not bool:
+                raise _wrong_type(refunded, "boolean")
+        except Exception as reading_error:
+            raise _field_error(reading_error, "refunded", d, "boolean") from reading_error
 
-        reason = d.get("reason", UNSET)
+        try:
+            reason = d.get("reason", UNSET)
+            if type(reason) is not str and reason is not UNSET:
+                raise _wrong_type(reason, "string")
+        except Exception as reading_error:
+            raise _field_error(reading_error, "reason", d, "string") from reading_error
 
         # Every attribute is set here, so attrs' __init__ (a second call per object) is skipped.
         refund_usage_event_request = _new(cls)

@@ -4,10 +4,16 @@ from __future__ import annotations
 
 import datetime
 from collections.abc import Mapping
-from typing import Any, Literal, TypeVar, cast
+from typing import Any, ClassVar, Literal, TypeVar
 
 from attrs import define as _attrs_define
+from attrs import field as _attrs_field
 
+from .._runtime.parsing import NO_UNKNOWN_FIELDS as _NO_UNKNOWN_FIELDS
+from .._runtime.parsing import field_error as _field_error
+from .._runtime.parsing import item_error as _item_error
+from .._runtime.parsing import unknown_fields as _unknown_fields
+from .._runtime.parsing import wrong_type as _wrong_type
 from .._runtime.timestamps import fromisoformat as _fromisoformat
 from .._runtime.timestamps import isoformat as _isoformat
 from ..types import UNSET, Unset
@@ -73,6 +79,33 @@ class UsageEvent:
     billing: Billing | None | Unset = UNSET
     refund: None | Refund | Unset = UNSET
     dispute: Dispute | None | Unset = UNSET
+    additional_properties: Mapping[str, Any] = _attrs_field(init=False, default=_NO_UNKNOWN_FIELDS)
+    """The fields of the answer that this version of the client does not know (a newer API's),
+    by their JSON name, read-only; to_dict() sends them back. Without any, one shared empty
+    mapping (a dict per object cost ~3% of parsing)."""
+
+    # The JSON name of each attribute: the paths of errors.ResponseValidationError.
+    _json_keys: ClassVar[dict[str, str]] = {
+        "id": "id",
+        "object_": "object",
+        "customer_id": "customerId",
+        "merchant_id": "merchantId",
+        "subscription_id": "subscriptionId",
+        "timestamp": "timestamp",
+        "created_at": "createdAt",
+        "properties": "properties",
+        "idempotency_key": "idempotencyKey",
+        "description": "description",
+        "consumer_id": "consumerId",
+        "entitlement_id": "entitlementId",
+        "metadata": "metadata",
+        "billing": "billing",
+        "refund": "refund",
+        "dispute": "dispute",
+    }
+    # Whether the schema lists every field (an unknown one is a newer API's: see
+    # _runtime/parsing.drift_of, for strict_responses).
+    _closed: ClassVar[bool] = True
 
     def to_dict(self) -> dict[str, Any]:
         timestamp = _isoformat(self.timestamp)
@@ -139,6 +172,10 @@ class UsageEvent:
             field_dict["refund"] = refund
         if dispute is not UNSET:
             field_dict["dispute"] = dispute
+        if self.additional_properties:
+            # The fields a newer API sent, back as they came (a declared field wins).
+            for prop_name, prop in self.additional_properties.items():
+                field_dict.setdefault(prop_name, prop)
 
         return field_dict
 
@@ -149,75 +186,164 @@ class UsageEvent:
     @classmethod
     def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
         d = src_dict
-        id = d["id"]
+        fields_present = 16
+        try:
+            id = "" + d["id"]
+        except Exception as reading_error:
+            raise _field_error(reading_error, "id", d, "string") from reading_error
 
-        object_: Literal["usageEvent"] = d["object"]
-        if object_ != "usageEvent":
-            raise ValueError(f"object must match const 'usageEvent', got '{object_}'")
+        try:
+            object_: Literal["usageEvent"] = d["object"]
+            if object_ != "usageEvent":
+                raise ValueError(f"object must match const 'usageEvent', got '{object_}'")
+        except Exception as reading_error:
+            raise _field_error(reading_error, "object", d) from reading_error
 
-        customer_id = d["customerId"]
+        try:
+            customer_id = "" + d["customerId"]
+        except Exception as reading_error:
+            raise _field_error(reading_error, "customerId", d, "string") from reading_error
 
-        merchant_id = d["merchantId"]
+        try:
+            merchant_id = "" + d["merchantId"]
+        except Exception as reading_error:
+            raise _field_error(reading_error, "merchantId", d, "string") from reading_error
 
-        subscription_id = d["subscriptionId"]
+        try:
+            subscription_id = "" + d["subscriptionId"]
+        except Exception as reading_error:
+            raise _field_error(reading_error, "subscriptionId", d, "string") from reading_error
 
-        timestamp = _fromisoformat(d["timestamp"])
+        try:
+            timestamp = _fromisoformat(d["timestamp"])
 
-        created_at = _fromisoformat(d["createdAt"])
+        except Exception as reading_error:
+            raise _field_error(reading_error, "timestamp", d) from reading_error
 
-        properties = list(map(UsageEventProperty.from_dict, d["properties"]))
+        try:
+            created_at = _fromisoformat(d["createdAt"])
 
-        idempotency_key: None | str | Unset = d.get("idempotencyKey", UNSET)
+        except Exception as reading_error:
+            raise _field_error(reading_error, "createdAt", d) from reading_error
 
-        description: None | str | Unset = d.get("description", UNSET)
+        try:
+            _properties = d["properties"]
+            if type(_properties) is not list:
+                raise TypeError(f"expected an array, got {type(_properties).__name__}")
+            properties = list(map(UsageEventProperty.from_dict, _properties))
 
-        consumer_id: None | str | Unset = d.get("consumerId", UNSET)
+        except Exception as reading_error:
+            raise _item_error(
+                reading_error, "properties", UsageEventProperty.from_dict, d
+            ) from reading_error
 
-        entitlement_id: None | str | Unset = d.get("entitlementId", UNSET)
+        try:
+            idempotency_key: None | str | Unset = d.get("idempotencyKey", UNSET)
+            if not (type(idempotency_key) is str or idempotency_key is None):
+                if idempotency_key is not UNSET:
+                    raise _wrong_type(idempotency_key, "string or null or absent")
+                fields_present -= 1
 
-        _metadata = d.get("metadata", UNSET)
-        metadata: None | Unset | UsageEventMetadata
-        if _metadata is not None and _metadata is not UNSET and isinstance(_metadata, dict):
-            try:
+        except Exception as reading_error:
+            raise _field_error(reading_error, "idempotencyKey", d) from reading_error
+
+        try:
+            description: None | str | Unset = d.get("description", UNSET)
+            if not (type(description) is str or description is None):
+                if description is not UNSET:
+                    raise _wrong_type(description, "string or null or absent")
+                fields_present -= 1
+
+        except Exception as reading_error:
+            raise _field_error(reading_error, "description", d) from reading_error
+
+        try:
+            consumer_id: None | str | Unset = d.get("consumerId", UNSET)
+            if not (type(consumer_id) is str or consumer_id is None):
+                if consumer_id is not UNSET:
+                    raise _wrong_type(consumer_id, "string or null or absent")
+                fields_present -= 1
+
+        except Exception as reading_error:
+            raise _field_error(reading_error, "consumerId", d) from reading_error
+
+        try:
+            entitlement_id: None | str | Unset = d.get("entitlementId", UNSET)
+            if not (type(entitlement_id) is str or entitlement_id is None):
+                if entitlement_id is not UNSET:
+                    raise _wrong_type(entitlement_id, "string or null or absent")
+                fields_present -= 1
+
+        except Exception as reading_error:
+            raise _field_error(reading_error, "entitlementId", d) from reading_error
+
+        try:
+            _metadata = d.get("metadata", UNSET)
+            metadata: None | Unset | UsageEventMetadata
+            if _metadata is None:
+                metadata = None
+            elif _metadata is not UNSET and isinstance(_metadata, dict):
                 metadata_type_0 = UsageEventMetadata.from_dict(_metadata)
                 metadata = metadata_type_0
-            except (TypeError, ValueError, AttributeError, KeyError):
-                metadata = cast(None | Unset | UsageEventMetadata, _metadata)
-        else:
-            metadata = _metadata
+            elif _metadata is UNSET:
+                metadata = UNSET
+                fields_present -= 1
+            else:
+                raise _wrong_type(_metadata, "object or null or absent")
 
-        _billing = d.get("billing", UNSET)
-        billing: Billing | None | Unset
-        if _billing is not None and _billing is not UNSET and isinstance(_billing, dict):
-            try:
+        except Exception as reading_error:
+            raise _field_error(reading_error, "metadata", d) from reading_error
+
+        try:
+            _billing = d.get("billing", UNSET)
+            billing: Billing | None | Unset
+            if _billing is None:
+                billing = None
+            elif _billing is not UNSET and isinstance(_billing, dict):
                 billing_type_0 = Billing.from_dict(_billing)
                 billing = billing_type_0
-            except (TypeError, ValueError, AttributeError, KeyError):
-                billing = cast(Billing | None | Unset, _billing)
-        else:
-            billing = _billing
+            elif _billing is UNSET:
+                billing = UNSET
+                fields_present -= 1
+            else:
+                raise _wrong_type(_billing, "object or null or absent")
 
-        _refund = d.get("refund", UNSET)
-        refund: None | Refund | Unset
-        if _refund is not None and _refund is not UNSET and isinstance(_refund, dict):
-            try:
+        except Exception as reading_error:
+            raise _field_error(reading_error, "billing", d) from reading_error
+
+        try:
+            _refund = d.get("refund", UNSET)
+            refund: None | Refund | Unset
+            if _refund is None:
+                refund = None
+            elif _refund is not UNSET and isinstance(_refund, dict):
                 refund_type_0 = Refund.from_dict(_refund)
                 refund = refund_type_0
-            except (TypeError, ValueError, AttributeError, KeyError):
-                refund = cast(None | Refund | Unset, _refund)
-        else:
-            refund = _refund
+            elif _refund is UNSET:
+                refund = UNSET
+                fields_present -= 1
+            else:
+                raise _wrong_type(_refund, "object or null or absent")
 
-        _dispute = d.get("dispute", UNSET)
-        dispute: Dispute | None | Unset
-        if _dispute is not None and _dispute is not UNSET and isinstance(_dispute, dict):
-            try:
+        except Exception as reading_error:
+            raise _field_error(reading_error, "refund", d) from reading_error
+
+        try:
+            _dispute = d.get("dispute", UNSET)
+            dispute: Dispute | None | Unset
+            if _dispute is None:
+                dispute = None
+            elif _dispute is not UNSET and isinstance(_dispute, dict):
                 dispute_type_0 = Dispute.from_dict(_dispute)
                 dispute = dispute_type_0
-            except (TypeError, ValueError, AttributeError, KeyError):
-                dispute = cast(Dispute | None | Unset, _dispute)
-        else:
-            dispute = _dispute
+            elif _dispute is UNSET:
+                dispute = UNSET
+                fields_present -= 1
+            else:
+                raise _wrong_type(_dispute, "object or null or absent")
+
+        except Exception as reading_error:
+            raise _field_error(reading_error, "dispute", d) from reading_error
 
         # Every attribute is set here, so attrs' __init__ (a second call per object) is skipped.
         usage_event = _new(cls)
@@ -237,6 +363,10 @@ class UsageEvent:
         usage_event.billing = billing
         usage_event.refund = refund
         usage_event.dispute = dispute
+        if len(d) > fields_present:
+            usage_event.additional_properties = _unknown_fields(d, cls._json_keys)
+        else:
+            usage_event.additional_properties = _NO_UNKNOWN_FIELDS
 
         return usage_event
 

@@ -97,6 +97,13 @@ def parser() -> argparse.ArgumentParser:
         help="turn on the control API under /_sandbox/api/ that adds merchants, with this "
         "bearer token (the pytest plugin uses it; see docs/sandbox/testing.md)",
     )
+    p.add_argument(
+        "--drift",
+        type=int,
+        metavar="SEED",
+        help="answer as a newer API might: fields the spec does not define in every object, "
+        "and dispute statuses it does not list (to try a client against API drift)",
+    )
     p.add_argument("--access-log", action="store_true", help="log every request")
     return p
 
@@ -147,6 +154,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         null_optionals=args.null_optionals,
         spec_path=args.spec,
         control_token=args.control_token,
+        drift=args.drift,
     )
     if not args.token:
         print(f"demo token: {DEMO_TOKEN} (merchant {DEMO_MERCHANT_ID})", flush=True)

@@ -26,6 +26,7 @@ from paygentic_sandbox import (
 )
 from paygentic_sandbox.activity import ActivityLog
 from paygentic_sandbox.config import DEMO_MERCHANT_ID, DEMO_TOKEN, MAX_BODY_BYTES
+from paygentic_sandbox.drift import Drift
 from paygentic_sandbox.errors import (
     ApiError,
     bad_request,
@@ -90,10 +91,13 @@ class SandboxApp:
         max_body_bytes: int = MAX_BODY_BYTES,
         null_optionals: bool = False,
         control_token: str | None = None,
+        drift: int | None = None,
     ) -> None:
         """`null_optionals`: send `null` for optional fields that have no value, as
         production's published examples do, instead of leaving them out. `control_token`:
-        the bearer token of the control API that adds merchants (control.py; off without)."""
+        the bearer token of the control API that adds merchants (control.py; off without).
+        `drift`: answer as a newer API might, with this seed (drift.py)."""
+        self.drift = Drift(drift) if drift is not None else None
         self.store = store
         self.tokens = dict(tokens)
         self.faults = FaultInjector(faults or FaultPlan(), seed)
@@ -136,6 +140,8 @@ class SandboxApp:
         if fault is Fault.DROP_AFTER_COMMIT:
             await _drop_connection(send)
             return
+        if self.drift is not None:
+            reply = Reply(reply.status, self.drift.content(reply.content), reply.headers)
         await _send_json(reply, scope, receive, send)
 
     def _error_reply(self, exc: ApiError) -> Reply:
@@ -403,6 +409,7 @@ def create_app(
     null_optionals: bool = False,
     spec_path: str | None = None,
     control_token: str | None = None,
+    drift: int | None = None,
 ) -> SandboxApp:
     """A sandbox on the SQLite database `db`, accepting `tokens` (token → merchant id;
     the demo token when not given), following the spec at `spec_path` (default: the
@@ -421,6 +428,7 @@ def create_app(
         seed,
         null_optionals=null_optionals,
         control_token=control_token,
+        drift=drift,
     )
 
 

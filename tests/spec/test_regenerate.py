@@ -69,7 +69,7 @@ def test_the_drift_check_fails_on_a_hand_edit_and_regenerate_repairs_it(repo_cop
 
     assert check.returncode == 1, check.stdout + check.stderr
     assert "--- committed/paygentic_client/models/usage_event.py" in check.stdout
-    assert "-        customer_ident" in check.stdout
+    assert "-    customer_ident: str" in check.stdout
     # Only the edited file differs: the copy is otherwise exactly what the generator writes,
     # and errors.py is hand-written: the check leaves it alone.
     assert check.stdout.count("--- committed/") == 1

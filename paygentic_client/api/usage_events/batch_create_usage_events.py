@@ -7,16 +7,18 @@ import httpx
 
 from ..._runtime.jsonbody import decode_json, encode_json
 from ..._runtime.replay import check_answer
-from ..._runtime.responses import BODY_PARSE_ERRORS, http_status, parsed_or_raise
+from ..._runtime.responses import BODY_PARSE_ERRORS, http_status, parsed_or_raise, read_answer
 from ..._runtime.transport import Operation, TimeoutOption, asend, send
 from ..._runtime.urls import FixedPathUrl
-from ...client import AuthenticatedClient
+from ...client import AuthenticatedClient, Client
 from ...models.batch_create_usage_events_request import BatchCreateUsageEventsRequest
 from ...models.batch_usage_event_response import BatchUsageEventResponse
 from ...models.error_body import Error
 from ...models.validation_error import ValidationError
 from ...types import UNSET, Response, Unset
 
+# The operation's name, in the messages of errors.ResponseValidationError.
+_OPERATION = "batch_create_usage_events"
 # Every status openapi.yaml documents for this operation.
 DOCUMENTED_STATUSES = frozenset({201, 207, 400, 401, 403, 413, 415, 429, 500})
 # The operationId (the name of its spans) and path template (_runtime/http_telemetry.py).
@@ -118,14 +120,18 @@ def _parse_response(
 
 
 def build_response(
-    response: httpx.Response,
+    response: httpx.Response, client: AuthenticatedClient | Client | None = None
 ) -> Response[BatchUsageEventResponse | Error | ValidationError]:
-    """The Response of this operation for an httpx response (its body parsed by status)."""
+    """The Response of this operation for an httpx response (its body parsed by status).
+
+    Raises errors.ResponseValidationError if a success's body cannot be read as its model
+    (or, for a client with strict_responses, has a field or enum value the spec lacks).
+    """
     return Response(
         status_code=http_status(response.status_code),
         content=response.content,
         headers=response.headers,
-        parsed=_parse_response(response),
+        parsed=read_answer(_parse_response, response, client, _OPERATION),
     )
 
 
@@ -158,6 +164,9 @@ def sync_detailed(
     Raises:
         errors.ApiConnectionError: If the last attempt got no response (errors.ApiTimeoutError
             if it timed out); the httpx exception is its __cause__.
+        errors.ResponseValidationError: If a success's body cannot be read as its model (a
+            required field missing, a value of another type), with the field's path; with
+            strict_responses, also for a field or enum value the spec does not define.
 
     Returns:
         Response[BatchUsageEventResponse | Error | ValidationError]
@@ -176,7 +185,7 @@ def sync_detailed(
         max_retries=max_retries,
         extra_headers=extra_headers,
     )
-    return build_response(response)
+    return build_response(response, client)
 
 
 def sync(
@@ -210,6 +219,9 @@ def sync(
             status (errors.NotFoundError, errors.RateLimitError, ...).
         errors.ApiConnectionError: If the last attempt got no response (errors.ApiTimeoutError
             if it timed out); the httpx exception is its __cause__.
+        errors.ResponseValidationError: If a success's body cannot be read as its model (a
+            required field missing, a value of another type), with the field's path; with
+            strict_responses, also for a field or enum value the spec does not define.
 
     Returns:
         BatchUsageEventResponse
@@ -257,6 +269,9 @@ async def asyncio_detailed(
     Raises:
         errors.ApiConnectionError: If the last attempt got no response (errors.ApiTimeoutError
             if it timed out); the httpx exception is its __cause__.
+        errors.ResponseValidationError: If a success's body cannot be read as its model (a
+            required field missing, a value of another type), with the field's path; with
+            strict_responses, also for a field or enum value the spec does not define.
 
     Returns:
         Response[BatchUsageEventResponse | Error | ValidationError]
@@ -275,7 +290,7 @@ async def asyncio_detailed(
         max_retries=max_retries,
         extra_headers=extra_headers,
     )
-    return build_response(response)
+    return build_response(response, client)
 
 
 async def asyncio(
@@ -309,6 +324,9 @@ async def asyncio(
             status (errors.NotFoundError, errors.RateLimitError, ...).
         errors.ApiConnectionError: If the last attempt got no response (errors.ApiTimeoutError
             if it timed out); the httpx exception is its __cause__.
+        errors.ResponseValidationError: If a success's body cannot be read as its model (a
+            required field missing, a value of another type), with the field's path; with
+            strict_responses, also for a field or enum value the spec does not define.
 
     Returns:
         BatchUsageEventResponse
