@@ -154,6 +154,8 @@ def _outcome(decode: Any, body: bytes) -> tuple[str, Any]:
         return "error", type(error)
 
 
+# A thousand generated bodies take ~10 s: the slow tier (scripts/test), not the inner loop.
+@pytest.mark.slow
 @settings(max_examples=1000, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(_bodies)
 @example(b"18446744073709551616")

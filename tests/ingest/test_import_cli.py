@@ -412,6 +412,7 @@ def silent_server() -> Iterator[SilentServer]:
     thread.join()
 
 
+@pytest.mark.slow  # the command in a process of its own, 5,000 lines: the slow tier
 def test_ctrl_c_prints_a_short_summary_not_every_pending_key(
     silent_server: SilentServer, tmp_path: Path
 ) -> None:

@@ -407,6 +407,7 @@ WORKER = textwrap.dedent(
 )
 
 
+@pytest.mark.slow  # processes of their own: the slow tier
 def test_processes_sharing_a_spool_send_each_event_once(tmp_path: Path) -> None:
     path = tmp_path / "spool.db"
     with Spool(path) as spool:
