@@ -16,6 +16,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import datetime
+import shutil
 import sys
 import time
 import uuid
@@ -226,8 +227,12 @@ def ingest_with_a_spool(client: AuthenticatedClient, run: str) -> None:
     progress(ingester.stats().delivered, elapsed, final=True)
     ids = {handle.result().id for handle in handles}
     print(f"   -> {len(ids):,} events stored, each once, {INGESTED_EVENTS / elapsed:,.0f} events/s")
+    # The spool file, its -wal/-shm companions and its directory of liveness locks (.d).
     for path in SANDBOX_DIR.glob(f"demo-{run}.spool*"):
-        path.unlink()
+        if path.is_dir():
+            shutil.rmtree(path)
+        else:
+            path.unlink()
 
 
 def progress(delivered: int, elapsed: float, final: bool = False) -> None:
