@@ -19,6 +19,7 @@ from support.property_support import (
     CASES,
     EXAMPLES_VARIABLE,
     client_sandbox,
+    drift_sandbox,
     null_optionals_sandbox,
     property_sandbox,
     register_hypothesis_profile,
@@ -28,6 +29,7 @@ from support.tmpfs import small_tmpfs
 
 __all__ = [
     "client_sandbox",
+    "drift_sandbox",
     "ingest_driver",
     "ingest_store",
     "ingesting",
@@ -64,6 +66,7 @@ SLOW_FIXTURES = {
     "paygentic_sandbox_server",
     "property_sandbox",
     "client_sandbox",
+    "drift_sandbox",
     "ingest_driver",
     "ingest_store",
     "ingesting",

@@ -1,9 +1,10 @@
 """`--drift SEED`: answer as a newer API might, so that clients can be tried against the future.
 
-Every JSON object of an answer gets fields the spec does not define (a scalar and an object,
-named from the seed), and every dispute an enum value the spec does not list for its
-`status` (where the stored data has disputes). Nothing is stored differently: only what is
-sent changes, so a client that reads answers leniently sees the same events.
+Every JSON object of an answer (but the caller's own metadata) gets fields the spec does not
+define (a scalar and an object, named from the seed), and every dispute an enum value the spec
+does not list for its `status` (where the stored data has disputes). Nothing is stored
+differently: only what is sent changes, so a client that reads answers leniently sees the same
+events.
 """
 
 from __future__ import annotations
@@ -16,6 +17,10 @@ from . import jsontext
 
 # A dispute status a newer API might add.
 UNKNOWN_DISPUTE_STATUSES = ("escalated", "in_review", "withdrawn")
+
+# Objects that hold the caller's own keys and values (an event's string `metadata`): a newer
+# API echoes them as they were sent, so they are left alone.
+USER_MAPS = frozenset({"metadata"})
 
 
 class Drift:
@@ -41,7 +46,9 @@ class Drift:
             return [self._drifted(item) for item in value]
         if not isinstance(value, dict):
             return value
-        drifted = {key: self._drifted(item) for key, item in value.items()}
+        drifted = {
+            key: item if key in USER_MAPS else self._drifted(item) for key, item in value.items()
+        }
         if drifted.get("object") == "dispute" and "status" in drifted:
             drifted["status"] = self.dispute_status
         drifted[self.scalar_key] = self.seed

@@ -12,13 +12,10 @@ from __future__ import annotations
 
 import asyncio
 import datetime
-import types
-import typing
 from collections.abc import Callable
 from enum import Enum
 from typing import Any
 
-import attrs
 import pytest
 from support.client_harness import (
     OPERATIONS,
@@ -37,6 +34,7 @@ from support.drift_corpus import (
     production_body,
     value_at,
 )
+from support.model_types import check_types
 from support.spec_support import resolve
 
 from paygentic_client import AuthenticatedClient
@@ -120,46 +118,6 @@ def faces(operation: Operation) -> dict[str, Callable[[AuthenticatedClient], Any
         calls["sync_all"] = lambda client: list(module.sync_all(client=client, **kwargs()))
         calls["asyncio_all"] = lambda client: asyncio.run(collect(client))
     return calls
-
-
-def check_types(value: Any, hint: Any, where: str) -> None:
-    """value is of the annotation hint, all the way down (models, lists, unions, enums)."""
-    origin = typing.get_origin(hint)
-    if origin in (typing.Union, types.UnionType):
-        errors = []
-        for member in typing.get_args(hint):
-            try:
-                check_types(value, member, where)
-                return
-            except AssertionError as error:
-                errors.append(str(error))
-        raise AssertionError(f"{where}: {value!r} is none of {hint}: {errors}")
-    if origin is list:
-        assert type(value) is list, f"{where}: {value!r} is not a list"
-        for index, item in enumerate(value):
-            check_types(item, typing.get_args(hint)[0], f"{where}[{index}]")
-        return
-    if origin is typing.Literal:
-        assert value in typing.get_args(hint), f"{where}: {value!r} is not {hint}"
-        return
-    if origin is not None:  # dict[str, str], Mapping[str, Any]
-        assert isinstance(value, origin), f"{where}: {value!r} is not {hint}"
-        return
-    if hint is Any:
-        return
-    if hint is type(None):
-        assert value is None, f"{where}: {value!r} is not None"
-        return
-    if hint is float:
-        assert type(value) in (int, float), f"{where}: {value!r} is not a number"
-        return
-    assert isinstance(value, hint), f"{where}: {value!r} is not a {hint.__name__}"
-    if hint in (int, str):
-        assert type(value) is hint, f"{where}: {value!r} is not exactly a {hint.__name__}"
-    if attrs.has(hint):
-        hints = typing.get_type_hints(hint)
-        for field in attrs.fields(hint):
-            check_types(getattr(value, field.name), hints[field.name], f"{where}.{field.name}")
 
 
 def check_lenient(parsed: Any, operation: Operation, mutation: Mutation) -> None:

@@ -70,6 +70,8 @@ def test_every_object_gets_the_seeds_fields_and_a_dispute_an_unknown_status() ->
         assert level[drift.scalar_key] == SEED and drift.object_key in level
     assert drifted["a"]["b"][0]["status"] in UNKNOWN_DISPUTE_STATUSES
     assert drift.content("not json") == "not json"
+    # The caller's metadata (string values) is echoed as it was sent.
+    assert json.loads(drift.content('{"metadata": {"a": "b"}}'))["metadata"] == {"a": "b"}
     assert Drift(SEED).scalar_key == drift.scalar_key  # the same names for a seed
 
 
