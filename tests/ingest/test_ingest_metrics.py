@@ -1,10 +1,9 @@
 """The ingesters' metrics, batch spans and hooks after known runs against the sandbox app (in
 this process), read with the SDK's in-memory reader and exporter (support/otel_capture.py).
 
-The reporter and the hooks' machinery exist (paygentic_client/_runtime/ingest_telemetry.py and
-hooks.py, tested alone in test_ingest_telemetry.py and test_hooks.py); the ingesters do not
-call them yet: the engine that will is being rewritten. These tests say what the wiring must
-do; they are strict xfails, so the day the ingesters report, the marker must go.
+The reporter and the hooks' machinery (paygentic_client/_runtime/ingest_telemetry.py and
+hooks.py) are tested alone in test_ingest_telemetry.py and test_hooks.py; here the engine
+reports through them (paygentic_client/ingest/observe.py).
 """
 
 from __future__ import annotations
@@ -28,9 +27,6 @@ from paygentic_client.models import CreateUsageEventRequest, CreateUsageEventReq
 # Whole deliveries of thousands of events, ~1-4 s each on this machine: the slow tier, so that
 # `scripts/test --fast` stays under its minute.
 pytestmark = pytest.mark.slow
-NOT_WIRED = pytest.mark.xfail(
-    strict=True, reason="the ingesters do not report to _runtime/ingest_telemetry.py yet"
-)
 FAST = RetryPolicy(backoff_initial=0.001, backoff_max=0.01)
 EVENTS = 5000
 WAIT = 30.0
@@ -78,7 +74,6 @@ def total(otel: OtelCapture, name: str, **attributes: str) -> float:
 KINDS = ["thread", "asyncio"]
 
 
-@NOT_WIRED
 @pytest.mark.parametrize("kind", KINDS)
 def test_every_event_is_counted_submitted_and_delivered_once(
     kind: str, otel: OtelCapture, in_process_sandbox: InProcessFactory
@@ -100,7 +95,6 @@ def test_every_event_is_counted_submitted_and_delivered_once(
     assert attempts and all(span.parent and span.parent.span_id in batch_ids for span in attempts)
 
 
-@NOT_WIRED
 @pytest.mark.parametrize("kind", KINDS)
 def test_two_rejected_events_are_counted_by_reason_and_reported_to_on_rejected(
     kind: str, otel: OtelCapture, in_process_sandbox: InProcessFactory
@@ -120,7 +114,6 @@ def test_two_rejected_events_are_counted_by_reason_and_reported_to_on_rejected(
     assert all(reason.startswith("properties[0].quantity") for _, reason in rejected)
 
 
-@NOT_WIRED
 @pytest.mark.parametrize("kind", KINDS)
 def test_a_503_storm_counts_retried_batches_by_status(
     kind: str, otel: OtelCapture, in_process_sandbox: InProcessFactory
@@ -132,7 +125,6 @@ def test_a_503_storm_counts_retried_batches_by_status(
     assert total(otel, names.DELIVERED) == 500
 
 
-@NOT_WIRED
 def test_on_stalled_fires_once_while_every_batch_fails(
     in_process_sandbox: InProcessFactory,
 ) -> None:

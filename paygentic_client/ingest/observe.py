@@ -1,0 +1,167 @@
+"""What the engine sees, reported: the ingesters' metrics and batch spans (through
+_runtime/ingest_telemetry.py, OpenTelemetry when it is installed) and the user's hooks
+(on_rejected, on_stalled, through _runtime/hooks.py).
+
+The engine is the one place that counts (engine.Observer): both drivers hand it a `Reporter`
+and only close it. The cost per event is a counter add at submit() and, with OpenTelemetry,
+one histogram record for its latency; everything else is per batch.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from typing import Any
+
+from .._runtime import otel
+from .._runtime.hooks import HookRunner, RejectedHook, StalledHook, StallWatch
+from .._runtime.ingest_telemetry import (
+    BatchDelivery,
+    GaugeReading,
+    IngesterKind,
+    IngesterTelemetry,
+    ingester_telemetry,
+    reason_category,
+)
+from ..errors import ApiConnectionError, ApiError, EventRejectedError
+from .core import Batch, FailAll, Resolved, Retry, Split, Verdict
+from .engine import Observer
+from .stores import SpoolStore, Store
+
+
+def store_name(store: Store) -> str:
+    """The `paygentic.store` attribute of an ingester's store."""
+    return "spool" if isinstance(store, SpoolStore) else "memory"
+
+
+class Reporter(Observer):
+    """One engine's telemetry, hooks and stall watch (see the module docstring)."""
+
+    def __init__(
+        self,
+        ingester: IngesterKind,
+        store: Store,
+        *,
+        on_rejected: RejectedHook | None,
+        on_stalled: StalledHook | None,
+        stall: StallWatch,
+    ) -> None:
+        self.telemetry = ingester_telemetry(ingester, store_name(store))
+        # Latencies cost a histogram record per event: only for a reporter that keeps them.
+        self._timed = type(self.telemetry) is not IngesterTelemetry
+        self.hooks = HookRunner(on_rejected, on_stalled)
+        self.stall = stall
+        self.watches_stalls = on_stalled is not None
+
+    def watch(
+        self, backlog: Callable[[], tuple[int, float | None]], clock: Callable[[], float]
+    ) -> None:
+        """The gauges read the engine's backlog (Engine.backlog, safe from any thread: they
+        read it on the metric reader's) and age it by the engine's clock."""
+
+        def read() -> GaugeReading:
+            depth, oldest = backlog()
+            return GaugeReading(depth, 0.0 if oldest is None else max(0.0, clock() - oldest))
+
+        self.telemetry.watch(read)
+
+    def close_telemetry(self) -> None:
+        """The gauges stop reading this ingester (it is closed, or replaced after a fork)."""
+        self.telemetry.close()
+
+    @property
+    def has_hooks(self) -> bool:
+        return self.hooks.on_rejected is not None or self.hooks.on_stalled is not None
+
+    def close_hooks(self, timeout: float | None) -> bool:
+        """Let the hooks already reported run, for at most timeout seconds (blocks)."""
+        return self.hooks.close(timeout=timeout)
+
+    # -- what the engine calls ----------------------------------------------------------------
+
+    def submitted(self, count: int) -> None:
+        self.telemetry.submitted(count)
+
+    def attempt_started(self, size: int) -> BatchDelivery:
+        return self.telemetry.batch_started(size)
+
+    def attempt_ended(
+        self,
+        delivery: BatchDelivery,
+        batch: Batch[Any],
+        verdict: Verdict,
+        accepted: Mapping[Any, float],
+        now: float,
+    ) -> None:
+        if isinstance(verdict, Retry):
+            error_type = retry_error_type(verdict)
+            delivery.finished("retry", error_type)
+            self.telemetry.retried(error_type)
+            self.stall.failed(verdict.reason)
+            return
+        if isinstance(verdict, Split):  # sent again, in halves: each half is a batch
+            delivery.finished("retry", "413")
+            return
+        self.stall.succeeded(now)  # an answer about the events: delivery works
+        if isinstance(verdict, FailAll):
+            error = verdict.error
+            status = error.status_code if isinstance(error, ApiError) else None
+            delivery.finished("refused", str(status) if status else otel.error_type(error))
+            self._rejected([(key, str(error)) for key in batch.keys])
+            return
+        self._answered(delivery, batch, verdict, accepted, now)
+
+    def trouble(self, cause: str) -> None:
+        self.stall.failed(cause)
+
+    def stall_due(self, now: float, oldest: float | None) -> float | None:
+        stall = self.stall.check(now, oldest)
+        if stall is not None:
+            self.hooks.stalled(stall)
+        return self.stall.deadline(oldest)
+
+    # -- the answer's events ------------------------------------------------------------------
+
+    def _answered(
+        self,
+        delivery: BatchDelivery,
+        batch: Batch[Any],
+        verdict: Resolved,
+        accepted: Mapping[Any, float],
+        now: float,
+    ) -> None:
+        rejected: list[tuple[str, str]] = []
+        latencies: list[float] = []
+        timed = self._timed
+        for key, row, outcome in zip(batch.keys, batch.rows, verdict.outcomes, strict=True):
+            if isinstance(outcome, Exception):
+                reason = outcome.reason if isinstance(outcome, EventRejectedError) else None
+                rejected.append((key, reason or str(outcome)))
+            elif timed and (at := accepted.get(row)) is not None:
+                latencies.append(now - at)
+        delivery.finished("partly_rejected" if rejected else "delivered")
+        self.telemetry.delivered(len(batch.keys) - len(rejected), latencies)
+        if rejected:
+            self._rejected(rejected)
+
+    def _rejected(self, rejected: list[tuple[str, str]]) -> None:
+        """Count the rejected events by reason, and tell on_rejected about each."""
+        by_category: dict[str, int] = {}
+        for key, reason in rejected:
+            category = reason_category(reason)
+            by_category[category] = by_category.get(category, 0) + 1
+            self.hooks.rejected(key, reason)
+        for category, count in by_category.items():
+            self.telemetry.rejected(count, category)
+
+
+def retry_error_type(verdict: Retry) -> str:
+    """`error.type` of a batch to be sent again: the HTTP status, or the exception's class
+    (the httpx error under an ApiConnectionError)."""
+    if verdict.status is not None:
+        return str(verdict.status)
+    error = verdict.error
+    if error is None:
+        return "other"
+    if isinstance(error, ApiConnectionError) and error.__cause__ is not None:
+        return otel.error_type(error.__cause__)
+    return otel.error_type(error)
