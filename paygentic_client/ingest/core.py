@@ -215,7 +215,7 @@ class Retry:
     retry_after: str | None = None
     error: Exception | None = None
     unexpected: bool = False
-    status: int | None = None
+    status: int | None = field(default=None, compare=False)
 
 
 @dataclass(frozen=True)
