@@ -199,7 +199,12 @@ class AsyncUsageIngester:
             wake=self._wake,
             observer=reporter,
         )
-        reporter.watch(engine.backlog, time.monotonic)
+        spool = store.spool if isinstance(store, SpoolStore) else None
+        reporter.watch(
+            engine.backlog,
+            time.monotonic,
+            None if spool is None else lambda: self._gated(spool.status),
+        )
         return engine
 
     # -- public API -------------------------------------------------------------------------

@@ -25,6 +25,7 @@ from .._runtime.ingest_telemetry import (
 from ..errors import ApiConnectionError, ApiError, EventRejectedError
 from .core import Batch, FailAll, Resolved, Retry, Split, Verdict
 from .engine import Observer
+from .spool import SpoolStatus
 from .stores import SpoolStore, Store
 
 
@@ -53,14 +54,25 @@ class Reporter(Observer):
         self.watches_stalls = on_stalled is not None
 
     def watch(
-        self, backlog: Callable[[], tuple[int, float | None]], clock: Callable[[], float]
+        self,
+        backlog: Callable[[], tuple[int, float | None]],
+        clock: Callable[[], float],
+        spool_status: Callable[[], SpoolStatus] | None = None,
     ) -> None:
         """The gauges read the engine's backlog (Engine.backlog, safe from any thread: they
-        read it on the metric reader's) and age it by the engine's clock."""
+        read it on the metric reader's) and age it by the engine's clock; with a spool, its
+        counts (spool_status: Spool.status, behind the driver's store gate)."""
 
         def read() -> GaugeReading:
             depth, oldest = backlog()
-            return GaugeReading(depth, 0.0 if oldest is None else max(0.0, clock() - oldest))
+            age = 0.0 if oldest is None else max(0.0, clock() - oldest)
+            if spool_status is None:
+                return GaugeReading(depth, age)
+            try:
+                status = spool_status()
+            except Exception:  # closed meanwhile, or the disk failed: no spool figures
+                return GaugeReading(depth, age)
+            return GaugeReading(depth, age, status.pending, status.rejected)
 
         self.telemetry.watch(read)
 

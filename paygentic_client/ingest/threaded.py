@@ -25,8 +25,9 @@ import os
 import threading
 import time
 import weakref
+from collections.abc import Callable
 from types import TracebackType
-from typing import Any, Final
+from typing import Any, Final, TypeVar
 
 from .._runtime.hooks import DEFAULT_STALLED_AFTER, RejectedHook, StalledHook, StallWatch
 from .._runtime.transport import send
@@ -63,6 +64,7 @@ DEFAULT_EXIT_TIMEOUT: Final = 10.0
 DEFAULT_MAX_IN_FLIGHT: Final = 4
 
 Handle = EventHandle
+T = TypeVar("T")
 
 
 class UsageIngester:
@@ -203,7 +205,12 @@ class UsageIngester:
             wake=self._changed.notify_all,
             observer=reporter,
         )
-        reporter.watch(self._engine.backlog, time.monotonic)
+        spool = store.spool if isinstance(store, SpoolStore) else None
+        reporter.watch(
+            self._engine.backlog,
+            time.monotonic,
+            None if spool is None else lambda: self._in_spool(spool.status),
+        )
         self._senders: list[threading.Thread] = []
         if store.shared:
             self._start_senders()
@@ -348,6 +355,11 @@ class UsageIngester:
                 return action.call()
         except Exception as error:
             return error
+
+    def _in_spool(self, read: Callable[[], T]) -> T:
+        """A spool read from another thread (the metric reader's), behind the fork's gate."""
+        with self._in_store:
+            return read()
 
     def _join(self, deadline: float | None) -> bool:
         """Wait for the sender threads to end, until deadline; whether they all did."""

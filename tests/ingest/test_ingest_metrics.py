@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import datetime
 import threading
+import time
 from typing import Any
 
 import pytest
@@ -22,6 +23,7 @@ from support.sandbox_fixture import MERCHANT_ID
 from paygentic_client import AsyncUsageIngester, UsageIngester
 from paygentic_client._runtime import ingest_telemetry as names
 from paygentic_client._runtime.retries import RetryPolicy
+from paygentic_client.errors import IngesterClosedError
 from paygentic_client.models import CreateUsageEventRequest, CreateUsageEventRequestProperty
 
 # Whole deliveries of thousands of events, ~1-4 s each on this machine: the slow tier, so that
@@ -145,3 +147,61 @@ def test_on_stalled_fires_once_while_every_batch_fails(
 
     ((cause, since),) = stalled
     assert "503" in cause and since.tzinfo is not None
+
+
+def gauge(otel: OtelCapture, name: str, kind: str) -> float:
+    """The gauge's latest value for the spool ingesters of `kind`."""
+    values = [
+        point.value
+        for point in otel.points(name)
+        if point.attributes.get("paygentic.ingester") == kind
+        and point.attributes.get("paygentic.store") == "spool"
+    ]
+    assert values, f"no {name} for {kind}"
+    return float(values[-1])
+
+
+@pytest.mark.parametrize("kind", KINDS)
+def test_the_gauges_show_what_waits_while_every_batch_fails(
+    kind: str, otel: OtelCapture, in_process_sandbox: InProcessFactory, tmp_path: Any
+) -> None:
+    sandbox = in_process_sandbox(rates={"503": 1.0})
+    spool = tmp_path / "events.spool"
+
+    def waiting(read: Any) -> None:
+        assert gauge(otel, names.QUEUE_DEPTH, kind) == 3
+        assert gauge(otel, names.SPOOL_PENDING, kind) == 3
+        assert gauge(otel, names.SPOOL_REJECTED, kind) == 0
+        assert gauge(otel, names.OLDEST_AGE, kind) >= read
+
+    if kind == "thread":
+        ingester = UsageIngester(sandbox.client(retry_policy=FAST), spool=spool)
+        handles = [ingester.submit(event(n)) for n in range(3)]
+        waiting(0.0)
+        time.sleep(0.05)  # no race: the age only grows while every batch fails
+        waiting(0.05)
+        seen = depths(otel, kind)
+        ingester.close(timeout=0)
+        assert all(isinstance(h.exception(), IngesterClosedError) for h in handles)
+    else:
+
+        async def main() -> int:
+            client = sandbox.async_client(retry_policy=FAST)
+            ingester = AsyncUsageIngester(client, spool=spool)
+            futures = [await ingester.submit(event(n)) for n in range(3)]
+            waiting(0.0)
+            await asyncio.sleep(0.05)
+            waiting(0.05)
+            seen = depths(otel, kind)
+            await ingester.close(timeout=0)
+            assert all(isinstance(f.exception(), IngesterClosedError) for f in futures)
+            return seen
+
+        seen = asyncio.run(main())
+    assert depths(otel, kind) == seen  # closed: its gauges are read no more
+
+
+def depths(otel: OtelCapture, kind: str) -> int:
+    """How many queue-depth points the ingesters of `kind` reported so far (a read collects)."""
+    points = otel.points(names.QUEUE_DEPTH)
+    return sum(1 for point in points if point.attributes.get("paygentic.ingester") == kind)
