@@ -187,7 +187,7 @@ class AsyncUsageIngester:
 
     def _new_engine(self, store: Store) -> Engine[Handle]:
         if self._reporter is not None:  # a forked child's: the parent's engine is gone
-            self._reporter.close_telemetry()
+            self._reporter.forget()
         reporter = self._reporter = Reporter(
             "asyncio", store, stall=StallWatch(self._stalled_after), **self._hooks
         )

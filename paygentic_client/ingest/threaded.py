@@ -193,7 +193,7 @@ class UsageIngester:
         # room in the queue, a state) notifies all: senders and blocked submits re-check.
         self._changed = threading.Condition(self._lock)
         if self._reporter is not None:  # a forked child's: the parent's engine is gone
-            self._reporter.close_telemetry()
+            self._reporter.forget()
         reporter = self._reporter = Reporter(
             "thread", store, stall=StallWatch(self._stalled_after), **self._hooks
         )
