@@ -363,6 +363,8 @@ class AsyncUsageIngester:
                     result = error
             elif type(action) is Resolve:
                 result = _resolve(action.pairs, action.answer)
+                assert self._reporter is not None
+                self._reporter.report_deliveries()  # as the threaded driver does
             elif type(action) is StoreCall:
                 try:
                     result = await self._run(action.call)

@@ -6,14 +6,17 @@ The engine is the one place that counts (engine.Observer): both drivers hand it 
 and only close it. With OpenTelemetry's SDK an instrument call costs several µs (the SDK
 freezes the attributes and takes a lock on each), as much as the rest of an event's delivery:
 so submit() only adds 1 to an int, and the submitted counter is told the sum once per batch
-sent (and at close); it lags what waits to be sent by at most a batch, the delivered counter
-never. The latency histogram, which has no call for many values, costs one record per
-delivered event; everything else is per batch.
+sent (and at close); it lags what waits to be sent by at most a batch. The latency histogram
+has no call for many values: it costs one record per delivered event, so the delivered events
+of an answer are told to OpenTelemetry by `report_deliveries()`, which the drivers call where
+they resolve the handles, outside the threaded driver's lock (a batch of 1000 records held it,
+and every submit(), for milliseconds). Everything else is per batch.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections import deque
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 from .._runtime import otel
@@ -55,6 +58,9 @@ class Reporter(Observer):
         self._timed = type(self.telemetry) is not IngesterTelemetry
         self.hooks = HookRunner(on_rejected, on_stalled)
         self._submitted = 0  # not yet told to the submitted counter
+        # Answers not yet told (events delivered, their latencies): a deque, whose append and
+        # popleft need no lock between the thread that appends and the one that reports.
+        self._deliveries: deque[tuple[int, Sequence[float]]] = deque()
         self.stall = stall
         self.watches_stalls = on_stalled is not None
 
@@ -85,7 +91,18 @@ class Reporter(Observer):
         """The last submitted events are counted, and the gauges stop reading this ingester
         (it is closed, or replaced after a fork)."""
         self._count_submitted()
+        self.report_deliveries()
         self.telemetry.close()
+
+    def report_deliveries(self) -> None:
+        """Tell OpenTelemetry about the answers seen so far (see the module docstring)."""
+        deliveries = self._deliveries
+        while deliveries:
+            try:
+                count, latencies = deliveries.popleft()
+            except IndexError:  # another sender took the last one
+                return
+            self.telemetry.delivered(count, latencies)
 
     def forget(self) -> None:
         """In a forked child: the parent's ingester is reported by the parent, not here."""
@@ -168,7 +185,7 @@ class Reporter(Observer):
             elif timed and (at := accepted.get(row)) is not None:
                 latencies.append(now - at)
         delivery.finished("partly_rejected" if rejected else "delivered")
-        self.telemetry.delivered(len(batch.keys) - len(rejected), latencies)
+        self._deliveries.append((len(batch.keys) - len(rejected), latencies))
         if rejected:
             self._rejected(rejected)
 

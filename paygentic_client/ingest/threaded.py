@@ -349,7 +349,10 @@ class UsageIngester:
             except Exception as error:
                 return error
         if type(action) is Resolve:
-            return resolve_handles(action.pairs, action.answer)
+            counts = resolve_handles(action.pairs, action.answer)
+            assert self._reporter is not None
+            self._reporter.report_deliveries()  # outside the lock: see observe.py
+            return counts
         try:  # a StoreCall
             with self._in_store:
                 return action.call()
