@@ -33,12 +33,17 @@ from ..errors import ApiConnectionError, ApiError, EventRejectedError
 from .core import Batch, FailAll, Resolved, Retry, Split, Verdict
 from .engine import Observer
 from .spool import SpoolStatus
-from .stores import SpoolStore, Store
+from .stores import MemoryStore, SpoolStore, Store
 
 
 def store_name(store: Store) -> str:
-    """The `paygentic.store` attribute of an ingester's store."""
-    return "spool" if isinstance(store, SpoolStore) else "memory"
+    """The `paygentic.store` attribute of an ingester's store: `memory`, `spool`, `outbox`
+    (outbox.PostgresOutbox, not imported here: it needs psycopg), or `other`."""
+    if isinstance(store, MemoryStore):
+        return "memory"
+    if isinstance(store, SpoolStore):
+        return "spool"
+    return "outbox" if type(store).__name__ == "PostgresOutbox" else "other"
 
 
 class Reporter(Observer):
