@@ -27,7 +27,14 @@ With a spool (issue 12): UsageIngester(spool=...) at the default process-crash d
 its events/s as a share of the in-memory UsageIngester's (target: at least 50%), and beside
 it what each durability level costs per event (one committed append, measured alone).
 
-Usage: scripts/bench-ingest [--events N] [--baseline-events N] [--rounds N]
+OpenTelemetry (issue 27): last, the OpenTelemetry SDK is configured as an application would
+(bench_otel.install_sdk: spans exported as they end to an exporter that counts, an in-memory
+metric reader) and each ingester runs with the instrumentation on and with PAYGENTIC_OTEL=off,
+alternately (off, on, off, ...: each run with it on between two runs without, its ratio to
+their mean, the median over --rounds). Target: at least 0.9x. The rows check that the metrics
+counted every event (the delivered counter) and one batch span per batch.
+
+Usage: scripts/bench-ingest [--events N] [--baseline-events N] [--rounds N] [--no-otel]
 """
 
 from __future__ import annotations
@@ -46,11 +53,15 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from functools import partial
 from pathlib import Path
+from typing import Any
 
+import bench_otel
 import httpx
 from paygentic_sandbox import DEMO_MERCHANT_ID, DEMO_TOKEN, SandboxProcess
 
 from paygentic_client import AsyncUsageIngester, AuthenticatedClient, UsageIngester
+from paygentic_client._runtime import ingest_telemetry
+from paygentic_client._runtime.otel import SWITCH_VARIABLE
 from paygentic_client.api.usage_events import create_usage_event
 from paygentic_client.ingest.spool import Durability, Spool
 from paygentic_client.models import (
@@ -60,6 +71,7 @@ from paygentic_client.models import (
 )
 
 TARGET_OF_CEILING = 0.8  # issue 14: each ingester at least 0.8x the ceiling of the same run
+TARGET_WITH_OTEL = 0.9  # issue 27: with the SDK configured, at least 0.9x of without
 STAMP = datetime.datetime(2024, 1, 15, 10, 30, tzinfo=datetime.UTC)
 
 
@@ -182,6 +194,59 @@ def on_fresh_sandbox(prepare: Callable[[str], Callable[[], None]], count: int) -
         return timed(prepare(server.url), count, server.pid)
 
 
+def otel_rows(
+    ingesters: dict[str, Callable[[str, list[CreateUsageEventRequest]], None]],
+    count: int,
+    rounds: int,
+) -> dict[str, tuple[Figure, Figure, list[float]]]:
+    """Each ingester with the SDK configured and without (see the module docstring): the
+    median figures on and off, and the ratio of each round."""
+    exporter, reader = bench_otel.install_sdk()  # for good: global providers are set once
+    results: dict[str, tuple[Figure, Figure, list[float]]] = {}
+    for name, run in ingesters.items():
+
+        def switched(value: str, run: Callable[..., None] = run) -> Figure:
+            os.environ[SWITCH_VARIABLE] = value
+            events = make_events(f"otel{value}", count)
+            return on_fresh_sandbox(lambda url: partial(run, url, events), count)
+
+        switched("on")  # the warm-up: the SDK's first instruments and spans, not recorded
+        delivered_before, spans_before = delivered(reader), exporter.spans
+        offs, ons, ratios = [switched("off")], [], []
+        for _ in range(rounds):
+            ons.append(switched("on"))
+            offs.append(switched("off"))
+            around = (offs[-2].events_per_second + offs[-1].events_per_second) / 2
+            ratios.append(ons[-1].events_per_second / around)
+        counted = delivered(reader) - delivered_before
+        assert counted == rounds * count, f"{name}: the metrics counted {counted} delivered"
+        assert exporter.spans > spans_before, f"{name}: no span recorded"
+        results[name] = (median_figure(ons), median_figure(offs), ratios)
+    os.environ.pop(SWITCH_VARIABLE, None)
+    return results
+
+
+def delivered(reader: Any) -> int:
+    """The ingesters' delivered counter so far (cumulative: the reader's default)."""
+    data = reader.get_metrics_data()
+    return sum(
+        int(point.value)
+        for resource in (data.resource_metrics if data else ())
+        for scope in resource.scope_metrics
+        for metric in scope.metrics
+        if metric.name == ingest_telemetry.DELIVERED
+        for point in metric.data.data_points
+    )
+
+
+def median_figure(runs: list[Figure]) -> Figure:
+    return Figure(
+        statistics.median(each.events_per_second for each in runs),
+        statistics.median(each.client_cpu_per_event for each in runs),
+        statistics.median(each.server_busy for each in runs),
+    )
+
+
 def verdict(ratio: float) -> str:
     return f"target {TARGET_OF_CEILING}x: {'OK' if ratio >= TARGET_OF_CEILING else 'BELOW'}"
 
@@ -198,6 +263,9 @@ def main() -> int:
         action="store_true",
         help="a run that only shows it works (scripts/test): no verdicts against the targets, "
         "which a short run on a busy machine cannot support",
+    )
+    parser.add_argument(
+        "--no-otel", action="store_true", help="skip the rows with the OpenTelemetry SDK"
     )
     args = parser.parse_args()
     n = args.events
@@ -240,6 +308,7 @@ def main() -> int:
     }
     levels: list[tuple[Durability, int]] = [("process-crash", 5000), ("power-loss", 300)]
     costs = {durability: append_cost(durability, count) for durability, count in levels}
+    with_otel = {} if args.no_otel else otel_rows(ingesters, n, args.rounds)
     print(
         f"events per run: {n} (baseline: {args.baseline_events}); a fresh sandbox for each; "
         f"{args.rounds} round(s), the ceiling measured {args.rounds * 2 + 1} times"
@@ -250,13 +319,6 @@ def main() -> int:
         print(
             f"{name:<40} {figure.events_per_second:>10,.0f}  "
             f"{figure.client_cpu_per_event:>13,.1f} µs  {figure.server_busy:>11.0%}{extra}"
-        )
-
-    def median_figure(runs: list[Figure]) -> Figure:
-        return Figure(
-            statistics.median(each.events_per_second for each in runs),
-            statistics.median(each.client_cpu_per_event for each in runs),
-            statistics.median(each.server_busy for each in runs),
         )
 
     ceiling = median_figure(ceilings)
@@ -290,6 +352,22 @@ def main() -> int:
     )
     for durability, cost in costs.items():
         print(f"  one committed append, {durability} durability: {cost:,.1f} µs/event")
+    for name, (on, off, otel_ratios) in with_otel.items():
+        ratio = statistics.median(otel_ratios)
+        spread = (
+            f" (rounds {min(otel_ratios):.2f}-{max(otel_ratios):.2f})"
+            if len(otel_ratios) > 1
+            else ""
+        )
+        target = f"target >= {TARGET_WITH_OTEL}x: " + (
+            "OK" if ratio >= TARGET_WITH_OTEL else "BELOW"
+        )
+        row(f"{name}, PAYGENTIC_OTEL=off", off)
+        row(
+            f"{name}, OpenTelemetry SDK",
+            on,
+            f"  {ratio:5.2f}x of off{spread}  {'' if args.smoke else target}".rstrip(),
+        )
     return 0
 
 

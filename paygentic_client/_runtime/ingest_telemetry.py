@@ -149,9 +149,13 @@ def reason_category(message: Any) -> str:
     return "other"
 
 
+# The API's field errors too, as the sandbox and the spec word them: "properties[0].quantity: 0
+# is less than the minimum of 1", "... is not of type 'string'".
+_VALIDATION_WORDS: tuple[str, ...] = ("invalid", "required", "must", "validation", "malformed")
+_VALIDATION_WORDS += ("minimum", "maximum", "less than", "greater than", "not of type")
 _REASON_WORDS = (
     (("duplicate", "already exists", "idempoten"), "duplicate"),
     (("not found", "unknown", "does not exist"), "not_found"),
     (("forbidden", "permission", "not allowed"), "forbidden"),
-    (("invalid", "required", "must", "validation", "malformed"), "validation"),
+    (_VALIDATION_WORDS, "validation"),
 )

@@ -25,6 +25,7 @@ from collections.abc import Callable, Generator
 from types import TracebackType
 from typing import Any, TypeVar
 
+from .._runtime.hooks import DEFAULT_STALLED_AFTER, RejectedHook, StalledHook, StallWatch
 from .._runtime.transport import asend
 from ..client import AuthenticatedClient, Client
 from ..errors import IngesterClosedError, QueueFullError
@@ -48,6 +49,7 @@ from .core import (
     send_kwargs,
 )
 from .engine import Engine, Flow, Resolve, Send, Settings, StoreCall, Wait
+from .observe import Reporter
 from .spool import DEFAULT_LEASE, Durability, Spool
 from .stores import MemoryStore, SpoolStore, Store, reopen
 
@@ -112,9 +114,12 @@ class AsyncUsageIngester:
 
     The settings are those of UsageIngester (max_batch_size, max_batch_bytes,
     flush_interval, max_queue, submit_timeout, max_in_flight, close_timeout, spool, durability,
-    spool_lease), except max_in_flight's default: 2 here (4 did not raise the throughput: the
-    loop's turns for the sends are the limit, not waiting for answers). With a spool, every
-    SQLite call runs in one dedicated thread: the event loop only awaits it.
+    spool_lease, on_rejected, on_stalled, stalled_after), except max_in_flight's default: 2
+    here (4 did not raise the throughput: the loop's turns for the sends are the limit, not
+    waiting for answers). With a spool, every
+    SQLite call runs in one dedicated thread: the event loop only awaits it. The hooks
+    (on_rejected, on_stalled) run on a thread of their own, as UsageIngester's do: a hook that
+    uses the loop must hand its work over with loop.call_soon_threadsafe.
 
     How: submit() adds the event to the engine's store; max_in_flight sender tasks, started
     with the first submit() (or `async with`), claim batches and send them.
@@ -135,8 +140,15 @@ class AsyncUsageIngester:
         durability: Durability = "process-crash",
         spool_lease: float = DEFAULT_LEASE,
         store: Store | None = None,
+        on_rejected: RejectedHook | None = None,
+        on_stalled: StalledHook | None = None,
+        stalled_after: float = DEFAULT_STALLED_AFTER,
     ) -> None:
         check_settings(max_batch_size, max_batch_bytes, flush_interval, max_queue, max_in_flight)
+        StallWatch(stalled_after)  # raises on a bad value, before anything is opened
+        self._hooks: dict[str, Any] = {"on_rejected": on_rejected, "on_stalled": on_stalled}
+        self._stalled_after = stalled_after
+        self._reporter: Reporter | None = None
         self._client = client
         self._settings = Settings(max_batch_size, max_batch_bytes, flush_interval, max_queue)
         self._max_in_flight = max_in_flight
@@ -174,7 +186,26 @@ class AsyncUsageIngester:
             self._engine = self._new_engine(MemoryStore())
 
     def _new_engine(self, store: Store) -> Engine[Handle]:
-        return Engine(store, self._client, self._settings, clock=time.monotonic, wake=self._wake)
+        if self._reporter is not None:  # a forked child's: the parent's engine is gone
+            self._reporter.forget()
+        reporter = self._reporter = Reporter(
+            "asyncio", store, stall=StallWatch(self._stalled_after), **self._hooks
+        )
+        engine: Engine[Handle] = Engine(
+            store,
+            self._client,
+            self._settings,
+            clock=time.monotonic,
+            wake=self._wake,
+            observer=reporter,
+        )
+        spool = store.spool if isinstance(store, SpoolStore) else None
+        reporter.watch(
+            engine.backlog,
+            time.monotonic,
+            None if spool is None else lambda: self._gated(spool.status),
+        )
+        return engine
 
     # -- public API -------------------------------------------------------------------------
 
@@ -250,6 +281,12 @@ class AsyncUsageIngester:
         stopped = all(task.done() for task in self._tasks)
         await self._drive(engine.finish(senders_stopped=stopped))
         self._stop_worker()
+        reporter = self._reporter
+        assert reporter is not None
+        reporter.close_telemetry()
+        if reporter.has_hooks:  # they run on a thread: wait for it in another
+            remaining = None if deadline is None else max(0.0, deadline - time.monotonic())
+            await asyncio.to_thread(reporter.close_hooks, remaining)
 
     def stats(self) -> IngestStats:
         if self._engine is None:
@@ -320,11 +357,14 @@ class AsyncUsageIngester:
                 result = None
             elif type(action) is Send:
                 try:
-                    result = await asend(self._client, send_kwargs(action.body), max_retries=0)
+                    with action.delivery.current():  # the HTTP attempt's span nests in it
+                        result = await asend(self._client, send_kwargs(action.body), max_retries=0)
                 except Exception as error:
                     result = error
             elif type(action) is Resolve:
                 result = _resolve(action.pairs, action.answer)
+                assert self._reporter is not None
+                self._reporter.report_deliveries()  # as the threaded driver does
             elif type(action) is StoreCall:
                 try:
                     result = await self._run(action.call)

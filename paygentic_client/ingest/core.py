@@ -208,12 +208,14 @@ class Retry:
     reason when there is nothing better.
     unexpected: not the network nor the API but something that should not happen (a bug, a
     broken transport): logged at ERROR, and still retried (the events are kept).
+    status: the HTTP status of the answer, if there was one (the metrics' `error.type`).
     """
 
     reason: str
     retry_after: str | None = None
     error: Exception | None = None
     unexpected: bool = False
+    status: int | None = field(default=None, compare=False)
 
 
 @dataclass(frozen=True)
@@ -308,7 +310,7 @@ def verdict_of_response(response: httpx.Response, batch: Batch[Any], client: Any
     proxy, a deploy): they are kept and sent again."""
     status = response.status_code
     if is_retryable_status(status):
-        return Retry(f"HTTP {status}", response.headers.get("retry-after"))
+        return Retry(f"HTTP {status}", response.headers.get("retry-after"), status=status)
     if status in (201, 207):
         answer = parse_batch_answer(response.content)
         if answer is not None:
@@ -317,7 +319,7 @@ def verdict_of_response(response: httpx.Response, batch: Batch[Any], client: Any
     if 200 <= status <= 299:
         # A success whose body is not a batch answer (a proxy?): sending the same keys again
         # is safe and gets a proper answer.
-        return Retry(f"HTTP {status} with an unreadable body")
+        return Retry(f"HTTP {status} with an unreadable body", status=status)
     detailed = batch_create_usage_events.build_response(response)
     error: ApiError = error_from_response(
         detailed, batch_create_usage_events.DOCUMENTED_STATUSES, secrets=secrets_of(client)
@@ -326,7 +328,8 @@ def verdict_of_response(response: httpx.Response, batch: Batch[Any], client: Any
         return FailAll(error)
     if status == TOO_LARGE:
         return Split(error)
-    return Retry(str(error), response.headers.get("retry-after"), error)  # "HTTP 401 ...: ..."
+    # "HTTP 401 ...: ..."
+    return Retry(str(error), response.headers.get("retry-after"), error, status=status)
 
 
 def too_large(batch: Batch[Any], error: Exception) -> Resolved:

@@ -6,7 +6,9 @@ in flight, the retry schedule, the counters, the stall, and the lifecycle. It ne
 sleeps, reads a clock of its own or touches SQLite. Like httpx's `auth_flow`, its work is
 generators that yield what to do and receive what came of it:
 
-    Send(body)       -> the httpx.Response, or the exception the send raised
+    Send(body, delivery) -> the httpx.Response, or the exception the send raised (sent
+                        within `delivery.current()`, so that its HTTP span nests in the
+                        batch's)
     Wait(until)      -> None, at `until` (a time of the injected clock) or when woken
     StoreCall(call)  -> what call() returned, or the exception it raised
     Resolve(pairs)   -> (created, failed): how many handles this resolved
@@ -35,12 +37,13 @@ from __future__ import annotations
 import enum
 import logging
 import math
-from collections.abc import Callable, Generator, Iterable
+from collections.abc import Callable, Generator, Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any, Final, Generic, TypeVar
 
 import httpx
 
+from .._runtime.ingest_telemetry import BatchDelivery
 from .._runtime.replay import SentFields
 from ..errors import IngesterClosedError
 from .core import (
@@ -76,11 +79,16 @@ CLOSING_POLL: Final = 0.05
 # -- actions ------------------------------------------------------------------------------------
 
 
+NO_DELIVERY: Final = BatchDelivery()
+
+
 @dataclass(frozen=True, slots=True)
 class Send:
-    """POST this batch body once (no retries of the client's own)."""
+    """POST this batch body once (no retries of the client's own), within
+    `delivery.current()` (the batch's span, when traced)."""
 
     body: bytes
+    delivery: BatchDelivery = NO_DELIVERY
 
 
 @dataclass(frozen=True, slots=True)
@@ -139,20 +147,42 @@ ACCEPTING: Final = frozenset({OPEN, FLUSHING})
 
 
 class Observer:
-    """Where an ingester's events are seen: subclass and pass it to the Engine (metrics,
-    traces). Each method is called with the driver's lock held: keep them quick."""
+    """Where an ingester's delivery is seen: the engine calls it, observe.py reports what it
+    sees as metrics, spans and hooks. This one sees nothing. Each method is called with the
+    driver's lock held (or on the loop): keep them quick.
+
+    watches_stalls: whether the engine should ask `stall_due` on each turn of a sender.
+    """
+
+    watches_stalls = False
 
     def submitted(self, count: int) -> None:
         """count events were accepted."""
 
-    def batch_started(self, size: int) -> None:
-        """A claimed batch of size events is about to be sent."""
+    def attempt_started(self, size: int) -> BatchDelivery:
+        """A batch of size events is about to be sent (on every attempt); the driver sends it
+        within what this returns."""
+        return NO_DELIVERY
 
-    def retried(self, size: int, reason: str, delay: float) -> None:
-        """A batch failed as a whole (reason) and is sent again in delay seconds."""
+    def attempt_ended(
+        self,
+        delivery: BatchDelivery,
+        batch: Batch[Any],
+        verdict: Verdict,
+        accepted: Mapping[Any, float],
+        now: float,
+    ) -> None:
+        """The attempt's verdict (Split only for a batch sent again in halves). accepted: when
+        each event of this process that waits was accepted (by row; a mapping the engine
+        keeps changing, so read it now)."""
 
-    def batch_ended(self, size: int, delivered: int, rejected: int) -> None:
-        """A batch got its answer: delivered events created, rejected ones refused."""
+    def trouble(self, cause: str) -> None:
+        """Delivery failed without a batch's answer (the store failed; a bug)."""
+
+    def stall_due(self, now: float, oldest: float | None) -> float | None:
+        """Report a stall if delivery has stalled (the oldest waiting event was accepted at
+        `oldest`, None when none waits); the time to ask again (None: no need)."""
+        return None
 
 
 @dataclass(frozen=True)
@@ -208,7 +238,7 @@ class Engine(Generic[H]):
         self._settings = settings
         self._clock = clock
         self._wake = wake
-        self._observer = observer
+        self._observer = observer if observer is not None else Observer()
         self._budget = claim_budget(settings.max_batch_bytes)
         self._poll = settings.flush_interval if store.shared else math.inf
         self.state = OPEN
@@ -216,6 +246,9 @@ class Engine(Generic[H]):
         self.failures = FailureLog(logger, clock=clock)
         self._handles: dict[Row, H] = {}  # this process's unresolved events
         self._keys: dict[Row, str] = {}  # and their keys (for the close's log line)
+        # And when each was accepted, in that order (the oldest first): the delivery latency,
+        # the oldest age and the stall.
+        self._accepted: dict[Row, float] = {}
         self._unclaimed = 0  # this process's events not yet claimed (approximately, shared)
         self._unclaimed_bytes = 0  # their payloads, plus one byte each
         self._unclaimed_since = 0.0  # when the oldest of them was submitted (about)
@@ -254,13 +287,13 @@ class Engine(Generic[H]):
             row = self.store.append(key, payload, identity)
         self._handles[row] = handle
         self._keys[row] = key
+        now = self._accepted[row] = self._clock()
         self.counters.submitted += 1
-        if self._observer is not None:
-            self._observer.submitted(1)
+        self._observer.submitted(1)
         unclaimed = self._unclaimed = self._unclaimed + 1
         self._unclaimed_bytes += len(payload) + 1
         if unclaimed == 1:
-            self._unclaimed_since = self._clock()
+            self._unclaimed_since = now
         elif unclaimed < self._settings.max_batch_size and self._unclaimed_bytes <= self._budget:
             return False
         # The first event (a sender must start its flush_interval) or a full batch.
@@ -298,6 +331,17 @@ class Engine(Generic[H]):
     def last_cause(self) -> str:
         return self.failures.last_reason or "no answer yet"
 
+    def backlog(self) -> tuple[int, float | None]:
+        """How many of this process's events wait for an answer, and when the oldest of them
+        was accepted (None: none waits). Safe to call from any thread (a metric reader's)."""
+        accepted = self._accepted
+        for _ in range(3):
+            try:
+                return len(accepted), next(iter(accepted.values()), None)
+            except RuntimeError:  # the driver changed it meanwhile (another thread): again
+                continue
+        return len(accepted), None
+
     # -- the flows the drivers run ---------------------------------------------------------
 
     def sender(self) -> Flow[None]:
@@ -314,7 +358,7 @@ class Engine(Generic[H]):
                 due = self._claim_due(now)
                 if due is not None and due <= now:
                     break
-                yield Wait(due)
+                yield Wait(self._watch_stall(now, due))
             batch = yield from self._claim()
             if batch is None:
                 continue  # the store failed; it waited already
@@ -407,8 +451,6 @@ class Engine(Generic[H]):
 
     def _deliver(self, batch: Batch[Row]) -> Flow[None]:
         """Send the batch until it is answered, then settle it; at abandon, give it back."""
-        if self._observer is not None:
-            self._observer.batch_started(len(batch))
         retrying = [False]
         try:
             yield from self._until_answered(batch, retrying)
@@ -429,16 +471,22 @@ class Engine(Generic[H]):
                 if not said_unexpected:
                     logger.exception("delivering a batch%s failed unexpectedly", self.store.where)
                 said_unexpected = True
-                verdict: Verdict = Retry(f"unexpected error: {error}", error=error)
+                bug = Retry(f"unexpected error: {error}", error=error)
+                self._observer.trouble(bug.reason)
+                verdict: Verdict = bug
             else:
-                verdict = yield from self._send(body, batch)
+                delivery = self._observer.attempt_started(size)
+                verdict = yield from self._send(body, batch, delivery)
+                if isinstance(verdict, Split) and size == 1:
+                    verdict = too_large(batch, verdict.error)
+                self._observer.attempt_ended(
+                    delivery, batch, verdict, self._accepted, self._clock()
+                )
             if isinstance(verdict, Split):
-                if size > 1:
-                    first, second = batch.halves()
-                    yield from self._deliver(first)
-                    yield from self._deliver(second)
-                    return
-                verdict = too_large(batch, verdict.error)
+                first, second = batch.halves()
+                yield from self._deliver(first)
+                yield from self._deliver(second)
+                return
             if not isinstance(verdict, Retry):
                 if retrying[0]:  # answered: this batch no longer keeps delivery stalled
                     retrying[0] = False
@@ -455,8 +503,6 @@ class Engine(Generic[H]):
             delay = self._client.retry_policy.wait_before(attempt, verdict.retry_after)
             self._stalled()
             self.failures.failed(size, verdict, delay)
-            if self._observer is not None:
-                self._observer.retried(size, verdict.reason, delay)
             attempt += 1
             yield from self._pause(delay)
             if self.state is not ABANDONED and lease.due():
@@ -469,8 +515,8 @@ class Engine(Generic[H]):
         if isinstance(released, Exception):  # its lease runs out instead
             logger.warning("could not give back a claim: %s", released)
 
-    def _send(self, body: bytes, batch: Batch[Row]) -> Flow[Verdict]:
-        answer = yield Send(body)
+    def _send(self, body: bytes, batch: Batch[Row], delivery: BatchDelivery) -> Flow[Verdict]:
+        answer = yield Send(body, delivery)
         if isinstance(answer, httpx.Response):
             return verdict_of_response(answer, batch, self._client)
         return verdict_of_exception(answer)
@@ -508,9 +554,6 @@ class Engine(Generic[H]):
         counters.failed += failed
         if self.state is not CLOSED:  # else finish() failed this process's handles
             counters.recovered += size - len(pairs)
-        if self._observer is not None:
-            rejected = sum(1 for outcome in outcomes if isinstance(outcome, Exception))
-            self._observer.batch_ended(size, size - rejected, rejected)
 
     def _take_answers(self) -> Flow[None]:
         """Resolve the handles of this process's events that another process answered."""
@@ -528,18 +571,28 @@ class Engine(Generic[H]):
 
     def _forget(self, rows: Iterable[Row]) -> None:
         """These events are resolved (or were never this process's)."""
-        handles, keys = self._handles, self._keys
+        handles, keys, accepted = self._handles, self._keys, self._accepted
         for row in rows:
             if handles.pop(row, None) is not None:
                 del keys[row]
+                del accepted[row]
 
     # -- waiting, the store, the stall -------------------------------------------------------
 
     def _pause(self, delay: float) -> Flow[None]:
         """Wait delay seconds, or less if abandoned meanwhile."""
         until = self._clock() + delay
-        while self.state is not ABANDONED and self._clock() < until:
-            yield Wait(until)
+        while self.state is not ABANDONED and (now := self._clock()) < until:
+            yield Wait(self._watch_stall(now, until))
+
+    def _watch_stall(self, now: float, until: float | None) -> float | None:
+        """Let the observer report a stall; until, or earlier if a stall is due before."""
+        if not self._observer.watches_stalls:
+            return until
+        due = self._observer.stall_due(now, self.backlog()[1])
+        if due is None:
+            return until
+        return due if until is None else min(due, until)
 
     def _call(self, method: Callable[..., T], *args: Any) -> Flow[T | Exception]:
         """A store method's result (or the exception it raised): called here when the store
@@ -556,6 +609,7 @@ class Engine(Generic[H]):
         delay = self._client.retry_policy.backoff(self._store_failures)
         self._stalled()
         self.failures.trouble(f"{doing}: {error}", error, delay)
+        self._observer.trouble(f"{doing}: {error}")
         yield from self._pause(delay)
 
     def _worked(self) -> None:

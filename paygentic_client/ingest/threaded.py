@@ -25,9 +25,11 @@ import os
 import threading
 import time
 import weakref
+from collections.abc import Callable
 from types import TracebackType
-from typing import Any, Final
+from typing import Any, Final, TypeVar
 
+from .._runtime.hooks import DEFAULT_STALLED_AFTER, RejectedHook, StalledHook, StallWatch
 from .._runtime.transport import send
 from ..client import AuthenticatedClient, Client
 from ..errors import QueueFullError
@@ -48,6 +50,7 @@ from .core import (
 )
 from .engine import Engine, Flow, Resolve, Send, Settings, Wait
 from .handles import EventHandle, HandleMaker, resolve_handles, wait_handles
+from .observe import Reporter
 from .spool import DEFAULT_LEASE, Durability, Spool
 from .stores import MemoryStore, SpoolStore, Store, reopen
 
@@ -61,6 +64,7 @@ DEFAULT_EXIT_TIMEOUT: Final = 10.0
 DEFAULT_MAX_IN_FLIGHT: Final = 4
 
 Handle = EventHandle
+T = TypeVar("T")
 
 
 class UsageIngester:
@@ -95,6 +99,16 @@ class UsageIngester:
         the events this one claimed and did not settle (a process that died).
     store: a store of its own instead of memory or a spool: PostgresOutbox(dsn) relays the
         events recorded in a PostgreSQL outbox (paygentic_client.ingest.outbox).
+    on_rejected: called as on_rejected(idempotency_key, reason) for each event the API
+        rejected (its handle fails with EventRejectedError, or the ApiError of a refused
+        batch, whose text is the reason).
+    on_stalled: called as on_stalled(cause, since) once events have waited stalled_after
+        seconds with no batch answered (cause: the last failure; since: an aware UTC
+        datetime), and again only after delivery recovered and stalled anew.
+    stalled_after: seconds for on_stalled (default 5.0).
+    The hooks run one at a time on a thread of their own, never holding up delivery; an
+    exception in one is logged on `paygentic_client.ingest` and the ingester goes on.
+    close() waits for the hooks already reported (within its deadline).
     Between sends of a batch that got no answer about its events (no answer at all, or a
     status such as 401, 404 or 503) it waits as the client's retry_policy says (the same
     backoff and Retry-After cap as a plain call), until it is closed.
@@ -127,8 +141,15 @@ class UsageIngester:
         durability: Durability = "process-crash",
         spool_lease: float = DEFAULT_LEASE,
         store: Store | None = None,
+        on_rejected: RejectedHook | None = None,
+        on_stalled: StalledHook | None = None,
+        stalled_after: float = DEFAULT_STALLED_AFTER,
     ) -> None:
         check_settings(max_batch_size, max_batch_bytes, flush_interval, max_queue, max_in_flight)
+        StallWatch(stalled_after)  # raises on a bad value, before anything is opened
+        self._hooks: dict[str, Any] = {"on_rejected": on_rejected, "on_stalled": on_stalled}
+        self._stalled_after = stalled_after
+        self._reporter: Reporter | None = None
         self._client = client
         self._settings = Settings(max_batch_size, max_batch_bytes, flush_interval, max_queue)
         self._max_in_flight = max_in_flight
@@ -171,12 +192,24 @@ class UsageIngester:
         # Every change the engine makes that a waiting thread may act on (a batch to claim,
         # room in the queue, a state) notifies all: senders and blocked submits re-check.
         self._changed = threading.Condition(self._lock)
+        if self._reporter is not None:  # a forked child's: the parent's engine is gone
+            self._reporter.forget()
+        reporter = self._reporter = Reporter(
+            "thread", store, stall=StallWatch(self._stalled_after), **self._hooks
+        )
         self._engine: Engine[Handle] = Engine(
             store,
             self._client,
             self._settings,
             clock=time.monotonic,
             wake=self._changed.notify_all,
+            observer=reporter,
+        )
+        spool = store.spool if isinstance(store, SpoolStore) else None
+        reporter.watch(
+            self._engine.backlog,
+            time.monotonic,
+            None if spool is None else lambda: self._in_spool(spool.status),
         )
         self._senders: list[threading.Thread] = []
         if store.shared:
@@ -246,6 +279,13 @@ class UsageIngester:
         stopped = not any(thread.is_alive() for thread in self._senders)
         self._drive(engine.finish(senders_stopped=stopped))
         _open_ingesters.discard(self)
+        reporter = self._reporter
+        assert reporter is not None
+        reporter.close_telemetry()
+        if reporter.has_hooks:
+            reporter.close_hooks(
+                None if deadline is None else max(0.0, deadline - time.monotonic())
+            )
 
     def stats(self) -> IngestStats:
         with self._lock:
@@ -304,16 +344,25 @@ class UsageIngester:
     def _perform(self, action: Any) -> Any:
         if type(action) is Send:
             try:
-                return send(self._client, send_kwargs(action.body), max_retries=0)
+                with action.delivery.current():  # the HTTP attempt's span nests in the batch's
+                    return send(self._client, send_kwargs(action.body), max_retries=0)
             except Exception as error:
                 return error
         if type(action) is Resolve:
-            return resolve_handles(action.pairs, action.answer)
+            counts = resolve_handles(action.pairs, action.answer)
+            assert self._reporter is not None
+            self._reporter.report_deliveries()  # outside the lock: see observe.py
+            return counts
         try:  # a StoreCall
             with self._in_store:
                 return action.call()
         except Exception as error:
             return error
+
+    def _in_spool(self, read: Callable[[], T]) -> T:
+        """A spool read from another thread (the metric reader's), behind the fork's gate."""
+        with self._in_store:
+            return read()
 
     def _join(self, deadline: float | None) -> bool:
         """Wait for the sender threads to end, until deadline; whether they all did."""

@@ -9,7 +9,7 @@ from __future__ import annotations
 import datetime
 import json
 import logging
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 import httpx
@@ -17,18 +17,27 @@ import pytest
 from support.fake_clock import FakeClock
 
 from paygentic_client import AuthenticatedClient, RetryPolicy
+from paygentic_client._runtime.ingest_telemetry import BatchDelivery
 from paygentic_client.errors import (
     ApiError,
     EventRejectedError,
     IngesterClosedError,
     SpoolError,
 )
-from paygentic_client.ingest.core import Batch, encode_billed
+from paygentic_client.ingest.core import (
+    Batch,
+    FailAll,
+    Retry,
+    Split,
+    Verdict,
+    encode_billed,
+)
 from paygentic_client.ingest.engine import (
     ABANDONED,
     CLOSED,
     CLOSING,
     FLUSHING,
+    NO_DELIVERY,
     OPEN,
     TRANSITIONS,
     Engine,
@@ -138,20 +147,39 @@ class Rig:
 
 
 class Recorder(Observer):
+    """What the engine tells its observer, one tuple per call."""
+
     def __init__(self) -> None:
         self.seen: list[tuple[Any, ...]] = []
 
     def submitted(self, count: int) -> None:
         self.seen.append(("submitted", count))
 
-    def batch_started(self, size: int) -> None:
+    def attempt_started(self, size: int) -> BatchDelivery:
         self.seen.append(("started", size))
+        return NO_DELIVERY
 
-    def retried(self, size: int, reason: str, delay: float) -> None:
-        self.seen.append(("retried", size, reason, delay))
-
-    def batch_ended(self, size: int, delivered: int, rejected: int) -> None:
-        self.seen.append(("ended", size, delivered, rejected))
+    def attempt_ended(
+        self,
+        delivery: BatchDelivery,
+        batch: Batch[Any],
+        verdict: Verdict,
+        accepted: Mapping[Any, float],
+        now: float,
+    ) -> None:
+        size = len(batch.keys)
+        if isinstance(verdict, Retry):
+            self.seen.append(("retried", size, verdict.reason))
+        elif isinstance(verdict, Split):
+            self.seen.append(("split", size))
+        else:
+            rejected = (
+                size
+                if isinstance(verdict, FailAll)
+                else sum(isinstance(outcome, Exception) for outcome in verdict.outcomes)
+            )
+            waited = [now - accepted[row] for row in batch.rows if row in accepted]
+            self.seen.append(("ended", size, size - rejected, rejected, waited))
 
 
 def sent_keys(action: Any) -> list[str]:
@@ -313,9 +341,11 @@ def test_an_answer_not_about_the_events_waits_as_the_policy_says_and_sends_the_s
     assert rig.observer.seen == [
         ("submitted", 1),
         ("started", 1),
-        ("retried", 1, stats_reason(401), 0.5),
-        ("retried", 1, "HTTP 503", 1.0),
-        ("ended", 1, 1, 0),
+        ("retried", 1, stats_reason(401)),
+        ("started", 1),
+        ("retried", 1, "HTTP 503"),
+        ("started", 1),
+        ("ended", 1, 1, 0, [1.5]),  # accepted at 100.0, answered at 101.5
     ]
 
 
@@ -337,7 +367,7 @@ def test_a_whole_batch_400_or_422_fails_every_handle_with_the_error(status: int)
     assert all(isinstance(error, ApiError) and error.status_code == status for error in errors)
     flow.send((0, 2))
     assert (rig.engine.stats().failed, rig.engine.stats().retried_batches) == (2, 0)
-    assert rig.observer.seen[-1] == ("ended", 2, 0, 2)
+    assert rig.observer.seen[-1] == ("ended", 2, 0, 2, [0.0, 0.0])
 
 
 def test_a_413_sends_the_halves_and_rejects_a_single_event() -> None:

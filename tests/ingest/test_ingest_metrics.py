@@ -1,10 +1,9 @@
 """The ingesters' metrics, batch spans and hooks after known runs against the sandbox app (in
 this process), read with the SDK's in-memory reader and exporter (support/otel_capture.py).
 
-The reporter and the hooks' machinery exist (paygentic_client/_runtime/ingest_telemetry.py and
-hooks.py, tested alone in test_ingest_telemetry.py and test_hooks.py); the ingesters do not
-call them yet: the engine that will is being rewritten. These tests say what the wiring must
-do; they are strict xfails, so the day the ingesters report, the marker must go.
+The reporter and the hooks' machinery (paygentic_client/_runtime/ingest_telemetry.py and
+hooks.py) are tested alone in test_ingest_telemetry.py and test_hooks.py; here the engine
+reports through them (paygentic_client/ingest/observe.py).
 """
 
 from __future__ import annotations
@@ -12,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import datetime
 import threading
+import time
 from typing import Any
 
 import pytest
@@ -23,14 +23,12 @@ from support.sandbox_fixture import MERCHANT_ID
 from paygentic_client import AsyncUsageIngester, UsageIngester
 from paygentic_client._runtime import ingest_telemetry as names
 from paygentic_client._runtime.retries import RetryPolicy
+from paygentic_client.errors import IngesterClosedError
 from paygentic_client.models import CreateUsageEventRequest, CreateUsageEventRequestProperty
 
 # Whole deliveries of thousands of events, ~1-4 s each on this machine: the slow tier, so that
 # `scripts/test --fast` stays under its minute.
 pytestmark = pytest.mark.slow
-NOT_WIRED = pytest.mark.xfail(
-    strict=True, reason="the ingesters do not report to _runtime/ingest_telemetry.py yet"
-)
 FAST = RetryPolicy(backoff_initial=0.001, backoff_max=0.01)
 EVENTS = 5000
 WAIT = 30.0
@@ -78,7 +76,6 @@ def total(otel: OtelCapture, name: str, **attributes: str) -> float:
 KINDS = ["thread", "asyncio"]
 
 
-@NOT_WIRED
 @pytest.mark.parametrize("kind", KINDS)
 def test_every_event_is_counted_submitted_and_delivered_once(
     kind: str, otel: OtelCapture, in_process_sandbox: InProcessFactory
@@ -100,7 +97,6 @@ def test_every_event_is_counted_submitted_and_delivered_once(
     assert attempts and all(span.parent and span.parent.span_id in batch_ids for span in attempts)
 
 
-@NOT_WIRED
 @pytest.mark.parametrize("kind", KINDS)
 def test_two_rejected_events_are_counted_by_reason_and_reported_to_on_rejected(
     kind: str, otel: OtelCapture, in_process_sandbox: InProcessFactory
@@ -120,7 +116,6 @@ def test_two_rejected_events_are_counted_by_reason_and_reported_to_on_rejected(
     assert all(reason.startswith("properties[0].quantity") for _, reason in rejected)
 
 
-@NOT_WIRED
 @pytest.mark.parametrize("kind", KINDS)
 def test_a_503_storm_counts_retried_batches_by_status(
     kind: str, otel: OtelCapture, in_process_sandbox: InProcessFactory
@@ -132,7 +127,6 @@ def test_a_503_storm_counts_retried_batches_by_status(
     assert total(otel, names.DELIVERED) == 500
 
 
-@NOT_WIRED
 def test_on_stalled_fires_once_while_every_batch_fails(
     in_process_sandbox: InProcessFactory,
 ) -> None:
@@ -153,3 +147,61 @@ def test_on_stalled_fires_once_while_every_batch_fails(
 
     ((cause, since),) = stalled
     assert "503" in cause and since.tzinfo is not None
+
+
+def gauge(otel: OtelCapture, name: str, kind: str) -> float:
+    """The gauge's latest value for the spool ingesters of `kind`."""
+    values = [
+        point.value
+        for point in otel.points(name)
+        if point.attributes.get("paygentic.ingester") == kind
+        and point.attributes.get("paygentic.store") == "spool"
+    ]
+    assert values, f"no {name} for {kind}"
+    return float(values[-1])
+
+
+@pytest.mark.parametrize("kind", KINDS)
+def test_the_gauges_show_what_waits_while_every_batch_fails(
+    kind: str, otel: OtelCapture, in_process_sandbox: InProcessFactory, tmp_path: Any
+) -> None:
+    sandbox = in_process_sandbox(rates={"503": 1.0})
+    spool = tmp_path / "events.spool"
+
+    def waiting(read: Any) -> None:
+        assert gauge(otel, names.QUEUE_DEPTH, kind) == 3
+        assert gauge(otel, names.SPOOL_PENDING, kind) == 3
+        assert gauge(otel, names.SPOOL_REJECTED, kind) == 0
+        assert gauge(otel, names.OLDEST_AGE, kind) >= read
+
+    if kind == "thread":
+        ingester = UsageIngester(sandbox.client(retry_policy=FAST), spool=spool)
+        handles = [ingester.submit(event(n)) for n in range(3)]
+        waiting(0.0)
+        time.sleep(0.05)  # no race: the age only grows while every batch fails
+        waiting(0.05)
+        seen = depths(otel, kind)
+        ingester.close(timeout=0)
+        assert all(isinstance(h.exception(), IngesterClosedError) for h in handles)
+    else:
+
+        async def main() -> int:
+            client = sandbox.async_client(retry_policy=FAST)
+            ingester = AsyncUsageIngester(client, spool=spool)
+            futures = [await ingester.submit(event(n)) for n in range(3)]
+            waiting(0.0)
+            await asyncio.sleep(0.05)
+            waiting(0.05)
+            seen = depths(otel, kind)
+            await ingester.close(timeout=0)
+            assert all(isinstance(f.exception(), IngesterClosedError) for f in futures)
+            return seen
+
+        seen = asyncio.run(main())
+    assert depths(otel, kind) == seen  # closed: its gauges are read no more
+
+
+def depths(otel: OtelCapture, kind: str) -> int:
+    """How many queue-depth points the ingesters of `kind` reported so far (a read collects)."""
+    points = otel.points(names.QUEUE_DEPTH)
+    return sum(1 for point in points if point.attributes.get("paygentic.ingester") == kind)

@@ -209,6 +209,8 @@ def test_switched_off_the_reporter_records_nothing(
     [
         ("properties[0].quantity: must be >= 1", "validation"),
         ("customerId is required", "validation"),
+        ("properties[0].quantity: 0 is less than the minimum of 1", "validation"),
+        ("timestamp: 12 is not of type 'string'", "validation"),
         ("merchantId org_x: permission denied", "forbidden"),
         ("billable metric bm_x not found", "not_found"),
         ("the disk is on fire", "other"),
