@@ -23,6 +23,9 @@ from paygentic_client.errors import IngesterClosedError
 from paygentic_client.ingest.spool import Spool
 from paygentic_client.models import CreateUsageEventRequest, CreateUsageEventRequestProperty
 
+# fork() in the test's own process: never inside a pytest-xdist worker (see pyproject.toml).
+pytestmark = pytest.mark.forks
+
 STAMP = datetime.datetime(2024, 3, 1, 12, 0, tzinfo=datetime.UTC)
 CHILD_DEADLINE = 30.0  # a child's close(); a loaded machine, and still bounded
 

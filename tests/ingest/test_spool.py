@@ -448,6 +448,7 @@ def _open_at(path: str, start: float) -> str:
 
 
 @pytest.mark.slow  # processes
+@pytest.mark.forks
 def test_processes_creating_one_new_spool_at_once_all_open_it(tmp_path: Path) -> None:
     """Several workers started together on a spool that does not exist yet (a web server's
     processes): each opens it. SQLite answered one of them SQLITE_BUSY at once while another

@@ -180,6 +180,7 @@ def test_full_disks_and_io_errors_are_storage_errors(
 
 
 @pytest.mark.slow  # a process of its own (fork)
+@pytest.mark.forks
 def test_a_forked_child_closing_its_copy_leaves_the_parent_s_spool_alone(tmp_path: Path) -> None:
     path = tmp_path / "s.db"
     with Spool(path) as parent, Spool(path) as other:
