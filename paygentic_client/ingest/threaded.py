@@ -171,7 +171,12 @@ class UsageIngester:
             clock=time.monotonic,
             wake=self._changed.notify_all,
         )
-        self._group: GroupCommit[_Appended, None] = GroupCommit(self._commit_appends)
+        # Through a weak reference: a closed ingester must not be kept alive (and forked along,
+        # see _live) by a cycle through its group commit.
+        commit = weakref.WeakMethod(self._commit_appends)
+        self._group: GroupCommit[_Appended, None] = GroupCommit(
+            lambda events: commit()(events)  # type: ignore[misc]  # alive while it submits
+        )
         self._senders: list[threading.Thread] = []
         if store.shared:
             self._start_senders()
