@@ -274,11 +274,13 @@ class AsyncUsageIngester:
                 continue
             # No await from here on: the senders run on this loop too, and must not see the
             # result of a claim of these rows before their handles are registered.
-            for (key, payload, billed, handle), row in zip(events, rows, strict=True):
-                engine.submit(key, payload, billed, handle, row)
+            # Submitters first, then the senders the registrations wake: each submit() resumes
+            # before a sender claims, as it did with an append per event.
             for _, committed in group:
                 if not committed.done():  # its submit() may have been cancelled
                     committed.set_result(None)
+            for (key, payload, billed, handle), row in zip(events, rows, strict=True):
+                engine.submit(key, payload, billed, handle, row)
             if not self._running:
                 self._start_senders(engine)
 
