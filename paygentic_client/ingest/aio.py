@@ -21,11 +21,13 @@ import os
 import threading
 import time
 import weakref
-from collections.abc import Callable, Generator
+from collections.abc import Callable, Generator, Iterable
+from functools import partial
 from types import TracebackType
 from typing import Any, TypeVar
 
 from .._runtime.hooks import DEFAULT_STALLED_AFTER, RejectedHook, StalledHook, StallWatch
+from .._runtime.replay import SentFields
 from .._runtime.transport import asend
 from ..client import AuthenticatedClient, Client
 from ..errors import IngesterClosedError, QueueFullError
@@ -108,6 +110,18 @@ class AsyncEventFuture(asyncio.Future[UsageEvent]):
 
 Handle = AsyncEventFuture
 
+# An event on its way into a spool: its key, payload, billed fields and handle.
+_Appended = tuple[str, bytes, "SentFields | None", Handle]
+
+
+def _rows_of(events: list[_Appended]) -> list[tuple[str, bytes, SentFields | None]]:
+    return [(key, payload, billed) for key, payload, billed, _ in events]
+
+
+def _check_size(key: str, payload: bytes, max_batch_bytes: int) -> None:
+    if not fits(0, 0, len(payload), max_size=1, max_bytes=max_batch_bytes):
+        raise ValueError(f"event {key!r} alone is larger than max_batch_bytes")
+
 
 class AsyncUsageIngester:
     """Collects usage events into batches sent by tasks on the running event loop.
@@ -177,6 +191,9 @@ class AsyncUsageIngester:
         self._tasks: list[asyncio.Task[None]] = []
         self._running = False  # sender tasks run (see _send_loop)
         self._waiters: set[asyncio.Future[None]] = set()
+        # Events waiting for the appender task, by submit() (see _append).
+        self._appends: list[tuple[list[_Appended], asyncio.Future[None]]] = []
+        self._appender: asyncio.Task[None] | None = None
         self._engine: Engine[Handle] | None = None
         if self._given_store is not None:
             self._engine = self._new_engine(self._given_store)
@@ -216,22 +233,13 @@ class AsyncUsageIngester:
         IngesterClosedError after close(), and SpoolError when the spool cannot store it.
         """
         key, payload, billed = encode_billed(event)
-        if not fits(0, 0, len(payload), max_size=1, max_bytes=self._settings.max_batch_bytes):
-            raise ValueError(f"event {key!r} alone is larger than max_batch_bytes")
+        _check_size(key, payload, self._settings.max_batch_bytes)
         engine = self._engine or await self._open(key)
         if not engine.has_room():
             await self._wait_for_room(engine, key)
         handle = AsyncEventFuture(loop=asyncio.get_running_loop())
-        store = engine.store
-        if not store.inline:
-            if not engine.accepting():
-                raise IngesterClosedError("the ingester is closed", key)
-            # Each append awaits the spool's thread: the senders get their turns anyway.
-            row = await self._run(lambda: store.append(key, payload, billed))
-            # No await between the append and this: the senders run on this loop too.
-            engine.submit(key, payload, billed, handle, row)
-            if not self._running:
-                self._start_senders(engine)
+        if not engine.store.inline:
+            await self._append(engine, [(key, payload, billed, handle)])
             return handle
         woke = engine.submit(key, payload, billed, handle)  # raises once closed
         if not self._running:
@@ -239,6 +247,79 @@ class AsyncUsageIngester:
         if woke or (engine.busy() and engine.counters.submitted % YIELD_EVERY == 0):
             await asyncio.sleep(0)  # let the senders run (see YIELD_EVERY)
         return handle
+
+    async def submit_many(self, events: Iterable[CreateUsageEventRequest]) -> list[Handle]:
+        """Enqueue several events; their futures, in order (each resolves as submit()'s).
+        With a spool they are committed in one transaction, all or none, before it returns.
+        Raises as submit() does; in memory, a QueueFullError leaves the events before the
+        one that did not fit enqueued."""
+        encoded = [encode_billed(event) for event in events]
+        for key, payload, _ in encoded:
+            _check_size(key, payload, self._settings.max_batch_bytes)
+        if not encoded:
+            return []
+        engine = self._engine or await self._open(encoded[0][0])
+        loop = asyncio.get_running_loop()
+        if not engine.store.inline:
+            appended: list[_Appended] = [
+                (key, payload, billed, Handle(loop=loop)) for key, payload, billed in encoded
+            ]
+            await self._append(engine, appended)
+            return [event[3] for event in appended]
+        handles: list[Handle] = []
+        for key, payload, billed in encoded:
+            if not engine.has_room():
+                await self._wait_for_room(engine, key)
+            handle = Handle(loop=loop)
+            engine.submit(key, payload, billed, handle)
+            handles.append(handle)
+            if not self._running:
+                self._start_senders(engine)
+        await asyncio.sleep(0)  # let the senders run
+        return handles
+
+    async def _append(self, engine: Engine[Handle], events: list[_Appended]) -> None:
+        """Append events to the spool: every submit of one loop turn shares one thread hop
+        and one transaction (the appender task takes them all); returns once they are
+        committed and their handles known to the engine."""
+        if not engine.accepting():
+            raise IngesterClosedError("the ingester is closed", events[0][0])
+        committed: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        self._appends.append((events, committed))
+        if self._appender is None or self._appender.done():
+            self._appender = asyncio.get_running_loop().create_task(self._append_loop(engine))
+        await committed
+
+    async def _append_loop(self, engine: Engine[Handle]) -> None:
+        """The appender task: started by the first submit of a loop turn, so it runs once
+        that turn's other submits have queued their events too."""
+        store = engine.store
+        while self._appends:
+            group, self._appends = self._appends, []
+            events = [event for queued, _ in group for event in queued]
+            try:
+                rows = await self._run(partial(store.append_many, _rows_of(events)))
+            except BaseException as error:  # each submit() of the group raises it
+                for _, committed in group:
+                    if not committed.done():
+                        committed.set_exception(error)
+                if not isinstance(error, Exception):  # cancelled: so is what waits next
+                    for _, committed in self._appends:
+                        committed.cancel()
+                    self._appends = []
+                    raise
+                continue
+            # No await from here on: the senders run on this loop too, and must not see the
+            # result of a claim of these rows before their handles are registered.
+            # Submitters first, then the senders the registrations wake: each submit() resumes
+            # before a sender claims, as it did with an append per event.
+            for _, committed in group:
+                if not committed.done():  # its submit() may have been cancelled
+                    committed.set_result(None)
+            for (key, payload, billed, handle), row in zip(events, rows, strict=True):
+                engine.submit(key, payload, billed, handle, row)
+            if not self._running:
+                self._start_senders(engine)
 
     async def flush(self, timeout: float | None = None) -> bool:
         """Send what is queued now and wait until every event submitted so far is resolved.

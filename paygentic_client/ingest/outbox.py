@@ -290,17 +290,29 @@ class PostgresOutbox:
 
     def append(self, key: str, payload: bytes, identity: SentFields | None) -> Row:
         with self._connection("storing a usage event") as connection, connection.cursor() as cur:
-            cur.execute(_INSERT, (key, payload, self.owner))
-            row = cur.fetchone()
-            if row is not None:
-                return int(row[0])
-            seq = _check_same(cur, key, payload)
-            # Recorded before with the same body: its answer is for this submit() too.
-            cur.execute(
-                f"UPDATE {TABLE} SET submitter = %s WHERE seq = %s AND submitter IS NULL",
-                (self.owner, seq),
-            )
-            return seq
+            return self._append_on(cur, key, payload)
+
+    def append_many(self, events: Sequence[tuple[str, bytes, SentFields | None]]) -> list[Row]:
+        """Several events in one transaction: all of them or none."""
+        with (
+            self._connection("storing usage events") as connection,
+            connection.transaction(),
+            connection.cursor() as cur,
+        ):
+            return [self._append_on(cur, key, payload) for key, payload, _ in events]
+
+    def _append_on(self, cur: psycopg.Cursor[Any], key: str, payload: bytes) -> Row:
+        cur.execute(_INSERT, (key, payload, self.owner))
+        row = cur.fetchone()
+        if row is not None:
+            return int(row[0])
+        seq = _check_same(cur, key, payload)
+        # Recorded before with the same body: its answer is for this submit() too.
+        cur.execute(
+            f"UPDATE {TABLE} SET submitter = %s WHERE seq = %s AND submitter IS NULL",
+            (self.owner, seq),
+        )
+        return seq
 
     def claim(self, max_count: int, max_bytes: int) -> Batch[Row]:
         """The oldest rows no live claim holds, up to max_count rows and max_bytes of

@@ -75,6 +75,9 @@ class Store(Protocol):
     where: str
 
     def append(self, key: str, payload: bytes, identity: SentFields | None) -> Row: ...
+    def append_many(self, events: Sequence[tuple[str, bytes, SentFields | None]]) -> list[Row]:
+        """Add several events at once (with a spool: in one transaction); their rows."""
+
     def claim(self, max_count: int, max_bytes: int) -> Batch[Row]: ...
     def renew(self, batch: Batch[Row]) -> None: ...
     def release(self, batch: Batch[Row]) -> None: ...
@@ -111,6 +114,9 @@ class MemoryStore:
         self._payloads.append(payload)
         self._identities.append(identity)
         return self._seq
+
+    def append_many(self, events: Sequence[tuple[str, bytes, SentFields | None]]) -> list[Row]:
+        return [self.append(key, payload, identity) for key, payload, identity in events]
 
     def claim(self, max_count: int, max_bytes: int) -> Batch[Row]:
         """The oldest events, up to max_count of them and max_bytes of payloads plus one
@@ -166,6 +172,11 @@ class SpoolStore:
 
     def append(self, key: str, payload: bytes, identity: SentFields | None) -> Row:
         return (self.spool.append(key, payload), key)
+
+    def append_many(self, events: Sequence[tuple[str, bytes, SentFields | None]]) -> list[Row]:
+        # One transaction, so one commit (and at power-loss durability one fsync) for all.
+        seqs = self.spool.append_many([(key, payload) for key, payload, _ in events])
+        return [(seq, event[0]) for seq, event in zip(seqs, events, strict=True)]
 
     def claim(self, max_count: int, max_bytes: int) -> Batch[Row]:
         claimed = self.spool.claim(max_count, max_bytes)

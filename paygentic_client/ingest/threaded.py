@@ -25,14 +25,15 @@ import os
 import threading
 import time
 import weakref
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from types import TracebackType
 from typing import Any, Final, TypeVar
 
 from .._runtime.hooks import DEFAULT_STALLED_AFTER, RejectedHook, StalledHook, StallWatch
+from .._runtime.replay import SentFields
 from .._runtime.transport import send
 from ..client import AuthenticatedClient, Client
-from ..errors import QueueFullError
+from ..errors import IngesterClosedError, QueueFullError
 from ..models.create_usage_event_request import CreateUsageEventRequest
 from .core import (
     DEFAULT,
@@ -49,6 +50,7 @@ from .core import (
     send_kwargs,
 )
 from .engine import Engine, Flow, Resolve, Send, Settings, Wait
+from .group_commit import GroupCommit
 from .handles import EventHandle, HandleMaker, resolve_handles, wait_handles
 from .observe import Reporter
 from .spool import DEFAULT_LEASE, Durability, Spool
@@ -211,6 +213,12 @@ class UsageIngester:
             time.monotonic,
             None if spool is None else lambda: self._in_spool(spool.status),
         )
+        # Through a weak reference: a closed ingester must not be kept alive (and forked along,
+        # see _live) by a cycle through its group commit.
+        commit = weakref.WeakMethod(self._commit_appends)
+        self._group: GroupCommit[_Appended, None] = GroupCommit(
+            lambda events: commit()(events)  # type: ignore[misc]  # alive while it submits
+        )
         self._senders: list[threading.Thread] = []
         if store.shared:
             self._start_senders()
@@ -227,22 +235,37 @@ class UsageIngester:
         IngesterClosedError after close(), and SpoolError when the spool cannot store it.
         """
         key, payload, billed = encode_billed(event)
-        if not fits(0, 0, len(payload), max_size=1, max_bytes=self._settings.max_batch_bytes):
-            raise ValueError(f"event {key!r} alone is larger than max_batch_bytes")
+        _check_size(key, payload, self._settings.max_batch_bytes)
         handle = self._new_handle()
-        engine = self._engine
+        if not self._engine.store.inline:
+            self._group.run([(key, payload, billed, handle)])
+            return handle
         with self._lock:
-            if not engine.has_room():
-                self._wait_for_room(key)
-            # Under the lock, a spool's append too: a sender must not claim and settle the
-            # row before its handle is known.
-            engine.submit(key, payload, billed, handle)
-            turn = engine.counters.submitted % YIELD_EVERY == 0 and engine.busy()
-            if not self._senders:
-                self._start_senders()
+            turn = self._submit_in_memory(key, payload, billed, handle)
         if turn:
             time.sleep(0)  # the senders' turn for the GIL: see YIELD_EVERY
         return handle
+
+    def submit_many(self, events: Iterable[CreateUsageEventRequest]) -> list[Handle]:
+        """Enqueue several events; their handles, in order (each resolves as submit()'s).
+        With a spool they are committed in one transaction, all or none, before it returns:
+        much cheaper per event than a submit() each. Raises as submit() does; in memory, a
+        QueueFullError leaves the events before the one that did not fit enqueued."""
+        encoded = [encode_billed(event) for event in events]
+        for key, payload, _ in encoded:
+            _check_size(key, payload, self._settings.max_batch_bytes)
+        handles = [self._new_handle() for _ in encoded]
+        if not self._engine.store.inline:
+            pairs = zip(encoded, handles, strict=True)
+            self._group.run([(key, payload, billed, h) for (key, payload, billed), h in pairs])
+            return handles
+        turn = False
+        with self._lock:
+            for (key, payload, billed), handle in zip(encoded, handles, strict=True):
+                turn = self._submit_in_memory(key, payload, billed, handle) or turn
+        if turn:
+            time.sleep(0)
+        return handles
 
     def flush(self, timeout: float | None = None) -> bool:
         """Send what is queued now and wait until every event submitted so far is resolved
@@ -370,6 +393,33 @@ class UsageIngester:
             thread.join(None if deadline is None else max(0.0, deadline - time.monotonic()))
         return not any(thread.is_alive() for thread in self._senders)
 
+    def _submit_in_memory(
+        self, key: str, payload: bytes, billed: SentFields | None, handle: Handle
+    ) -> bool:
+        """Under _lock: add one event to a memory store; whether to give the senders a turn."""
+        engine = self._engine
+        if not engine.has_room():
+            self._wait_for_room(key)
+        engine.submit(key, payload, billed, handle)
+        if not self._senders:
+            self._start_senders()
+        return engine.counters.submitted % YIELD_EVERY == 0 and engine.busy()
+
+    def _commit_appends(self, events: list[_Appended]) -> list[None | Exception]:
+        """A group commit's leader (see group_commit.py): appends every event waiting, in one
+        transaction, and registers their handles. Under _lock, so that no sender takes the
+        result of a claim of these rows before their handles are known."""
+        with self._lock:
+            engine = self._engine
+            if not engine.accepting():
+                return [IngesterClosedError("the ingester is closed", event[0]) for event in events]
+            rows = engine.store.append_many(
+                [(key, payload, billed) for key, payload, billed, _ in events]
+            )
+            for (key, payload, billed, handle), row in zip(events, rows, strict=True):
+                engine.submit(key, payload, billed, handle, row)
+        return [None] * len(events)
+
     def _wait_for_room(self, key: str) -> None:
         engine = self._engine
 
@@ -413,6 +463,15 @@ class UsageIngester:
 
 # Every UsageIngester not yet garbage-collected: a forked child starts each afresh.
 _live: weakref.WeakSet[UsageIngester] = weakref.WeakSet()
+# An event on its way into a spool: its key, payload, billed fields and handle.
+_Appended = tuple[str, bytes, "SentFields | None", "Handle"]
+
+
+def _check_size(key: str, payload: bytes, max_batch_bytes: int) -> None:
+    if not fits(0, 0, len(payload), max_size=1, max_bytes=max_batch_bytes):
+        raise ValueError(f"event {key!r} alone is larger than max_batch_bytes")
+
+
 # The parent's stores in a forked child: kept so that they are never closed here.
 _inherited: list[Any] = []
 # Ingesters still open at interpreter exit: each gets exit_timeout seconds to deliver.

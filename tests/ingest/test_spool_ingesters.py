@@ -12,7 +12,7 @@ import datetime
 import logging
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -561,13 +561,13 @@ def test_async_spool_runs_sqlite_off_the_loop_thread(
     spool_path: Path, monkeypatch: pytest.MonkeyPatch, in_process_sandbox: InProcessFactory
 ) -> None:
     threads: set[str] = set()
-    real_append = Spool.append
+    real_append_many = Spool.append_many
 
-    def recording_append(self: Spool, key: str, payload: bytes) -> int:
+    def recording_append_many(self: Spool, events: Sequence[tuple[str, bytes]]) -> list[int]:
         threads.add(threading.current_thread().name)
-        return real_append(self, key, payload)
+        return real_append_many(self, events)
 
-    monkeypatch.setattr(Spool, "append", recording_append)
+    monkeypatch.setattr(Spool, "append_many", recording_append_many)
 
     async def main() -> None:
         async with asynchronous(SandboxApi(in_process_sandbox()), spool_path) as ingester:

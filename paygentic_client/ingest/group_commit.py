@@ -1,0 +1,80 @@
+"""Group commit for threads: concurrent callers share one commit, the way PostgreSQL and
+Kafka amortise a log flush.
+
+Each caller queues its items and waits. The first caller in while no commit runs becomes
+the leader: it takes every item queued so far (its own and its followers'), commits them
+with one call, hands each follower its results and steps down; a follower whose items came
+in during that commit leads the next one. A caller returns only once its own items are
+committed (or the commit failed: then every caller of that group gets its exception), and
+waits for at most two commits: the one running when it came in, and its own.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable, Sequence
+from typing import Generic, TypeVar
+
+__all__ = ["GroupCommit"]
+
+T = TypeVar("T")
+R = TypeVar("R")
+
+
+class _Slot(Generic[T, R]):
+    """One caller's items and, once its group is committed, their results or the error."""
+
+    __slots__ = ("items", "results", "error", "done")
+
+    def __init__(self, items: Sequence[T]) -> None:
+        self.items = items
+        self.results: list[R] = []
+        self.error: BaseException | None = None
+        self.done = False
+
+
+class GroupCommit(Generic[T, R]):
+    """commit(items) commits a group at once and returns one result per item, in order (an
+    Exception among them is raised to that item's caller instead), or raises for all."""
+
+    def __init__(self, commit: Callable[[list[T]], list[R | Exception]]) -> None:
+        self._commit = commit
+        self._changed = threading.Condition(threading.Lock())
+        self._queue: list[_Slot[T, R | Exception]] = []
+        self._leading = False
+
+    def run(self, items: Sequence[T]) -> list[R]:
+        """Commit items (with whatever other callers queued meanwhile); their results."""
+        slot: _Slot[T, R | Exception] = _Slot(items)
+        with self._changed:
+            self._queue.append(slot)
+            while self._leading and not slot.done:
+                self._changed.wait()
+            if not slot.done:
+                self._leading = True
+                group, self._queue = self._queue, []
+        if not slot.done:
+            self._lead(group)
+        if slot.error is not None:
+            raise slot.error
+        for result in slot.results:
+            if isinstance(result, Exception):
+                raise result
+        return slot.results  # type: ignore[return-value]  # no Exception among them
+
+    def _lead(self, group: list[_Slot[T, R | Exception]]) -> None:
+        try:
+            results = self._commit([item for slot in group for item in slot.items])
+            start = 0
+            for slot in group:
+                slot.results = results[start : start + len(slot.items)]
+                start += len(slot.items)
+        except BaseException as error:  # every caller of the group learns of it
+            for slot in group:
+                slot.error = error
+        finally:
+            with self._changed:
+                for slot in group:
+                    slot.done = True
+                self._leading = False
+                self._changed.notify_all()
