@@ -517,15 +517,21 @@ class AsyncUsageIngester:
         if self._given_store is not None:
             _inherited.append(self._given_store)  # the parent's: never used or closed here
         if self._closed:  # closed in the parent: closed here, and nothing opened
-            self._spool_options = None
-            self._given_store = None
-            self._reset()
-            assert self._engine is not None
-            self._engine.close()
+            self._start_closed()
             return
         if self._given_store is not None:
             self._given_store = reopen(self._given_store)
         self._reset()
+
+    def _start_closed(self) -> None:
+        """A fresh memory engine, closed, and nothing opened: every submit() raises."""
+        self._closed = True
+        self._spool_options = None
+        self._given_store = None
+        self._given_spool = None
+        self._reset()
+        assert self._engine is not None
+        self._engine.close()
 
 
 def _wake_one(waiter: asyncio.Future[None]) -> None:
@@ -571,7 +577,11 @@ def _release_in_parent() -> None:
 def _restart_in_child() -> None:
     _held.clear()
     for ingester in list(_live):
-        ingester._after_fork_in_child()
+        try:  # as in threaded.py: one ingester's failure must not skip the next
+            ingester._after_fork_in_child()
+        except Exception:
+            logger.exception("an ingester could not start afresh after fork(); it is closed")
+            ingester._start_closed()
 
 
 if hasattr(os, "register_at_fork"):  # not on Windows, which has no fork

@@ -444,8 +444,7 @@ class UsageIngester:
         # A parent's thread may have held a handle group's lock at the fork.
         self._new_handle = HandleMaker(self._settings.max_batch_size)
         if not self._engine.accepting():  # closed (or closing) in the parent: closed here
-            self._start(MemoryStore())
-            self._engine.close()
+            self._start_closed()
             return
         try:
             options = self._spool_options
@@ -454,11 +453,15 @@ class UsageIngester:
                 store = self._given_store = reopen(self._given_store)
         except Exception:
             logger.exception("the ingester could not open its spool again after fork()")
-            store = MemoryStore()
-            self._start(store)
-            self._engine.close()  # submits raise IngesterClosedError, saying it is closed
+            self._start_closed()  # submits raise IngesterClosedError, saying it is closed
             return
         self._start(store)
+
+    def _start_closed(self) -> None:
+        """A fresh engine that is closed: every submit() raises IngesterClosedError."""
+        self._start(MemoryStore())
+        with self._lock:  # closing wakes the engine's waiters: a Condition asks for its lock
+            self._engine.close()
 
 
 # Every UsageIngester not yet garbage-collected: a forked child starts each afresh.
@@ -500,7 +503,13 @@ def _release_in_parent() -> None:
 def _restart_in_child() -> None:
     _held.clear()  # the child's ingesters get locks of their own
     for ingester in list(_live):
-        ingester._after_fork_in_child()
+        # One ingester's failure must not leave the next with the parent's held locks: its
+        # every submit() would hang. A failed one is closed instead (submits raise).
+        try:
+            ingester._after_fork_in_child()
+        except Exception:
+            logger.exception("an ingester could not start afresh after fork(); it is closed")
+            ingester._start_closed()
 
 
 if hasattr(os, "register_at_fork"):  # not on Windows, which has no fork

@@ -7,18 +7,19 @@ reach the same API), so these are the slow tier's.
 
 from __future__ import annotations
 
+import asyncio
 import datetime
 import multiprocessing
-import os
 from pathlib import Path
 from typing import Any
 
 import pytest
 from paygentic_sandbox.process import SandboxProcess
+from support.forking import join_or_kill, run_in_fork
 from support.sandbox_fixture import MERCHANT_ID, TOKEN
 from test_ingest_sandbox import stored_keys
 
-from paygentic_client import AuthenticatedClient, UsageIngester
+from paygentic_client import AsyncUsageIngester, AuthenticatedClient, UsageIngester
 from paygentic_client.errors import IngesterClosedError
 from paygentic_client.ingest.spool import Spool
 from paygentic_client.models import CreateUsageEventRequest, CreateUsageEventRequestProperty
@@ -88,11 +89,7 @@ def test_a_forked_child_delivers_its_own_events_and_never_the_parents(
 ) -> None:
     customer = f"cus_osfork_{store}"
     ingester, handles = queued_parent(sandbox, tmp_path, store, customer)
-    pid = os.fork()
-    if pid == 0:  # the child: never returns into pytest
-        os._exit(in_child(ingester, customer, "child"))
-    _, status = os.waitpid(pid, 0)
-    assert os.waitstatus_to_exitcode(status) == 0
+    assert run_in_fork(lambda: in_child(ingester, customer, "child"), CHILD_DEADLINE + 10) == 0
     assert_delivered_once_each(
         sandbox,
         ingester,
@@ -122,9 +119,7 @@ def test_multiprocessing_fork_children_each_deliver_their_own_events(
     ]
     for child in children:
         child.start()
-    for child in children:
-        child.join(CHILD_DEADLINE + 10)
-    assert [child.exitcode for child in children] == [0, 0]
+    assert join_or_kill(children, CHILD_DEADLINE + 10) == [0, 0]
     assert_delivered_once_each(
         sandbox,
         ingester,
@@ -133,18 +128,82 @@ def test_multiprocessing_fork_children_each_deliver_their_own_events(
     )
 
 
+def submit_raises_closed(ingester: UsageIngester) -> bool:
+    try:
+        ingester.submit(usage("cus_closed", "child", 0))
+    except IngesterClosedError:
+        return True
+    return False
+
+
 def test_an_ingester_closed_before_the_fork_stays_closed_in_the_child(tmp_path: Path) -> None:
     client = AuthenticatedClient(base_url="http://127.0.0.1:9", token=TOKEN)  # never reached
-    ingester = UsageIngester(client, spool=tmp_path / "closed.spool")
-    ingester.close()
-    pid = os.fork()
-    if pid == 0:
-        try:
-            ingester.submit(usage("cus_closed", "child", 0))
-            os._exit(1)
-        except IngesterClosedError:
-            os._exit(0)
-        except BaseException:
-            os._exit(2)
-    _, status = os.waitpid(pid, 0)
-    assert os.waitstatus_to_exitcode(status) == 0
+    closed = [UsageIngester(client, spool=tmp_path / f"closed{n}.spool") for n in range(3)]
+    closed.append(UsageIngester(client))
+    for ingester in closed:
+        ingester.close()
+    # Open beside the closed ones: a closed one's restart once raised in the fork hook, and
+    # every ingester after it kept the parent's held lock (its submit() hung for ever).
+    open_one = UsageIngester(client, flush_interval=60)
+
+    def child() -> int:
+        if not all(submit_raises_closed(ingester) for ingester in closed):
+            return 1
+        open_one.submit(usage("cus_open", "child", 0))
+        return 0 if open_one.stats().submitted == 1 else 1
+
+    try:
+        assert run_in_fork(child, timeout=20) == 0
+    finally:
+        open_one.close(timeout=0)
+
+
+def test_an_ingester_that_cannot_start_afresh_is_closed_in_the_child_and_the_others_work(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    client = AuthenticatedClient(base_url="http://127.0.0.1:9", token=TOKEN)  # never reached
+    broken = [UsageIngester(client, flush_interval=60) for _ in range(4)]
+    working = UsageIngester(client, flush_interval=60)
+
+    def fail() -> None:
+        raise RuntimeError("cannot start afresh")
+
+    for ingester in broken:  # the restarts run in an arbitrary order: most come before it
+        monkeypatch.setattr(ingester, "_after_fork_in_child", fail)
+
+    def child() -> int:
+        if not all(submit_raises_closed(ingester) for ingester in broken):
+            return 1
+        working.submit(usage("cus_open", "child", 0))
+        return 0 if working.stats().submitted == 1 else 1
+
+    try:
+        assert run_in_fork(child, timeout=20) == 0
+    finally:
+        for ingester in [*broken, working]:
+            ingester.close(timeout=0)
+
+
+def test_async_ingesters_start_afresh_in_the_child_closed_ones_closed(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    client = AuthenticatedClient(base_url="http://127.0.0.1:9", token=TOKEN)  # never reached
+    closed = AsyncUsageIngester(client)
+    asyncio.run(closed.close())
+    broken = [AsyncUsageIngester(client, flush_interval=60) for _ in range(3)]
+    working = AsyncUsageIngester(client, flush_interval=60)
+
+    def fail() -> None:
+        raise RuntimeError("cannot start afresh")
+
+    for ingester in broken:
+        monkeypatch.setattr(ingester, "_after_fork_in_child", fail)
+
+    async def in_loop() -> int:
+        for ingester in [closed, *broken]:
+            with pytest.raises(IngesterClosedError):
+                await ingester.submit(usage("cus_closed", "child", 0))
+        await working.submit(usage("cus_open", "child", 0))
+        return 0 if working.stats().submitted == 1 else 1
+
+    assert run_in_fork(lambda: asyncio.run(in_loop()), timeout=20) == 0

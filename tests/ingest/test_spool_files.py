@@ -12,6 +12,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from support.forking import run_in_fork
 from support.tmpfs import TmpfsFactory, fill_up
 
 from paygentic_client.errors import SpoolError, SpoolStorageError
@@ -185,13 +186,11 @@ def test_a_forked_child_closing_its_copy_leaves_the_parent_s_spool_alone(tmp_pat
     path = tmp_path / "s.db"
     with Spool(path) as parent, Spool(path) as other:
         parent.append("k", b"{}")
-        pid = os.fork()
-        if pid == 0:  # the child: SQLite forbids using the parent's connection here
-            try:
-                parent.close()
-            finally:
-                os._exit(0)
-        assert os.waitpid(pid, 0)[1] == 0
+        def child() -> int:  # SQLite forbids using the parent's connection here
+            parent.close()
+            return 0
+
+        assert run_in_fork(child, timeout=20) == 0
         assert other.report().live_submitters == 2  # parent's row and lock are still there
         assert other.claim(10) == []  # its fresh event is still its own to send
         assert [event.key for event in parent.claim(10)] == ["k"]
