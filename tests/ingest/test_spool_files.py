@@ -186,6 +186,7 @@ def test_a_forked_child_closing_its_copy_leaves_the_parent_s_spool_alone(tmp_pat
     path = tmp_path / "s.db"
     with Spool(path) as parent, Spool(path) as other:
         parent.append("k", b"{}")
+
         def child() -> int:  # SQLite forbids using the parent's connection here
             parent.close()
             return 0
