@@ -12,7 +12,8 @@ The design, one file each:
 - stores.py: where events wait, behind one protocol: memory, or a durable SQLite spool
   (spool.py) with `spool=PATH`.
 - threaded.py (`UsageIngester`) and aio.py (`AsyncUsageIngester`): the drivers; they only
-  perform the engine's actions with threads or asyncio tasks.
+  perform the engine's actions with threads or asyncio tasks. forks.py: what fork() does to
+  either (one registry, one set of hooks: the child starts each ingester afresh).
 - core.py: pure helpers (encoding, batch bodies, what an answer means, the failure log);
   handles.py: the threaded ingester's handles; idempotency.py: derived keys.
 """

@@ -20,7 +20,6 @@ import logging
 import os
 import threading
 import time
-import weakref
 from collections.abc import Callable, Generator, Iterable
 from functools import partial
 from types import TracebackType
@@ -33,6 +32,7 @@ from ..client import AuthenticatedClient, Client
 from ..errors import IngesterClosedError, QueueFullError
 from ..models.create_usage_event_request import CreateUsageEventRequest
 from ..models.usage_event import UsageEvent
+from . import forks
 from .core import (
     DEFAULT,
     DEFAULT_CLOSE_TIMEOUT,
@@ -180,13 +180,13 @@ class AsyncUsageIngester:
             self._spool_options = {"path": spool, "durability": durability, "lease": spool_lease}
         self._closed = False
         self._reset()
-        _live.add(self)
+        forks.track(self)
 
     def _reset(self) -> None:
         """No engine yet with a spool path (it is opened, in its thread, by the first submit()
         or `async with`: there is no loop here); a memory one at once."""
         self._worker: concurrent.futures.ThreadPoolExecutor | None = None
-        # Held around every spool call in the worker: a fork waits for it (see threaded.py).
+        # Held around every spool call in the worker: a fork waits for it (see forks.py).
         self._in_store = threading.Lock()
         self._tasks: list[asyncio.Task[None]] = []
         self._running = False  # sender tasks run (see _send_loop)
@@ -508,14 +508,23 @@ class AsyncUsageIngester:
         if self._worker is not None:
             self._worker.shutdown(wait=False)
 
+    # -- fork (see forks.py) ----------------------------------------------------------------
+
+    def _hold_for_fork(self) -> None:
+        """No spool call in flight in the worker thread while the child is made."""
+        self._in_store.acquire()
+
+    def _release_after_fork(self) -> None:
+        self._in_store.release()
+
     def _after_fork_in_child(self) -> None:
         """In a forked child: start afresh (see the module docstring); the parent's spool
         connection is kept, never used or closed."""
         if self._engine is not None and isinstance(self._engine.store, SpoolStore):
-            _inherited.append(self._engine.store)
+            forks.keep_inherited(self._engine.store)
         self._given_spool = None  # the child opens its own
         if self._given_store is not None:
-            _inherited.append(self._given_store)  # the parent's: never used or closed here
+            forks.keep_inherited(self._given_store)  # the parent's: never used or closed here
         if self._closed:  # closed in the parent: closed here, and nothing opened
             self._start_closed()
             return
@@ -552,41 +561,3 @@ def _resolve(pairs: list[tuple[Handle, Any]], answer: AnswerBody | None) -> tupl
             handle.set_created(outcome, answer)
             created += 1
     return created, failed
-
-
-# Every AsyncUsageIngester not yet garbage-collected, and the parent's stores in a child.
-_live: weakref.WeakSet[AsyncUsageIngester] = weakref.WeakSet()
-_inherited: list[Any] = []
-
-
-_held: list[AsyncUsageIngester] = []
-
-
-def _hold_before_fork() -> None:
-    """No spool call in flight in any worker thread while the child is made."""
-    for ingester in list(_live):
-        ingester._in_store.acquire()
-        _held.append(ingester)
-
-
-def _release_in_parent() -> None:
-    while _held:
-        _held.pop()._in_store.release()
-
-
-def _restart_in_child() -> None:
-    _held.clear()
-    for ingester in list(_live):
-        try:  # as in threaded.py: one ingester's failure must not skip the next
-            ingester._after_fork_in_child()
-        except Exception:
-            logger.exception("an ingester could not start afresh after fork(); it is closed")
-            ingester._start_closed()
-
-
-if hasattr(os, "register_at_fork"):  # not on Windows, which has no fork
-    os.register_at_fork(
-        before=_hold_before_fork,
-        after_in_parent=_release_in_parent,
-        after_in_child=_restart_in_child,
-    )

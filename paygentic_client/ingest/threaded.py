@@ -4,7 +4,7 @@ It enqueues an event without touching the network and hands back an EventHandle 
 to the created `UsageEvent` or fails with the reason. What is sent when, what an answer means
 and what is kept is the engine's; this module only moves bytes and time: sender threads that
 run the engine's flows, one lock and one condition around it, the close deadline, the
-interpreter exit hook and the fork hook.
+interpreter exit hook and what a fork does to the ingester (the hooks are forks.py's).
 
 How a batch is sent: each event is serialised to JSON once (orjson), in submit(), and a batch
 body is those bytes joined. It goes out through the client's own httpx client
@@ -35,6 +35,7 @@ from .._runtime.transport import send
 from ..client import AuthenticatedClient, Client
 from ..errors import IngesterClosedError, QueueFullError
 from ..models.create_usage_event_request import CreateUsageEventRequest
+from . import forks
 from .core import (
     DEFAULT,
     DEFAULT_CLOSE_TIMEOUT,
@@ -180,7 +181,7 @@ class UsageIngester:
             self._spool_options = None
             store = MemoryStore()
         self._start(store)
-        _live.add(self)
+        forks.track(self)
         _open_ingesters.add(self)
 
     def _start(self, store: Store) -> None:
@@ -214,7 +215,7 @@ class UsageIngester:
             None if spool is None else lambda: self._in_spool(spool.status),
         )
         # Through a weak reference: a closed ingester must not be kept alive (and forked along,
-        # see _live) by a cycle through its group commit.
+        # see forks.py) by a cycle through its group commit.
         commit = weakref.WeakMethod(self._commit_appends)
         self._group: GroupCommit[_Appended, None] = GroupCommit(
             lambda events: commit()(events)  # type: ignore[misc]  # alive while it submits
@@ -433,6 +434,17 @@ class UsageIngester:
                 "than it takes them)"
             )
 
+    # -- fork (see forks.py) ----------------------------------------------------------------
+
+    def _hold_for_fork(self) -> None:
+        """No submit (a spool append is under _lock) and no sender store call in flight."""
+        self._lock.acquire()
+        self._in_store.acquire()
+
+    def _release_after_fork(self) -> None:
+        self._in_store.release()
+        self._lock.release()
+
     def _after_fork_in_child(self) -> None:
         """In a forked child: a fresh engine and lock (the parent's may be held by a thread
         that does not exist here), no senders yet, and the spool opened again. The parent's
@@ -440,7 +452,7 @@ class UsageIngester:
         connection could delete the WAL file under the parent."""
         old = self._engine.store
         if isinstance(old, SpoolStore) or old is self._given_store:
-            _inherited.append(old)
+            forks.keep_inherited(old)
         # A parent's thread may have held a handle group's lock at the fork.
         self._new_handle = HandleMaker(self._settings.max_batch_size)
         if not self._engine.accepting():  # closed (or closing) in the parent: closed here
@@ -464,8 +476,6 @@ class UsageIngester:
             self._engine.close()
 
 
-# Every UsageIngester not yet garbage-collected: a forked child starts each afresh.
-_live: weakref.WeakSet[UsageIngester] = weakref.WeakSet()
 # An event on its way into a spool: its key, payload, billed fields and handle.
 _Appended = tuple[str, bytes, "SentFields | None", "Handle"]
 
@@ -475,49 +485,8 @@ def _check_size(key: str, payload: bytes, max_batch_bytes: int) -> None:
         raise ValueError(f"event {key!r} alone is larger than max_batch_bytes")
 
 
-# The parent's stores in a forked child: kept so that they are never closed here.
-_inherited: list[Any] = []
 # Ingesters still open at interpreter exit: each gets exit_timeout seconds to deliver.
 _open_ingesters: weakref.WeakSet[UsageIngester] = weakref.WeakSet()
-
-
-# The ingesters whose locks the forking thread holds across a fork (see _in_store).
-_held: list[UsageIngester] = []
-
-
-def _hold_before_fork() -> None:
-    """No submit (a spool append is under _lock) and no sender store call in flight."""
-    for ingester in list(_live):
-        ingester._lock.acquire()
-        ingester._in_store.acquire()
-        _held.append(ingester)
-
-
-def _release_in_parent() -> None:
-    while _held:
-        ingester = _held.pop()
-        ingester._in_store.release()
-        ingester._lock.release()
-
-
-def _restart_in_child() -> None:
-    _held.clear()  # the child's ingesters get locks of their own
-    for ingester in list(_live):
-        # One ingester's failure must not leave the next with the parent's held locks: its
-        # every submit() would hang. A failed one is closed instead (submits raise).
-        try:
-            ingester._after_fork_in_child()
-        except Exception:
-            logger.exception("an ingester could not start afresh after fork(); it is closed")
-            ingester._start_closed()
-
-
-if hasattr(os, "register_at_fork"):  # not on Windows, which has no fork
-    os.register_at_fork(
-        before=_hold_before_fork,
-        after_in_parent=_release_in_parent,
-        after_in_child=_restart_in_child,
-    )
 
 
 @atexit.register
