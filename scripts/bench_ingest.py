@@ -73,6 +73,7 @@ from paygentic_client.ingest.spool import Durability, Spool
 from paygentic_client.models import CreateUsageEventRequest
 
 TARGET_OF_CEILING = 0.8  # issue 14: each ingester at least 0.8x the ceiling of the same run
+SMOKE_PRODUCER_EVENTS = 500  # per run of the spool's figures in a --smoke run
 TARGET_WITH_OTEL = 0.9  # issue 27: with the SDK configured, at least 0.9x of without
 
 
@@ -266,10 +267,11 @@ def main() -> int:
     }
     levels: list[tuple[Durability, int]] = [("process-crash", 5000), ("power-loss", 300)]
     costs = {durability: append_cost(durability, count) for durability, count in levels}
-    producers = [
-        bench_spool_producers.measure(shape, min(n, args.producer_events), args.rounds)
-        for shape in bench_spool_producers.SHAPES
-    ]
+    # A smoke run shows that the figures work: a few hundred events each, one sandbox.
+    producer_events = min(n, args.producer_events, SMOKE_PRODUCER_EVENTS if args.smoke else n)
+    producers = bench_spool_producers.measure_all(
+        producer_events, args.rounds, one_sandbox=args.smoke
+    )
     with_otel = {} if args.no_otel else otel_rows(ingesters, n, args.rounds)
     print(
         f"events per run: {n} (baseline: {args.baseline_events}); a fresh sandbox for each; "

@@ -9,15 +9,16 @@ ratio of the in-memory ingester's, each with the same producers in the same run.
 
 Events/s from the first submit to the last acknowledgement (flush() returned: every handle
 resolved), a fresh spool file for each spooled run. Each figure has a sandbox process of its
-own, and its runs alternate: in memory, spooled, in memory, ... (--rounds spooled runs); each
-spooled run is compared with the mean of the two in-memory runs around it (the VM's speed
-drifts, and the sandbox's inserts slow down as its tables grow: both move the two sides
-alike), and the figure's ratio is the median over the rounds.
+own (one for all in a smoke run), and its runs alternate: in memory, spooled, in memory, ...
+(--rounds spooled runs); each spooled run is compared with the mean of the two in-memory
+runs around it (the VM's speed drifts, and the sandbox's inserts slow down as its tables
+grow: both move the two sides alike), and the figure's ratio is the median over the rounds.
 """
 
 from __future__ import annotations
 
 import asyncio
+import itertools
 import statistics
 import tempfile
 import threading
@@ -133,26 +134,38 @@ class Result:
         return statistics.median(self.ratios)
 
 
-def measure(shape: Shape, count: int, rounds: int) -> Result:
-    """The figure of one shape: `rounds` spooled runs, each between two in-memory runs."""
+_runs = itertools.count()
+
+
+def measure_all(count: int, rounds: int, *, one_sandbox: bool = False) -> list[Result]:
+    """Every shape's figure, each on a sandbox process of its own; with one_sandbox (a smoke
+    run: a sandbox costs seconds to start on a busy machine) all on one."""
+    if not one_sandbox:
+        return [measure_all_on_one([shape], count, rounds)[0] for shape in SHAPES]
+    return measure_all_on_one(list(SHAPES), count, rounds)
+
+
+def measure_all_on_one(shapes: list[Shape], count: int, rounds: int) -> list[Result]:
     with tempfile.TemporaryDirectory() as tmp, SandboxProcess(db=Path(tmp) / "b.db") as server:
-        runs = 0
+        return [measure(shape, count, rounds, server, Path(tmp)) for shape in shapes]
 
-        def one(spooled: bool) -> Figure:
-            nonlocal runs
-            runs += 1
-            events = make_events(f"p{runs}", count)
-            spool = Path(tmp) / f"spool{runs}.db" if spooled else None
-            return timed(
-                partial(shape.run, server.url, events, spool, shape.durability), count, server.pid
-            )
 
-        memory, spooled, ratios = [one(False)], [], []
-        for _ in range(rounds):
-            spooled.append(one(True))
-            memory.append(one(False))
-            around = (memory[-2].events_per_second + memory[-1].events_per_second) / 2
-            ratios.append(spooled[-1].events_per_second / around)
+def measure(shape: Shape, count: int, rounds: int, server: SandboxProcess, tmp: Path) -> Result:
+    """The figure of one shape: `rounds` spooled runs, each between two in-memory runs."""
+
+    def one(spooled: bool) -> Figure:
+        n = next(_runs)  # new keys for every run: the sandbox may be shared
+        events = make_events(f"p{n}", count)
+        spool = tmp / f"spool{n}.db" if spooled else None
+        run = partial(shape.run, server.url, events, spool, shape.durability)
+        return timed(run, count, server.pid)
+
+    memory, spooled, ratios = [one(False)], [], []
+    for _ in range(rounds):
+        spooled.append(one(True))
+        memory.append(one(False))
+        around = (memory[-2].events_per_second + memory[-1].events_per_second) / 2
+        ratios.append(spooled[-1].events_per_second / around)
     return Result(shape, median_figure(memory), median_figure(spooled), ratios)
 
 
