@@ -34,14 +34,19 @@ alternately (off, on, off, ...: each run with it on between two runs without, it
 their mean, the median over --rounds). Target: at least 0.9x. The rows check that the metrics
 counted every event (the delivered counter) and one batch span per batch.
 
-Usage: scripts/bench-ingest [--events N] [--baseline-events N] [--rounds N] [--no-otel]
+The spool with concurrent producers (issue 26, scripts/bench_spool_producers.py): 8 threads
+at process-crash and at power-loss durability, 100 asyncio tasks, one producer with
+submit_many() of 1000-event lists; each spooled as a ratio of the in-memory ingester with the
+same producers in the same run (--producer-events per run).
+
+Usage: scripts/bench-ingest [--events N] [--baseline-events N] [--rounds N]
+                            [--producer-events N] [--no-otel] [--smoke]
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
-import datetime
 import json
 import os
 import statistics
@@ -50,71 +55,26 @@ import tempfile
 import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
 from functools import partial
 from pathlib import Path
 from typing import Any
 
 import bench_otel
+import bench_spool_producers
 import httpx
-from paygentic_sandbox import DEMO_MERCHANT_ID, DEMO_TOKEN, SandboxProcess
+from bench_ingest_support import Figure, make_events, median_figure, timed
+from paygentic_sandbox import DEMO_TOKEN, SandboxProcess
 
 from paygentic_client import AsyncUsageIngester, AuthenticatedClient, UsageIngester
 from paygentic_client._runtime import ingest_telemetry
 from paygentic_client._runtime.otel import SWITCH_VARIABLE
 from paygentic_client.api.usage_events import create_usage_event
 from paygentic_client.ingest.spool import Durability, Spool
-from paygentic_client.models import (
-    CreateUsageEventRequest,
-    CreateUsageEventRequestProperty,
-    Metadata,
-)
+from paygentic_client.models import CreateUsageEventRequest
 
 TARGET_OF_CEILING = 0.8  # issue 14: each ingester at least 0.8x the ceiling of the same run
+SMOKE_PRODUCER_EVENTS = 500  # per run of the spool's figures in a --smoke run
 TARGET_WITH_OTEL = 0.9  # issue 27: with the SDK configured, at least 0.9x of without
-STAMP = datetime.datetime(2024, 1, 15, 10, 30, tzinfo=datetime.UTC)
-
-
-def make_events(prefix: str, count: int) -> list[CreateUsageEventRequest]:
-    return [
-        CreateUsageEventRequest(
-            idempotency_key=f"{prefix}_{n:08d}",
-            customer_id="cus_abc123xyz",
-            merchant_id=DEMO_MERCHANT_ID,
-            timestamp=STAMP,
-            properties=[
-                CreateUsageEventRequestProperty(
-                    billable_metric_id="bm_api_calls", quantity=3, price="0.01"
-                )
-            ],
-            metadata=Metadata.from_dict({"model": "claude-3-opus", "input_tokens": "1500"}),
-        )
-        for n in range(count)
-    ]
-
-
-@dataclass(frozen=True)
-class Figure:
-    events_per_second: float
-    client_cpu_per_event: float  # µs of this process's CPU (all its threads) per event
-    server_busy: float  # the sandbox process's CPU time over the wall time of the run
-
-
-def process_cpu_seconds(pid: int) -> float:
-    """User + system CPU of another process so far, from /proc (Linux); the standard library
-    reads it only for the current process and its waited-for children."""
-    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    utime, stime = int(fields[11]), int(fields[12])  # fields 14 and 15 of proc(5)
-    return (utime + stime) / os.sysconf("SC_CLK_TCK")
-
-
-def timed(run: Callable[[], None], count: int, server_pid: int) -> Figure:
-    server_started = process_cpu_seconds(server_pid)
-    cpu_started, started = time.process_time(), time.perf_counter()
-    run()
-    cpu, elapsed = time.process_time() - cpu_started, time.perf_counter() - started
-    server = process_cpu_seconds(server_pid) - server_started
-    return Figure(count / elapsed, 1e6 * cpu / count, server / elapsed)
 
 
 def one_at_a_time(url: str, events: list[CreateUsageEventRequest]) -> None:
@@ -239,14 +199,6 @@ def delivered(reader: Any) -> int:
     )
 
 
-def median_figure(runs: list[Figure]) -> Figure:
-    return Figure(
-        statistics.median(each.events_per_second for each in runs),
-        statistics.median(each.client_cpu_per_event for each in runs),
-        statistics.median(each.server_busy for each in runs),
-    )
-
-
 def verdict(ratio: float) -> str:
     return f"target {TARGET_OF_CEILING}x: {'OK' if ratio >= TARGET_OF_CEILING else 'BELOW'}"
 
@@ -266,6 +218,13 @@ def main() -> int:
     )
     parser.add_argument(
         "--no-otel", action="store_true", help="skip the rows with the OpenTelemetry SDK"
+    )
+    parser.add_argument(
+        "--producer-events",
+        type=int,
+        default=20_000,
+        help="events per run of the spool's figures with concurrent producers (at most "
+        "--events): a run at power-loss durability makes about 1,000 events/s here",
     )
     args = parser.parse_args()
     n = args.events
@@ -308,6 +267,11 @@ def main() -> int:
     }
     levels: list[tuple[Durability, int]] = [("process-crash", 5000), ("power-loss", 300)]
     costs = {durability: append_cost(durability, count) for durability, count in levels}
+    # A smoke run shows that the figures work: a few hundred events each, one sandbox.
+    producer_events = min(n, args.producer_events, SMOKE_PRODUCER_EVENTS if args.smoke else n)
+    producers = bench_spool_producers.measure_all(
+        producer_events, args.rounds, one_sandbox=args.smoke
+    )
     with_otel = {} if args.no_otel else otel_rows(ingesters, n, args.rounds)
     print(
         f"events per run: {n} (baseline: {args.baseline_events}); a fresh sandbox for each; "
@@ -352,6 +316,7 @@ def main() -> int:
     )
     for durability, cost in costs.items():
         print(f"  one committed append, {durability} durability: {cost:,.1f} µs/event")
+    bench_spool_producers.report(producers, smoke=args.smoke)
     for name, (on, off, otel_ratios) in with_otel.items():
         ratio = statistics.median(otel_ratios)
         spread = (

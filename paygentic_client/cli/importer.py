@@ -9,6 +9,10 @@ content for lines without one), so nothing is billed twice. A whole batch refuse
 API (a bad token, no permission) stops the import: those lines are neither delivered nor
 rejected, and a re-run retries them. Ctrl-C saves the checkpoint and raises
 ImportInterrupted with the counts.
+
+The valid events of each batch_size lines read are submitted together (submit_many): a
+line is settled only once its event is acknowledged, so a line read but not yet submitted
+holds the checkpoint back like one in flight.
 """
 
 from __future__ import annotations
@@ -27,6 +31,7 @@ from typing import IO, Any, Literal
 from ..client import AuthenticatedClient
 from ..errors import EventRejectedError, ImportStopped
 from ..ingest import EventHandle, UsageIngester
+from ..models.create_usage_event_request import CreateUsageEventRequest
 from .checkpoint import Checkpoint, Watermark
 from .records import RecordError, open_source, read_csv, read_ndjson, to_event
 
@@ -106,6 +111,8 @@ class _Run:
         )
         self.watermark = Watermark(self.checkpoint.line)
         self.summary = ImportSummary()
+        # Read and valid, not submitted yet: up to a batch (batch_size) of them at a time.
+        self.unsubmitted: list[tuple[int, CreateUsageEventRequest]] = []
         self.in_flight: collections.deque[tuple[int, str, EventHandle]] = collections.deque()
         self.rejects = _Rejects(options.rejects, keep_through=self.checkpoint.line)
         self.ingester = UsageIngester(
@@ -119,12 +126,17 @@ class _Run:
             for line, record in reader(stream):
                 if line <= self.checkpoint.line:
                     continue
-                self.submit(line, record)
+                self.read(line, record)
+                if len(self.unsubmitted) >= self.options.batch_size:
+                    self.submit()
                 self.reap(block=False)
+        self.submit()
         self.ingester.close()
         self.reap(block=True)
 
-    def submit(self, line: int, record: Any) -> None:
+    def read(self, line: int, record: Any) -> None:
+        """A line read: rejected at once if it is not a valid event, else its event waits
+        for submit()."""
         self.watermark.opened(line)
         try:
             if isinstance(record, RecordError):
@@ -135,7 +147,21 @@ class _Run:
                 line, str(error), record.get("idempotencyKey") if isinstance(record, dict) else None
             )
             return
-        self.in_flight.append((line, event.idempotency_key, self.ingester.submit(event)))
+        self.unsubmitted.append((line, event))
+
+    def submit(self) -> None:
+        """Submit the events read since the last call with one submit_many: a batch's worth
+        takes the ingester's lock once, not once per event. They leave `unsubmitted` only
+        once their handles are in `in_flight` (an interrupted run counts them unconfirmed
+        either way)."""
+        if not self.unsubmitted:
+            return
+        handles = self.ingester.submit_many(event for _, event in self.unsubmitted)
+        pairs = zip(self.unsubmitted, handles, strict=True)
+        self.in_flight.extend(
+            (line, event.idempotency_key, handle) for (line, event), handle in pairs
+        )
+        self.unsubmitted = []
 
     def reap(self, *, block: bool) -> None:
         """Settle the lines whose events are resolved, oldest first."""
@@ -185,7 +211,7 @@ class _Run:
             self.reap(block=False)
         self.save()
         self.rejects.close()
-        self.summary.unconfirmed = len(self.in_flight)
+        self.summary.unconfirmed = len(self.in_flight) + len(self.unsubmitted)
         self.summary.checkpoint_line = self.checkpoint.line
 
 

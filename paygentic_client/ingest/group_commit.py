@@ -3,10 +3,15 @@ Kafka amortise a log flush.
 
 Each caller queues its items and waits. The first caller in while no commit runs becomes
 the leader: it takes every item queued so far (its own and its followers'), commits them
-with one call, hands each follower its results and steps down; a follower whose items came
+with one call, hands each follower its results and steps down; the first caller that came
 in during that commit leads the next one. A caller returns only once its own items are
 committed (or the commit failed: then every caller of that group gets its exception), and
 waits for at most two commits: the one running when it came in, and its own.
+
+Each caller waits on a lock of its own, released once its group is committed, or before
+that to make it the next leader: a wake-up per caller and commit, where one Condition for
+all woke every waiting caller at every commit (those queued for the next one too, to wait
+again).
 """
 
 from __future__ import annotations
@@ -24,13 +29,17 @@ R = TypeVar("R")
 class _Slot(Generic[T, R]):
     """One caller's items and, once its group is committed, their results or the error."""
 
-    __slots__ = ("items", "results", "error", "done")
+    __slots__ = ("items", "results", "error", "done", "turn")
 
     def __init__(self, items: Sequence[T]) -> None:
         self.items = items
         self.results: list[R] = []
         self.error: BaseException | None = None
         self.done = False
+        # Held from the start; released when the group is committed (done) or, before that,
+        # to make this caller the next leader.
+        self.turn = threading.Lock()
+        self.turn.acquire()
 
 
 class GroupCommit(Generic[T, R]):
@@ -39,22 +48,21 @@ class GroupCommit(Generic[T, R]):
 
     def __init__(self, commit: Callable[[list[T]], list[R | Exception]]) -> None:
         self._commit = commit
-        self._changed = threading.Condition(threading.Lock())
+        self._lock = threading.Lock()
         self._queue: list[_Slot[T, R | Exception]] = []
         self._leading = False
 
     def run(self, items: Sequence[T]) -> list[R]:
         """Commit items (with whatever other callers queued meanwhile); their results."""
         slot: _Slot[T, R | Exception] = _Slot(items)
-        with self._changed:
+        with self._lock:
             self._queue.append(slot)
-            while self._leading and not slot.done:
-                self._changed.wait()
-            if not slot.done:
-                self._leading = True
-                group, self._queue = self._queue, []
+            follow = self._leading
+            self._leading = True
+        if follow:
+            slot.turn.acquire()  # committed, or this caller's turn to lead
         if not slot.done:
-            self._lead(group)
+            self._lead()
         if slot.error is not None:
             raise slot.error
         for result in slot.results:
@@ -62,7 +70,9 @@ class GroupCommit(Generic[T, R]):
                 raise result
         return slot.results  # type: ignore[return-value]  # no Exception among them
 
-    def _lead(self, group: list[_Slot[T, R | Exception]]) -> None:
+    def _lead(self) -> None:
+        with self._lock:
+            group, self._queue = self._queue, []
         try:
             results = self._commit([item for slot in group for item in slot.items])
             start = 0
@@ -73,8 +83,12 @@ class GroupCommit(Generic[T, R]):
             for slot in group:
                 slot.error = error
         finally:
-            with self._changed:
-                for slot in group:
-                    slot.done = True
-                self._leading = False
-                self._changed.notify_all()
+            with self._lock:
+                # The next leader: the first caller that came in during this commit.
+                successor = self._queue[0] if self._queue else None
+                self._leading = successor is not None
+            for slot in group:
+                slot.done = True
+                slot.turn.release()
+            if successor is not None:
+                successor.turn.release()

@@ -12,7 +12,7 @@ import signal
 import subprocess
 import sys
 import threading
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
@@ -20,12 +20,14 @@ from typing import Any
 import httpx
 import pytest
 import tqdm
+from support.inprocess_sandbox import InProcessFactory
 from support.sandbox_fixture import MERCHANT_ID, OTHER_MERCHANT_ID, TOKEN, SandboxFactory
 
-from paygentic_client import AuthenticatedClient
+from paygentic_client import AuthenticatedClient, UsageIngester
 from paygentic_client.api.usage_events import list_usage_events
 from paygentic_client.cli import main as cli
 from paygentic_client.cli.checkpoint import Watermark
+from paygentic_client.cli.importer import ImportOptions, run_import
 from paygentic_client.cli.records import (
     RecordError,
     normalise_timestamp,
@@ -224,6 +226,44 @@ def test_rejected_lines_go_to_the_rejects_file_and_the_import_goes_on(
     assert reasons[3] == "properties[0].quantity: must be at least 1"
     assert reasons[4].startswith("rejected by the API: merchantId: this token cannot act")
     assert stored_total(server.url, "cus_rejects") == 2
+
+
+def test_the_import_submits_a_batch_of_events_at_a_time(
+    in_process_sandbox: InProcessFactory, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """One submit_many per batch_size lines read (a line rejected here is not among them),
+    and the rest at the end; never a submit() per event."""
+    sandbox = in_process_sandbox()
+    lines = [ndjson_line(n, "cus_lists", keyed=True) for n in range(1000)]
+    lines[500] = "{not json\n"
+    source = tmp_path / "usage.ndjson"
+    source.write_text("".join(lines))
+    sizes: list[int] = []
+    submit_many = UsageIngester.submit_many
+
+    def counted(self: UsageIngester, events: Iterable[Any]) -> list[Any]:
+        events = list(events)
+        sizes.append(len(events))
+        return submit_many(self, events)
+
+    def one_by_one(self: UsageIngester, event: Any) -> Any:
+        raise AssertionError("the import submitted an event on its own")
+
+    monkeypatch.setattr(UsageIngester, "submit_many", counted)
+    monkeypatch.setattr(UsageIngester, "submit", one_by_one)
+    options = ImportOptions(
+        source=source,
+        format="ndjson",
+        checkpoint=tmp_path / "usage.checkpoint",
+        rejects=tmp_path / "usage.rejects.ndjson",
+        batch_size=400,
+    )
+    summary = run_import(sandbox.client(), options)
+    assert sizes == [400, 400, 199]
+    assert (summary.delivered, summary.rejected, summary.checkpoint_line) == (999, 1, 1000)
+    expected = {f"cus_lists_{n}" for n in range(1000) if n != 500}
+    stored = sandbox.stored_keys()
+    assert len(stored) == len(expected) and set(stored) == expected
 
 
 def test_csv_rows_become_events(tmp_path: Path) -> None:

@@ -1,6 +1,7 @@
 """The ingesters with a spool (and the close deadline without one), against real sandbox
-processes: delivery and recovery, rejected events kept, SIGKILL at random moments, processes
-sharing one spool under faults, an unreachable API at close; threads and asyncio."""
+processes: delivery and recovery, rejected events kept, processes sharing one spool under
+faults, an unreachable API at close; threads and asyncio. SIGKILL at random moments:
+test_spool_sigkill_storm.py."""
 
 from __future__ import annotations
 
@@ -8,8 +9,6 @@ import asyncio
 import datetime
 import logging
 import os
-import random
-import signal
 import subprocess
 import sys
 import textwrap
@@ -21,7 +20,6 @@ from support.sandbox_fixture import MERCHANT_ID, TOKEN, SandboxFactory
 from test_ingest_sandbox import stored_keys
 
 from paygentic_client import AsyncUsageIngester, AuthenticatedClient, RetryPolicy, UsageIngester
-from paygentic_client.cli.main import main
 from paygentic_client.errors import IngesterClosedError, SpoolError
 from paygentic_client.ingest.core import DEFAULT, DEFAULT_CLOSE_TIMEOUT
 from paygentic_client.ingest.spool import Spool
@@ -260,85 +258,6 @@ def test_async_spool_work_stays_off_the_event_loop(
     # the worst is bounded loosely, for a loaded 2-core CI machine.
     assert gaps[len(gaps) // 2] < 0.004
     assert gaps[-1] < 0.25
-
-
-# -- SIGKILL at random moments ------------------------------------------------------------------
-
-PRODUCER = textwrap.dedent(
-    """
-    import datetime, sys, time
-    from paygentic_client import AuthenticatedClient, UsageIngester
-    from paygentic_client.models import CreateUsageEventRequest, CreateUsageEventRequestProperty
-    url, spool, returned, start, total = sys.argv[1:6]
-    stamp = datetime.datetime(2024, 3, 1, 12, 0, tzinfo=datetime.UTC)
-    client = AuthenticatedClient(base_url=url, token=sys.argv[6])
-    ingester = UsageIngester(client, spool=spool, flush_interval=0.02, spool_lease=0.5,
-                             max_batch_size=50)
-    with open(returned, "a", buffering=1) as log:
-        for n in range(int(start), int(total)):
-            ingester.submit(CreateUsageEventRequest(
-                idempotency_key=f"cus_kill_{n:05d}", customer_id="cus_kill",
-                merchant_id=sys.argv[7], timestamp=stamp + datetime.timedelta(milliseconds=n),
-                properties=[CreateUsageEventRequestProperty(billable_metric_id="bm_x", quantity=1)],
-            ))
-            log.write(f"cus_kill_{n:05d}\\n")  # one write of a whole line: a kill cannot split it
-            if n % 10 == 0:
-                time.sleep(0.004)  # pacing, so that kills land while submitting
-    ingester.close(timeout=None)
-    """
-)
-
-
-def _returned(path: Path) -> list[str]:
-    if not path.exists():
-        return []
-    return [line for line in path.read_text().split("\n")[:-1]]  # complete lines only
-
-
-def test_sigkill_at_random_moments_loses_and_duplicates_nothing(
-    sandbox_factory: SandboxFactory,
-    tmp_path: Path,
-    monkeypatch: pytest.MonkeyPatch,
-    capsys: pytest.CaptureFixture[str],
-) -> None:
-    server = sandbox_factory()
-    total = 6000  # ~2.4 s of paced submitting: more than the 20 kills leave on average
-    spool, log = tmp_path / "s.db", tmp_path / "returned.txt"
-    env = {**os.environ, "PYTHONPATH": str(ROOT)}
-    moments = random.Random(12)
-
-    def producer(start: int) -> subprocess.Popen[bytes]:
-        args = [server.url, str(spool), str(log), str(start), str(total), TOKEN, MERCHANT_ID]
-        return subprocess.Popen([sys.executable, "-c", PRODUCER, *args], env=env)
-
-    for _ in range(20):
-        before = len(_returned(log))
-        # Restarted where submit() last returned: the event being submitted at the kill may
-        # or may not be in the spool, and submitting it again makes it one whose submit
-        # returned (the API keeps one event per key).
-        process = producer(before)
-        deadline = time.monotonic() + 30
-        while len(_returned(log)) == before and process.poll() is None:
-            assert time.monotonic() < deadline, "the producer never got going"
-            time.sleep(0.005)
-        time.sleep(moments.uniform(0, 0.25))  # a random moment of submitting and delivering
-        process.send_signal(signal.SIGKILL)
-        process.wait()
-    assert len(_returned(log)) < total  # every kill landed while submitting (and delivering)
-    final = producer(len(_returned(log)))
-    assert final.wait(timeout=120) == 0
-    # What the killed producers left (the final one closes once its own events are in):
-    monkeypatch.setenv("PAYGENTIC_BEARER_AUTH", TOKEN)
-    assert main(["spool", "drain", str(spool), "--base-url", server.url, "--no-progress"]) == 0
-    assert "the spool is empty" in capsys.readouterr().out
-    returned = _returned(log)
-    assert returned == [f"cus_kill_{n:05d}" for n in range(total)]
-    client = AuthenticatedClient(base_url=server.url, token=TOKEN)
-    stored = stored_keys(client, "cus_kill")
-    assert len(stored) == len(set(stored))
-    assert sorted(stored) == returned
-    with Spool(spool) as opened:
-        assert opened.status().pending == 0
 
 
 # -- processes sharing one spool under faults ---------------------------------------------------

@@ -3,24 +3,68 @@ keeps the run's stdout open, and the whole CI run waits on it)."""
 
 from __future__ import annotations
 
+import contextlib
 import os
 import signal
 import time
-from collections.abc import Callable, Iterable
+import traceback
+from collections.abc import Callable, Iterable, Iterator
 from multiprocessing.process import BaseProcess
 
 
 def run_in_fork(body: Callable[[], int], timeout: float) -> int:
     """Run body() in a forked child; its exit code (2 if it raised). Kills the child and
     fails if it has not ended within timeout seconds."""
+    return wait_or_kill(_fork(body), timeout)
+
+
+def _fork(body: Callable[[], int]) -> int:
+    """body() in a forked child, which leaves with its exit code (2 if it raised) and never
+    returns into pytest; the child's pid."""
     pid = os.fork()
-    if pid == 0:  # the child: never returns into pytest
+    if pid == 0:
         code = 2
         try:
             code = body()
+        except BaseException:
+            traceback.print_exc()  # to the test's captured stderr: a failing test shows it
         finally:
             os._exit(code)
-    return wait_or_kill(pid, timeout)
+    return pid
+
+
+class Forked:
+    """A forked child that a test may kill (see forked())."""
+
+    def __init__(self, pid: int) -> None:
+        self.pid = pid
+        self.code: int | None = None  # its exit code once reaped (-9: SIGKILLed)
+
+    def running(self) -> bool:
+        if self.code is None:
+            done, status = os.waitpid(self.pid, os.WNOHANG)
+            if done:
+                self.code = os.waitstatus_to_exitcode(status)
+        return self.code is None
+
+    def kill(self) -> int:
+        """SIGKILL it (unless it ended) and reap it; its exit code."""
+        if self.running():
+            os.kill(self.pid, signal.SIGKILL)
+            self.code = os.waitstatus_to_exitcode(os.waitpid(self.pid, 0)[1])
+        assert self.code is not None
+        return self.code
+
+
+@contextlib.contextmanager
+def forked(body: Callable[[], int]) -> Iterator[Forked]:
+    """body() in a forked child, for the block to watch or kill: the child is killed and
+    reaped when the block ends (an exception included) if it is still running."""
+    child = Forked(_fork(body))
+    try:
+        yield child
+    finally:
+        child.kill()
 
 
 def wait_or_kill(pid: int, timeout: float) -> int:
