@@ -5,8 +5,8 @@ always stopped. Each test gets a database of its own with the outbox created in 
     def test_x(outbox_dsn: str) -> None:
         with psycopg.connect(outbox_dsn) as conn: ...
 
-A test that restarts the database takes `restartable_postgres`: a server of its own (about a
-second to start), with the outbox in its `postgres` database, and `restart()`.
+A test that restarts the database takes `restartable_postgres`: `dsn` (outbox_dsn's) and
+`restart()`, which stops the session's server and starts it again on its data directory.
 
 When pgserver cannot start (no binaries for this platform), the tests skip saying why.
 """
@@ -17,7 +17,7 @@ import itertools
 import shutil
 import tempfile
 import warnings
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -31,44 +31,73 @@ from paygentic_client.ingest import outbox
 _numbers = itertools.count()
 
 
-@pytest.fixture(scope="session")
-def postgres() -> Iterator[str]:
-    """The DSN of the session's server (its `postgres` database)."""
-    data, server = _start_in_fresh_directory()
-    try:
-        yield str(server.get_uri())
-    finally:
-        server.cleanup()
-        shutil.rmtree(data, ignore_errors=True)
-
-
 @dataclass
-class RestartablePostgres:
+class PostgresServer:
+    """The session's server: its data directory, pgserver's handle, and the DSN of its
+    `postgres` database."""
+
     data: Path
-    server: Any
-    dsn: str  # its `postgres` database, where the outbox is
+    handle: Any
+    dsn: str
 
     def restart(self) -> None:
         """Stop the server (pg_ctl's default fast stop, through pgserver's cleanup(): every
         session is ended) and start it again on the same data directory with pgserver's
         get_server(); the DSN (a unix socket in the data directory) stays the same."""
-        self.server.cleanup()
-        self.server = _get_server()(self.data, cleanup_mode="stop")
-        assert str(self.server.get_uri()) == self.dsn
+        self.handle.cleanup()
+        self.handle = _get_server()(self.data, cleanup_mode="stop")
+        assert str(self.handle.get_uri()) == self.dsn
+
+
+@pytest.fixture(scope="session")
+def postgres_server() -> Iterator[PostgresServer]:
+    data, handle = _start_in_fresh_directory()
+    server = PostgresServer(data, handle, str(handle.get_uri()))
+    try:
+        yield server
+    finally:
+        server.handle.cleanup()
+        shutil.rmtree(data, ignore_errors=True)
+
+
+@pytest.fixture(scope="session")
+def postgres(postgres_server: PostgresServer) -> str:
+    """The DSN of the session's server (its `postgres` database)."""
+    return postgres_server.dsn
 
 
 @pytest.fixture
-def restartable_postgres() -> Iterator[RestartablePostgres]:
-    """A server of this test's own, with the outbox created, that the test may restart."""
-    data, server = _start_in_fresh_directory()
-    handle = RestartablePostgres(data, server, str(server.get_uri()))
+def outbox_dsn(postgres: str) -> Iterator[str]:
+    """A fresh database with the outbox created in it, dropped afterwards."""
+    name = f"outbox_{next(_numbers)}"
+    with psycopg.connect(postgres, autocommit=True) as admin:
+        admin.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
+    dsn = str(psycopg.conninfo.make_conninfo(postgres, dbname=name))
+    with psycopg.connect(dsn) as conn:
+        outbox.init(conn)
     try:
-        with psycopg.connect(handle.dsn) as conn:
-            outbox.init(conn)
-        yield handle
+        yield dsn
     finally:
-        handle.server.cleanup()
-        shutil.rmtree(data, ignore_errors=True)
+        with psycopg.connect(postgres, autocommit=True) as admin:
+            admin.execute(sql.SQL("DROP DATABASE {} WITH (FORCE)").format(sql.Identifier(name)))
+
+
+@dataclass
+class RestartablePostgres:
+    dsn: str  # a fresh database with the outbox created in it (outbox_dsn)
+    restart: Callable[[], None]  # the session's server: stopped and started again
+
+
+@pytest.fixture
+def restartable_postgres(
+    postgres_server: PostgresServer, outbox_dsn: str
+) -> Iterator[RestartablePostgres]:
+    """outbox_dsn, on a server the test may restart (the session's: a restart costs about a
+    second where a server of its own would take an initdb). Every other test connects
+    afresh, so one that follows finds the server up again."""
+    yield RestartablePostgres(outbox_dsn, postgres_server.restart)
+    if postgres_server.handle.get_pid() is None:  # a restart failed half way: start it
+        postgres_server.handle = _get_server()(postgres_server.data, cleanup_mode="stop")
 
 
 def _get_server() -> Any:
@@ -96,19 +125,3 @@ def _start_in_fresh_directory() -> tuple[Path, Any]:
         message = f"PostgreSQL (pgserver) could not start: {error!r}"
         warnings.warn(message, stacklevel=1)
         pytest.skip(message)
-
-
-@pytest.fixture
-def outbox_dsn(postgres: str) -> Iterator[str]:
-    """A fresh database with the outbox created in it, dropped afterwards."""
-    name = f"outbox_{next(_numbers)}"
-    with psycopg.connect(postgres, autocommit=True) as admin:
-        admin.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
-    dsn = str(psycopg.conninfo.make_conninfo(postgres, dbname=name))
-    with psycopg.connect(dsn) as conn:
-        outbox.init(conn)
-    try:
-        yield dsn
-    finally:
-        with psycopg.connect(postgres, autocommit=True) as admin:
-            admin.execute(sql.SQL("DROP DATABASE {} WITH (FORCE)").format(sql.Identifier(name)))
