@@ -1,7 +1,9 @@
 """A relay ingester on the PostgreSQL outbox (UsageIngester and AsyncUsageIngester with
 store=PostgresOutbox(dsn)) is woken by the NOTIFY of a committing transaction: idle, with a
 poll interval far longer than the test, it delivers what was just committed within 100 ms
-(from the commit to the request reaching the network double)."""
+(from the commit to the request reaching the network double). Its LISTEN connection is
+closed with it; a forked child LISTENs on a connection of its own and never cuts the
+parent's."""
 
 from __future__ import annotations
 
@@ -14,6 +16,7 @@ from typing import TypeVar
 
 import psycopg
 import pytest
+from support.forking import run_in_fork
 from support.inprocess_sandbox import InProcessFactory, InProcessSandbox
 from support.outbox_support import FAST, PATIENCE, event, eventually
 
@@ -30,13 +33,16 @@ WITHIN = 0.1  # the median of the rounds; the issue's figure
 def listeners(dsn: str) -> int:
     """Sessions of this database waiting on the outbox's channel (their last statement was
     the LISTEN)."""
+    return len(listener_pids(dsn))
+
+
+def listener_pids(dsn: str) -> set[int]:
     with psycopg.connect(dsn) as conn:
-        row = conn.execute(
-            "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() "
+        found = conn.execute(
+            "SELECT pid FROM pg_stat_activity WHERE datname = current_database() "
             "AND query = 'LISTEN \"paygentic_outbox\"' AND state = 'idle'"
-        ).fetchone()
-    assert row is not None
-    return int(row[0])
+        ).fetchall()
+    return {int(pid) for (pid,) in found}
 
 
 def commit_and_time(dsn: str, sandbox: InProcessSandbox, n: int) -> float:
@@ -96,6 +102,33 @@ def test_notify_wakes_an_idle_asyncio_relay_within_100_ms_of_the_commit(
     eventually(lambda: listeners(outbox_dsn) == 0)
     judge(latencies, "asyncio")
     assert sorted(sandbox.stored_keys()) == [event(n).idempotency_key for n in range(ROUNDS)]
+
+
+@pytest.mark.forks
+def test_a_forked_child_listens_on_its_own_connection_and_leaves_the_parents_alone(
+    outbox_dsn: str, in_process_sandbox: InProcessFactory
+) -> None:
+    sandbox = in_process_sandbox()
+    relay = UsageIngester(
+        sandbox.client(retry_policy=FAST), store=PostgresOutbox(outbox_dsn), flush_interval=POLL
+    )
+    try:
+        eventually(lambda: listeners(outbox_dsn) == 1)
+        parents = listener_pids(outbox_dsn)
+
+        def child() -> int:
+            eventually(lambda: listeners(outbox_dsn) == 2)  # its own LISTEN, beside the parent's
+            relay.close(timeout=PATIENCE)  # closes the child's, never the parent's
+            eventually(lambda: listener_pids(outbox_dsn) == parents)
+            return 0
+
+        assert run_in_fork(child, PATIENCE * 2) == 0
+        assert listener_pids(outbox_dsn) == parents  # the same connection: never cut
+        latency = commit_and_time(outbox_dsn, sandbox, 1)  # and it still wakes the parent
+    finally:
+        relay.close(timeout=PATIENCE)
+    print(f"\nthe parent after the child closed: commit -> request {latency * 1000:.1f} ms")
+    assert latency < 0.5  # under 100 ms unloaded: one round, so a margin for a loaded machine
 
 
 async def in_thread(work: Callable[[], T]) -> T:
