@@ -14,7 +14,7 @@ import pytest
 from support.ingest_harness import ingest_driver, ingest_store, ingesting
 from support.inprocess_sandbox import in_process_sandbox
 from support.otel_capture import otel
-from support.postgres_fixture import outbox_dsn, postgres
+from support.postgres_fixture import outbox_dsn, postgres, postgres_server, restartable_postgres
 from support.property_support import (
     CASES,
     EXAMPLES_VARIABLE,
@@ -38,7 +38,9 @@ __all__ = [
     "otel",
     "outbox_dsn",
     "postgres",
+    "postgres_server",
     "property_sandbox",
+    "restartable_postgres",
     "sandbox",
     "sandbox_factory",
     "small_tmpfs",
@@ -74,6 +76,8 @@ SLOW_FIXTURES = {
     "pytester",
     "postgres",  # a PostgreSQL server (support/postgres_fixture.py)
     "outbox_dsn",
+    "postgres_server",
+    "restartable_postgres",
 }
 SLOW_MODULES = {"test_regenerate.py", "test_readme.py", "test_sandbox_process.py"}
 # The default timeout (pyproject.toml) is 60 s; these take up to ~35 s alone on this 2-core

@@ -178,10 +178,9 @@ def relay(
     out: TextIO = sys.stderr,
 ) -> int:
     """Relay until stop is set (or SIGINT/SIGTERM when it is None): a NOTIFY claims what
-    was committed at once; every poll seconds the outbox is looked at anyway."""
-    import psycopg
-
-    from ..ingest.outbox import Listener, PostgresOutbox
+    was committed at once (the ingester LISTENs: PostgresOutbox.watch); every poll seconds
+    the outbox is looked at anyway."""
+    from ..ingest.outbox import PostgresOutbox
     from ..ingest.threaded import UsageIngester
 
     if stop is None:
@@ -189,16 +188,8 @@ def relay(
     ingester = UsageIngester(client, store=PostgresOutbox(dsn, lease=lease), flush_interval=poll)
     print("relaying the outbox; stop with Ctrl-C or SIGTERM", file=out)
     try:
-        with Listener(dsn) as listener:
-            while not stop.is_set():
-                try:
-                    notified = listener.wait(poll)
-                except psycopg.OperationalError as error:
-                    print(f"listening failed ({error}); polling", file=out)
-                    stop.wait(poll)
-                    continue
-                if notified:
-                    ingester.flush(timeout=0)  # claims what waits now
+        while not stop.wait(1.0):  # a timeout: the main thread runs the signal handlers
+            pass
     finally:
         ingester.close()
     stats = ingester.stats()

@@ -16,10 +16,12 @@ from __future__ import annotations
 
 import asyncio
 import concurrent.futures
+import contextlib
 import logging
 import os
 import threading
 import time
+import weakref
 from collections.abc import Callable, Generator, Iterable
 from functools import partial
 from types import TracebackType
@@ -53,7 +55,7 @@ from .core import (
 from .engine import Engine, Flow, Resolve, Send, Settings, StoreCall, Wait
 from .observe import Reporter
 from .spool import DEFAULT_LEASE, Durability, Spool
-from .stores import MemoryStore, SpoolStore, Store, reopen
+from .stores import MemoryStore, SpoolStore, Store, reopen, stop_nothing, watch
 
 logger = logging.getLogger("paygentic_client.ingest")
 
@@ -195,6 +197,7 @@ class AsyncUsageIngester:
         self._appends: list[tuple[list[_Appended], asyncio.Future[None]]] = []
         self._appender: asyncio.Task[None] | None = None
         self._engine: Engine[Handle] | None = None
+        self._unwatch = stop_nothing  # see _start_senders
         if self._given_store is not None:
             self._engine = self._new_engine(self._given_store)
         elif self._given_spool is not None:
@@ -360,6 +363,8 @@ class AsyncUsageIngester:
                     task.cancel()  # with a spool, its claim runs out; the rows stay pending
                 await self._join(time.monotonic() + GIVE_UP_GRACE)
         stopped = all(task.done() for task in self._tasks)
+        unwatch, self._unwatch = self._unwatch, stop_nothing
+        await self._run(unwatch)  # it joins the watch's thread: not on the loop
         await self._drive(engine.finish(senders_stopped=stopped))
         self._stop_worker()
         reporter = self._reporter
@@ -415,6 +420,12 @@ class AsyncUsageIngester:
         self._tasks = [
             loop.create_task(self._send_loop(engine)) for _ in range(self._max_in_flight)
         ]
+        if engine.store.shared and self._unwatch is stop_nothing:
+            # The outbox's NOTIFY wakes the senders at once (polling stays the fallback); it
+            # comes on the watch's thread, and the engine is the loop's. Weakly: the thread
+            # must not keep this ingester alive.
+            changed = weakref.WeakMethod(self._store_changed)
+            self._unwatch = watch(engine.store, partial(_tell_loop, loop, changed))
 
     async def _send_loop(self, engine: Engine[Handle]) -> None:
         while True:
@@ -474,6 +485,11 @@ class AsyncUsageIngester:
         for waiter in self._waiters:
             _wake_one(waiter)
         self._waiters.clear()
+
+    def _store_changed(self) -> None:
+        """On the loop, from the store's watch: other processes added events."""
+        if self._engine is not None:
+            self._engine.store_changed()
 
     async def _join(self, deadline: float | None) -> bool:
         """Wait for the sender tasks to end, until deadline; whether they all did."""
@@ -541,6 +557,16 @@ class AsyncUsageIngester:
         self._reset()
         assert self._engine is not None
         self._engine.close()
+
+
+def _tell_loop(
+    loop: asyncio.AbstractEventLoop, method: weakref.WeakMethod[Callable[[], None]]
+) -> None:
+    """From a store's watch thread: method() on the loop, while both live."""
+    bound = method()
+    if bound is not None:
+        with contextlib.suppress(RuntimeError):  # the loop was closed with the ingester open
+            loop.call_soon_threadsafe(bound)
 
 
 def _wake_one(waiter: asyncio.Future[None]) -> None:

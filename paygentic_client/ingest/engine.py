@@ -254,6 +254,7 @@ class Engine(Generic[H]):
         self._unclaimed_since = 0.0  # when the oldest of them was submitted (about)
         self._in_flight = 0  # batches claimed and not yet settled
         self._next_poll = clock() + self._poll  # a shared store: the next look for others'
+        self._changes = 0  # how many times the store said others added events (store_changed)
         self._store_failures = 0  # in a row
         self._retrying = 0  # batches between failed sends
         self._stalled_since: float | None = None  # since the first failure after a success
@@ -311,6 +312,13 @@ class Engine(Generic[H]):
         """Take no more events; claim everything; senders end once this process's events
         are resolved."""
         self._move("close")
+        self._next_poll = self._clock()
+        self._wake()
+
+    def store_changed(self) -> None:
+        """The store says other processes added events (a NOTIFY of the outbox): look for
+        them now rather than at the next poll."""
+        self._changes += 1
         self._next_poll = self._clock()
         self._wake()
 
@@ -419,6 +427,7 @@ class Engine(Generic[H]):
         """A batch from the store: empty when nothing was there to claim; None when the
         store failed (after waiting to try again)."""
         counted = self._unclaimed
+        changes = self._changes
         max_size = self._settings.max_batch_size
         claimed = yield from self._call(self.store.claim, max_size, self._budget)
         now = self._clock()
@@ -437,6 +446,8 @@ class Engine(Generic[H]):
             own = sum(1 for row in claimed.rows if row in self._handles)
             self._unclaimed = max(0, self._unclaimed - own)
             self._next_poll = now + self._poll
+        if self._changes != changes:  # told of new events during the claim: it may miss them
+            self._next_poll = now
         if self._unclaimed:
             self._unclaimed_bytes = max(0, self._unclaimed_bytes - claimed.nbytes - len(claimed))
             self._unclaimed_since = now

@@ -12,9 +12,11 @@ processes on any number of machines.
   its lease ran out); a row leaves the table only with the API's answer; rejected rows stay,
   with the reason.
 - A trigger NOTIFYs `paygentic_outbox` when a transaction that inserted rows commits; a relay
-  that LISTENs claims at once instead of at its next poll.
+  that LISTENs claims at once instead of at its next poll: an ingester on a PostgresOutbox
+  does (its driver calls watch(): outbox_watch.py), and so does `paygentic-usage outbox relay`.
 
-Only this module imports psycopg (the `postgres` extra): `import paygentic_client` never does.
+Only this module and outbox_watch.py import psycopg (the `postgres` extra): `import
+paygentic_client` never does.
 """
 
 from __future__ import annotations
@@ -38,6 +40,7 @@ from .._runtime.replay import SentFields
 from ..errors import IdempotencyConflictError, OutboxError
 from ..models.create_usage_event_request import CreateUsageEventRequest
 from .core import Batch, encode_event
+from .outbox_watch import OutboxWatch
 from .spool import DEFAULT_LEASE, Answer
 from .stores import Left, Outcome, Row, outcome_of, reason_of
 
@@ -264,6 +267,10 @@ class PostgresOutbox:
         self._foreign: set[Row] = set()
         self._answers_swept = 0.0  # time.monotonic() of the last sweep of stale answers
         self._closed = False
+        self._watches: list[OutboxWatch] = []  # see watch()
+        # The server process of this store's connection: the NOTIFYs of its own appends
+        # (submit() through the outbox) wake no watch of its own, the engine knows of them.
+        self._backend_pid = 0
         if check:  # a missing table or another schema version is said here, at once
             with self._connection("opening the outbox") as connection:
                 _check_table(connection)
@@ -278,6 +285,7 @@ class PostgresOutbox:
             raise OutboxError("the outbox is closed")
         if self._conn is None or self._conn.closed:
             self._conn = psycopg.connect(self.dsn, autocommit=True)
+            self._backend_pid = self._conn.info.backend_pid
         return self._conn
 
     def _drop(self) -> None:
@@ -442,7 +450,21 @@ class PostgresOutbox:
             f"the outbox {TABLE}",
         )
 
+    def watch(self, changed: Callable[[], object]) -> Callable[[], None]:
+        """Call changed() (from a thread of its own) as soon as a transaction that recorded
+        events commits, and after each reconnection of its LISTEN connection; the function
+        returned stops it (close() stops every one). Its own appends (submit()) do not call
+        it: the engine knows of them."""
+        watcher = OutboxWatch(self.dsn, CHANNEL, changed, lambda pid: pid == self._backend_pid)
+        with self._lock:
+            self._watches.append(watcher)
+        return watcher.close
+
     def close(self) -> None:
+        with self._lock:
+            watches, self._watches = self._watches, []
+        for watcher in watches:
+            watcher.close()
         with self._lock:
             self._closed = True
             if self._conn is not None:

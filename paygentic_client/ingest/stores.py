@@ -16,7 +16,7 @@ import json
 import logging
 import math
 from collections import deque
-from collections.abc import Hashable, Sequence
+from collections.abc import Callable, Hashable, Sequence
 from dataclasses import dataclass
 from typing import Any, Protocol
 
@@ -36,6 +36,8 @@ __all__ = [
     "answers_for_others",
     "outcome_of",
     "reopen",
+    "stop_nothing",
+    "watch",
 ]
 
 # A stored event as its store knows it (hashable): in memory, its number; in a spool, its seq
@@ -66,7 +68,8 @@ class Store(Protocol):
     driver to. shared: other processes add and claim events too, so the engine looks for
     their events and answers every flush_interval. bounded: events wait in memory, so
     max_queue applies. lease: seconds a claim holds (math.inf: forever). where: how log
-    lines name it (" from the spool")."""
+    lines name it (" from the spool"). A shared store may also offer watch(changed): see
+    watch() below."""
 
     inline: bool
     shared: bool
@@ -261,6 +264,23 @@ def outcome_of(answer: Answer) -> Outcome:
         return created
     reason = answer.reason or "the API rejected it"
     return EventRejectedError(reason, index=answer.index, idempotency_key=answer.key)
+
+
+def watch(store: Store, changed: Callable[[], object]) -> Callable[[], None]:
+    """Have changed() called whenever the store learns that other processes added events (the
+    PostgreSQL outbox's NOTIFY), when it offers that (an optional `watch(changed)` that
+    returns the function that stops it); the function that stops it. Without it, polling
+    every flush_interval is all there is."""
+    start: Any = getattr(store, "watch", None)
+    if start is None:
+        return stop_nothing
+    stop: Callable[[], None] = start(changed)
+    return stop
+
+
+def stop_nothing() -> None:
+    """What watch() returns for a store that offers no watch (and a driver holds before it
+    watches)."""
 
 
 def reopen(store: Store) -> Store:

@@ -55,7 +55,7 @@ from .group_commit import GroupCommit
 from .handles import EventHandle, HandleMaker, resolve_handles, wait_handles
 from .observe import Reporter
 from .spool import DEFAULT_LEASE, Durability, Spool
-from .stores import MemoryStore, SpoolStore, Store, reopen
+from .stores import MemoryStore, SpoolStore, Store, reopen, stop_nothing, watch
 
 __all__ = ["DEFAULT_CLOSE_TIMEOUT", "DEFAULT_EXIT_TIMEOUT", "EventHandle", "UsageIngester"]
 
@@ -221,8 +221,13 @@ class UsageIngester:
             lambda events: commit()(events)  # type: ignore[misc]  # alive while it submits
         )
         self._senders: list[threading.Thread] = []
+        self._unwatch = stop_nothing
         if store.shared:
             self._start_senders()
+            # The outbox's NOTIFY wakes the senders at once (polling stays the fallback).
+            # Weakly, as the group commit: the watch's thread must not keep this alive.
+            changed = weakref.WeakMethod(self._store_changed)
+            self._unwatch = watch(store, lambda: _call_alive(changed))
 
     # -- public API -------------------------------------------------------------------------
 
@@ -301,6 +306,7 @@ class UsageIngester:
             # A request already on the wire gets GIVE_UP_GRACE seconds to be answered.
             self._join(time.monotonic() + GIVE_UP_GRACE)
         stopped = not any(thread.is_alive() for thread in self._senders)
+        self._unwatch()  # outside the lock: its thread may be waiting for it
         self._drive(engine.finish(senders_stopped=stopped))
         _open_ingesters.discard(self)
         reporter = self._reporter
@@ -382,6 +388,11 @@ class UsageIngester:
                 return action.call()
         except Exception as error:
             return error
+
+    def _store_changed(self) -> None:
+        """From the store's watch thread: other processes added events."""
+        with self._lock:
+            self._engine.store_changed()
 
     def _in_spool(self, read: Callable[[], T]) -> T:
         """A spool read from another thread (the metric reader's), behind the fork's gate."""
@@ -478,6 +489,12 @@ class UsageIngester:
 
 # An event on its way into a spool: its key, payload, billed fields and handle.
 _Appended = tuple[str, bytes, "SentFields | None", "Handle"]
+
+
+def _call_alive(method: weakref.WeakMethod[Callable[[], None]]) -> None:
+    bound = method()
+    if bound is not None:
+        bound()
 
 
 def _check_size(key: str, payload: bytes, max_batch_bytes: int) -> None:

@@ -507,3 +507,25 @@ def test_a_sender_ends_when_closing_leaves_nothing_of_this_process() -> None:
     rig.engine.close()
     with pytest.raises(StopIteration):
         flow.send(None)
+
+
+def test_a_store_change_claims_at_once_and_one_during_a_claim_claims_again() -> None:
+    store = Store()  # shared: it looks for other processes' events every flush_interval
+    rig = Rig(store)
+    start = rig.clock.now
+    flow = rig.engine.sender()
+    assert next(flow) == Wait(start + FLUSH)  # idle: the next poll
+    rig.engine.store_changed()  # a NOTIFY: another process committed events
+    claim = flow.send(None)
+    assert isinstance(claim, StoreCall)
+    answers = flow.send(drive_store(claim))  # nothing there: it looks for answers
+    assert flow.send(drive_store(answers)) == Wait(start + FLUSH)  # and polls as before
+    rig.clock.now = start + FLUSH
+    claim = flow.send(None)  # the poll
+    assert isinstance(claim, StoreCall)
+    rig.engine.store_changed()  # told while the claim is on its way: it may miss them
+    answers = flow.send(drive_store(claim))
+    again = flow.send(drive_store(answers))
+    assert isinstance(again, StoreCall)  # so it claims again, at once
+    drive_store(again)
+    assert store.calls == ["claim", "answers", "claim", "answers", "claim"]
