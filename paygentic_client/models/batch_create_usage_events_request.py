@@ -68,7 +68,7 @@ class BatchCreateUsageEventsRequest:
                 raise TypeError(f"expected an array, got {type(_events).__name__}")
             events = list(map(_CREATE_USAGE_EVENT_REQUEST_FROM_DICT, _events))
 
-            # Every attribute is set here, so attrs' __init__ (a second call per object) is skipped.
+            # Attributes set on object.__new__(cls): no attrs __init__ (a second call per object).
             batch_create_usage_events_request.events = events
             return batch_create_usage_events_request
         except Exception as reading_error:
@@ -90,7 +90,7 @@ class BatchCreateUsageEventsRequest:
                 reading_error, "events", CreateUsageEventRequest.from_dict, d
             ) from reading_error
 
-        # Every attribute is set here, so attrs' __init__ (a second call per object) is skipped.
+        # Attributes set on object.__new__(cls): no attrs __init__ (a second call per object).
         batch_create_usage_events_request = _new(cls)
         batch_create_usage_events_request.events = events
         return batch_create_usage_events_request

@@ -91,7 +91,7 @@ class BatchUsageEventFailure:
                     raise _wrong_type(idempotency_key, "string or null or absent")
                 fields_present -= 1
 
-            # Every attribute is set here, so attrs' __init__ (a second call per object) is skipped.
+            # Attributes set on object.__new__(cls): no attrs __init__ (a second call per object).
             batch_usage_event_failure.index = index
             batch_usage_event_failure.idempotency_key = idempotency_key
             if len(d) > fields_present:
@@ -130,7 +130,7 @@ class BatchUsageEventFailure:
         except Exception as reading_error:
             raise _field_error(reading_error, "idempotencyKey", d) from reading_error
 
-        # Every attribute is set here, so attrs' __init__ (a second call per object) is skipped.
+        # Attributes set on object.__new__(cls): no attrs __init__ (a second call per object).
         batch_usage_event_failure = _new(cls)
         batch_usage_event_failure.index = index
         batch_usage_event_failure.error = error

@@ -103,7 +103,7 @@ class BatchUsageEventResponse:
 
             summary = _BATCH_USAGE_EVENT_SUMMARY_FROM_DICT(d["summary"])
 
-            # Every attribute is set here, so attrs' __init__ (a second call per object) is skipped.
+            # Attributes set on object.__new__(cls): no attrs __init__ (a second call per object).
             batch_usage_event_response.object_ = object_
             batch_usage_event_response.successful = successful
             batch_usage_event_response.failed = failed
@@ -156,7 +156,7 @@ class BatchUsageEventResponse:
         except Exception as reading_error:
             raise _field_error(reading_error, "summary", d) from reading_error
 
-        # Every attribute is set here, so attrs' __init__ (a second call per object) is skipped.
+        # Attributes set on object.__new__(cls): no attrs __init__ (a second call per object).
         batch_usage_event_response = _new(cls)
         batch_usage_event_response.object_ = object_
         batch_usage_event_response.successful = successful

@@ -84,7 +84,7 @@ class BatchUsageEventSummary:
             if type(failed) is not int:
                 raise _wrong_type(failed, "integer")
 
-            # Every attribute is set here, so attrs' __init__ (a second call per object) is skipped.
+            # Attributes set on object.__new__(cls): no attrs __init__ (a second call per object).
             batch_usage_event_summary.total = total
             batch_usage_event_summary.successful = successful
             batch_usage_event_summary.failed = failed
@@ -123,7 +123,7 @@ class BatchUsageEventSummary:
         except Exception as reading_error:
             raise _field_error(reading_error, "failed", d, "integer") from reading_error
 
-        # Every attribute is set here, so attrs' __init__ (a second call per object) is skipped.
+        # Attributes set on object.__new__(cls): no attrs __init__ (a second call per object).
         batch_usage_event_summary = _new(cls)
         batch_usage_event_summary.total = total
         batch_usage_event_summary.successful = successful

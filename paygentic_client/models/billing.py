@@ -133,7 +133,7 @@ class Billing:
                     raise _wrong_type(total_amount, "integer or null or absent")
                 fields_present -= 1
 
-            # Every attribute is set here, so attrs' __init__ (a second call per object) is skipped.
+            # Attributes set on object.__new__(cls): no attrs __init__ (a second call per object).
             billing.billing_event_id = billing_event_id
             billing.currency = currency
             billing.invoice_id = invoice_id
@@ -209,7 +209,7 @@ class Billing:
         except Exception as reading_error:
             raise _field_error(reading_error, "totalAmount", d) from reading_error
 
-        # Every attribute is set here, so attrs' __init__ (a second call per object) is skipped.
+        # Attributes set on object.__new__(cls): no attrs __init__ (a second call per object).
         billing = _new(cls)
         billing.billing_event_id = billing_event_id
         billing.currency = currency

@@ -156,7 +156,7 @@ class CreateUsageEventRequest:
             metadata: Metadata | Unset
             metadata = UNSET if isinstance(_metadata, Unset) else _METADATA_FROM_DICT(_metadata)
 
-            # Every attribute is set here, so attrs' __init__ (a second call per object) is skipped.
+            # Attributes set on object.__new__(cls): no attrs __init__ (a second call per object).
             create_usage_event_request.properties = properties
             create_usage_event_request.entitlement_id = entitlement_id
             create_usage_event_request.metadata = metadata
@@ -214,7 +214,7 @@ class CreateUsageEventRequest:
         except Exception as reading_error:
             raise _field_error(reading_error, "metadata", d) from reading_error
 
-        # Every attribute is set here, so attrs' __init__ (a second call per object) is skipped.
+        # Attributes set on object.__new__(cls): no attrs __init__ (a second call per object).
         create_usage_event_request = _new(cls)
         create_usage_event_request.idempotency_key = idempotency_key
         create_usage_event_request.customer_id = customer_id

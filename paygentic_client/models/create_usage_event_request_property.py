@@ -82,7 +82,7 @@ class CreateUsageEventRequestProperty:
             if type(price) is not str and price is not UNSET:
                 raise _wrong_type(price, "string")
 
-            # Every attribute is set here, so attrs' __init__ (a second call per object) is skipped.
+            # Attributes set on object.__new__(cls): no attrs __init__ (a second call per object).
             create_usage_event_request_property.quantity = quantity
             create_usage_event_request_property.price = price
             return create_usage_event_request_property
@@ -114,7 +114,7 @@ class CreateUsageEventRequestProperty:
         except Exception as reading_error:
             raise _field_error(reading_error, "price", d, "string") from reading_error
 
-        # Every attribute is set here, so attrs' __init__ (a second call per object) is skipped.
+        # Attributes set on object.__new__(cls): no attrs __init__ (a second call per object).
         create_usage_event_request_property = _new(cls)
         create_usage_event_request_property.billable_metric_id = billable_metric_id
         create_usage_event_request_property.quantity = quantity

@@ -189,7 +189,7 @@ class Dispute:
             else:
                 raise _wrong_type(_resolved_at, "date-time string or null or absent")
 
-            # Every attribute is set here, so attrs' __init__ (a second call per object) is skipped.
+            # Attributes set on object.__new__(cls): no attrs __init__ (a second call per object).
             dispute.object_ = object_
             dispute.status = status
             dispute.customer_message = customer_message
@@ -300,7 +300,7 @@ class Dispute:
         except Exception as reading_error:
             raise _field_error(reading_error, "resolvedAt", d) from reading_error
 
-        # Every attribute is set here, so attrs' __init__ (a second call per object) is skipped.
+        # Attributes set on object.__new__(cls): no attrs __init__ (a second call per object).
         dispute = _new(cls)
         dispute.id = id
         dispute.object_ = object_

@@ -118,7 +118,7 @@ class Error:
             else:
                 raise _wrong_type(_details, "object or null or absent")
 
-            # Every attribute is set here, so attrs' __init__ (a second call per object) is skipped.
+            # Attributes set on object.__new__(cls): no attrs __init__ (a second call per object).
             error_body.error = error
             error_body.code = code
             error_body.details = details
@@ -176,7 +176,7 @@ class Error:
         except Exception as reading_error:
             raise _field_error(reading_error, "details", d) from reading_error
 
-        # Every attribute is set here, so attrs' __init__ (a second call per object) is skipped.
+        # Attributes set on object.__new__(cls): no attrs __init__ (a second call per object).
         error_body = _new(cls)
         error_body.message = message
         error_body.error = error

@@ -44,7 +44,7 @@ class ErrorDetails:
         try:
             d = {**src_dict}
             error_details = _new(cls)
-            # Every attribute is set here, so attrs' __init__ (a second call per object) is skipped.
+            # Attributes set on object.__new__(cls): no attrs __init__ (a second call per object).
             error_details.additional_properties = d
             return error_details
         except Exception as reading_error:
@@ -58,7 +58,7 @@ class ErrorDetails:
         if type(src_dict) is not dict and not isinstance(src_dict, Mapping):
             raise _wrong_type(src_dict, "object")
         d = dict(src_dict)
-        # Every attribute is set here, so attrs' __init__ (a second call per object) is skipped.
+        # Attributes set on object.__new__(cls): no attrs __init__ (a second call per object).
         error_details = _new(cls)
         error_details.additional_properties = d
         return error_details

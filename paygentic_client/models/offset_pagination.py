@@ -83,7 +83,7 @@ class OffsetPagination:
             if type(total) is not int:
                 raise _wrong_type(total, "integer")
 
-            # Every attribute is set here, so attrs' __init__ (a second call per object) is skipped.
+            # Attributes set on object.__new__(cls): no attrs __init__ (a second call per object).
             offset_pagination.limit = limit
             offset_pagination.offset = offset
             offset_pagination.total = total
@@ -122,7 +122,7 @@ class OffsetPagination:
         except Exception as reading_error:
             raise _field_error(reading_error, "total", d, "integer") from reading_error
 
-        # Every attribute is set here, so attrs' __init__ (a second call per object) is skipped.
+        # Attributes set on object.__new__(cls): no attrs __init__ (a second call per object).
         offset_pagination = _new(cls)
         offset_pagination.limit = limit
         offset_pagination.offset = offset

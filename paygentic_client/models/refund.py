@@ -87,7 +87,7 @@ class Refund:
                     raise _wrong_type(reason, "string or null or absent")
                 fields_present -= 1
 
-            # Every attribute is set here, so attrs' __init__ (a second call per object) is skipped.
+            # Attributes set on object.__new__(cls): no attrs __init__ (a second call per object).
             refund.reason = reason
             if len(d) > fields_present:
                 refund.additional_properties = _unknown_fields(d, cls._json_keys)
@@ -118,7 +118,7 @@ class Refund:
         except Exception as reading_error:
             raise _field_error(reading_error, "reason", d) from reading_error
 
-        # Every attribute is set here, so attrs' __init__ (a second call per object) is skipped.
+        # Attributes set on object.__new__(cls): no attrs __init__ (a second call per object).
         refund = _new(cls)
         refund.refunded_at = refunded_at
         refund.reason = reason

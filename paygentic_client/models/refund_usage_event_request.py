@@ -68,7 +68,7 @@ class RefundUsageEventRequest:
             if type(reason) is not str and reason is not UNSET:
                 raise _wrong_type(reason, "string")
 
-            # Every attribute is set here, so attrs' __init__ (a second call per object) is skipped.
+            # Attributes set on object.__new__(cls): no attrs __init__ (a second call per object).
             refund_usage_event_request.refunded = refunded
             refund_usage_event_request.reason = reason
             return refund_usage_event_request
@@ -95,7 +95,7 @@ class RefundUsageEventRequest:
         except Exception as reading_error:
             raise _field_error(reading_error, "reason", d, "string") from reading_error
 
-        # Every attribute is set here, so attrs' __init__ (a second call per object) is skipped.
+        # Attributes set on object.__new__(cls): no attrs __init__ (a second call per object).
         refund_usage_event_request = _new(cls)
         refund_usage_event_request.refunded = refunded
         refund_usage_event_request.reason = reason

@@ -287,7 +287,7 @@ class UsageEvent:
             else:
                 raise _wrong_type(_dispute, "object or null or absent")
 
-            # Every attribute is set here, so attrs' __init__ (a second call per object) is skipped.
+            # Attributes set on object.__new__(cls): no attrs __init__ (a second call per object).
             usage_event.object_ = object_
             usage_event.properties = properties
             usage_event.idempotency_key = idempotency_key
@@ -460,7 +460,7 @@ class UsageEvent:
         except Exception as reading_error:
             raise _field_error(reading_error, "dispute", d) from reading_error
 
-        # Every attribute is set here, so attrs' __init__ (a second call per object) is skipped.
+        # Attributes set on object.__new__(cls): no attrs __init__ (a second call per object).
         usage_event = _new(cls)
         usage_event.id = id
         usage_event.object_ = object_

@@ -87,7 +87,7 @@ class UsageEventList:
 
             pagination = _OFFSET_PAGINATION_FROM_DICT(d["pagination"])
 
-            # Every attribute is set here, so attrs' __init__ (a second call per object) is skipped.
+            # Attributes set on object.__new__(cls): no attrs __init__ (a second call per object).
             usage_event_list.object_ = object_
             usage_event_list.data = data
             usage_event_list.pagination = pagination
@@ -125,7 +125,7 @@ class UsageEventList:
         except Exception as reading_error:
             raise _field_error(reading_error, "pagination", d) from reading_error
 
-        # Every attribute is set here, so attrs' __init__ (a second call per object) is skipped.
+        # Attributes set on object.__new__(cls): no attrs __init__ (a second call per object).
         usage_event_list = _new(cls)
         usage_event_list.object_ = object_
         usage_event_list.data = data

@@ -45,7 +45,7 @@ class UsageEventMetadata:
         try:
             d = {**src_dict}
             usage_event_metadata = _new(cls)
-            # Every attribute is set here, so attrs' __init__ (a second call per object) is skipped.
+            # Attributes set on object.__new__(cls): no attrs __init__ (a second call per object).
             for prop in d.values():
                 if type(prop) is not str:
                     raise TypeError()
@@ -62,7 +62,7 @@ class UsageEventMetadata:
         if type(src_dict) is not dict and not isinstance(src_dict, Mapping):
             raise _wrong_type(src_dict, "object")
         d = dict(src_dict)
-        # Every attribute is set here, so attrs' __init__ (a second call per object) is skipped.
+        # Attributes set on object.__new__(cls): no attrs __init__ (a second call per object).
         usage_event_metadata = _new(cls)
         for prop in d.values():
             if type(prop) is not str:

@@ -89,7 +89,7 @@ class UsageEventProperty:
                     raise _wrong_type(price, "string or null or absent")
                 fields_present -= 1
 
-            # Every attribute is set here, so attrs' __init__ (a second call per object) is skipped.
+            # Attributes set on object.__new__(cls): no attrs __init__ (a second call per object).
             usage_event_property.quantity = quantity
             usage_event_property.price = price
             if len(d) > fields_present:
@@ -128,7 +128,7 @@ class UsageEventProperty:
         except Exception as reading_error:
             raise _field_error(reading_error, "price", d) from reading_error
 
-        # Every attribute is set here, so attrs' __init__ (a second call per object) is skipped.
+        # Attributes set on object.__new__(cls): no attrs __init__ (a second call per object).
         usage_event_property = _new(cls)
         usage_event_property.billable_metric_id = billable_metric_id
         usage_event_property.quantity = quantity

@@ -90,7 +90,7 @@ class ValidationError:
 
             if error is UNSET:
                 fields_present -= 1
-            # Every attribute is set here, so attrs' __init__ (a second call per object) is skipped.
+            # Attributes set on object.__new__(cls): no attrs __init__ (a second call per object).
             validation_error.errors = errors
             validation_error.error = error
             if len(d) > fields_present:
@@ -132,7 +132,7 @@ class ValidationError:
 
         if error is UNSET:
             fields_present -= 1
-        # Every attribute is set here, so attrs' __init__ (a second call per object) is skipped.
+        # Attributes set on object.__new__(cls): no attrs __init__ (a second call per object).
         validation_error = _new(cls)
         validation_error.message = message
         validation_error.errors = errors

@@ -85,7 +85,7 @@ class ValidationErrorDetail:
                     raise _wrong_type(code, "string or null or absent")
                 fields_present -= 1
 
-            # Every attribute is set here, so attrs' __init__ (a second call per object) is skipped.
+            # Attributes set on object.__new__(cls): no attrs __init__ (a second call per object).
             validation_error_detail.code = code
             if len(d) > fields_present:
                 validation_error_detail.additional_properties = _unknown_fields(d, cls._json_keys)
@@ -121,7 +121,7 @@ class ValidationErrorDetail:
         except Exception as reading_error:
             raise _field_error(reading_error, "code", d) from reading_error
 
-        # Every attribute is set here, so attrs' __init__ (a second call per object) is skipped.
+        # Attributes set on object.__new__(cls): no attrs __init__ (a second call per object).
         validation_error_detail = _new(cls)
         validation_error_detail.field = field
         validation_error_detail.message = message
