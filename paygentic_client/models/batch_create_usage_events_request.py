@@ -8,6 +8,7 @@ from typing import Any, ClassVar, TypeVar
 from attrs import define as _attrs_define
 
 from .._runtime.parsing import item_error as _item_error
+from .._runtime.parsing import located_error as _located_error
 
 T = TypeVar("T", bound="BatchCreateUsageEventsRequest")
 
@@ -59,22 +60,39 @@ class BatchCreateUsageEventsRequest:
 
     @classmethod
     def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
+        try:
+            d = src_dict
+            batch_create_usage_events_request = _new(cls)
+            _events = d["events"]
+            if type(_events) is not list:
+                raise TypeError(f"expected an array, got {type(_events).__name__}")
+            events = list(map(_CREATE_USAGE_EVENT_REQUEST_FROM_DICT, _events))
+
+            # Attributes set on object.__new__(cls): no attrs __init__ (a second call per object).
+            batch_create_usage_events_request.events = events
+            return batch_create_usage_events_request
+        except Exception as reading_error:
+            # Read again field by field, for the path of what failed (the slow path).
+            raise _located_error(reading_error, cls._from_dict_located, src_dict) from reading_error
+
+    @classmethod
+    def _from_dict_located(cls: type[T], src_dict: Mapping[str, Any]) -> T:
+        """from_dict, each field read in its own `try`: the ResponseValidationError with the
+        path of the first field that cannot be read (run only when from_dict failed)."""
         d = src_dict
         try:
             _events = d["events"]
             if type(_events) is not list:
                 raise TypeError(f"expected an array, got {type(_events).__name__}")
-            events = list(map(CreateUsageEventRequest.from_dict, _events))
-
+            events = list(map(_CREATE_USAGE_EVENT_REQUEST_FROM_DICT, _events))
         except Exception as reading_error:
             raise _item_error(
                 reading_error, "events", CreateUsageEventRequest.from_dict, d
             ) from reading_error
 
-        # Every attribute is set here, so attrs' __init__ (a second call per object) is skipped.
+        # Attributes set on object.__new__(cls): no attrs __init__ (a second call per object).
         batch_create_usage_events_request = _new(cls)
         batch_create_usage_events_request.events = events
-
         return batch_create_usage_events_request
 
 
@@ -82,3 +100,7 @@ class BatchCreateUsageEventsRequest:
 # inside each method (an import per call is slow): models may refer to each other in a cycle,
 # and by the time another model's module imports this one, this module's class exists.
 from ..models.create_usage_event_request import CreateUsageEventRequest  # noqa: E402
+
+# from_dict calls the nested models' from_dict bound here once: `Model.from_dict` binds the
+# classmethod again on every call.
+_CREATE_USAGE_EVENT_REQUEST_FROM_DICT = CreateUsageEventRequest.from_dict

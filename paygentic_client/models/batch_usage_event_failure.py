@@ -10,6 +10,7 @@ from attrs import field as _attrs_field
 
 from .._runtime.parsing import NO_UNKNOWN_FIELDS as _NO_UNKNOWN_FIELDS
 from .._runtime.parsing import field_error as _field_error
+from .._runtime.parsing import located_error as _located_error
 from .._runtime.parsing import unknown_fields as _unknown_fields
 from .._runtime.parsing import wrong_type as _wrong_type
 from ..types import UNSET, Unset
@@ -74,6 +75,38 @@ class BatchUsageEventFailure:
 
     @classmethod
     def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
+        try:
+            d = src_dict
+            fields_present = 3
+            batch_usage_event_failure = _new(cls)
+            index = d["index"]
+            if type(index) is not int:
+                raise _wrong_type(index, "integer")
+
+            batch_usage_event_failure.error = "" + d["error"]
+
+            idempotency_key: None | str | Unset = d.get("idempotencyKey", UNSET)
+            if not (type(idempotency_key) is str or idempotency_key is None):
+                if idempotency_key is not UNSET:
+                    raise _wrong_type(idempotency_key, "string or null or absent")
+                fields_present -= 1
+
+            # Attributes set on object.__new__(cls): no attrs __init__ (a second call per object).
+            batch_usage_event_failure.index = index
+            batch_usage_event_failure.idempotency_key = idempotency_key
+            if len(d) > fields_present:
+                batch_usage_event_failure.additional_properties = _unknown_fields(d, cls._json_keys)
+            else:
+                batch_usage_event_failure.additional_properties = _NO_UNKNOWN_FIELDS
+            return batch_usage_event_failure
+        except Exception as reading_error:
+            # Read again field by field, for the path of what failed (the slow path).
+            raise _located_error(reading_error, cls._from_dict_located, src_dict) from reading_error
+
+    @classmethod
+    def _from_dict_located(cls: type[T], src_dict: Mapping[str, Any]) -> T:
+        """from_dict, each field read in its own `try`: the ResponseValidationError with the
+        path of the first field that cannot be read (run only when from_dict failed)."""
         d = src_dict
         fields_present = 3
         try:
@@ -94,11 +127,10 @@ class BatchUsageEventFailure:
                 if idempotency_key is not UNSET:
                     raise _wrong_type(idempotency_key, "string or null or absent")
                 fields_present -= 1
-
         except Exception as reading_error:
             raise _field_error(reading_error, "idempotencyKey", d) from reading_error
 
-        # Every attribute is set here, so attrs' __init__ (a second call per object) is skipped.
+        # Attributes set on object.__new__(cls): no attrs __init__ (a second call per object).
         batch_usage_event_failure = _new(cls)
         batch_usage_event_failure.index = index
         batch_usage_event_failure.error = error
@@ -107,5 +139,4 @@ class BatchUsageEventFailure:
             batch_usage_event_failure.additional_properties = _unknown_fields(d, cls._json_keys)
         else:
             batch_usage_event_failure.additional_properties = _NO_UNKNOWN_FIELDS
-
         return batch_usage_event_failure

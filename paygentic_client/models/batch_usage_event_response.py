@@ -11,6 +11,7 @@ from attrs import field as _attrs_field
 from .._runtime.parsing import NO_UNKNOWN_FIELDS as _NO_UNKNOWN_FIELDS
 from .._runtime.parsing import field_error as _field_error
 from .._runtime.parsing import item_error as _item_error
+from .._runtime.parsing import located_error as _located_error
 from .._runtime.parsing import unknown_fields as _unknown_fields
 
 T = TypeVar("T", bound="BatchUsageEventResponse")
@@ -83,6 +84,45 @@ class BatchUsageEventResponse:
 
     @classmethod
     def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
+        try:
+            d = src_dict
+            batch_usage_event_response = _new(cls)
+            object_: Literal["batchUsageEvents"] = d["object"]
+            if object_ != "batchUsageEvents":
+                raise ValueError(f"object must match const 'batchUsageEvents', got '{object_}'")
+
+            _successful = d["successful"]
+            if type(_successful) is not list:
+                raise TypeError(f"expected an array, got {type(_successful).__name__}")
+            successful = list(map(_USAGE_EVENT_FROM_DICT, _successful))
+
+            _failed = d["failed"]
+            if type(_failed) is not list:
+                raise TypeError(f"expected an array, got {type(_failed).__name__}")
+            failed = list(map(_BATCH_USAGE_EVENT_FAILURE_FROM_DICT, _failed))
+
+            summary = _BATCH_USAGE_EVENT_SUMMARY_FROM_DICT(d["summary"])
+
+            # Attributes set on object.__new__(cls): no attrs __init__ (a second call per object).
+            batch_usage_event_response.object_ = object_
+            batch_usage_event_response.successful = successful
+            batch_usage_event_response.failed = failed
+            batch_usage_event_response.summary = summary
+            if len(d) > 4:
+                batch_usage_event_response.additional_properties = _unknown_fields(
+                    d, cls._json_keys
+                )
+            else:
+                batch_usage_event_response.additional_properties = _NO_UNKNOWN_FIELDS
+            return batch_usage_event_response
+        except Exception as reading_error:
+            # Read again field by field, for the path of what failed (the slow path).
+            raise _located_error(reading_error, cls._from_dict_located, src_dict) from reading_error
+
+    @classmethod
+    def _from_dict_located(cls: type[T], src_dict: Mapping[str, Any]) -> T:
+        """from_dict, each field read in its own `try`: the ResponseValidationError with the
+        path of the first field that cannot be read (run only when from_dict failed)."""
         d = src_dict
         try:
             object_: Literal["batchUsageEvents"] = d["object"]
@@ -95,8 +135,7 @@ class BatchUsageEventResponse:
             _successful = d["successful"]
             if type(_successful) is not list:
                 raise TypeError(f"expected an array, got {type(_successful).__name__}")
-            successful = list(map(UsageEvent.from_dict, _successful))
-
+            successful = list(map(_USAGE_EVENT_FROM_DICT, _successful))
         except Exception as reading_error:
             raise _item_error(
                 reading_error, "successful", UsageEvent.from_dict, d
@@ -106,20 +145,18 @@ class BatchUsageEventResponse:
             _failed = d["failed"]
             if type(_failed) is not list:
                 raise TypeError(f"expected an array, got {type(_failed).__name__}")
-            failed = list(map(BatchUsageEventFailure.from_dict, _failed))
-
+            failed = list(map(_BATCH_USAGE_EVENT_FAILURE_FROM_DICT, _failed))
         except Exception as reading_error:
             raise _item_error(
                 reading_error, "failed", BatchUsageEventFailure.from_dict, d
             ) from reading_error
 
         try:
-            summary = BatchUsageEventSummary.from_dict(d["summary"])
-
+            summary = _BATCH_USAGE_EVENT_SUMMARY_FROM_DICT(d["summary"])
         except Exception as reading_error:
             raise _field_error(reading_error, "summary", d) from reading_error
 
-        # Every attribute is set here, so attrs' __init__ (a second call per object) is skipped.
+        # Attributes set on object.__new__(cls): no attrs __init__ (a second call per object).
         batch_usage_event_response = _new(cls)
         batch_usage_event_response.object_ = object_
         batch_usage_event_response.successful = successful
@@ -129,7 +166,6 @@ class BatchUsageEventResponse:
             batch_usage_event_response.additional_properties = _unknown_fields(d, cls._json_keys)
         else:
             batch_usage_event_response.additional_properties = _NO_UNKNOWN_FIELDS
-
         return batch_usage_event_response
 
 
@@ -139,3 +175,9 @@ class BatchUsageEventResponse:
 from ..models.batch_usage_event_failure import BatchUsageEventFailure  # noqa: E402
 from ..models.batch_usage_event_summary import BatchUsageEventSummary  # noqa: E402
 from ..models.usage_event import UsageEvent  # noqa: E402
+
+# from_dict calls the nested models' from_dict bound here once: `Model.from_dict` binds the
+# classmethod again on every call.
+_USAGE_EVENT_FROM_DICT = UsageEvent.from_dict
+_BATCH_USAGE_EVENT_FAILURE_FROM_DICT = BatchUsageEventFailure.from_dict
+_BATCH_USAGE_EVENT_SUMMARY_FROM_DICT = BatchUsageEventSummary.from_dict

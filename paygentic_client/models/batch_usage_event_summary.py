@@ -10,6 +10,7 @@ from attrs import field as _attrs_field
 
 from .._runtime.parsing import NO_UNKNOWN_FIELDS as _NO_UNKNOWN_FIELDS
 from .._runtime.parsing import field_error as _field_error
+from .._runtime.parsing import located_error as _located_error
 from .._runtime.parsing import unknown_fields as _unknown_fields
 from .._runtime.parsing import wrong_type as _wrong_type
 
@@ -68,6 +69,38 @@ class BatchUsageEventSummary:
 
     @classmethod
     def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
+        try:
+            d = src_dict
+            batch_usage_event_summary = _new(cls)
+            total = d["total"]
+            if type(total) is not int:
+                raise _wrong_type(total, "integer")
+
+            successful = d["successful"]
+            if type(successful) is not int:
+                raise _wrong_type(successful, "integer")
+
+            failed = d["failed"]
+            if type(failed) is not int:
+                raise _wrong_type(failed, "integer")
+
+            # Attributes set on object.__new__(cls): no attrs __init__ (a second call per object).
+            batch_usage_event_summary.total = total
+            batch_usage_event_summary.successful = successful
+            batch_usage_event_summary.failed = failed
+            if len(d) > 3:
+                batch_usage_event_summary.additional_properties = _unknown_fields(d, cls._json_keys)
+            else:
+                batch_usage_event_summary.additional_properties = _NO_UNKNOWN_FIELDS
+            return batch_usage_event_summary
+        except Exception as reading_error:
+            # Read again field by field, for the path of what failed (the slow path).
+            raise _located_error(reading_error, cls._from_dict_located, src_dict) from reading_error
+
+    @classmethod
+    def _from_dict_located(cls: type[T], src_dict: Mapping[str, Any]) -> T:
+        """from_dict, each field read in its own `try`: the ResponseValidationError with the
+        path of the first field that cannot be read (run only when from_dict failed)."""
         d = src_dict
         try:
             total = d["total"]
@@ -90,7 +123,7 @@ class BatchUsageEventSummary:
         except Exception as reading_error:
             raise _field_error(reading_error, "failed", d, "integer") from reading_error
 
-        # Every attribute is set here, so attrs' __init__ (a second call per object) is skipped.
+        # Attributes set on object.__new__(cls): no attrs __init__ (a second call per object).
         batch_usage_event_summary = _new(cls)
         batch_usage_event_summary.total = total
         batch_usage_event_summary.successful = successful
@@ -99,5 +132,4 @@ class BatchUsageEventSummary:
             batch_usage_event_summary.additional_properties = _unknown_fields(d, cls._json_keys)
         else:
             batch_usage_event_summary.additional_properties = _NO_UNKNOWN_FIELDS
-
         return batch_usage_event_summary

@@ -10,6 +10,7 @@ from attrs import field as _attrs_field
 
 from .._runtime.parsing import NO_UNKNOWN_FIELDS as _NO_UNKNOWN_FIELDS
 from .._runtime.parsing import field_error as _field_error
+from .._runtime.parsing import located_error as _located_error
 from .._runtime.parsing import unknown_fields as _unknown_fields
 from .._runtime.parsing import wrong_type as _wrong_type
 from ..types import UNSET, Unset
@@ -92,6 +93,66 @@ class Billing:
 
     @classmethod
     def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
+        try:
+            d = src_dict
+            fields_present = 6
+            billing = _new(cls)
+            billing_event_id: None | str | Unset = d.get("billingEventId", UNSET)
+            if not (type(billing_event_id) is str or billing_event_id is None):
+                if billing_event_id is not UNSET:
+                    raise _wrong_type(billing_event_id, "string or null or absent")
+                fields_present -= 1
+
+            currency: None | str | Unset = d.get("currency", UNSET)
+            if not (type(currency) is str or currency is None):
+                if currency is not UNSET:
+                    raise _wrong_type(currency, "string or null or absent")
+                fields_present -= 1
+
+            invoice_id: None | str | Unset = d.get("invoiceId", UNSET)
+            if not (type(invoice_id) is str or invoice_id is None):
+                if invoice_id is not UNSET:
+                    raise _wrong_type(invoice_id, "string or null or absent")
+                fields_present -= 1
+
+            price: int | None | Unset = d.get("price", UNSET)
+            if not (type(price) is int or price is None):
+                if price is not UNSET:
+                    raise _wrong_type(price, "integer or null or absent")
+                fields_present -= 1
+
+            total_tax: int | None | Unset = d.get("totalTax", UNSET)
+            if not (type(total_tax) is int or total_tax is None):
+                if total_tax is not UNSET:
+                    raise _wrong_type(total_tax, "integer or null or absent")
+                fields_present -= 1
+
+            total_amount: int | None | Unset = d.get("totalAmount", UNSET)
+            if not (type(total_amount) is int or total_amount is None):
+                if total_amount is not UNSET:
+                    raise _wrong_type(total_amount, "integer or null or absent")
+                fields_present -= 1
+
+            # Attributes set on object.__new__(cls): no attrs __init__ (a second call per object).
+            billing.billing_event_id = billing_event_id
+            billing.currency = currency
+            billing.invoice_id = invoice_id
+            billing.price = price
+            billing.total_tax = total_tax
+            billing.total_amount = total_amount
+            if len(d) > fields_present:
+                billing.additional_properties = _unknown_fields(d, cls._json_keys)
+            else:
+                billing.additional_properties = _NO_UNKNOWN_FIELDS
+            return billing
+        except Exception as reading_error:
+            # Read again field by field, for the path of what failed (the slow path).
+            raise _located_error(reading_error, cls._from_dict_located, src_dict) from reading_error
+
+    @classmethod
+    def _from_dict_located(cls: type[T], src_dict: Mapping[str, Any]) -> T:
+        """from_dict, each field read in its own `try`: the ResponseValidationError with the
+        path of the first field that cannot be read (run only when from_dict failed)."""
         d = src_dict
         fields_present = 6
         try:
@@ -100,7 +161,6 @@ class Billing:
                 if billing_event_id is not UNSET:
                     raise _wrong_type(billing_event_id, "string or null or absent")
                 fields_present -= 1
-
         except Exception as reading_error:
             raise _field_error(reading_error, "billingEventId", d) from reading_error
 
@@ -110,7 +170,6 @@ class Billing:
                 if currency is not UNSET:
                     raise _wrong_type(currency, "string or null or absent")
                 fields_present -= 1
-
         except Exception as reading_error:
             raise _field_error(reading_error, "currency", d) from reading_error
 
@@ -120,7 +179,6 @@ class Billing:
                 if invoice_id is not UNSET:
                     raise _wrong_type(invoice_id, "string or null or absent")
                 fields_present -= 1
-
         except Exception as reading_error:
             raise _field_error(reading_error, "invoiceId", d) from reading_error
 
@@ -130,7 +188,6 @@ class Billing:
                 if price is not UNSET:
                     raise _wrong_type(price, "integer or null or absent")
                 fields_present -= 1
-
         except Exception as reading_error:
             raise _field_error(reading_error, "price", d) from reading_error
 
@@ -140,7 +197,6 @@ class Billing:
                 if total_tax is not UNSET:
                     raise _wrong_type(total_tax, "integer or null or absent")
                 fields_present -= 1
-
         except Exception as reading_error:
             raise _field_error(reading_error, "totalTax", d) from reading_error
 
@@ -150,11 +206,10 @@ class Billing:
                 if total_amount is not UNSET:
                     raise _wrong_type(total_amount, "integer or null or absent")
                 fields_present -= 1
-
         except Exception as reading_error:
             raise _field_error(reading_error, "totalAmount", d) from reading_error
 
-        # Every attribute is set here, so attrs' __init__ (a second call per object) is skipped.
+        # Attributes set on object.__new__(cls): no attrs __init__ (a second call per object).
         billing = _new(cls)
         billing.billing_event_id = billing_event_id
         billing.currency = currency
@@ -166,5 +221,4 @@ class Billing:
             billing.additional_properties = _unknown_fields(d, cls._json_keys)
         else:
             billing.additional_properties = _NO_UNKNOWN_FIELDS
-
         return billing

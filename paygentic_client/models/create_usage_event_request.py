@@ -10,6 +10,7 @@ from attrs import define as _attrs_define
 
 from .._runtime.parsing import field_error as _field_error
 from .._runtime.parsing import item_error as _item_error
+from .._runtime.parsing import located_error as _located_error
 from .._runtime.parsing import wrong_type as _wrong_type
 from .._runtime.timestamps import fromisoformat as _fromisoformat
 from .._runtime.timestamps import isoformat as _isoformat
@@ -131,6 +132,43 @@ class CreateUsageEventRequest:
 
     @classmethod
     def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
+        try:
+            d = src_dict
+            create_usage_event_request = _new(cls)
+            create_usage_event_request.idempotency_key = "" + d["idempotencyKey"]
+
+            create_usage_event_request.customer_id = "" + d["customerId"]
+
+            create_usage_event_request.merchant_id = "" + d["merchantId"]
+
+            create_usage_event_request.timestamp = _fromisoformat(d["timestamp"])
+
+            _properties = d["properties"]
+            if type(_properties) is not list:
+                raise TypeError(f"expected an array, got {type(_properties).__name__}")
+            properties = list(map(_CREATE_USAGE_EVENT_REQUEST_PROPERTY_FROM_DICT, _properties))
+
+            entitlement_id = d.get("entitlementId", UNSET)
+            if type(entitlement_id) is not str and entitlement_id is not UNSET:
+                raise _wrong_type(entitlement_id, "string")
+
+            _metadata = d.get("metadata", UNSET)
+            metadata: Metadata | Unset
+            metadata = UNSET if isinstance(_metadata, Unset) else _METADATA_FROM_DICT(_metadata)
+
+            # Attributes set on object.__new__(cls): no attrs __init__ (a second call per object).
+            create_usage_event_request.properties = properties
+            create_usage_event_request.entitlement_id = entitlement_id
+            create_usage_event_request.metadata = metadata
+            return create_usage_event_request
+        except Exception as reading_error:
+            # Read again field by field, for the path of what failed (the slow path).
+            raise _located_error(reading_error, cls._from_dict_located, src_dict) from reading_error
+
+    @classmethod
+    def _from_dict_located(cls: type[T], src_dict: Mapping[str, Any]) -> T:
+        """from_dict, each field read in its own `try`: the ResponseValidationError with the
+        path of the first field that cannot be read (run only when from_dict failed)."""
         d = src_dict
         try:
             idempotency_key = "" + d["idempotencyKey"]
@@ -149,7 +187,6 @@ class CreateUsageEventRequest:
 
         try:
             timestamp = _fromisoformat(d["timestamp"])
-
         except Exception as reading_error:
             raise _field_error(reading_error, "timestamp", d) from reading_error
 
@@ -157,8 +194,7 @@ class CreateUsageEventRequest:
             _properties = d["properties"]
             if type(_properties) is not list:
                 raise TypeError(f"expected an array, got {type(_properties).__name__}")
-            properties = list(map(CreateUsageEventRequestProperty.from_dict, _properties))
-
+            properties = list(map(_CREATE_USAGE_EVENT_REQUEST_PROPERTY_FROM_DICT, _properties))
         except Exception as reading_error:
             raise _item_error(
                 reading_error, "properties", CreateUsageEventRequestProperty.from_dict, d
@@ -174,12 +210,11 @@ class CreateUsageEventRequest:
         try:
             _metadata = d.get("metadata", UNSET)
             metadata: Metadata | Unset
-            metadata = UNSET if isinstance(_metadata, Unset) else Metadata.from_dict(_metadata)
-
+            metadata = UNSET if isinstance(_metadata, Unset) else _METADATA_FROM_DICT(_metadata)
         except Exception as reading_error:
             raise _field_error(reading_error, "metadata", d) from reading_error
 
-        # Every attribute is set here, so attrs' __init__ (a second call per object) is skipped.
+        # Attributes set on object.__new__(cls): no attrs __init__ (a second call per object).
         create_usage_event_request = _new(cls)
         create_usage_event_request.idempotency_key = idempotency_key
         create_usage_event_request.customer_id = customer_id
@@ -188,7 +223,6 @@ class CreateUsageEventRequest:
         create_usage_event_request.properties = properties
         create_usage_event_request.entitlement_id = entitlement_id
         create_usage_event_request.metadata = metadata
-
         return create_usage_event_request
 
 
@@ -197,3 +231,8 @@ class CreateUsageEventRequest:
 # and by the time another model's module imports this one, this module's class exists.
 from ..models.create_usage_event_request_property import CreateUsageEventRequestProperty  # noqa: E402
 from ..models.metadata import Metadata  # noqa: E402
+
+# from_dict calls the nested models' from_dict bound here once: `Model.from_dict` binds the
+# classmethod again on every call.
+_CREATE_USAGE_EVENT_REQUEST_PROPERTY_FROM_DICT = CreateUsageEventRequestProperty.from_dict
+_METADATA_FROM_DICT = Metadata.from_dict

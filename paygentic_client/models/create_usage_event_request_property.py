@@ -9,6 +9,7 @@ from attrs import define as _attrs_define
 
 from .._runtime.parsing import NUMBER_TYPES as _NUMBER_TYPES
 from .._runtime.parsing import field_error as _field_error
+from .._runtime.parsing import located_error as _located_error
 from .._runtime.parsing import wrong_type as _wrong_type
 from ..types import UNSET, Unset
 
@@ -68,6 +69,31 @@ class CreateUsageEventRequestProperty:
 
     @classmethod
     def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
+        try:
+            d = src_dict
+            create_usage_event_request_property = _new(cls)
+            create_usage_event_request_property.billable_metric_id = "" + d["billableMetricId"]
+
+            quantity = d["quantity"]
+            if type(quantity) not in _NUMBER_TYPES:
+                raise _wrong_type(quantity, "number")
+
+            price = d.get("price", UNSET)
+            if type(price) is not str and price is not UNSET:
+                raise _wrong_type(price, "string")
+
+            # Attributes set on object.__new__(cls): no attrs __init__ (a second call per object).
+            create_usage_event_request_property.quantity = quantity
+            create_usage_event_request_property.price = price
+            return create_usage_event_request_property
+        except Exception as reading_error:
+            # Read again field by field, for the path of what failed (the slow path).
+            raise _located_error(reading_error, cls._from_dict_located, src_dict) from reading_error
+
+    @classmethod
+    def _from_dict_located(cls: type[T], src_dict: Mapping[str, Any]) -> T:
+        """from_dict, each field read in its own `try`: the ResponseValidationError with the
+        path of the first field that cannot be read (run only when from_dict failed)."""
         d = src_dict
         try:
             billable_metric_id = "" + d["billableMetricId"]
@@ -88,10 +114,9 @@ class CreateUsageEventRequestProperty:
         except Exception as reading_error:
             raise _field_error(reading_error, "price", d, "string") from reading_error
 
-        # Every attribute is set here, so attrs' __init__ (a second call per object) is skipped.
+        # Attributes set on object.__new__(cls): no attrs __init__ (a second call per object).
         create_usage_event_request_property = _new(cls)
         create_usage_event_request_property.billable_metric_id = billable_metric_id
         create_usage_event_request_property.quantity = quantity
         create_usage_event_request_property.price = price
-
         return create_usage_event_request_property

@@ -11,6 +11,7 @@ from attrs import field as _attrs_field
 
 from .._runtime.parsing import NO_UNKNOWN_FIELDS as _NO_UNKNOWN_FIELDS
 from .._runtime.parsing import field_error as _field_error
+from .._runtime.parsing import located_error as _located_error
 from .._runtime.parsing import unknown_fields as _unknown_fields
 from .._runtime.parsing import wrong_type as _wrong_type
 from .._runtime.timestamps import fromisoformat as _fromisoformat
@@ -131,6 +132,83 @@ class Dispute:
 
     @classmethod
     def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
+        try:
+            d = src_dict
+            fields_present = 12
+            dispute = _new(cls)
+            dispute.id = "" + d["id"]
+
+            object_: Literal["dispute"] = d["object"]
+            if object_ != "dispute":
+                raise ValueError(f"object must match const 'dispute', got '{object_}'")
+
+            dispute.usage_event_id = "" + d["usageEventId"]
+
+            dispute.customer_id = "" + d["customerId"]
+
+            dispute.merchant_id = "" + d["merchantId"]
+
+            _status = d["status"]
+            try:
+                status = _DISPUTE_STATUS_BY_VALUE[_status]
+            except (KeyError, TypeError):
+                status = DisputeStatus(_status)
+
+            dispute.created_at = _fromisoformat(d["createdAt"])
+
+            dispute.updated_at = _fromisoformat(d["updatedAt"])
+
+            customer_message: None | str | Unset = d.get("customerMessage", UNSET)
+            if not (type(customer_message) is str or customer_message is None):
+                if customer_message is not UNSET:
+                    raise _wrong_type(customer_message, "string or null or absent")
+                fields_present -= 1
+
+            merchant_message: None | str | Unset = d.get("merchantMessage", UNSET)
+            if not (type(merchant_message) is str or merchant_message is None):
+                if merchant_message is not UNSET:
+                    raise _wrong_type(merchant_message, "string or null or absent")
+                fields_present -= 1
+
+            disputed_amount: None | str | Unset = d.get("disputedAmount", UNSET)
+            if not (type(disputed_amount) is str or disputed_amount is None):
+                if disputed_amount is not UNSET:
+                    raise _wrong_type(disputed_amount, "string or null or absent")
+                fields_present -= 1
+
+            _resolved_at = d.get("resolvedAt", UNSET)
+            resolved_at: datetime.datetime | None | Unset
+            if _resolved_at is None:
+                resolved_at = None
+            elif _resolved_at is not UNSET and isinstance(_resolved_at, str):
+                resolved_at_type_0 = _fromisoformat(_resolved_at)
+                resolved_at = resolved_at_type_0
+            elif _resolved_at is UNSET:
+                resolved_at = UNSET
+                fields_present -= 1
+            else:
+                raise _wrong_type(_resolved_at, "date-time string or null or absent")
+
+            # Attributes set on object.__new__(cls): no attrs __init__ (a second call per object).
+            dispute.object_ = object_
+            dispute.status = status
+            dispute.customer_message = customer_message
+            dispute.merchant_message = merchant_message
+            dispute.disputed_amount = disputed_amount
+            dispute.resolved_at = resolved_at
+            if len(d) > fields_present:
+                dispute.additional_properties = _unknown_fields(d, cls._json_keys)
+            else:
+                dispute.additional_properties = _NO_UNKNOWN_FIELDS
+            return dispute
+        except Exception as reading_error:
+            # Read again field by field, for the path of what failed (the slow path).
+            raise _located_error(reading_error, cls._from_dict_located, src_dict) from reading_error
+
+    @classmethod
+    def _from_dict_located(cls: type[T], src_dict: Mapping[str, Any]) -> T:
+        """from_dict, each field read in its own `try`: the ResponseValidationError with the
+        path of the first field that cannot be read (run only when from_dict failed)."""
         d = src_dict
         fields_present = 12
         try:
@@ -166,19 +244,16 @@ class Dispute:
                 status = _DISPUTE_STATUS_BY_VALUE[_status]
             except (KeyError, TypeError):
                 status = DisputeStatus(_status)
-
         except Exception as reading_error:
             raise _field_error(reading_error, "status", d) from reading_error
 
         try:
             created_at = _fromisoformat(d["createdAt"])
-
         except Exception as reading_error:
             raise _field_error(reading_error, "createdAt", d) from reading_error
 
         try:
             updated_at = _fromisoformat(d["updatedAt"])
-
         except Exception as reading_error:
             raise _field_error(reading_error, "updatedAt", d) from reading_error
 
@@ -188,7 +263,6 @@ class Dispute:
                 if customer_message is not UNSET:
                     raise _wrong_type(customer_message, "string or null or absent")
                 fields_present -= 1
-
         except Exception as reading_error:
             raise _field_error(reading_error, "customerMessage", d) from reading_error
 
@@ -198,7 +272,6 @@ class Dispute:
                 if merchant_message is not UNSET:
                     raise _wrong_type(merchant_message, "string or null or absent")
                 fields_present -= 1
-
         except Exception as reading_error:
             raise _field_error(reading_error, "merchantMessage", d) from reading_error
 
@@ -208,7 +281,6 @@ class Dispute:
                 if disputed_amount is not UNSET:
                     raise _wrong_type(disputed_amount, "string or null or absent")
                 fields_present -= 1
-
         except Exception as reading_error:
             raise _field_error(reading_error, "disputedAmount", d) from reading_error
 
@@ -225,11 +297,10 @@ class Dispute:
                 fields_present -= 1
             else:
                 raise _wrong_type(_resolved_at, "date-time string or null or absent")
-
         except Exception as reading_error:
             raise _field_error(reading_error, "resolvedAt", d) from reading_error
 
-        # Every attribute is set here, so attrs' __init__ (a second call per object) is skipped.
+        # Attributes set on object.__new__(cls): no attrs __init__ (a second call per object).
         dispute = _new(cls)
         dispute.id = id
         dispute.object_ = object_
@@ -247,7 +318,6 @@ class Dispute:
             dispute.additional_properties = _unknown_fields(d, cls._json_keys)
         else:
             dispute.additional_properties = _NO_UNKNOWN_FIELDS
-
         return dispute
 
 

@@ -10,6 +10,7 @@ from attrs import field as _attrs_field
 
 from .._runtime.parsing import NO_UNKNOWN_FIELDS as _NO_UNKNOWN_FIELDS
 from .._runtime.parsing import field_error as _field_error
+from .._runtime.parsing import located_error as _located_error
 from .._runtime.parsing import unknown_fields as _unknown_fields
 from .._runtime.parsing import wrong_type as _wrong_type
 from ..types import UNSET, Unset
@@ -86,6 +87,54 @@ class Error:
 
     @classmethod
     def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
+        try:
+            d = src_dict
+            fields_present = 4
+            error_body = _new(cls)
+            error_body.message = "" + d["message"]
+
+            error: None | str | Unset = d.get("error", UNSET)
+            if not (type(error) is str or error is None):
+                if error is not UNSET:
+                    raise _wrong_type(error, "string or null or absent")
+                fields_present -= 1
+
+            code: None | str | Unset = d.get("code", UNSET)
+            if not (type(code) is str or code is None):
+                if code is not UNSET:
+                    raise _wrong_type(code, "string or null or absent")
+                fields_present -= 1
+
+            _details = d.get("details", UNSET)
+            details: ErrorDetails | None | Unset
+            if _details is None:
+                details = None
+            elif _details is not UNSET and isinstance(_details, dict):
+                details_type_0 = _ERROR_DETAILS_FROM_DICT(_details)
+                details = details_type_0
+            elif _details is UNSET:
+                details = UNSET
+                fields_present -= 1
+            else:
+                raise _wrong_type(_details, "object or null or absent")
+
+            # Attributes set on object.__new__(cls): no attrs __init__ (a second call per object).
+            error_body.error = error
+            error_body.code = code
+            error_body.details = details
+            if len(d) > fields_present:
+                error_body.additional_properties = _unknown_fields(d, cls._json_keys)
+            else:
+                error_body.additional_properties = _NO_UNKNOWN_FIELDS
+            return error_body
+        except Exception as reading_error:
+            # Read again field by field, for the path of what failed (the slow path).
+            raise _located_error(reading_error, cls._from_dict_located, src_dict) from reading_error
+
+    @classmethod
+    def _from_dict_located(cls: type[T], src_dict: Mapping[str, Any]) -> T:
+        """from_dict, each field read in its own `try`: the ResponseValidationError with the
+        path of the first field that cannot be read (run only when from_dict failed)."""
         d = src_dict
         fields_present = 4
         try:
@@ -99,7 +148,6 @@ class Error:
                 if error is not UNSET:
                     raise _wrong_type(error, "string or null or absent")
                 fields_present -= 1
-
         except Exception as reading_error:
             raise _field_error(reading_error, "error", d) from reading_error
 
@@ -109,7 +157,6 @@ class Error:
                 if code is not UNSET:
                     raise _wrong_type(code, "string or null or absent")
                 fields_present -= 1
-
         except Exception as reading_error:
             raise _field_error(reading_error, "code", d) from reading_error
 
@@ -119,18 +166,17 @@ class Error:
             if _details is None:
                 details = None
             elif _details is not UNSET and isinstance(_details, dict):
-                details_type_0 = ErrorDetails.from_dict(_details)
+                details_type_0 = _ERROR_DETAILS_FROM_DICT(_details)
                 details = details_type_0
             elif _details is UNSET:
                 details = UNSET
                 fields_present -= 1
             else:
                 raise _wrong_type(_details, "object or null or absent")
-
         except Exception as reading_error:
             raise _field_error(reading_error, "details", d) from reading_error
 
-        # Every attribute is set here, so attrs' __init__ (a second call per object) is skipped.
+        # Attributes set on object.__new__(cls): no attrs __init__ (a second call per object).
         error_body = _new(cls)
         error_body.message = message
         error_body.error = error
@@ -140,7 +186,6 @@ class Error:
             error_body.additional_properties = _unknown_fields(d, cls._json_keys)
         else:
             error_body.additional_properties = _NO_UNKNOWN_FIELDS
-
         return error_body
 
 
@@ -148,3 +193,7 @@ class Error:
 # inside each method (an import per call is slow): models may refer to each other in a cycle,
 # and by the time another model's module imports this one, this module's class exists.
 from ..models.error_details import ErrorDetails  # noqa: E402
+
+# from_dict calls the nested models' from_dict bound here once: `Model.from_dict` binds the
+# classmethod again on every call.
+_ERROR_DETAILS_FROM_DICT = ErrorDetails.from_dict

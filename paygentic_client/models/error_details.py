@@ -8,6 +8,7 @@ from typing import Any, ClassVar, TypeVar
 from attrs import define as _attrs_define
 from attrs import field as _attrs_field
 
+from .._runtime.parsing import located_error as _located_error
 from .._runtime.parsing import wrong_type as _wrong_type
 
 T = TypeVar("T", bound="ErrorDetails")
@@ -40,12 +41,25 @@ class ErrorDetails:
 
     @classmethod
     def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
+        try:
+            d = {**src_dict}
+            error_details = _new(cls)
+            # Attributes set on object.__new__(cls): no attrs __init__ (a second call per object).
+            error_details.additional_properties = d
+            return error_details
+        except Exception as reading_error:
+            # Read again field by field, for the path of what failed (the slow path).
+            raise _located_error(reading_error, cls._from_dict_located, src_dict) from reading_error
+
+    @classmethod
+    def _from_dict_located(cls: type[T], src_dict: Mapping[str, Any]) -> T:
+        """from_dict, each field read in its own `try`: the ResponseValidationError with the
+        path of the first field that cannot be read (run only when from_dict failed)."""
         if type(src_dict) is not dict and not isinstance(src_dict, Mapping):
             raise _wrong_type(src_dict, "object")
         d = dict(src_dict)
-        # Every attribute is set here, so attrs' __init__ (a second call per object) is skipped.
+        # Attributes set on object.__new__(cls): no attrs __init__ (a second call per object).
         error_details = _new(cls)
-
         error_details.additional_properties = d
         return error_details
 

@@ -10,6 +10,7 @@ from attrs import field as _attrs_field
 
 from .._runtime.parsing import NO_UNKNOWN_FIELDS as _NO_UNKNOWN_FIELDS
 from .._runtime.parsing import field_error as _field_error
+from .._runtime.parsing import located_error as _located_error
 from .._runtime.parsing import unknown_fields as _unknown_fields
 from .._runtime.parsing import wrong_type as _wrong_type
 
@@ -67,6 +68,38 @@ class OffsetPagination:
 
     @classmethod
     def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
+        try:
+            d = src_dict
+            offset_pagination = _new(cls)
+            limit = d["limit"]
+            if type(limit) is not int:
+                raise _wrong_type(limit, "integer")
+
+            offset = d["offset"]
+            if type(offset) is not int:
+                raise _wrong_type(offset, "integer")
+
+            total = d["total"]
+            if type(total) is not int:
+                raise _wrong_type(total, "integer")
+
+            # Attributes set on object.__new__(cls): no attrs __init__ (a second call per object).
+            offset_pagination.limit = limit
+            offset_pagination.offset = offset
+            offset_pagination.total = total
+            if len(d) > 3:
+                offset_pagination.additional_properties = _unknown_fields(d, cls._json_keys)
+            else:
+                offset_pagination.additional_properties = _NO_UNKNOWN_FIELDS
+            return offset_pagination
+        except Exception as reading_error:
+            # Read again field by field, for the path of what failed (the slow path).
+            raise _located_error(reading_error, cls._from_dict_located, src_dict) from reading_error
+
+    @classmethod
+    def _from_dict_located(cls: type[T], src_dict: Mapping[str, Any]) -> T:
+        """from_dict, each field read in its own `try`: the ResponseValidationError with the
+        path of the first field that cannot be read (run only when from_dict failed)."""
         d = src_dict
         try:
             limit = d["limit"]
@@ -89,7 +122,7 @@ class OffsetPagination:
         except Exception as reading_error:
             raise _field_error(reading_error, "total", d, "integer") from reading_error
 
-        # Every attribute is set here, so attrs' __init__ (a second call per object) is skipped.
+        # Attributes set on object.__new__(cls): no attrs __init__ (a second call per object).
         offset_pagination = _new(cls)
         offset_pagination.limit = limit
         offset_pagination.offset = offset
@@ -98,5 +131,4 @@ class OffsetPagination:
             offset_pagination.additional_properties = _unknown_fields(d, cls._json_keys)
         else:
             offset_pagination.additional_properties = _NO_UNKNOWN_FIELDS
-
         return offset_pagination

@@ -11,6 +11,7 @@ from attrs import field as _attrs_field
 
 from .._runtime.parsing import NO_UNKNOWN_FIELDS as _NO_UNKNOWN_FIELDS
 from .._runtime.parsing import field_error as _field_error
+from .._runtime.parsing import located_error as _located_error
 from .._runtime.parsing import unknown_fields as _unknown_fields
 from .._runtime.parsing import wrong_type as _wrong_type
 from .._runtime.timestamps import fromisoformat as _fromisoformat
@@ -74,11 +75,37 @@ class Refund:
 
     @classmethod
     def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
+        try:
+            d = src_dict
+            fields_present = 2
+            refund = _new(cls)
+            refund.refunded_at = _fromisoformat(d["refundedAt"])
+
+            reason: None | str | Unset = d.get("reason", UNSET)
+            if not (type(reason) is str or reason is None):
+                if reason is not UNSET:
+                    raise _wrong_type(reason, "string or null or absent")
+                fields_present -= 1
+
+            # Attributes set on object.__new__(cls): no attrs __init__ (a second call per object).
+            refund.reason = reason
+            if len(d) > fields_present:
+                refund.additional_properties = _unknown_fields(d, cls._json_keys)
+            else:
+                refund.additional_properties = _NO_UNKNOWN_FIELDS
+            return refund
+        except Exception as reading_error:
+            # Read again field by field, for the path of what failed (the slow path).
+            raise _located_error(reading_error, cls._from_dict_located, src_dict) from reading_error
+
+    @classmethod
+    def _from_dict_located(cls: type[T], src_dict: Mapping[str, Any]) -> T:
+        """from_dict, each field read in its own `try`: the ResponseValidationError with the
+        path of the first field that cannot be read (run only when from_dict failed)."""
         d = src_dict
         fields_present = 2
         try:
             refunded_at = _fromisoformat(d["refundedAt"])
-
         except Exception as reading_error:
             raise _field_error(reading_error, "refundedAt", d) from reading_error
 
@@ -88,11 +115,10 @@ class Refund:
                 if reason is not UNSET:
                     raise _wrong_type(reason, "string or null or absent")
                 fields_present -= 1
-
         except Exception as reading_error:
             raise _field_error(reading_error, "reason", d) from reading_error
 
-        # Every attribute is set here, so attrs' __init__ (a second call per object) is skipped.
+        # Attributes set on object.__new__(cls): no attrs __init__ (a second call per object).
         refund = _new(cls)
         refund.refunded_at = refunded_at
         refund.reason = reason
@@ -100,5 +126,4 @@ class Refund:
             refund.additional_properties = _unknown_fields(d, cls._json_keys)
         else:
             refund.additional_properties = _NO_UNKNOWN_FIELDS
-
         return refund

@@ -8,6 +8,7 @@ from typing import Any, ClassVar, TypeVar
 from attrs import define as _attrs_define
 
 from .._runtime.parsing import field_error as _field_error
+from .._runtime.parsing import located_error as _located_error
 from .._runtime.parsing import wrong_type as _wrong_type
 from ..types import UNSET, Unset
 
@@ -56,6 +57,29 @@ class RefundUsageEventRequest:
 
     @classmethod
     def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
+        try:
+            d = src_dict
+            refund_usage_event_request = _new(cls)
+            refunded = d["refunded"]
+            if type(refunded) is not bool:
+                raise _wrong_type(refunded, "boolean")
+
+            reason = d.get("reason", UNSET)
+            if type(reason) is not str and reason is not UNSET:
+                raise _wrong_type(reason, "string")
+
+            # Attributes set on object.__new__(cls): no attrs __init__ (a second call per object).
+            refund_usage_event_request.refunded = refunded
+            refund_usage_event_request.reason = reason
+            return refund_usage_event_request
+        except Exception as reading_error:
+            # Read again field by field, for the path of what failed (the slow path).
+            raise _located_error(reading_error, cls._from_dict_located, src_dict) from reading_error
+
+    @classmethod
+    def _from_dict_located(cls: type[T], src_dict: Mapping[str, Any]) -> T:
+        """from_dict, each field read in its own `try`: the ResponseValidationError with the
+        path of the first field that cannot be read (run only when from_dict failed)."""
         d = src_dict
         try:
             refunded = d["refunded"]
@@ -71,9 +95,8 @@ class RefundUsageEventRequest:
         except Exception as reading_error:
             raise _field_error(reading_error, "reason", d, "string") from reading_error
 
-        # Every attribute is set here, so attrs' __init__ (a second call per object) is skipped.
+        # Attributes set on object.__new__(cls): no attrs __init__ (a second call per object).
         refund_usage_event_request = _new(cls)
         refund_usage_event_request.refunded = refunded
         refund_usage_event_request.reason = reason
-
         return refund_usage_event_request

@@ -12,6 +12,7 @@ from attrs import field as _attrs_field
 from .._runtime.parsing import NO_UNKNOWN_FIELDS as _NO_UNKNOWN_FIELDS
 from .._runtime.parsing import field_error as _field_error
 from .._runtime.parsing import item_error as _item_error
+from .._runtime.parsing import located_error as _located_error
 from .._runtime.parsing import unknown_fields as _unknown_fields
 from .._runtime.parsing import wrong_type as _wrong_type
 from .._runtime.timestamps import fromisoformat as _fromisoformat
@@ -185,6 +186,131 @@ class UsageEvent:
 
     @classmethod
     def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
+        try:
+            d = src_dict
+            fields_present = 16
+            usage_event = _new(cls)
+            usage_event.id = "" + d["id"]
+
+            object_: Literal["usageEvent"] = d["object"]
+            if object_ != "usageEvent":
+                raise ValueError(f"object must match const 'usageEvent', got '{object_}'")
+
+            usage_event.customer_id = "" + d["customerId"]
+
+            usage_event.merchant_id = "" + d["merchantId"]
+
+            usage_event.subscription_id = "" + d["subscriptionId"]
+
+            usage_event.timestamp = _fromisoformat(d["timestamp"])
+
+            usage_event.created_at = _fromisoformat(d["createdAt"])
+
+            _properties = d["properties"]
+            if type(_properties) is not list:
+                raise TypeError(f"expected an array, got {type(_properties).__name__}")
+            properties = list(map(_USAGE_EVENT_PROPERTY_FROM_DICT, _properties))
+
+            idempotency_key: None | str | Unset = d.get("idempotencyKey", UNSET)
+            if not (type(idempotency_key) is str or idempotency_key is None):
+                if idempotency_key is not UNSET:
+                    raise _wrong_type(idempotency_key, "string or null or absent")
+                fields_present -= 1
+
+            description: None | str | Unset = d.get("description", UNSET)
+            if not (type(description) is str or description is None):
+                if description is not UNSET:
+                    raise _wrong_type(description, "string or null or absent")
+                fields_present -= 1
+
+            consumer_id: None | str | Unset = d.get("consumerId", UNSET)
+            if not (type(consumer_id) is str or consumer_id is None):
+                if consumer_id is not UNSET:
+                    raise _wrong_type(consumer_id, "string or null or absent")
+                fields_present -= 1
+
+            entitlement_id: None | str | Unset = d.get("entitlementId", UNSET)
+            if not (type(entitlement_id) is str or entitlement_id is None):
+                if entitlement_id is not UNSET:
+                    raise _wrong_type(entitlement_id, "string or null or absent")
+                fields_present -= 1
+
+            _metadata = d.get("metadata", UNSET)
+            metadata: None | Unset | UsageEventMetadata
+            if _metadata is None:
+                metadata = None
+            elif _metadata is not UNSET and isinstance(_metadata, dict):
+                metadata_type_0 = _USAGE_EVENT_METADATA_FROM_DICT(_metadata)
+                metadata = metadata_type_0
+            elif _metadata is UNSET:
+                metadata = UNSET
+                fields_present -= 1
+            else:
+                raise _wrong_type(_metadata, "object or null or absent")
+
+            _billing = d.get("billing", UNSET)
+            billing: Billing | None | Unset
+            if _billing is None:
+                billing = None
+            elif _billing is not UNSET and isinstance(_billing, dict):
+                billing_type_0 = _BILLING_FROM_DICT(_billing)
+                billing = billing_type_0
+            elif _billing is UNSET:
+                billing = UNSET
+                fields_present -= 1
+            else:
+                raise _wrong_type(_billing, "object or null or absent")
+
+            _refund = d.get("refund", UNSET)
+            refund: None | Refund | Unset
+            if _refund is None:
+                refund = None
+            elif _refund is not UNSET and isinstance(_refund, dict):
+                refund_type_0 = _REFUND_FROM_DICT(_refund)
+                refund = refund_type_0
+            elif _refund is UNSET:
+                refund = UNSET
+                fields_present -= 1
+            else:
+                raise _wrong_type(_refund, "object or null or absent")
+
+            _dispute = d.get("dispute", UNSET)
+            dispute: Dispute | None | Unset
+            if _dispute is None:
+                dispute = None
+            elif _dispute is not UNSET and isinstance(_dispute, dict):
+                dispute_type_0 = _DISPUTE_FROM_DICT(_dispute)
+                dispute = dispute_type_0
+            elif _dispute is UNSET:
+                dispute = UNSET
+                fields_present -= 1
+            else:
+                raise _wrong_type(_dispute, "object or null or absent")
+
+            # Attributes set on object.__new__(cls): no attrs __init__ (a second call per object).
+            usage_event.object_ = object_
+            usage_event.properties = properties
+            usage_event.idempotency_key = idempotency_key
+            usage_event.description = description
+            usage_event.consumer_id = consumer_id
+            usage_event.entitlement_id = entitlement_id
+            usage_event.metadata = metadata
+            usage_event.billing = billing
+            usage_event.refund = refund
+            usage_event.dispute = dispute
+            if len(d) > fields_present:
+                usage_event.additional_properties = _unknown_fields(d, cls._json_keys)
+            else:
+                usage_event.additional_properties = _NO_UNKNOWN_FIELDS
+            return usage_event
+        except Exception as reading_error:
+            # Read again field by field, for the path of what failed (the slow path).
+            raise _located_error(reading_error, cls._from_dict_located, src_dict) from reading_error
+
+    @classmethod
+    def _from_dict_located(cls: type[T], src_dict: Mapping[str, Any]) -> T:
+        """from_dict, each field read in its own `try`: the ResponseValidationError with the
+        path of the first field that cannot be read (run only when from_dict failed)."""
         d = src_dict
         fields_present = 16
         try:
@@ -216,13 +342,11 @@ class UsageEvent:
 
         try:
             timestamp = _fromisoformat(d["timestamp"])
-
         except Exception as reading_error:
             raise _field_error(reading_error, "timestamp", d) from reading_error
 
         try:
             created_at = _fromisoformat(d["createdAt"])
-
         except Exception as reading_error:
             raise _field_error(reading_error, "createdAt", d) from reading_error
 
@@ -230,8 +354,7 @@ class UsageEvent:
             _properties = d["properties"]
             if type(_properties) is not list:
                 raise TypeError(f"expected an array, got {type(_properties).__name__}")
-            properties = list(map(UsageEventProperty.from_dict, _properties))
-
+            properties = list(map(_USAGE_EVENT_PROPERTY_FROM_DICT, _properties))
         except Exception as reading_error:
             raise _item_error(
                 reading_error, "properties", UsageEventProperty.from_dict, d
@@ -243,7 +366,6 @@ class UsageEvent:
                 if idempotency_key is not UNSET:
                     raise _wrong_type(idempotency_key, "string or null or absent")
                 fields_present -= 1
-
         except Exception as reading_error:
             raise _field_error(reading_error, "idempotencyKey", d) from reading_error
 
@@ -253,7 +375,6 @@ class UsageEvent:
                 if description is not UNSET:
                     raise _wrong_type(description, "string or null or absent")
                 fields_present -= 1
-
         except Exception as reading_error:
             raise _field_error(reading_error, "description", d) from reading_error
 
@@ -263,7 +384,6 @@ class UsageEvent:
                 if consumer_id is not UNSET:
                     raise _wrong_type(consumer_id, "string or null or absent")
                 fields_present -= 1
-
         except Exception as reading_error:
             raise _field_error(reading_error, "consumerId", d) from reading_error
 
@@ -273,7 +393,6 @@ class UsageEvent:
                 if entitlement_id is not UNSET:
                     raise _wrong_type(entitlement_id, "string or null or absent")
                 fields_present -= 1
-
         except Exception as reading_error:
             raise _field_error(reading_error, "entitlementId", d) from reading_error
 
@@ -283,14 +402,13 @@ class UsageEvent:
             if _metadata is None:
                 metadata = None
             elif _metadata is not UNSET and isinstance(_metadata, dict):
-                metadata_type_0 = UsageEventMetadata.from_dict(_metadata)
+                metadata_type_0 = _USAGE_EVENT_METADATA_FROM_DICT(_metadata)
                 metadata = metadata_type_0
             elif _metadata is UNSET:
                 metadata = UNSET
                 fields_present -= 1
             else:
                 raise _wrong_type(_metadata, "object or null or absent")
-
         except Exception as reading_error:
             raise _field_error(reading_error, "metadata", d) from reading_error
 
@@ -300,14 +418,13 @@ class UsageEvent:
             if _billing is None:
                 billing = None
             elif _billing is not UNSET and isinstance(_billing, dict):
-                billing_type_0 = Billing.from_dict(_billing)
+                billing_type_0 = _BILLING_FROM_DICT(_billing)
                 billing = billing_type_0
             elif _billing is UNSET:
                 billing = UNSET
                 fields_present -= 1
             else:
                 raise _wrong_type(_billing, "object or null or absent")
-
         except Exception as reading_error:
             raise _field_error(reading_error, "billing", d) from reading_error
 
@@ -317,14 +434,13 @@ class UsageEvent:
             if _refund is None:
                 refund = None
             elif _refund is not UNSET and isinstance(_refund, dict):
-                refund_type_0 = Refund.from_dict(_refund)
+                refund_type_0 = _REFUND_FROM_DICT(_refund)
                 refund = refund_type_0
             elif _refund is UNSET:
                 refund = UNSET
                 fields_present -= 1
             else:
                 raise _wrong_type(_refund, "object or null or absent")
-
         except Exception as reading_error:
             raise _field_error(reading_error, "refund", d) from reading_error
 
@@ -334,18 +450,17 @@ class UsageEvent:
             if _dispute is None:
                 dispute = None
             elif _dispute is not UNSET and isinstance(_dispute, dict):
-                dispute_type_0 = Dispute.from_dict(_dispute)
+                dispute_type_0 = _DISPUTE_FROM_DICT(_dispute)
                 dispute = dispute_type_0
             elif _dispute is UNSET:
                 dispute = UNSET
                 fields_present -= 1
             else:
                 raise _wrong_type(_dispute, "object or null or absent")
-
         except Exception as reading_error:
             raise _field_error(reading_error, "dispute", d) from reading_error
 
-        # Every attribute is set here, so attrs' __init__ (a second call per object) is skipped.
+        # Attributes set on object.__new__(cls): no attrs __init__ (a second call per object).
         usage_event = _new(cls)
         usage_event.id = id
         usage_event.object_ = object_
@@ -367,7 +482,6 @@ class UsageEvent:
             usage_event.additional_properties = _unknown_fields(d, cls._json_keys)
         else:
             usage_event.additional_properties = _NO_UNKNOWN_FIELDS
-
         return usage_event
 
 
@@ -379,3 +493,11 @@ from ..models.dispute import Dispute  # noqa: E402
 from ..models.refund import Refund  # noqa: E402
 from ..models.usage_event_metadata import UsageEventMetadata  # noqa: E402
 from ..models.usage_event_property import UsageEventProperty  # noqa: E402
+
+# from_dict calls the nested models' from_dict bound here once: `Model.from_dict` binds the
+# classmethod again on every call.
+_USAGE_EVENT_PROPERTY_FROM_DICT = UsageEventProperty.from_dict
+_USAGE_EVENT_METADATA_FROM_DICT = UsageEventMetadata.from_dict
+_BILLING_FROM_DICT = Billing.from_dict
+_REFUND_FROM_DICT = Refund.from_dict
+_DISPUTE_FROM_DICT = Dispute.from_dict

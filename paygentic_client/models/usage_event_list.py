@@ -11,6 +11,7 @@ from attrs import field as _attrs_field
 from .._runtime.parsing import NO_UNKNOWN_FIELDS as _NO_UNKNOWN_FIELDS
 from .._runtime.parsing import field_error as _field_error
 from .._runtime.parsing import item_error as _item_error
+from .._runtime.parsing import located_error as _located_error
 from .._runtime.parsing import unknown_fields as _unknown_fields
 
 T = TypeVar("T", bound="UsageEventList")
@@ -72,6 +73,37 @@ class UsageEventList:
 
     @classmethod
     def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
+        try:
+            d = src_dict
+            usage_event_list = _new(cls)
+            object_: Literal["list"] = d["object"]
+            if object_ != "list":
+                raise ValueError(f"object must match const 'list', got '{object_}'")
+
+            _data = d["data"]
+            if type(_data) is not list:
+                raise TypeError(f"expected an array, got {type(_data).__name__}")
+            data = list(map(_USAGE_EVENT_FROM_DICT, _data))
+
+            pagination = _OFFSET_PAGINATION_FROM_DICT(d["pagination"])
+
+            # Attributes set on object.__new__(cls): no attrs __init__ (a second call per object).
+            usage_event_list.object_ = object_
+            usage_event_list.data = data
+            usage_event_list.pagination = pagination
+            if len(d) > 3:
+                usage_event_list.additional_properties = _unknown_fields(d, cls._json_keys)
+            else:
+                usage_event_list.additional_properties = _NO_UNKNOWN_FIELDS
+            return usage_event_list
+        except Exception as reading_error:
+            # Read again field by field, for the path of what failed (the slow path).
+            raise _located_error(reading_error, cls._from_dict_located, src_dict) from reading_error
+
+    @classmethod
+    def _from_dict_located(cls: type[T], src_dict: Mapping[str, Any]) -> T:
+        """from_dict, each field read in its own `try`: the ResponseValidationError with the
+        path of the first field that cannot be read (run only when from_dict failed)."""
         d = src_dict
         try:
             object_: Literal["list"] = d["object"]
@@ -84,18 +116,16 @@ class UsageEventList:
             _data = d["data"]
             if type(_data) is not list:
                 raise TypeError(f"expected an array, got {type(_data).__name__}")
-            data = list(map(UsageEvent.from_dict, _data))
-
+            data = list(map(_USAGE_EVENT_FROM_DICT, _data))
         except Exception as reading_error:
             raise _item_error(reading_error, "data", UsageEvent.from_dict, d) from reading_error
 
         try:
-            pagination = OffsetPagination.from_dict(d["pagination"])
-
+            pagination = _OFFSET_PAGINATION_FROM_DICT(d["pagination"])
         except Exception as reading_error:
             raise _field_error(reading_error, "pagination", d) from reading_error
 
-        # Every attribute is set here, so attrs' __init__ (a second call per object) is skipped.
+        # Attributes set on object.__new__(cls): no attrs __init__ (a second call per object).
         usage_event_list = _new(cls)
         usage_event_list.object_ = object_
         usage_event_list.data = data
@@ -104,7 +134,6 @@ class UsageEventList:
             usage_event_list.additional_properties = _unknown_fields(d, cls._json_keys)
         else:
             usage_event_list.additional_properties = _NO_UNKNOWN_FIELDS
-
         return usage_event_list
 
 
@@ -113,3 +142,8 @@ class UsageEventList:
 # and by the time another model's module imports this one, this module's class exists.
 from ..models.offset_pagination import OffsetPagination  # noqa: E402
 from ..models.usage_event import UsageEvent  # noqa: E402
+
+# from_dict calls the nested models' from_dict bound here once: `Model.from_dict` binds the
+# classmethod again on every call.
+_USAGE_EVENT_FROM_DICT = UsageEvent.from_dict
+_OFFSET_PAGINATION_FROM_DICT = OffsetPagination.from_dict

@@ -11,6 +11,7 @@ from attrs import field as _attrs_field
 from .._runtime.parsing import NO_UNKNOWN_FIELDS as _NO_UNKNOWN_FIELDS
 from .._runtime.parsing import NUMBER_TYPES as _NUMBER_TYPES
 from .._runtime.parsing import field_error as _field_error
+from .._runtime.parsing import located_error as _located_error
 from .._runtime.parsing import unknown_fields as _unknown_fields
 from .._runtime.parsing import wrong_type as _wrong_type
 from ..types import UNSET, Unset
@@ -72,6 +73,38 @@ class UsageEventProperty:
 
     @classmethod
     def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
+        try:
+            d = src_dict
+            fields_present = 3
+            usage_event_property = _new(cls)
+            usage_event_property.billable_metric_id = "" + d["billableMetricId"]
+
+            quantity = d["quantity"]
+            if type(quantity) not in _NUMBER_TYPES:
+                raise _wrong_type(quantity, "number")
+
+            price: None | str | Unset = d.get("price", UNSET)
+            if not (type(price) is str or price is None):
+                if price is not UNSET:
+                    raise _wrong_type(price, "string or null or absent")
+                fields_present -= 1
+
+            # Attributes set on object.__new__(cls): no attrs __init__ (a second call per object).
+            usage_event_property.quantity = quantity
+            usage_event_property.price = price
+            if len(d) > fields_present:
+                usage_event_property.additional_properties = _unknown_fields(d, cls._json_keys)
+            else:
+                usage_event_property.additional_properties = _NO_UNKNOWN_FIELDS
+            return usage_event_property
+        except Exception as reading_error:
+            # Read again field by field, for the path of what failed (the slow path).
+            raise _located_error(reading_error, cls._from_dict_located, src_dict) from reading_error
+
+    @classmethod
+    def _from_dict_located(cls: type[T], src_dict: Mapping[str, Any]) -> T:
+        """from_dict, each field read in its own `try`: the ResponseValidationError with the
+        path of the first field that cannot be read (run only when from_dict failed)."""
         d = src_dict
         fields_present = 3
         try:
@@ -92,11 +125,10 @@ class UsageEventProperty:
                 if price is not UNSET:
                     raise _wrong_type(price, "string or null or absent")
                 fields_present -= 1
-
         except Exception as reading_error:
             raise _field_error(reading_error, "price", d) from reading_error
 
-        # Every attribute is set here, so attrs' __init__ (a second call per object) is skipped.
+        # Attributes set on object.__new__(cls): no attrs __init__ (a second call per object).
         usage_event_property = _new(cls)
         usage_event_property.billable_metric_id = billable_metric_id
         usage_event_property.quantity = quantity
@@ -105,5 +137,4 @@ class UsageEventProperty:
             usage_event_property.additional_properties = _unknown_fields(d, cls._json_keys)
         else:
             usage_event_property.additional_properties = _NO_UNKNOWN_FIELDS
-
         return usage_event_property

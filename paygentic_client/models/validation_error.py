@@ -11,6 +11,7 @@ from attrs import field as _attrs_field
 from .._runtime.parsing import NO_UNKNOWN_FIELDS as _NO_UNKNOWN_FIELDS
 from .._runtime.parsing import field_error as _field_error
 from .._runtime.parsing import item_error as _item_error
+from .._runtime.parsing import located_error as _located_error
 from .._runtime.parsing import unknown_fields as _unknown_fields
 from ..types import UNSET, Unset
 
@@ -72,6 +73,39 @@ class ValidationError:
 
     @classmethod
     def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
+        try:
+            d = src_dict
+            fields_present = 3
+            validation_error = _new(cls)
+            validation_error.message = "" + d["message"]
+
+            _errors = d["errors"]
+            if type(_errors) is not list:
+                raise TypeError(f"expected an array, got {type(_errors).__name__}")
+            errors = list(map(_VALIDATION_ERROR_DETAIL_FROM_DICT, _errors))
+
+            error: Literal["validation_error"] | Unset = d.get("error", UNSET)
+            if error != "validation_error" and not isinstance(error, Unset):
+                raise ValueError(f"error must match const 'validation_error', got '{error}'")
+
+            if error is UNSET:
+                fields_present -= 1
+            # Attributes set on object.__new__(cls): no attrs __init__ (a second call per object).
+            validation_error.errors = errors
+            validation_error.error = error
+            if len(d) > fields_present:
+                validation_error.additional_properties = _unknown_fields(d, cls._json_keys)
+            else:
+                validation_error.additional_properties = _NO_UNKNOWN_FIELDS
+            return validation_error
+        except Exception as reading_error:
+            # Read again field by field, for the path of what failed (the slow path).
+            raise _located_error(reading_error, cls._from_dict_located, src_dict) from reading_error
+
+    @classmethod
+    def _from_dict_located(cls: type[T], src_dict: Mapping[str, Any]) -> T:
+        """from_dict, each field read in its own `try`: the ResponseValidationError with the
+        path of the first field that cannot be read (run only when from_dict failed)."""
         d = src_dict
         fields_present = 3
         try:
@@ -83,8 +117,7 @@ class ValidationError:
             _errors = d["errors"]
             if type(_errors) is not list:
                 raise TypeError(f"expected an array, got {type(_errors).__name__}")
-            errors = list(map(ValidationErrorDetail.from_dict, _errors))
-
+            errors = list(map(_VALIDATION_ERROR_DETAIL_FROM_DICT, _errors))
         except Exception as reading_error:
             raise _item_error(
                 reading_error, "errors", ValidationErrorDetail.from_dict, d
@@ -99,7 +132,7 @@ class ValidationError:
 
         if error is UNSET:
             fields_present -= 1
-        # Every attribute is set here, so attrs' __init__ (a second call per object) is skipped.
+        # Attributes set on object.__new__(cls): no attrs __init__ (a second call per object).
         validation_error = _new(cls)
         validation_error.message = message
         validation_error.errors = errors
@@ -108,7 +141,6 @@ class ValidationError:
             validation_error.additional_properties = _unknown_fields(d, cls._json_keys)
         else:
             validation_error.additional_properties = _NO_UNKNOWN_FIELDS
-
         return validation_error
 
 
@@ -116,3 +148,7 @@ class ValidationError:
 # inside each method (an import per call is slow): models may refer to each other in a cycle,
 # and by the time another model's module imports this one, this module's class exists.
 from ..models.validation_error_detail import ValidationErrorDetail  # noqa: E402
+
+# from_dict calls the nested models' from_dict bound here once: `Model.from_dict` binds the
+# classmethod again on every call.
+_VALIDATION_ERROR_DETAIL_FROM_DICT = ValidationErrorDetail.from_dict

@@ -10,6 +10,7 @@ from attrs import field as _attrs_field
 
 from .._runtime.parsing import NO_UNKNOWN_FIELDS as _NO_UNKNOWN_FIELDS
 from .._runtime.parsing import field_error as _field_error
+from .._runtime.parsing import located_error as _located_error
 from .._runtime.parsing import unknown_fields as _unknown_fields
 from .._runtime.parsing import wrong_type as _wrong_type
 from ..types import UNSET, Unset
@@ -70,6 +71,35 @@ class ValidationErrorDetail:
 
     @classmethod
     def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
+        try:
+            d = src_dict
+            fields_present = 3
+            validation_error_detail = _new(cls)
+            validation_error_detail.field = "" + d["field"]
+
+            validation_error_detail.message = "" + d["message"]
+
+            code: None | str | Unset = d.get("code", UNSET)
+            if not (type(code) is str or code is None):
+                if code is not UNSET:
+                    raise _wrong_type(code, "string or null or absent")
+                fields_present -= 1
+
+            # Attributes set on object.__new__(cls): no attrs __init__ (a second call per object).
+            validation_error_detail.code = code
+            if len(d) > fields_present:
+                validation_error_detail.additional_properties = _unknown_fields(d, cls._json_keys)
+            else:
+                validation_error_detail.additional_properties = _NO_UNKNOWN_FIELDS
+            return validation_error_detail
+        except Exception as reading_error:
+            # Read again field by field, for the path of what failed (the slow path).
+            raise _located_error(reading_error, cls._from_dict_located, src_dict) from reading_error
+
+    @classmethod
+    def _from_dict_located(cls: type[T], src_dict: Mapping[str, Any]) -> T:
+        """from_dict, each field read in its own `try`: the ResponseValidationError with the
+        path of the first field that cannot be read (run only when from_dict failed)."""
         d = src_dict
         fields_present = 3
         try:
@@ -88,11 +118,10 @@ class ValidationErrorDetail:
                 if code is not UNSET:
                     raise _wrong_type(code, "string or null or absent")
                 fields_present -= 1
-
         except Exception as reading_error:
             raise _field_error(reading_error, "code", d) from reading_error
 
-        # Every attribute is set here, so attrs' __init__ (a second call per object) is skipped.
+        # Attributes set on object.__new__(cls): no attrs __init__ (a second call per object).
         validation_error_detail = _new(cls)
         validation_error_detail.field = field
         validation_error_detail.message = message
@@ -101,5 +130,4 @@ class ValidationErrorDetail:
             validation_error_detail.additional_properties = _unknown_fields(d, cls._json_keys)
         else:
             validation_error_detail.additional_properties = _NO_UNKNOWN_FIELDS
-
         return validation_error_detail
