@@ -19,7 +19,6 @@ Usage: scripts/bench-outbox [--events N] [--record-events N]
 from __future__ import annotations
 
 import argparse
-import datetime
 import sys
 import tempfile
 import time
@@ -28,31 +27,18 @@ from pathlib import Path
 from typing import Any
 
 import psycopg
-from paygentic_sandbox import DEMO_MERCHANT_ID, DEMO_TOKEN, SandboxProcess
+from bench_ingest_support import make_events
+from paygentic_sandbox import DEMO_TOKEN, SandboxProcess
 
 from paygentic_client import AuthenticatedClient, UsageIngester
 from paygentic_client.ingest.core import encode_event
 from paygentic_client.ingest.outbox import _INSERT as INSERT  # record()'s statement, as it is
 from paygentic_client.ingest.outbox import TABLE, PostgresOutbox, init, record, record_many
-from paygentic_client.models import CreateUsageEventRequest, CreateUsageEventRequestProperty
+from paygentic_client.models import CreateUsageEventRequest
 
-STAMP = datetime.datetime(2024, 1, 15, 10, 30, tzinfo=datetime.UTC)
 RELAY_TARGET = 0.8
 RECORD_TARGET_US = 100.0
 RECORD_MANY_TARGET_MS = 20.0
-
-
-def make_events(prefix: str, count: int) -> list[CreateUsageEventRequest]:
-    return [
-        CreateUsageEventRequest(
-            idempotency_key=f"{prefix}_{n:08d}",
-            customer_id="cus_abc123xyz",
-            merchant_id=DEMO_MERCHANT_ID,
-            timestamp=STAMP,
-            properties=[CreateUsageEventRequestProperty(billable_metric_id="bm_x", quantity=3)],
-        )
-        for n in range(count)
-    ]
 
 
 def record_cost(dsn: str, count: int) -> tuple[float, float, float]:
