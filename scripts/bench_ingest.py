@@ -35,6 +35,7 @@ their mean, the median over --rounds). Target: at least 0.9x. The rows check tha
 counted every event (the delivered counter) and one batch span per batch.
 
 Usage: scripts/bench-ingest [--events N] [--baseline-events N] [--rounds N] [--no-otel]
+                           [--only-otel]
 """
 
 from __future__ import annotations
@@ -251,6 +252,38 @@ def verdict(ratio: float) -> str:
     return f"target {TARGET_OF_CEILING}x: {'OK' if ratio >= TARGET_OF_CEILING else 'BELOW'}"
 
 
+def print_otel_rows(with_otel: dict[str, tuple[Figure, Figure, list[float]]], smoke: bool) -> None:
+    for name, (on, off, otel_ratios) in with_otel.items():
+        ratio = statistics.median(otel_ratios)
+        spread = (
+            f" (rounds {min(otel_ratios):.2f}-{max(otel_ratios):.2f})"
+            if len(otel_ratios) > 1
+            else ""
+        )
+        target = f"target >= {TARGET_WITH_OTEL}x: " + (
+            "OK" if ratio >= TARGET_WITH_OTEL else "BELOW"
+        )
+        print_row(f"{name}, PAYGENTIC_OTEL=off", off)
+        print_row(
+            f"{name}, OpenTelemetry SDK",
+            on,
+            f"  {ratio:5.2f}x of off{spread}  {'' if smoke else target}".rstrip(),
+        )
+
+
+def print_row(name: str, figure: Figure, extra: str = "") -> None:
+    print(
+        f"{name:<40} {figure.events_per_second:>10,.0f}  "
+        f"{figure.client_cpu_per_event:>13,.1f} µs  {figure.server_busy:>11.0%}{extra}"
+    )
+
+
+INGESTERS: dict[str, Callable[[str, list[CreateUsageEventRequest]], None]] = {
+    "UsageIngester": partial(threaded, read_results=False),
+    "AsyncUsageIngester": asynchronous,
+}
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--events", type=int, default=100_000, help="events per ingester run")
@@ -267,16 +300,21 @@ def main() -> int:
     parser.add_argument(
         "--no-otel", action="store_true", help="skip the rows with the OpenTelemetry SDK"
     )
+    parser.add_argument(
+        "--only-otel", action="store_true", help="only the rows with the OpenTelemetry SDK"
+    )
     args = parser.parse_args()
     n = args.events
+    if args.only_otel:
+        with_otel = otel_rows(INGESTERS, n, args.rounds)
+        print(f"events per run: {n}; a fresh sandbox for each; {args.rounds} round(s)")
+        print_otel_rows(with_otel, args.smoke)
+        return 0
     baseline = on_fresh_sandbox(
         lambda url: partial(one_at_a_time, url, make_events("one", args.baseline_events)),
         args.baseline_events,
     )
-    ingesters: dict[str, Callable[[str, list[CreateUsageEventRequest]], None]] = {
-        "UsageIngester": partial(threaded, read_results=False),
-        "AsyncUsageIngester": asynchronous,
-    }
+    ingesters = INGESTERS
 
     def ingester_figure(name: str, count: int) -> Figure:
         run = ingesters[name]
@@ -315,12 +353,7 @@ def main() -> int:
     )
     print(f"{'':<40} {'events/s':>10}  {'client CPU/event':>16}  {'server busy':>11}")
 
-    def row(name: str, figure: Figure, extra: str = "") -> None:
-        print(
-            f"{name:<40} {figure.events_per_second:>10,.0f}  "
-            f"{figure.client_cpu_per_event:>13,.1f} µs  {figure.server_busy:>11.0%}{extra}"
-        )
-
+    row = print_row
     ceiling = median_figure(ceilings)
     row("one create at a time (baseline)", baseline)
     row("bare httpx, pre-built batches (ceiling)", ceiling)
@@ -352,22 +385,7 @@ def main() -> int:
     )
     for durability, cost in costs.items():
         print(f"  one committed append, {durability} durability: {cost:,.1f} µs/event")
-    for name, (on, off, otel_ratios) in with_otel.items():
-        ratio = statistics.median(otel_ratios)
-        spread = (
-            f" (rounds {min(otel_ratios):.2f}-{max(otel_ratios):.2f})"
-            if len(otel_ratios) > 1
-            else ""
-        )
-        target = f"target >= {TARGET_WITH_OTEL}x: " + (
-            "OK" if ratio >= TARGET_WITH_OTEL else "BELOW"
-        )
-        row(f"{name}, PAYGENTIC_OTEL=off", off)
-        row(
-            f"{name}, OpenTelemetry SDK",
-            on,
-            f"  {ratio:5.2f}x of off{spread}  {'' if args.smoke else target}".rstrip(),
-        )
+    print_otel_rows(with_otel, args.smoke)
     return 0
 
 
