@@ -14,6 +14,13 @@ calls after the same warm-up; the difference over N is the row's instructions pe
   instrumentation of a create with two spans and one measurement can cost (floor: off's
   create plus one empty span, one span with attributes and one record, made by hand).
 
+The ingesters' rows (--ingest, per event rather than per call: 2000 events after 200, with
+the batches the flush timer and max_batch_size make): a UsageIngester submitting events and
+closed at the end (every event delivered) through a MockTransport that answers every batch
+with a canned 201 (so the server costs next to nothing), with PAYGENTIC_OTEL=off (ingest-off)
+and with the SDK (ingest-sdk); and the SDK's floor per event, one record of the
+delivery-latency histogram with its two attributes (latency record).
+
 Usage: scripts/bench-otel-instructions [--calls N] [--only ROW]...
 """
 
@@ -31,6 +38,8 @@ from typing import Any
 
 HERE = Path(__file__).resolve().parent
 ROWS = ("off", "no-sdk", "sdk", "span", "span+attrs", "record", "floor")
+INGEST_ROWS = ("ingest-off", "ingest-sdk", "latency record")
+ALL_ROWS = ROWS + INGEST_ROWS
 WARMUP = 200
 ATTEMPT_ATTRIBUTES: dict[str, Any] = {
     "http.request.method": "POST",
@@ -39,6 +48,61 @@ ATTEMPT_ATTRIBUTES: dict[str, Any] = {
     "url.full": "https://api.bench.invalid/v0/usage",
     "url.template": "/v0/usage",
 }
+
+
+def ingest_workload(row: str) -> tuple[Callable[[], object], Callable[[], object]]:
+    """One event submitted to an ingester (see the module docstring), and what closes it."""
+    import itertools
+
+    import bench_ingest
+    import bench_otel
+    import httpx
+
+    from paygentic_client import AuthenticatedClient, UsageIngester
+    from paygentic_client._runtime.otel import SWITCH_VARIABLE
+
+    os.environ[SWITCH_VARIABLE] = "on" if row == "ingest-sdk" else "off"
+    bench_otel.install_sdk()
+    if row == "latency record":
+        from opentelemetry import context, metrics
+
+        histogram = metrics.get_meter("floor").create_histogram("floor.latency", unit="s")
+        attributes = {"paygentic.ingester": "thread", "paygentic.store": "memory"}
+        empty = context.Context()
+        return (lambda: histogram.record(0.01, attributes, empty)), lambda: None
+
+    answers: dict[int, bytes] = {}
+
+    def answer(request: httpx.Request) -> httpx.Response:
+        # In order, without keys (core.match_outcomes): one canned answer per batch size.
+        count = request.content.count(b'"idempotencyKey"')
+        if count not in answers:
+            body = {"object": "batchUsageEvents", "successful": [{}] * count, "failed": []}
+            answers[count] = json.dumps(body).encode()
+        return httpx.Response(201, content=answers[count])
+
+    client = AuthenticatedClient(
+        base_url="https://api.bench.invalid",
+        token="tok_bench",
+        httpx_args={"transport": httpx.MockTransport(answer)},
+    )
+    ingester = UsageIngester(client)
+    events = itertools.cycle(bench_ingest.make_events("ins", 1000))
+
+    handles = []
+
+    def submit() -> object:
+        handles.append(ingester.submit(next(events)))
+        return None
+
+    def close() -> object:
+        ingester.close()
+        client.get_httpx_client().close()
+        failed = [handle for handle in handles if not handle.done() or handle.exception()]
+        assert not failed, f"{len(failed)} of {len(handles)} events not delivered"
+        return None
+
+    return submit, close
 
 
 def workload(row: str) -> Callable[[], object]:
@@ -96,11 +160,12 @@ def workload(row: str) -> Callable[[], object]:
 
 
 def run(row: str, calls: int) -> None:
-    call = workload(row)
+    call, finish = ingest_workload(row) if row in INGEST_ROWS else (workload(row), lambda: None)
     for _ in range(WARMUP):
         call()
     for _ in range(calls):
         call()
+    finish()
 
 
 def instructions(row: str, calls: int) -> int:
@@ -129,27 +194,37 @@ def instructions(row: str, calls: int) -> int:
     return int(found.group(1).replace(",", ""))
 
 
+def table(rows: list[str], calls: int, baseline_row: str, unit: str) -> None:
+    """Each row's instructions per call, and the ratio of the whole calls to the baseline's."""
+    per_call = {row: (instructions(row, calls) - instructions(row, 0)) / calls for row in rows}
+    baseline = per_call[baseline_row]
+    print(f"instructions {unit} (cachegrind, {calls} after {WARMUP} of warm-up)")
+    print(f"{'row':<16} {unit:>12} {'vs ' + baseline_row:>14}")
+    for row, count in per_call.items():
+        whole = row in ("off", "no-sdk", "sdk", "floor", "ingest-off", "ingest-sdk")
+        ratio = f"{count / baseline:.3f}x" if whole else f"{count / baseline:+.3f}x"
+        print(f"{row:<16} {count:>12,.0f} {ratio:>14}")
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--calls", type=int, default=400, help="calls measured per row")
     parser.add_argument("--only", action="append", choices=ROWS, help="rows to run")
-    parser.add_argument("--child", choices=ROWS, help=argparse.SUPPRESS)
+    parser.add_argument(
+        "--ingest", action="store_true", help="the ingesters' rows (per event) instead"
+    )
+    parser.add_argument("--child", choices=ALL_ROWS, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.child:
         run(args.child, args.calls)
         return 0
-    wanted = [row for row in ROWS if row in (args.only or ROWS)]
-    if "off" not in wanted:
-        wanted.insert(0, "off")
-    per_call = {}
-    for row in wanted:
-        per_call[row] = (instructions(row, args.calls) - instructions(row, 0)) / args.calls
-    baseline = per_call["off"]
-    print(f"instructions per call (cachegrind, {args.calls} calls after {WARMUP} of warm-up)")
-    print(f"{'row':<12} {'per call':>12} {'vs off':>8}")
-    for row, count in per_call.items():
-        ratio = f"{count / baseline:.3f}x" if row in ("off", "no-sdk", "sdk", "floor") else ""
-        print(f"{row:<12} {count:>12,.0f} {ratio:>8}")
+    if args.ingest:
+        table(list(INGEST_ROWS), args.calls, "ingest-off", "per event")
+    else:
+        wanted = [row for row in ROWS if row in (args.only or ROWS)]
+        if "off" not in wanted:
+            wanted.insert(0, "off")
+        table(wanted, args.calls, "off", "per call")
     return 0
 
 
