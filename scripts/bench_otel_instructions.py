@@ -186,7 +186,16 @@ def instructions(row: str, calls: int) -> int:
         capture_output=True,
         text=True,
         check=True,
-        env={**os.environ, "PYTHONPATH": str(HERE)},
+        # A fixed hash seed: the same dict layouts, so the same instructions run to run. A
+        # PYTHONPATH of the caller's comes after scripts/ (another checkout's paygentic_client
+        # there is measured instead of this one's: a before/after comparison).
+        env={
+            **os.environ,
+            "PYTHONHASHSEED": "0",
+            "PYTHONPATH": os.pathsep.join(
+                filter(None, [str(HERE), os.environ.get("PYTHONPATH", "")])
+            ),
+        },
     )
     found = re.search(r"I\s+refs:\s+([\d,]+)", done.stderr)
     if found is None:
