@@ -214,10 +214,11 @@ def test_each_base_url_has_its_own_attributes_and_a_resend_leaves_the_next_call_
     # The attributes are built once per operation and joined URL (http_telemetry.CallShape):
     # a client with another base URL must not get the first one's, and the resend count of a
     # retried call must not stay in what the next call's first attempt is given.
-    _, first = answers(503, 201)
+    _, first = answers(503, 201, 201)
     _, second = answers(201)
     kwargs = OPERATIONS["createUsageEvent"].kwargs()
     with client_for(first) as client:
+        create_usage_event.sync(client=client, **kwargs)
         create_usage_event.sync(client=client, **kwargs)
     with AuthenticatedClient(
         base_url="http://other.test.invalid:8080",
@@ -235,6 +236,7 @@ def test_each_base_url_has_its_own_attributes_and_a_resend_leaves_the_next_call_
         None,
         1,
         None,
+        None,
     ]
     assert (last["server.address"], last["server.port"]) == ("other.test.invalid", 8080)
     assert last["url.full"] == "http://other.test.invalid:8080/v0/usage"
@@ -242,7 +244,7 @@ def test_each_base_url_has_its_own_attributes_and_a_resend_leaves_the_next_call_
     for point in otel.points("http.client.request.duration"):
         address = point.attributes["server.address"]
         by_address[address] = by_address.get(address, 0) + point.count
-    assert by_address == {"api.test.invalid": 2, "other.test.invalid": 1}
+    assert by_address == {"api.test.invalid": 3, "other.test.invalid": 1}
 
 
 def test_paygentic_otel_off_sends_no_span_and_no_traceparent(
