@@ -28,7 +28,6 @@ from .version import VERSION
 SECONDS_BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120, 300, 600)
 
 Attributes = dict[str, str]
-_NO_CONTEXT = otel_context.Context()
 
 
 class _Instruments:
@@ -137,13 +136,8 @@ class OtelIngesterTelemetry(IngesterTelemetry):
         self.instruments.delivered.add(count, self.attributes)
         record = self.instruments.latency.record
         attributes = self.attributes
-        # One record per event, the one per-event cost of OpenTelemetry here (the API has no
-        # call for many values). An empty context: the SDK would otherwise read the current
-        # one and look for a sampled span to make an exemplar of (~20% of a record), and no
-        # span of the reporting thread or task is one of these events'.
-        context = _NO_CONTEXT
         for seconds in latencies:
-            record(seconds, attributes, context)
+            record(seconds, attributes)
 
     def rejected(self, count: int, reason: str) -> None:
         self.instruments.rejected.add(count, {**self.attributes, names.REASON: reason})
