@@ -22,7 +22,6 @@ import time
 from typing import TYPE_CHECKING
 
 import httpx
-from opentelemetry import context as otel_context
 from opentelemetry import metrics, propagate, trace
 from opentelemetry.trace import SpanKind, Status, StatusCode
 from opentelemetry.util.types import AttributeValue
@@ -46,68 +45,8 @@ _duration = metrics.get_meter(SCOPE, VERSION).create_histogram(
     explicit_bucket_boundaries_advisory=DURATION_BUCKETS,
 )
 _DEFAULT_PORTS = {"https": 443, "http": 80}
-_ERROR = Status(StatusCode.ERROR)
-RESEND_COUNT = "http.request.resend_count"
 
 Attributes = dict[str, AttributeValue]
-
-
-class CallShape:
-    """What every call of one operation to one URL shares, built once: the attempt spans' name,
-    their attributes, the metric's, and per status code what the answer adds to each.
-
-    With the SDK a call costs two spans and a measurement whatever we do (scripts/bench-otel-
-    instructions); what is ours, the attribute dicts and the redacted URL, is made here once
-    per operation and base URL rather than per call. Never mutated once shared: the SDK copies
-    what it is given.
-    """
-
-    __slots__ = ("_answers", "metric", "name", "span")
-
-    def __init__(self, operation: Operation | None, request: httpx.Request) -> None:
-        url = request.url
-        method = request.method
-        port = url.port or _DEFAULT_PORTS.get(url.scheme)
-        metric: Attributes = {"http.request.method": method, "server.address": url.host}
-        if port is not None:
-            metric["server.port"] = port
-        self.metric = metric
-        self.span: Attributes = {**metric, "url.full": url_without_secrets(url)}
-        if operation is not None:
-            self.span["url.template"] = operation.url_template
-            self.name = f"{method} {operation.url_template}"
-        else:
-            self.name = method
-        # status code -> (what a span of the answer gains, the measurement's attributes)
-        self._answers: dict[int, tuple[Attributes, Attributes]] = {}
-
-    def answer(self, status_code: int) -> tuple[Attributes, Attributes]:
-        found = self._answers.get(status_code)
-        if found is None:
-            outcome: Attributes = {"http.response.status_code": status_code}
-            if status_code >= 400:
-                outcome["error.type"] = str(status_code)
-            # A race builds the same pair twice: harmless.
-            found = self._answers[status_code] = (outcome, {**self.metric, **outcome})
-        return found
-
-
-def call_shape(
-    operation: Operation | None, request: httpx.Request, fixed: httpx.URL | None
-) -> CallShape:
-    """The shape of this call: the operation's last one when the request goes to the same
-    joined URL object (urls.FixedPathUrl keeps one per base URL) with no query, else a new one
-    (a query's keys are part of `url.full`)."""
-    if operation is None or fixed is None or request.url.query:
-        return CallShape(operation, request)
-    last = operation.telemetry
-    # An identity check: the tuple keeps that URL alive, so no other URL can reuse its address.
-    if last is not None and last[0] is fixed:
-        shape: CallShape = last[1]
-        return shape
-    shape = CallShape(operation, request)
-    operation.telemetry = (fixed, shape)
-    return shape
 
 
 class OperationTrace:
@@ -122,25 +61,37 @@ class OperationTrace:
     sampled out downstream). That keeps the API-without-SDK case close to free.
     """
 
-    __slots__ = ("_context", "_ended", "_recording", "_span", "shape")
+    __slots__ = ("_base", "_context", "_ended", "_metric_base", "_name", "_recording", "_span")
 
-    def __init__(
-        self, operation: Operation | None, request: httpx.Request, fixed: httpx.URL | None = None
-    ) -> None:
-        self.shape = call_shape(operation, request, fixed)
+    def __init__(self, operation: Operation | None, request: httpx.Request) -> None:
+        url = request.url
+        method = request.method
+        port = url.port or _DEFAULT_PORTS.get(url.scheme)
+        self._metric_base: Attributes = {"http.request.method": method, "server.address": url.host}
+        if port is not None:
+            self._metric_base["server.port"] = port
         self._ended = False
         if operation is None:
             # A bare send (the ingesters'): attempt spans under whatever span is current.
             self._span: trace.Span | None = None
             self._context = None
             self._recording = True
+            self._name = method
+            self._base = self._span_attributes(url, None)
             return
-        current = otel_context.get_current()
-        self._span = _tracer.start_span(operation.name, context=current, kind=SpanKind.INTERNAL)
+        self._span = _tracer.start_span(operation.name, kind=SpanKind.INTERNAL)
         self._recording = self._span.is_recording()
         # No context at all (no SDK): nothing to parent or to send on.
         valid = self._recording or self._span.get_span_context().is_valid
-        self._context = trace.set_span_in_context(self._span, current) if valid else None
+        self._context = trace.set_span_in_context(self._span) if valid else None
+        self._name = f"{method} {operation.url_template}"
+        self._base = self._span_attributes(url, operation) if self._recording else {}
+
+    def _span_attributes(self, url: httpx.URL, operation: Operation | None) -> Attributes:
+        attributes = {**self._metric_base, "url.full": url_without_secrets(url)}
+        if operation is not None:
+            attributes["url.template"] = operation.url_template
+        return attributes
 
     def attempt(self, request: httpx.Request, attempt: int) -> AttemptTrace:
         """Start the span of an attempt (the first is 1) and put its traceparent in the
@@ -148,26 +99,32 @@ class OperationTrace:
         if not self._recording:
             if self._context is not None:
                 propagate.inject(request.headers, context=self._context)
-            return AttemptTrace(None, self.shape)
-        shape = self.shape
-        attributes = shape.span if attempt == 1 else {**shape.span, RESEND_COUNT: attempt - 1}
+            return AttemptTrace(None, self._metric_base)
+        attributes = dict(self._base)
+        if attempt > 1:
+            attributes["http.request.resend_count"] = attempt - 1
         span = _tracer.start_span(
-            shape.name, context=self._context, kind=SpanKind.CLIENT, attributes=attributes
+            self._name, context=self._context, kind=SpanKind.CLIENT, attributes=attributes
         )
-        propagate.inject(request.headers, context=trace.set_span_in_context(span, self._context))
-        return AttemptTrace(span, shape)
+        propagate.inject(request.headers, context=trace.set_span_in_context(span))
+        return AttemptTrace(span, self._metric_base)
 
     def answered(self, status_code: int) -> None:
         """The call ends with this response (the last attempt's)."""
-        span = self._span
-        if span is None or self._ended:
+        if self._span is None or self._ended:
             return
         self._ended = True
-        if self._recording:
-            span.set_attributes(self.shape.answer(status_code)[0])
-            if status_code >= 400:
-                span.set_status(_ERROR)
-        span.end()
+        if not self._recording:
+            self._span.end()
+            return
+        if status_code >= 400:
+            self._span.set_attributes(
+                {"http.response.status_code": status_code, "error.type": str(status_code)}
+            )
+            self._span.set_status(Status(StatusCode.ERROR))
+        else:
+            self._span.set_attribute("http.response.status_code", status_code)
+        self._span.end()
 
     def failed(self, error: BaseException) -> None:
         """The call ends without a response (error: the httpx exception, or what interrupted
@@ -177,36 +134,44 @@ class OperationTrace:
         self._ended = True
         if self._recording:
             self._span.set_attribute("error.type", error_type(error))
-            self._span.set_status(_ERROR)
+            self._span.set_status(Status(StatusCode.ERROR))
         self._span.end()
 
 
 class AttemptTrace:
     """One HTTP attempt's span (None when the operation's does not record) and duration."""
 
-    __slots__ = ("_shape", "_span", "_start")
+    __slots__ = ("_metric_base", "_span", "_start")
 
-    def __init__(self, span: trace.Span | None, shape: CallShape) -> None:
+    def __init__(self, span: trace.Span | None, metric_base: Attributes) -> None:
         self._span = span
-        self._shape = shape
+        self._metric_base = metric_base
         self._start = time.perf_counter()
 
     def answered(self, status_code: int) -> None:
         elapsed = time.perf_counter() - self._start
-        outcome, measured = self._shape.answer(status_code)
         span = self._span
+        if status_code >= 400:
+            outcome: Attributes = {
+                "http.response.status_code": status_code,
+                "error.type": str(status_code),
+            }
+            if span is not None:
+                span.set_attributes(outcome)
+                span.set_status(Status(StatusCode.ERROR))
+        else:
+            outcome = {"http.response.status_code": status_code}
+            if span is not None:
+                span.set_attribute("http.response.status_code", status_code)
         if span is not None:
-            span.set_attributes(outcome)
-            if status_code >= 400:
-                span.set_status(_ERROR)
             span.end()
-        _duration.record(elapsed, measured)
+        _duration.record(elapsed, {**self._metric_base, **outcome})
 
     def failed(self, error: BaseException) -> None:
         elapsed = time.perf_counter() - self._start
         kind = error_type(error)
         if self._span is not None:
             self._span.set_attribute("error.type", kind)
-            self._span.set_status(_ERROR)
+            self._span.set_status(Status(StatusCode.ERROR))
             self._span.end()
-        _duration.record(elapsed, {**self._shape.metric, "error.type": kind})
+        _duration.record(elapsed, {**self._metric_base, "error.type": kind})

@@ -35,13 +35,11 @@ class Operation:
 
     A plain class: a NamedTuple's class is built with exec(), ~1M instructions at import."""
 
-    __slots__ = ("name", "telemetry", "url_template")
+    __slots__ = ("name", "url_template")
 
     def __init__(self, name: str, url_template: str) -> None:
         self.name = name
         self.url_template = url_template
-        # http_telemetry's cache: the last (joined URL, CallShape) of this operation.
-        self.telemetry: tuple[httpx.URL, Any] | None = None
 
     def __repr__(self) -> str:
         return f"Operation({self.name!r}, {self.url_template!r})"
@@ -114,7 +112,7 @@ def send(
     httpx_client = client.get_httpx_client()
     request = build_request(httpx_client, client, kwargs, url, timeout, extra_headers)
     state = retry_state(client, max_retries)
-    traced = operation_trace(operation, request, kwargs["url"] if url is not None else None)
+    traced = operation_trace(operation, request)
     try:
         while True:
             attempt = state.begin()
@@ -150,7 +148,7 @@ async def asend(
     httpx_client = client.get_async_httpx_client()
     request = build_request(httpx_client, client, kwargs, url, timeout, extra_headers)
     state = retry_state(client, max_retries)
-    traced = operation_trace(operation, request, kwargs["url"] if url is not None else None)
+    traced = operation_trace(operation, request)
     try:
         while True:
             attempt = state.begin()
@@ -179,17 +177,13 @@ def _what_failed(error: BaseException) -> BaseException:
     return error
 
 
-def operation_trace(
-    operation: Operation | None, request: httpx.Request, fixed: httpx.URL | None = None
-) -> OperationTrace | None:
-    """The call's telemetry, or None when OpenTelemetry is not installed or switched off.
-    `fixed`: the joined URL of an operation with a fixed path (urls.FixedPathUrl's, the same
-    object for every call to one base URL: what the telemetry's attributes are cached by)."""
+def operation_trace(operation: Operation | None, request: httpx.Request) -> OperationTrace | None:
+    """The call's telemetry, or None when OpenTelemetry is not installed or switched off."""
     if not otel.enabled():
         return None
     from .http_telemetry import OperationTrace
 
-    return OperationTrace(operation, request, fixed)
+    return OperationTrace(operation, request)
 
 
 def _attempt(
@@ -253,7 +247,7 @@ class _AttemptWatch:
         self._span: AttemptTrace | None = traced.attempt(request, attempt) if traced else None
         if debug:
             logs.log_request(request, attempt)
-            self._start = time.perf_counter()
+        self._start = time.perf_counter()
 
     def answered(self, response: httpx.Response) -> None:
         if self._span is not None:

@@ -211,9 +211,9 @@ def test_a_base_urls_password_stays_out_of_url_full(otel: OtelCapture) -> None:
 def test_each_base_url_has_its_own_attributes_and_a_resend_leaves_the_next_call_alone(
     otel: OtelCapture,
 ) -> None:
-    # The attributes are built once per operation and joined URL (http_telemetry.CallShape):
-    # a client with another base URL must not get the first one's, and the resend count of a
-    # retried call must not stay in what the next call's first attempt is given.
+    # What a cache of the attributes per operation would get wrong (one was tried): a client
+    # with another base URL must not get the first one's, and the resend count of a retried
+    # call must not stay in what the next call's first attempt is given.
     _, first = answers(503, 201, 201)
     _, second = answers(201)
     kwargs = OPERATIONS["createUsageEvent"].kwargs()
