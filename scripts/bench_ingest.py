@@ -40,7 +40,7 @@ submit_many() of 1000-event lists; each spooled as a ratio of the in-memory inge
 same producers in the same run (--producer-events per run).
 
 Usage: scripts/bench-ingest [--events N] [--baseline-events N] [--rounds N]
-                            [--producer-events N] [--no-otel] [--smoke]
+                            [--producer-events N] [--no-otel] [--only-otel] [--smoke]
 """
 
 from __future__ import annotations
@@ -203,6 +203,38 @@ def verdict(ratio: float) -> str:
     return f"target {TARGET_OF_CEILING}x: {'OK' if ratio >= TARGET_OF_CEILING else 'BELOW'}"
 
 
+def print_otel_rows(with_otel: dict[str, tuple[Figure, Figure, list[float]]], smoke: bool) -> None:
+    for name, (on, off, otel_ratios) in with_otel.items():
+        ratio = statistics.median(otel_ratios)
+        spread = (
+            f" (rounds {min(otel_ratios):.2f}-{max(otel_ratios):.2f})"
+            if len(otel_ratios) > 1
+            else ""
+        )
+        target = f"target >= {TARGET_WITH_OTEL}x: " + (
+            "OK" if ratio >= TARGET_WITH_OTEL else "BELOW"
+        )
+        print_row(f"{name}, PAYGENTIC_OTEL=off", off)
+        print_row(
+            f"{name}, OpenTelemetry SDK",
+            on,
+            f"  {ratio:5.2f}x of off{spread}  {'' if smoke else target}".rstrip(),
+        )
+
+
+def print_row(name: str, figure: Figure, extra: str = "") -> None:
+    print(
+        f"{name:<40} {figure.events_per_second:>10,.0f}  "
+        f"{figure.client_cpu_per_event:>13,.1f} µs  {figure.server_busy:>11.0%}{extra}"
+    )
+
+
+INGESTERS: dict[str, Callable[[str, list[CreateUsageEventRequest]], None]] = {
+    "UsageIngester": partial(threaded, read_results=False),
+    "AsyncUsageIngester": asynchronous,
+}
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--events", type=int, default=100_000, help="events per ingester run")
@@ -226,16 +258,21 @@ def main() -> int:
         help="events per run of the spool's figures with concurrent producers (at most "
         "--events): a run at power-loss durability makes about 1,000 events/s here",
     )
+    parser.add_argument(
+        "--only-otel", action="store_true", help="only the rows with the OpenTelemetry SDK"
+    )
     args = parser.parse_args()
     n = args.events
+    if args.only_otel:
+        with_otel = otel_rows(INGESTERS, n, args.rounds)
+        print(f"events per run: {n}; a fresh sandbox for each; {args.rounds} round(s)")
+        print_otel_rows(with_otel, args.smoke)
+        return 0
     baseline = on_fresh_sandbox(
         lambda url: partial(one_at_a_time, url, make_events("one", args.baseline_events)),
         args.baseline_events,
     )
-    ingesters: dict[str, Callable[[str, list[CreateUsageEventRequest]], None]] = {
-        "UsageIngester": partial(threaded, read_results=False),
-        "AsyncUsageIngester": asynchronous,
-    }
+    ingesters = INGESTERS
 
     def ingester_figure(name: str, count: int) -> Figure:
         run = ingesters[name]
@@ -279,12 +316,7 @@ def main() -> int:
     )
     print(f"{'':<40} {'events/s':>10}  {'client CPU/event':>16}  {'server busy':>11}")
 
-    def row(name: str, figure: Figure, extra: str = "") -> None:
-        print(
-            f"{name:<40} {figure.events_per_second:>10,.0f}  "
-            f"{figure.client_cpu_per_event:>13,.1f} µs  {figure.server_busy:>11.0%}{extra}"
-        )
-
+    row = print_row
     ceiling = median_figure(ceilings)
     row("one create at a time (baseline)", baseline)
     row("bare httpx, pre-built batches (ceiling)", ceiling)
@@ -317,22 +349,7 @@ def main() -> int:
     for durability, cost in costs.items():
         print(f"  one committed append, {durability} durability: {cost:,.1f} µs/event")
     bench_spool_producers.report(producers, smoke=args.smoke)
-    for name, (on, off, otel_ratios) in with_otel.items():
-        ratio = statistics.median(otel_ratios)
-        spread = (
-            f" (rounds {min(otel_ratios):.2f}-{max(otel_ratios):.2f})"
-            if len(otel_ratios) > 1
-            else ""
-        )
-        target = f"target >= {TARGET_WITH_OTEL}x: " + (
-            "OK" if ratio >= TARGET_WITH_OTEL else "BELOW"
-        )
-        row(f"{name}, PAYGENTIC_OTEL=off", off)
-        row(
-            f"{name}, OpenTelemetry SDK",
-            on,
-            f"  {ratio:5.2f}x of off{spread}  {'' if args.smoke else target}".rstrip(),
-        )
+    print_otel_rows(with_otel, args.smoke)
     return 0
 
 

@@ -208,6 +208,45 @@ def test_a_base_urls_password_stays_out_of_url_full(otel: OtelCapture) -> None:
     assert "hunter2" not in every_attribute_text(otel)
 
 
+def test_each_base_url_has_its_own_attributes_and_a_resend_leaves_the_next_call_alone(
+    otel: OtelCapture,
+) -> None:
+    # What a cache of the attributes per operation would get wrong (one was tried): a client
+    # with another base URL must not get the first one's, and the resend count of a retried
+    # call must not stay in what the next call's first attempt is given.
+    _, first = answers(503, 201, 201)
+    _, second = answers(201)
+    kwargs = OPERATIONS["createUsageEvent"].kwargs()
+    with client_for(first) as client:
+        create_usage_event.sync(client=client, **kwargs)
+        create_usage_event.sync(client=client, **kwargs)
+    with AuthenticatedClient(
+        base_url="http://other.test.invalid:8080",
+        token=TOKEN,
+        httpx_args={"transport": httpx.MockTransport(second)},
+    ) as other:
+        create_usage_event.sync(client=other, **kwargs)
+
+    attempts = sorted(
+        (span for span in otel.spans() if span.kind is SpanKind.CLIENT),
+        key=lambda span: span.start_time or 0,
+    )
+    last = dict(attempts[-1].attributes or {})
+    assert [dict(span.attributes or {}).get("http.request.resend_count") for span in attempts] == [
+        None,
+        1,
+        None,
+        None,
+    ]
+    assert (last["server.address"], last["server.port"]) == ("other.test.invalid", 8080)
+    assert last["url.full"] == "http://other.test.invalid:8080/v0/usage"
+    by_address: dict[str, int] = {}
+    for point in otel.points("http.client.request.duration"):
+        address = point.attributes["server.address"]
+        by_address[address] = by_address.get(address, 0) + point.count
+    assert by_address == {"api.test.invalid": 3, "other.test.invalid": 1}
+
+
 def test_paygentic_otel_off_sends_no_span_and_no_traceparent(
     otel: OtelCapture, monkeypatch: pytest.MonkeyPatch
 ) -> None:
