@@ -54,7 +54,7 @@ def ingest_workload(row: str) -> tuple[Callable[[], object], Callable[[], object
     """One event submitted to an ingester (see the module docstring), and what closes it."""
     import itertools
 
-    import bench_ingest
+    import bench_ingest_support
     import bench_otel
     import httpx
 
@@ -87,7 +87,7 @@ def ingest_workload(row: str) -> tuple[Callable[[], object], Callable[[], object
         httpx_args={"transport": httpx.MockTransport(answer)},
     )
     ingester = UsageIngester(client)
-    events = itertools.cycle(bench_ingest.make_events("ins", 1000))
+    events = itertools.cycle(bench_ingest_support.make_events("ins", 1000))
 
     handles = []
 

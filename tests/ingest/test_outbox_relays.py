@@ -1,8 +1,9 @@
 """Relay processes (`paygentic-usage outbox relay`) sharing one outbox against a sandbox
 process that loses answers after committing (drop-after-commit) and answers 503, while a
 writer records events in transactions (some rolled back), one relay is SIGKILLed at a random
-moment, and every database connection is cut once (as a failover does): every committed
-event is stored exactly once, no rolled-back one ever."""
+moment, and PostgreSQL is restarted once (every session ended, the server stopped and started
+again on the same data directory): every committed event is stored exactly once, no
+rolled-back one ever."""
 
 from __future__ import annotations
 
@@ -17,6 +18,7 @@ from pathlib import Path
 
 import psycopg
 from support.outbox_support import STAMP, event
+from support.postgres_fixture import RestartablePostgres
 from support.sandbox_fixture import TOKEN, SandboxFactory
 
 from paygentic_client import AuthenticatedClient
@@ -34,9 +36,10 @@ def start_relay(url: str, dsn: str) -> subprocess.Popen[str]:
     return subprocess.Popen(command + options, env=env, stderr=subprocess.PIPE, text=True)
 
 
-def test_four_relays_one_killed_and_a_failover_deliver_every_committed_event_once(
-    outbox_dsn: str, sandbox_factory: SandboxFactory
+def test_four_relays_one_killed_and_a_restart_deliver_every_committed_event_once(
+    restartable_postgres: RestartablePostgres, sandbox_factory: SandboxFactory
 ) -> None:
+    outbox_dsn = restartable_postgres.dsn
     server = sandbox_factory(faults="drop-after-commit=0.2,503=0.1", seed=29)
     relays = [start_relay(server.url, outbox_dsn) for _ in range(4)]
     for relay in relays:
@@ -46,11 +49,12 @@ def test_four_relays_one_killed_and_a_failover_deliver_every_committed_event_onc
         assert relay.stderr.readline().startswith("relaying the outbox"), relay.poll()
     chance = random.Random(29)
     kill_at = chance.randrange(5, 35)  # after this many transactions
-    cut_at = chance.randrange(5, 35)
+    restart_at = chance.randrange(5, 35)
     expected: set[str] = set()
     try:
-        with psycopg.connect(outbox_dsn) as conn:
-            for transaction in range(40):
+        for transaction in range(40):
+            # A connection a transaction: the writer's own session ends with the restart too.
+            with psycopg.connect(outbox_dsn) as conn:
                 batch = [event(transaction * 100 + n, prefix="chaos") for n in range(30)]
                 record_many(conn, batch)
                 if transaction % 5 == 4:
@@ -58,15 +62,11 @@ def test_four_relays_one_killed_and_a_failover_deliver_every_committed_event_onc
                 else:
                     conn.commit()
                     expected |= {item.idempotency_key for item in batch}
-                if transaction == kill_at:
-                    relays[0].send_signal(signal.SIGKILL)
-                if transaction == cut_at:
-                    conn.execute(
-                        "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
-                        "WHERE datname = current_database() AND pid <> pg_backend_pid()"
-                    )
-                    conn.commit()
-                time.sleep(0.05)
+            if transaction == kill_at:
+                relays[0].send_signal(signal.SIGKILL)
+            if transaction == restart_at:
+                restartable_postgres.restart()
+            time.sleep(0.05)
         with PostgresOutbox(outbox_dsn) as outbox:
             deadline = time.monotonic() + PATIENCE
             while (outbox.status().pending or outbox.status().claimed) and (

@@ -43,7 +43,7 @@ PRODUCERS = 4
 MANY = PRODUCERS - 1  # the producer that calls submit_many()
 LIST = 10  # events per submit_many()
 PAUSE = 0.004  # after every ten events of a producer: the kills land while it submits
-KILLS = 10  # per driver (the threads-only storm had 20)
+KILLS = 20  # per driver, as the threads-only storm had
 
 
 def key(producer: int, n: int) -> str:
