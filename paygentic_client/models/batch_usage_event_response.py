@@ -13,6 +13,7 @@ from .._runtime.parsing import field_error as _field_error
 from .._runtime.parsing import item_error as _item_error
 from .._runtime.parsing import located_error as _located_error
 from .._runtime.parsing import unknown_fields as _unknown_fields
+from ..types import UNSET
 
 T = TypeVar("T", bound="BatchUsageEventResponse")
 
@@ -99,9 +100,48 @@ class BatchUsageEventResponse:
             _failed = d["failed"]
             if type(_failed) is not list:
                 raise TypeError(f"expected an array, got {type(_failed).__name__}")
-            failed = list(map(_BATCH_USAGE_EVENT_FAILURE_FROM_DICT, _failed))
+            failed: list[BatchUsageEventFailure] = []
+            for failed_item_data in _failed:
+                failed_item = _new(BatchUsageEventFailure)
+                failed_item_present = 3
+                failed_item.index = failed_item_index = failed_item_data["index"]
+                if type(failed_item_index) is not int:
+                    raise TypeError()
+                failed_item.error = "" + failed_item_data["error"]
+                failed_item.idempotency_key = failed_item_idempotency_key = failed_item_data.get(
+                    "idempotencyKey", UNSET
+                )
+                if not (
+                    type(failed_item_idempotency_key) is str or failed_item_idempotency_key is None
+                ):
+                    if failed_item_idempotency_key is not UNSET:
+                        raise TypeError()
+                    failed_item_present -= 1
+                if len(failed_item_data) > failed_item_present:
+                    failed_item.additional_properties = _unknown_fields(
+                        failed_item_data, BatchUsageEventFailure._json_keys
+                    )
+                else:
+                    failed_item.additional_properties = _NO_UNKNOWN_FIELDS
+                failed.append(failed_item)
 
-            summary = _BATCH_USAGE_EVENT_SUMMARY_FROM_DICT(d["summary"])
+            _summary = d["summary"]
+            summary = _new(BatchUsageEventSummary)
+            summary.total = summary_total = _summary["total"]
+            if type(summary_total) is not int:
+                raise TypeError()
+            summary.successful = summary_successful = _summary["successful"]
+            if type(summary_successful) is not int:
+                raise TypeError()
+            summary.failed = summary_failed = _summary["failed"]
+            if type(summary_failed) is not int:
+                raise TypeError()
+            if len(_summary) > 3:
+                summary.additional_properties = _unknown_fields(
+                    _summary, BatchUsageEventSummary._json_keys
+                )
+            else:
+                summary.additional_properties = _NO_UNKNOWN_FIELDS
 
             # Attributes set on object.__new__(cls): no attrs __init__ (a second call per object).
             batch_usage_event_response.object_ = object_

@@ -10,6 +10,7 @@ from attrs import define as _attrs_define
 from attrs import field as _attrs_field
 
 from .._runtime.parsing import NO_UNKNOWN_FIELDS as _NO_UNKNOWN_FIELDS
+from .._runtime.parsing import NUMBER_TYPES as _NUMBER_TYPES
 from .._runtime.parsing import field_error as _field_error
 from .._runtime.parsing import item_error as _item_error
 from .._runtime.parsing import located_error as _located_error
@@ -209,7 +210,30 @@ class UsageEvent:
             _properties = d["properties"]
             if type(_properties) is not list:
                 raise TypeError(f"expected an array, got {type(_properties).__name__}")
-            properties = list(map(_USAGE_EVENT_PROPERTY_FROM_DICT, _properties))
+            properties: list[UsageEventProperty] = []
+            for properties_item_data in _properties:
+                properties_item = _new(UsageEventProperty)
+                properties_item_present = 3
+                properties_item.billable_metric_id = "" + properties_item_data["billableMetricId"]
+                properties_item.quantity = properties_item_quantity = properties_item_data[
+                    "quantity"
+                ]
+                if type(properties_item_quantity) not in _NUMBER_TYPES:
+                    raise TypeError()
+                properties_item.price = properties_item_price = properties_item_data.get(
+                    "price", UNSET
+                )
+                if not (type(properties_item_price) is str or properties_item_price is None):
+                    if properties_item_price is not UNSET:
+                        raise TypeError()
+                    properties_item_present -= 1
+                if len(properties_item_data) > properties_item_present:
+                    properties_item.additional_properties = _unknown_fields(
+                        properties_item_data, UsageEventProperty._json_keys
+                    )
+                else:
+                    properties_item.additional_properties = _NO_UNKNOWN_FIELDS
+                properties.append(properties_item)
 
             idempotency_key: None | str | Unset = d.get("idempotencyKey", UNSET)
             if not (type(idempotency_key) is str or idempotency_key is None):
@@ -240,7 +264,12 @@ class UsageEvent:
             if _metadata is None:
                 metadata = None
             elif _metadata is not UNSET and isinstance(_metadata, dict):
-                metadata_type_0 = _USAGE_EVENT_METADATA_FROM_DICT(_metadata)
+                metadata_type_0 = _new(UsageEventMetadata)
+                metadata_type_0_values = {**_metadata}
+                for metadata_type_0_value in metadata_type_0_values.values():
+                    if type(metadata_type_0_value) is not str:
+                        raise TypeError()
+                metadata_type_0.additional_properties = metadata_type_0_values
                 metadata = metadata_type_0
             elif _metadata is UNSET:
                 metadata = UNSET
@@ -253,7 +282,59 @@ class UsageEvent:
             if _billing is None:
                 billing = None
             elif _billing is not UNSET and isinstance(_billing, dict):
-                billing_type_0 = _BILLING_FROM_DICT(_billing)
+                billing_type_0 = _new(Billing)
+                billing_type_0_present = 6
+                billing_type_0.billing_event_id = billing_type_0_billing_event_id = _billing.get(
+                    "billingEventId", UNSET
+                )
+                if not (
+                    type(billing_type_0_billing_event_id) is str
+                    or billing_type_0_billing_event_id is None
+                ):
+                    if billing_type_0_billing_event_id is not UNSET:
+                        raise TypeError()
+                    billing_type_0_present -= 1
+                billing_type_0.currency = billing_type_0_currency = _billing.get("currency", UNSET)
+                if not (type(billing_type_0_currency) is str or billing_type_0_currency is None):
+                    if billing_type_0_currency is not UNSET:
+                        raise TypeError()
+                    billing_type_0_present -= 1
+                billing_type_0.invoice_id = billing_type_0_invoice_id = _billing.get(
+                    "invoiceId", UNSET
+                )
+                if not (
+                    type(billing_type_0_invoice_id) is str or billing_type_0_invoice_id is None
+                ):
+                    if billing_type_0_invoice_id is not UNSET:
+                        raise TypeError()
+                    billing_type_0_present -= 1
+                billing_type_0.price = billing_type_0_price = _billing.get("price", UNSET)
+                if not (type(billing_type_0_price) is int or billing_type_0_price is None):
+                    if billing_type_0_price is not UNSET:
+                        raise TypeError()
+                    billing_type_0_present -= 1
+                billing_type_0.total_tax = billing_type_0_total_tax = _billing.get(
+                    "totalTax", UNSET
+                )
+                if not (type(billing_type_0_total_tax) is int or billing_type_0_total_tax is None):
+                    if billing_type_0_total_tax is not UNSET:
+                        raise TypeError()
+                    billing_type_0_present -= 1
+                billing_type_0.total_amount = billing_type_0_total_amount = _billing.get(
+                    "totalAmount", UNSET
+                )
+                if not (
+                    type(billing_type_0_total_amount) is int or billing_type_0_total_amount is None
+                ):
+                    if billing_type_0_total_amount is not UNSET:
+                        raise TypeError()
+                    billing_type_0_present -= 1
+                if len(_billing) > billing_type_0_present:
+                    billing_type_0.additional_properties = _unknown_fields(
+                        _billing, Billing._json_keys
+                    )
+                else:
+                    billing_type_0.additional_properties = _NO_UNKNOWN_FIELDS
                 billing = billing_type_0
             elif _billing is UNSET:
                 billing = UNSET
@@ -266,7 +347,20 @@ class UsageEvent:
             if _refund is None:
                 refund = None
             elif _refund is not UNSET and isinstance(_refund, dict):
-                refund_type_0 = _REFUND_FROM_DICT(_refund)
+                refund_type_0 = _new(Refund)
+                refund_type_0_present = 2
+                refund_type_0.refunded_at = _fromisoformat(_refund["refundedAt"])
+                refund_type_0.reason = refund_type_0_reason = _refund.get("reason", UNSET)
+                if not (type(refund_type_0_reason) is str or refund_type_0_reason is None):
+                    if refund_type_0_reason is not UNSET:
+                        raise TypeError()
+                    refund_type_0_present -= 1
+                if len(_refund) > refund_type_0_present:
+                    refund_type_0.additional_properties = _unknown_fields(
+                        _refund, Refund._json_keys
+                    )
+                else:
+                    refund_type_0.additional_properties = _NO_UNKNOWN_FIELDS
                 refund = refund_type_0
             elif _refund is UNSET:
                 refund = UNSET

@@ -85,7 +85,23 @@ class UsageEventList:
                 raise TypeError(f"expected an array, got {type(_data).__name__}")
             data = list(map(_USAGE_EVENT_FROM_DICT, _data))
 
-            pagination = _OFFSET_PAGINATION_FROM_DICT(d["pagination"])
+            _pagination = d["pagination"]
+            pagination = _new(OffsetPagination)
+            pagination.limit = pagination_limit = _pagination["limit"]
+            if type(pagination_limit) is not int:
+                raise TypeError()
+            pagination.offset = pagination_offset = _pagination["offset"]
+            if type(pagination_offset) is not int:
+                raise TypeError()
+            pagination.total = pagination_total = _pagination["total"]
+            if type(pagination_total) is not int:
+                raise TypeError()
+            if len(_pagination) > 3:
+                pagination.additional_properties = _unknown_fields(
+                    _pagination, OffsetPagination._json_keys
+                )
+            else:
+                pagination.additional_properties = _NO_UNKNOWN_FIELDS
 
             # Attributes set on object.__new__(cls): no attrs __init__ (a second call per object).
             usage_event_list.object_ = object_

@@ -82,7 +82,24 @@ class ValidationError:
             _errors = d["errors"]
             if type(_errors) is not list:
                 raise TypeError(f"expected an array, got {type(_errors).__name__}")
-            errors = list(map(_VALIDATION_ERROR_DETAIL_FROM_DICT, _errors))
+            errors: list[ValidationErrorDetail] = []
+            for errors_item_data in _errors:
+                errors_item = _new(ValidationErrorDetail)
+                errors_item_present = 3
+                errors_item.field = "" + errors_item_data["field"]
+                errors_item.message = "" + errors_item_data["message"]
+                errors_item.code = errors_item_code = errors_item_data.get("code", UNSET)
+                if not (type(errors_item_code) is str or errors_item_code is None):
+                    if errors_item_code is not UNSET:
+                        raise TypeError()
+                    errors_item_present -= 1
+                if len(errors_item_data) > errors_item_present:
+                    errors_item.additional_properties = _unknown_fields(
+                        errors_item_data, ValidationErrorDetail._json_keys
+                    )
+                else:
+                    errors_item.additional_properties = _NO_UNKNOWN_FIELDS
+                errors.append(errors_item)
 
             error: Literal["validation_error"] | Unset = d.get("error", UNSET)
             if error != "validation_error" and not isinstance(error, Unset):
