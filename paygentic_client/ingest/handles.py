@@ -1,4 +1,6 @@
-"""EventHandle: what UsageIngester.submit returns, a light stand-in for a Future.
+"""The handles the ingesters' submit() returns: EventHandle (UsageIngester's, a light stand-in
+for a concurrent.futures.Future) and AsyncEventFuture (AsyncUsageIngester's, an asyncio.Future),
+and how the engine's Resolve action resolves each kind.
 
 One concurrent.futures.Future per event made ~11 objects the garbage collector tracks (a
 Condition, its lists, bound methods): at 20,000 events/s the collector's passes over them took
@@ -9,18 +11,27 @@ serve them all, and a batch is resolved under one acquisition of that lock.
 
 from __future__ import annotations
 
+import asyncio
 import concurrent.futures
 import itertools
 import logging
 import threading
 import time
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Generator, Iterable, Sequence
 from typing import Any, Final
 
 from ..models.usage_event import UsageEvent
-from .core import AnswerBody, CreatedJson
+from .core import NOT_BUILT, AnswerBody, CreatedJson
 
-__all__ = ["Completion", "EventHandle", "HandleMaker", "resolve_handles", "wait_handles"]
+__all__ = [
+    "AsyncEventFuture",
+    "Completion",
+    "EventHandle",
+    "HandleMaker",
+    "resolve_futures",
+    "resolve_handles",
+    "wait_handles",
+]
 
 logger = logging.getLogger("paygentic_client.ingest")
 
@@ -224,3 +235,70 @@ def wait_handles(handles: Sequence[EventHandle], timeout: float | None) -> bool:
         except TimeoutError:
             return False
     return True
+
+
+class AsyncEventFuture(asyncio.Future[UsageEvent]):
+    """The handle AsyncUsageIngester.submit returns: an asyncio.Future that resolves to the
+    created UsageEvent, or fails with the reason.
+
+    It is resolved with the created event's JSON, or its position in the batch's AnswerBody
+    (NOT_BUILT as the Future's own result), and the first result() or await builds the
+    UsageEvent from it and keeps it: building one (from_dict) costs more CPU than everything
+    else the ingester does for an event, and callers that submit and move on never need it.
+    Slots, set by set_created: no __dict__ per handle for the garbage collector.
+    """
+
+    __slots__ = ("_answer", "_created", "_event")
+    _created: CreatedJson | int | None
+    _answer: AnswerBody | None
+    _event: UsageEvent | None
+
+    def set_created(self, created: CreatedJson | int, answer: AnswerBody | None = None) -> None:
+        """Resolve the future with the created event's JSON, or its position in answer."""
+        self._created = created
+        self._answer = answer
+        self._event = None
+        self.set_result(NOT_BUILT)
+
+    def result(self) -> UsageEvent:
+        return self._built(super().result())
+
+    def __await__(self) -> Generator[Any, None, UsageEvent]:
+        # asyncio.Future's own __await__ (in C) reads the result without calling result().
+        return self._built((yield from super().__await__()))
+
+    __iter__ = __await__
+
+    def _built(self, outcome: UsageEvent) -> UsageEvent:
+        """The UsageEvent, given what the Future itself resolved to."""
+        if outcome is not NOT_BUILT:
+            return outcome
+        if self._event is None:  # one loop, one thread: nothing to lock
+            created = self._created
+            if self._answer is not None:
+                assert isinstance(created, int)
+                created = self._answer.created(created)
+                self._answer = None
+            assert isinstance(created, dict)
+            self._event = UsageEvent.from_dict(created)
+            self._created = None
+        return self._event
+
+
+def resolve_futures(
+    pairs: Iterable[tuple[AsyncEventFuture, CreatedJson | int | BaseException]],
+    answer: AnswerBody | None = None,
+) -> tuple[int, int]:
+    """resolve_handles for AsyncEventFutures (on their loop): each is resolved unless its
+    caller cancelled it; how many this call resolved as created and as failed."""
+    created = failed = 0
+    for handle, outcome in pairs:
+        if handle.done():
+            continue
+        if isinstance(outcome, BaseException):
+            handle.set_exception(outcome)
+            failed += 1
+        else:
+            handle.set_created(outcome, answer)
+            created += 1
+    return created, failed
