@@ -44,10 +44,11 @@ from .core import (
 )
 from .driver_base import Appended, DriverBase, Encoded, Hooks
 from .engine import Engine, Resolve, Send, Settings, StoreCall, Wait
+from .group_commit import LoopGroupCommit
 from .handles import AsyncEventFuture, resolve_futures
 from .spool import DEFAULT_LEASE, Durability, Spool
 from .store_plan import StorePlan
-from .stores import Store, stop_nothing
+from .stores import Row, Store, stop_nothing
 
 __all__ = ["AsyncEventFuture", "AsyncUsageIngester"]
 
@@ -118,9 +119,7 @@ class AsyncUsageIngester(DriverBase[AsyncEventFuture]):
         self._tasks: list[asyncio.Task[None]] = []
         self._running = False  # sender tasks run (see _send_loop)
         self._waiters: set[asyncio.Future[None]] = set()
-        # Events waiting for the appender task, by submit() (see _append).
-        self._appends: list[tuple[list[Appended[Handle]], asyncio.Future[None]]] = []
-        self._appender: asyncio.Task[None] | None = None
+        self._group: LoopGroupCommit[Appended[Handle], Row] = LoopGroupCommit()
         self._unwatch = stop_nothing  # see _start_senders
         plan = self._plan
         self._engine = None if plan.opens_a_file else self._new_engine(plan.open(), self._wake)
@@ -217,45 +216,26 @@ class AsyncUsageIngester(DriverBase[AsyncEventFuture]):
 
     async def _append(self, engine: Engine[Handle], events: list[Appended[Handle]]) -> None:
         """Append events to the spool: every submit of one loop turn shares one thread hop
-        and one transaction (the appender task takes them all); returns once they are
-        committed and their handles known to the engine."""
+        and one transaction; returns once they are committed and their handles known to the
+        engine (registered with no await after the commit: the senders run on this loop too,
+        and must not see a claim of these rows before)."""
         if not engine.accepting():
             raise IngesterClosedError("the ingester is closed", events[0][0])
-        committed: asyncio.Future[None] = asyncio.get_running_loop().create_future()
-        self._appends.append((events, committed))
-        if self._appender is None or self._appender.done():
-            self._appender = asyncio.get_running_loop().create_task(self._append_loop(engine))
-        await committed
+        await self._group.run(
+            events, partial(self._append_many, engine), partial(self._appended, engine)
+        )
 
-    async def _append_loop(self, engine: Engine[Handle]) -> None:
-        """The appender task: started by the first submit of a loop turn, so it runs once
-        that turn's other submits have queued their events too."""
-        store = engine.store
-        while self._appends:
-            group, self._appends = self._appends, []
-            events = [event for queued, _ in group for event in queued]
-            try:
-                rows = await self._run(partial(store.append_many, [e[:3] for e in events]))
-            except BaseException as error:  # each submit() of the group raises it
-                for _, committed in group:
-                    if not committed.done():
-                        committed.set_exception(error)
-                if not isinstance(error, Exception):  # cancelled: so is what waits next
-                    for _, committed in self._appends:
-                        committed.cancel()
-                    self._appends = []
-                    raise
-                continue
-            # No await from here on: the senders run on this loop too, and must not see the
-            # result of a claim of these rows before their handles are registered.
-            # Submitters first, then the senders the registrations wake: each submit() resumes
-            # before a sender claims, as it did with an append per event.
-            for _, committed in group:
-                if not committed.done():  # its submit() may have been cancelled
-                    committed.set_result(None)
-            self._register(engine, events, rows)
-            if not self._running:
-                self._start_senders(engine)
+    async def _append_many(
+        self, engine: Engine[Handle], events: list[Appended[Handle]]
+    ) -> list[Row]:
+        return await self._run(partial(engine.store.append_many, [e[:3] for e in events]))
+
+    def _appended(
+        self, engine: Engine[Handle], events: list[Appended[Handle]], rows: list[Row]
+    ) -> None:
+        self._register(engine, events, rows)
+        if not self._running:
+            self._start_senders(engine)
 
     def _start_senders(self, engine: Engine[Handle]) -> None:
         """Sender tasks on the running loop, unless they run already."""
