@@ -17,7 +17,6 @@ from __future__ import annotations
 import asyncio
 import concurrent.futures
 import contextlib
-import logging
 import os
 import threading
 import time
@@ -32,7 +31,6 @@ from ..client import AuthenticatedClient, Client
 from ..errors import IngesterClosedError
 from ..models.create_usage_event_request import CreateUsageEventRequest
 from . import forks
-from .closing import Blocking, Cancel, CloseFlow, Join
 from .core import (
     DEFAULT,
     DEFAULT_CLOSE_TIMEOUT,
@@ -43,6 +41,7 @@ from .core import (
     send_kwargs,
 )
 from .driver_base import Appended, DriverBase, Encoded, Hooks
+from .driver_flows import Blocking, Cancel, CloseFlow, Join, sending
 from .engine import Engine, Resolve, Send, Settings, StoreCall, Wait
 from .group_commit import LoopGroupCommit
 from .handles import AsyncEventFuture, resolve_futures
@@ -52,7 +51,6 @@ from .stores import Row, Store, stop_nothing
 
 __all__ = ["AsyncEventFuture", "AsyncUsageIngester"]
 
-logger = logging.getLogger("paygentic_client.ingest")
 
 T = TypeVar("T")
 Handle = AsyncEventFuture
@@ -117,7 +115,7 @@ class AsyncUsageIngester(DriverBase[AsyncEventFuture]):
         self._in_store = threading.Lock()
         self._fork_locks = (self._in_store,)
         self._tasks: list[asyncio.Task[None]] = []
-        self._running = False  # sender tasks run (see _send_loop)
+        self._running = False  # sender tasks run (see _start_senders)
         self._waiters: set[asyncio.Future[None]] = set()
         self._group: LoopGroupCommit[Appended[Handle], Row] = LoopGroupCommit()
         self._unwatch = stop_nothing  # see _start_senders
@@ -243,19 +241,10 @@ class AsyncUsageIngester(DriverBase[AsyncEventFuture]):
             return
         loop = asyncio.get_running_loop()
         self._tasks = [
-            loop.create_task(self._send_loop(engine)) for _ in range(self._max_in_flight)
+            loop.create_task(self._drive(sending(engine))) for _ in range(self._max_in_flight)
         ]
         if engine.store.shared and self._unwatch is stop_nothing:
             self._watch_store(engine.store, partial(_call_soon, loop))
-
-    async def _send_loop(self, engine: Engine[Handle]) -> None:
-        while True:
-            try:
-                await self._drive(engine.sender())
-                return
-            except Exception:  # a bug must not stop sending: a fresh flow takes over
-                logger.exception("an ingester's sender failed unexpectedly")
-                await asyncio.sleep(0)
 
     async def _drive(self, flow: CloseFlow) -> None:
         """Run one of the engine's flows: perform each action it yields, hand back the result."""

@@ -1,6 +1,6 @@
 """What the two drivers (threaded.py, aio.py) share, none of it I/O: the settings and their
 checks, the store plan, the engine and its reporter, the encoding of submitted events, the
-registration of appended ones, stats(), repr(), the close flow (closing.py) and the start
+registration of appended ones, stats(), repr(), the close flow (driver_flows.py) and the start
 afresh after fork(). A driver adds only how it moves bytes and time: its locks or its loop,
 its sender threads or tasks, its waits.
 """
@@ -21,8 +21,8 @@ from .._runtime.replay import SentFields
 from ..client import AuthenticatedClient, Client
 from ..errors import QueueFullError
 from ..models.create_usage_event_request import CreateUsageEventRequest
-from .closing import CloseFlow, closing, deadline_of
 from .core import AnswerBody, Default, IngestStats, check_settings, encode_billed, fits
+from .driver_flows import CloseFlow, closing, deadline_of
 from .engine import Engine, Resolve, Settings
 from .observe import Reporter
 from .store_plan import StorePlan
@@ -188,7 +188,7 @@ class DriverBase(Generic[H]):
                 engine.store_changed()
 
     def _closing(self, timeout: float | None | Default) -> CloseFlow | None:
-        """The close flow (closing.py) with this timeout; None when no engine was made."""
+        """The close flow (driver_flows.py) with this timeout; None when no engine was made."""
         self._closed = True
         engine, reporter = self._engine, self._reporter
         if engine is None or reporter is None:

@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import atexit
 import contextlib
-import logging
+import operator
 import os
 import threading
 import time
@@ -35,7 +35,6 @@ from ..client import AuthenticatedClient, Client
 from ..errors import IngesterClosedError
 from ..models.create_usage_event_request import CreateUsageEventRequest
 from . import forks
-from .closing import Blocking, Cancel, CloseFlow, Join
 from .core import (
     DEFAULT,
     DEFAULT_CLOSE_TIMEOUT,
@@ -46,6 +45,7 @@ from .core import (
     send_kwargs,
 )
 from .driver_base import Appended, DriverBase, Encoded, Hooks
+from .driver_flows import Blocking, Cancel, CloseFlow, Join, sending
 from .engine import Engine, Resolve, Send, Settings, Wait
 from .group_commit import GroupCommit
 from .handles import EventHandle, HandleMaker, resolve_handles, wait_handles
@@ -55,7 +55,6 @@ from .stores import Store, stop_nothing
 
 __all__ = ["DEFAULT_CLOSE_TIMEOUT", "DEFAULT_EXIT_TIMEOUT", "EventHandle", "UsageIngester"]
 
-logger = logging.getLogger("paygentic_client.ingest")
 
 # How long a still-open UsageIngester may spend delivering at interpreter exit.
 DEFAULT_EXIT_TIMEOUT: Final = 10.0
@@ -184,7 +183,7 @@ class UsageIngester(DriverBase[EventHandle]):
         self._unwatch = stop_nothing
         if store.shared:
             self._start_senders()
-            self._watch_store(store, _call)
+            self._watch_store(store, operator.call)
 
     # -- public API -------------------------------------------------------------------------
 
@@ -262,21 +261,15 @@ class UsageIngester(DriverBase[EventHandle]):
         return handles
 
     def _start_senders(self) -> None:
+        flows = [sending(self._engine) for _ in range(self._max_in_flight)]
         self._senders = [
-            threading.Thread(target=self._send_loop, name=f"paygentic-ingest-send-{n}", daemon=True)
-            for n in range(self._max_in_flight)
+            threading.Thread(
+                target=self._drive, args=(flow,), name=f"paygentic-ingest-send-{n}", daemon=True
+            )
+            for n, flow in enumerate(flows)
         ]
         for thread in self._senders:
             thread.start()
-
-    def _send_loop(self) -> None:
-        engine = self._engine
-        while True:
-            try:
-                self._drive(engine.sender())
-                return
-            except Exception:  # a bug must not stop sending: a fresh flow takes over
-                logger.exception("an ingester's sender failed unexpectedly")
 
     def _drive(self, flow: CloseFlow) -> None:
         """Run one of the engine's flows: its steps under the lock, its actions outside."""
@@ -339,10 +332,6 @@ class UsageIngester(DriverBase[EventHandle]):
 
         if not self._changed.wait_for(room_or_closed, timeout=self._submit_timeout):
             raise self._queue_full(key)
-
-
-def _call(method: Any) -> None:
-    method()
 
 
 # Ingesters still open at interpreter exit: each gets exit_timeout seconds to deliver.

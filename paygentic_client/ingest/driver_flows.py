@@ -1,4 +1,8 @@
-"""How an ingester closes, for both drivers: one flow, with the deadline's arithmetic.
+"""The flows both drivers run around the engine's own: a sender that outlives a bug, and the
+close, with its deadline's arithmetic.
+
+A sender runs the engine's sender() flow; should it raise (a bug), it logs the traceback and
+a fresh flow takes over: a bug must not stop delivery.
 
 close() takes no more events, waits for the senders within the deadline, abandons what is
 left once it passes (a request already on the wire gets GIVE_UP_GRACE seconds more), then
@@ -13,17 +17,33 @@ engine's actions (finish()'s) and three of its own, which the driver performs:
 
 from __future__ import annotations
 
+import logging
 import time
 from collections.abc import Callable, Generator
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Final
 
 from .core import GIVE_UP_GRACE, Default
-from .engine import Action, Engine
+from .engine import Action, Engine, Flow, Wait
 from .observe import Reporter
 from .stores import stop_nothing
 
-__all__ = ["Blocking", "Cancel", "CloseFlow", "Join", "closing", "deadline_of", "remaining"]
+__all__ = [
+    "Blocking",
+    "Cancel",
+    "CloseFlow",
+    "Join",
+    "closing",
+    "deadline_of",
+    "remaining",
+    "sending",
+]
+
+logger = logging.getLogger("paygentic_client.ingest")
+
+# After a sender's flow failed unexpectedly, how long it waits before a fresh one starts: a
+# bug that recurs must not spin (and, on an event loop, must let other tasks run).
+AFTER_A_BUG: Final = 0.001
 
 
 @dataclass(frozen=True, slots=True)
@@ -46,6 +66,17 @@ class Blocking:
 
 
 CloseFlow = Generator[Action | Join | Cancel | Blocking, Any, None]
+
+
+def sending(engine: Engine[Any]) -> Flow[None]:
+    """One sender: the engine's sender() flow, started afresh after a bug."""
+    while True:
+        try:
+            yield from engine.sender()
+            return
+        except Exception:
+            logger.exception("an ingester's sender failed unexpectedly")
+            yield Wait(time.monotonic() + AFTER_A_BUG)
 
 
 def deadline_of(timeout: float | None | Default, default: float | None) -> float | None:
