@@ -36,12 +36,11 @@ from .core import (
     DEFAULT_CLOSE_TIMEOUT,
     DEFAULT_MAX_BATCH_BYTES,
     MAX_BATCH_SIZE,
-    YIELD_EVERY,
     Default,
     send_kwargs,
 )
 from .driver_base import Appended, DriverBase, Encoded, Hooks
-from .driver_flows import Blocking, Cancel, CloseFlow, Join, sending
+from .driver_flows import Blocking, Cancel, CloseFlow, Join, remaining, sending
 from .engine import Engine, Resolve, Send, Settings, StoreCall, Wait
 from .group_commit import LoopGroupCommit
 from .handles import AsyncEventFuture, resolve_futures
@@ -192,11 +191,7 @@ class AsyncUsageIngester(DriverBase[AsyncEventFuture]):
             handles.append(handle)
             if not self._running:
                 self._start_senders(engine)
-        if (
-            woke
-            or len(handles) > 1
-            or (engine.busy() and engine.counters.submitted % YIELD_EVERY == 0)
-        ):
+        if woke or len(handles) > 1 or self._turn_due(engine):
             await asyncio.sleep(0)  # let the senders run (see YIELD_EVERY)
         return handles
 
@@ -307,8 +302,7 @@ class AsyncUsageIngester(DriverBase[AsyncEventFuture]):
         """Wait for the sender tasks to end, until then; whether they all did."""
         running = [task for task in self._tasks if not task.done()]
         if running:
-            timeout = None if until is None else max(0.0, until - time.monotonic())
-            await asyncio.wait(running, timeout=timeout)
+            await asyncio.wait(running, timeout=remaining(until))
         return all(task.done() for task in self._tasks)
 
     async def _wait_for_room(self, engine: Engine[Handle], key: str) -> None:

@@ -21,7 +21,15 @@ from .._runtime.replay import SentFields
 from ..client import AuthenticatedClient, Client
 from ..errors import QueueFullError
 from ..models.create_usage_event_request import CreateUsageEventRequest
-from .core import AnswerBody, Default, IngestStats, check_settings, encode_billed, fits
+from .core import (
+    YIELD_EVERY,
+    AnswerBody,
+    Default,
+    IngestStats,
+    check_settings,
+    encode_billed,
+    fits,
+)
 from .driver_flows import CloseFlow, closing, deadline_of
 from .engine import Engine, Resolve, Settings
 from .observe import Reporter
@@ -135,6 +143,12 @@ class DriverBase(Generic[H]):
             "was not enqueued (the API is slow or unreachable, or events come faster "
             "than it takes them)"
         )
+
+    @staticmethod
+    def _turn_due(engine: Engine[H]) -> bool:
+        """Whether a producer gives the senders a turn after this event: once every
+        YIELD_EVERY events while a batch is with them (see core.YIELD_EVERY)."""
+        return engine.counters.submitted % YIELD_EVERY == 0 and engine.busy()
 
     @staticmethod
     def _register(engine: Engine[H], events: list[Appended[H]], rows: Iterable[Row]) -> None:

@@ -40,12 +40,11 @@ from .core import (
     DEFAULT_CLOSE_TIMEOUT,
     DEFAULT_MAX_BATCH_BYTES,
     MAX_BATCH_SIZE,
-    YIELD_EVERY,
     Default,
     send_kwargs,
 )
 from .driver_base import Appended, DriverBase, Encoded, Hooks
-from .driver_flows import Blocking, Cancel, CloseFlow, Join, sending
+from .driver_flows import Blocking, Cancel, CloseFlow, Join, remaining, sending
 from .engine import Engine, Resolve, Send, Settings, Wait
 from .group_commit import GroupCommit
 from .handles import EventHandle, HandleMaker, resolve_handles, wait_handles
@@ -255,7 +254,7 @@ class UsageIngester(DriverBase[EventHandle]):
                 engine.submit(key, payload, billed, handle)
                 if not self._senders:
                     self._start_senders()
-                turn = turn or (engine.counters.submitted % YIELD_EVERY == 0 and engine.busy())
+                turn = self._turn_due(engine) or turn
         if turn:
             time.sleep(0)  # the senders' turn for the GIL: see YIELD_EVERY
         return handles
@@ -299,17 +298,15 @@ class UsageIngester(DriverBase[EventHandle]):
         if kind is Resolve:
             return self._resolve(action)
         if kind is Join:
-            until = action.until
             for thread in self._senders:
-                thread.join(None if until is None else max(0.0, until - time.monotonic()))
+                thread.join(remaining(action.until))
             return not any(thread.is_alive() for thread in self._senders)
         if kind is Cancel:
             return False  # a thread cannot be stopped
         if kind is Blocking:
             return action.call()
         try:  # a StoreCall
-            with self._in_store:
-                return action.call()
+            return self._gated(action.call)
         except Exception as error:
             return error
 
