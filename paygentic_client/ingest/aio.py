@@ -39,7 +39,7 @@ from .core import (
     Default,
     send_kwargs,
 )
-from .driver_base import Appended, DriverBase, Encoded, Hooks
+from .driver_base import Appended, DriverBase, Hooks
 from .driver_flows import Blocking, Cancel, CloseFlow, Join, remaining, sending
 from .engine import Engine, Resolve, Send, Settings, StoreCall, Wait
 from .group_commit import LoopGroupCommit
@@ -114,7 +114,7 @@ class AsyncUsageIngester(DriverBase[AsyncEventFuture]):
         self._in_store = threading.Lock()
         self._fork_locks = (self._in_store,)
         self._tasks: list[asyncio.Task[None]] = []
-        self._running = False  # sender tasks run (see _start_senders)
+        self._running = False  # sender tasks run: submit() need not start them
         self._waiters: set[asyncio.Future[None]] = set()
         self._group: LoopGroupCommit[Appended[Handle], Row] = LoopGroupCommit()
         self._unwatch = stop_nothing  # see _start_senders
@@ -129,7 +129,20 @@ class AsyncUsageIngester(DriverBase[AsyncEventFuture]):
         Raises QueueFullError when the queue stayed full for submit_timeout seconds,
         IngesterClosedError after close(), and SpoolError when the spool cannot store it.
         """
-        return (await self._enqueue([self._encoded(event)]))[0]
+        key, payload, billed = self._encoded(event)
+        engine = self._engine or await self._open(key)
+        if not engine.has_room():
+            await self._wait_for_room(engine, key)
+        handle = Handle(loop=asyncio.get_running_loop())
+        if not engine.store.inline:
+            await self._append(engine, [(key, payload, billed, handle)])
+            return handle
+        woke = engine.submit(key, payload, billed, handle)  # raises once closed
+        if not self._running:
+            self._start_senders(engine)
+        if woke or self._turn_due(engine):
+            await asyncio.sleep(0)  # let the senders run (see YIELD_EVERY)
+        return handle
 
     async def submit_many(self, events: Iterable[CreateUsageEventRequest]) -> list[Handle]:
         """Enqueue several events; their futures, in order (each resolves as submit()'s).
@@ -137,7 +150,24 @@ class AsyncUsageIngester(DriverBase[AsyncEventFuture]):
         Raises as submit() does; in memory, a QueueFullError leaves the events before the
         one that did not fit enqueued."""
         encoded = [self._encoded(event) for event in events]
-        return await self._enqueue(encoded) if encoded else []
+        if not encoded:
+            return []
+        engine = self._engine or await self._open(encoded[0][0])
+        loop = asyncio.get_running_loop()
+        if not engine.store.inline:
+            appended: list[Appended[Handle]] = [(*event, Handle(loop=loop)) for event in encoded]
+            await self._append(engine, appended)
+            return [event[3] for event in appended]
+        handles: list[Handle] = []
+        for key, payload, billed in encoded:
+            if not engine.has_room():
+                await self._wait_for_room(engine, key)
+            handles.append(handle := Handle(loop=loop))
+            engine.submit(key, payload, billed, handle)
+            if not self._running:
+                self._start_senders(engine)
+        await asyncio.sleep(0)  # let the senders run
+        return handles
 
     async def flush(self, timeout: float | None = None) -> bool:
         """Send what is queued now and wait until every event submitted so far is resolved.
@@ -173,27 +203,6 @@ class AsyncUsageIngester(DriverBase[AsyncEventFuture]):
         await self.close()
 
     # -- the engine's loop side ---------------------------------------------------------------
-
-    async def _enqueue(self, encoded: list[Encoded]) -> list[Handle]:
-        engine = self._engine or await self._open(encoded[0][0])
-        loop = asyncio.get_running_loop()
-        if not engine.store.inline:
-            events = [(key, payload, billed, Handle(loop=loop)) for key, payload, billed in encoded]
-            await self._append(engine, events)
-            return [event[3] for event in events]
-        handles: list[Handle] = []
-        woke = False
-        for key, payload, billed in encoded:
-            if not engine.has_room():
-                await self._wait_for_room(engine, key)
-            handle = Handle(loop=loop)
-            woke = engine.submit(key, payload, billed, handle) or woke  # raises once closed
-            handles.append(handle)
-            if not self._running:
-                self._start_senders(engine)
-        if woke or len(handles) > 1 or self._turn_due(engine):
-            await asyncio.sleep(0)  # let the senders run (see YIELD_EVERY)
-        return handles
 
     async def _open(self, key: str | None = None) -> Engine[Handle]:
         """The engine, opening the spool (in its thread) the first time."""
@@ -238,8 +247,14 @@ class AsyncUsageIngester(DriverBase[AsyncEventFuture]):
         self._tasks = [
             loop.create_task(self._drive(sending(engine))) for _ in range(self._max_in_flight)
         ]
+        self._running = True  # until the last of them ends (a closing, or its loop's end)
+        for task in self._tasks:
+            task.add_done_callback(self._sender_ended)
         if engine.store.shared and self._unwatch is stop_nothing:
             self._watch_store(engine.store, partial(_call_soon, loop))
+
+    def _sender_ended(self, _: asyncio.Task[None]) -> None:
+        self._running = any(not task.done() for task in self._tasks)
 
     async def _drive(self, flow: CloseFlow) -> None:
         """Run one of the engine's flows: perform each action it yields, hand back the result."""

@@ -27,8 +27,8 @@ from .core import (
     Default,
     IngestStats,
     check_settings,
+    claim_budget,
     encode_billed,
-    fits,
 )
 from .driver_flows import CloseFlow, closing, deadline_of
 from .engine import Engine, Resolve, Settings
@@ -90,6 +90,9 @@ class DriverBase(Generic[H]):
         StallWatch(hooks.stalled_after)  # raises on a bad value, before anything is opened
         self._client = client
         self._settings = settings
+        # The largest payload that fits in a batch alone: core.fits(0, 0, size, max_size=1,
+        # max_bytes=max_batch_bytes) for every size up to it (computed once, not per event).
+        self._largest_event = claim_budget(settings.max_batch_bytes) - 1
         self._plan = plan
         self._hooks = hooks
         self._max_in_flight = max_in_flight
@@ -133,7 +136,7 @@ class DriverBase(Generic[H]):
     def _encoded(self, event: CreateUsageEventRequest) -> Encoded:
         """The event's key, payload and billed fields; ValueError if it can never be sent."""
         key, payload, billed = encoded = encode_billed(event)
-        if not fits(0, 0, len(payload), max_size=1, max_bytes=self._settings.max_batch_bytes):
+        if len(payload) > self._largest_event:
             raise ValueError(f"event {key!r} alone is larger than max_batch_bytes")
         return encoded
 

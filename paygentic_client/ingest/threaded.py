@@ -30,6 +30,7 @@ from types import TracebackType
 from typing import Any, Final
 
 from .._runtime.hooks import DEFAULT_STALLED_AFTER, RejectedHook, StalledHook
+from .._runtime.replay import SentFields
 from .._runtime.transport import send
 from ..client import AuthenticatedClient, Client
 from ..errors import IngesterClosedError
@@ -43,7 +44,7 @@ from .core import (
     Default,
     send_kwargs,
 )
-from .driver_base import Appended, DriverBase, Encoded, Hooks
+from .driver_base import Appended, DriverBase, Hooks
 from .driver_flows import Blocking, Cancel, CloseFlow, Join, remaining, sending
 from .engine import Engine, Resolve, Send, Settings, Wait
 from .group_commit import GroupCommit
@@ -59,6 +60,8 @@ __all__ = ["DEFAULT_CLOSE_TIMEOUT", "DEFAULT_EXIT_TIMEOUT", "EventHandle", "Usag
 DEFAULT_EXIT_TIMEOUT: Final = 10.0
 # Batches a UsageIngester sends concurrently unless told otherwise (see max_in_flight).
 DEFAULT_MAX_IN_FLIGHT: Final = 4
+
+Handle = EventHandle
 
 
 class UsageIngester(DriverBase[EventHandle]):
@@ -186,7 +189,7 @@ class UsageIngester(DriverBase[EventHandle]):
 
     # -- public API -------------------------------------------------------------------------
 
-    def submit(self, event: CreateUsageEventRequest) -> EventHandle:
+    def submit(self, event: CreateUsageEventRequest) -> Handle:
         """Enqueue an event; the handle resolves to the created UsageEvent, or fails with
         EventRejectedError (the API rejected the event), an ApiError (the API refused its
         whole batch as malformed: 400 or 422) or IngesterClosedError (closed before it was
@@ -195,14 +198,35 @@ class UsageIngester(DriverBase[EventHandle]):
         Raises QueueFullError when the queue stayed full for submit_timeout seconds,
         IngesterClosedError after close(), and SpoolError when the spool cannot store it.
         """
-        return self._enqueue([self._encoded(event)])[0]
+        key, payload, billed = self._encoded(event)
+        handle = self._new_handle()
+        if not self._engine.store.inline:
+            self._group.run([(key, payload, billed, handle)])
+            return handle
+        with self._lock:
+            turn = self._add(key, payload, billed, handle)
+        if turn:
+            time.sleep(0)  # the senders' turn for the GIL: see YIELD_EVERY
+        return handle
 
-    def submit_many(self, events: Iterable[CreateUsageEventRequest]) -> list[EventHandle]:
+    def submit_many(self, events: Iterable[CreateUsageEventRequest]) -> list[Handle]:
         """Enqueue several events; their handles, in order (each resolves as submit()'s).
         With a spool they are committed in one transaction, all or none, before it returns:
         much cheaper per event than a submit() each. Raises as submit() does; in memory, a
         QueueFullError leaves the events before the one that did not fit enqueued."""
-        return self._enqueue([self._encoded(event) for event in events])
+        appended: list[Appended[Handle]] = [
+            (*self._encoded(event), self._new_handle()) for event in events
+        ]
+        if not self._engine.store.inline:
+            self._group.run(appended)
+            return [event[3] for event in appended]
+        turn = False
+        with self._lock:
+            for key, payload, billed, handle in appended:
+                turn = self._add(key, payload, billed, handle) or turn
+        if turn:
+            time.sleep(0)
+        return [event[3] for event in appended]
 
     def flush(self, timeout: float | None = None) -> bool:
         """Send what is queued now and wait until every event submitted so far is resolved
@@ -239,25 +263,15 @@ class UsageIngester(DriverBase[EventHandle]):
 
     # -- threads ------------------------------------------------------------------------------
 
-    def _enqueue(self, encoded: list[Encoded]) -> list[EventHandle]:
-        events = [(*event, self._new_handle()) for event in encoded]
-        handles = [event[3] for event in events]
-        if not self._engine.store.inline:
-            self._group.run(events)
-            return handles
-        turn = False
-        with self._lock:
-            engine = self._engine
-            for key, payload, billed, handle in events:
-                if not engine.has_room():
-                    self._wait_for_room(key)
-                engine.submit(key, payload, billed, handle)
-                if not self._senders:
-                    self._start_senders()
-                turn = self._turn_due(engine) or turn
-        if turn:
-            time.sleep(0)  # the senders' turn for the GIL: see YIELD_EVERY
-        return handles
+    def _add(self, key: str, payload: bytes, billed: SentFields | None, handle: Handle) -> bool:
+        """Under _lock: one event into a memory store; whether to give the senders a turn."""
+        engine = self._engine
+        if not engine.has_room():
+            self._wait_for_room(key)
+        engine.submit(key, payload, billed, handle)
+        if not self._senders:
+            self._start_senders()
+        return self._turn_due(engine)
 
     def _start_senders(self) -> None:
         flows = [sending(self._engine) for _ in range(self._max_in_flight)]
