@@ -6,9 +6,11 @@ events after the same warm-up (200 events); the difference over N is the row's i
 per event (interpreter start-up, imports, the warm-up and the close cancel out). The rows: a
 UsageIngester (thread) and an AsyncUsageIngester (asyncio), in memory, submitting events one
 at a time and closed at the end (every event delivered), through an httpx.MockTransport that
-answers every batch with a canned 201 (so the server costs next to nothing). Batches are
-full ones of 1000 (flush_interval 60 s: the timer never cuts one short under valgrind's
-slowness), so each run sends the same batches.
+answers every batch with a 201 that echoes its events as the created ones, as the API does
+(so the replay check takes its usual path), made once per distinct batch (so the server
+costs next to nothing). Batches are full ones of 1000 (flush_interval 60 s: the timer never
+cuts one short under valgrind's slowness) of the same 1000 events, so each run sends the
+same batches.
 
 --against DIR measures the paygentic_client package found in DIR too (e.g. a `git archive`
 of main), in the same run, and prints this checkout's count over its count per row.
@@ -34,18 +36,20 @@ WARMUP = 200
 
 
 def canned_transport() -> object:
-    """A MockTransport answering each batch: every event created, in order (without keys:
-    core.match_outcomes matches by position)."""
+    """A MockTransport answering each batch: every event created (echoed), made once per
+    distinct batch (known by its length and first bytes)."""
     import httpx
 
-    answers: dict[int, bytes] = {}
+    answers: dict[tuple[int, bytes], bytes] = {}
 
     def answer(request: httpx.Request) -> httpx.Response:
-        count = request.content.count(b'"idempotencyKey"')
-        if count not in answers:
-            body = {"object": "batchUsageEvents", "successful": [{}] * count, "failed": []}
-            answers[count] = json.dumps(body).encode()
-        return httpx.Response(201, content=answers[count])
+        content = request.content
+        seen = (len(content), content[:200])
+        if seen not in answers:
+            events = json.loads(content)["events"]
+            body = {"object": "batchUsageEvents", "successful": events, "failed": []}
+            answers[seen] = json.dumps(body).encode()
+        return httpx.Response(201, content=answers[seen])
 
     return httpx.MockTransport(answer)
 
