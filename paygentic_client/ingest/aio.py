@@ -18,11 +18,9 @@ import asyncio
 import concurrent.futures
 import contextlib
 import os
-import threading
 import time
 from collections.abc import Callable, Iterable
 from functools import partial
-from types import TracebackType
 from typing import Any, TypeVar
 
 from .._runtime.hooks import DEFAULT_STALLED_AFTER, RejectedHook, StalledHook
@@ -103,21 +101,18 @@ class AsyncUsageIngester(DriverBase[AsyncEventFuture]):
             close_timeout=close_timeout,
         )
         self._guard = contextlib.nullcontext()  # one loop, one thread: nothing to lock
-        self._restart()
+        self._begin()
         forks.track(self)
 
     def _restart(self) -> None:
         """No engine yet when the plan opens a spool file (the first submit() or `async with`
         opens it, in its thread: there is no loop here); else one at once."""
         self._worker: concurrent.futures.ThreadPoolExecutor | None = None
-        # Held around every spool call in the worker: a fork waits for it (see forks.py).
-        self._in_store = threading.Lock()
         self._fork_locks = (self._in_store,)
         self._tasks: list[asyncio.Task[None]] = []
         self._running = False  # sender tasks run: submit() need not start them
         self._waiters: set[asyncio.Future[None]] = set()
         self._group: LoopGroupCommit[Appended[Handle], Row] = LoopGroupCommit()
-        self._unwatch = stop_nothing  # see _start_senders
         plan = self._plan
         self._engine = None if plan.opens_a_file else self._new_engine(plan.open(), self._wake)
 
@@ -194,12 +189,7 @@ class AsyncUsageIngester(DriverBase[AsyncEventFuture]):
         self._start_senders(await self._open())  # a bad spool fails here, and recovery starts
         return self
 
-    async def __aexit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        traceback: TracebackType | None,
-    ) -> None:
+    async def __aexit__(self, *exc_info: object) -> None:
         await self.close()
 
     # -- the engine's loop side ---------------------------------------------------------------
@@ -223,14 +213,12 @@ class AsyncUsageIngester(DriverBase[AsyncEventFuture]):
         and must not see a claim of these rows before)."""
         if not engine.accepting():
             raise IngesterClosedError("the ingester is closed", events[0][0])
+        append_many = engine.store.append_many
         await self._group.run(
-            events, partial(self._append_many, engine), partial(self._appended, engine)
+            events,
+            lambda group: self._run(partial(append_many, [event[:3] for event in group])),
+            partial(self._appended, engine),
         )
-
-    async def _append_many(
-        self, engine: Engine[Handle], events: list[Appended[Handle]]
-    ) -> list[Row]:
-        return await self._run(partial(engine.store.append_many, [e[:3] for e in events]))
 
     def _appended(
         self, engine: Engine[Handle], events: list[Appended[Handle]], rows: list[Row]
@@ -241,7 +229,7 @@ class AsyncUsageIngester(DriverBase[AsyncEventFuture]):
 
     def _start_senders(self, engine: Engine[Handle]) -> None:
         """Sender tasks on the running loop, unless they run already."""
-        if any(not task.done() for task in self._tasks) or not engine.accepting():
+        if self._running or not engine.accepting():
             return
         loop = asyncio.get_running_loop()
         self._tasks = [

@@ -58,14 +58,15 @@ class DriverBase(Generic[H]):
     """The shared part of UsageIngester and AsyncUsageIngester (see the module docstring).
 
     A driver sets _guard (what it holds around every call into the engine: a lock, or
-    nothing on an event loop), _in_store (held around every store call it makes elsewhere:
-    a fork waits for it), _fork_locks (what a fork holds) and implements _restart().
+    nothing on an event loop) and _fork_locks (what a fork holds: _in_store and its own), and
+    implements _restart().
     """
 
     kind: ClassVar[IngesterKind]
     _engine: Engine[H] | None
     _guard: AbstractContextManager[Any]
     _in_store: threading.Lock
+    _unwatch: Callable[[], None]
     _fork_locks: tuple[threading.Lock, ...]
 
     def _setup(
@@ -99,7 +100,6 @@ class DriverBase(Generic[H]):
         self._submit_timeout = submit_timeout
         self._close_timeout = close_timeout
         self._reporter: Reporter | None = None
-        self._unwatch: Callable[[], None] = stop_nothing
         self._closed = False
 
     @staticmethod
@@ -107,8 +107,17 @@ class DriverBase(Generic[H]):
         """Resolve this driver's handles (handles.py), as the engine's Resolve action says."""
         raise NotImplementedError
 
+    def _begin(self) -> None:
+        """Start (or, after fork(), start afresh) on the store the plan says."""
+        # Held around every store call made outside the engine's steps (a spool's): a fork
+        # waits for it, so that no thread of this ingester is inside SQLite when the child
+        # is made (a mutex SQLite held then would stay held in the child forever).
+        self._in_store = threading.Lock()
+        self._unwatch = stop_nothing  # until _watch_store
+        self._restart()
+
     def _restart(self) -> None:
-        """Fresh locks and a fresh engine on the store the plan says (or none yet)."""
+        """The driver's fresh locks, and a fresh engine on the plan's store (or none yet)."""
         raise NotImplementedError
 
     def _new_engine(self, store: Store, wake: Callable[[], None]) -> Engine[H]:
@@ -234,13 +243,13 @@ class DriverBase(Generic[H]):
             self._start_closed()
             return
         self._plan = self._plan.for_child()
-        self._restart()
+        self._begin()
 
     def _start_closed(self) -> None:
         """A fresh memory engine, closed, and nothing opened: every submit() raises."""
         self._closed = True
         self._plan = StorePlan()
-        self._restart()
+        self._begin()
         engine = self._engine
         assert engine is not None
         with self._guard:  # closing wakes the engine's waiters: a Condition asks for its lock

@@ -68,11 +68,11 @@ class StorePlan:
         """In a forked child: the parent's stores (the one in use, the caller's) are kept
         referenced, never used or closed (closing the child's copy of a SQLite connection
         could delete the WAL file under the parent)."""
-        for kept in (store, self.given):
-            if kept is not None and not isinstance(kept, MemoryStore):
+        for kept in {id(each): each for each in (store, self.given) if each is not None}.values():
+            if kept is self.given or isinstance(kept, SpoolStore):
                 forks.keep_inherited(kept)
 
     def for_child(self) -> StorePlan:
         """What a forked child opens: the spool again, or the caller's store's reopen()."""
         given = None if self.given is None else reopen(self.given)
-        return StorePlan(given=given, options=None if given is not None else self.options)
+        return StorePlan(given=given, options=self.options)

@@ -26,7 +26,6 @@ import threading
 import time
 import weakref
 from collections.abc import Iterable
-from types import TracebackType
 from typing import Any, Final
 
 from .._runtime.hooks import DEFAULT_STALLED_AFTER, RejectedHook, StalledHook
@@ -51,7 +50,7 @@ from .group_commit import GroupCommit
 from .handles import EventHandle, HandleMaker, resolve_handles, wait_handles
 from .spool import DEFAULT_LEASE, Durability, Spool
 from .store_plan import StorePlan
-from .stores import Store, stop_nothing
+from .stores import Store
 
 __all__ = ["DEFAULT_CLOSE_TIMEOUT", "DEFAULT_EXIT_TIMEOUT", "EventHandle", "UsageIngester"]
 
@@ -156,7 +155,7 @@ class UsageIngester(DriverBase[EventHandle]):
             close_timeout=close_timeout,
         )
         self._exit_timeout = exit_timeout
-        self._restart()
+        self._begin()
         forks.track(self)
         _open_ingesters.add(self)
 
@@ -165,10 +164,6 @@ class UsageIngester(DriverBase[EventHandle]):
         submit() (or at once with a spool: it may hold events of an earlier process)."""
         store = self._plan.open()
         self._lock = self._guard = threading.Lock()
-        # Held around every store call a sender makes (a spool's are outside _lock): a fork
-        # waits for it, so that no thread of this ingester is inside SQLite when the child
-        # is made (a mutex SQLite held then would stay held in the child forever).
-        self._in_store = threading.Lock()
         self._fork_locks = (self._lock, self._in_store)
         # Every change the engine makes that a waiting thread may act on (a batch to claim,
         # room in the queue, a state) notifies all: senders and blocked submits re-check.
@@ -182,7 +177,6 @@ class UsageIngester(DriverBase[EventHandle]):
             lambda events: commit()(events)  # type: ignore[misc]  # alive while it submits
         )
         self._senders: list[threading.Thread] = []
-        self._unwatch = stop_nothing
         if store.shared:
             self._start_senders()
             self._watch_store(store, operator.call)
@@ -253,12 +247,7 @@ class UsageIngester(DriverBase[EventHandle]):
     def __enter__(self) -> UsageIngester:
         return self
 
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        traceback: TracebackType | None,
-    ) -> None:
+    def __exit__(self, *exc_info: object) -> None:
         self.close()
 
     # -- threads ------------------------------------------------------------------------------
