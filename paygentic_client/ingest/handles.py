@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import asyncio
 import concurrent.futures
-import itertools
 import logging
 import threading
 import time
@@ -181,29 +180,39 @@ def resolve_handles(
     run after, outside it."""
     created = failed = 0
     callbacks: list[tuple[Callable[[EventHandle], object], EventHandle]] = []
-    for completion, group in itertools.groupby(pairs, key=_completion_of):
-        with completion.condition:
-            for handle, outcome in group:
-                if handle._outcome is not _PENDING:
-                    continue
-                handle._outcome = outcome
-                if isinstance(outcome, BaseException):
-                    failed += 1
-                else:
-                    created += 1
-                    if isinstance(outcome, int):
-                        handle._answer = answer
-                if handle._callbacks is not None:
-                    callbacks.extend((fn, handle) for fn in handle._callbacks)
-                    handle._callbacks = None
-            completion.condition.notify_all()
+    # The runs of handles that share a Completion, each under one hold of its lock: tracked
+    # here by hand (itertools.groupby called a key function per event).
+    current: Completion | None = None
+    held: threading.Condition | None = None
+    try:
+        for handle, outcome in pairs:
+            if handle._completion is not current:
+                if held is not None:
+                    held.notify_all()
+                    held.release()
+                    held = None
+                current = handle._completion
+                current.condition.acquire()
+                held = current.condition
+            if handle._outcome is not _PENDING:
+                continue
+            handle._outcome = outcome
+            if isinstance(outcome, BaseException):
+                failed += 1
+            else:
+                created += 1
+                if isinstance(outcome, int):
+                    handle._answer = answer
+            if handle._callbacks is not None:
+                callbacks.extend((fn, handle) for fn in handle._callbacks)
+                handle._callbacks = None
+    finally:
+        if held is not None:
+            held.notify_all()
+            held.release()
     for fn, handle in callbacks:
         _call(fn, handle)
     return created, failed
-
-
-def _completion_of(pair: tuple[EventHandle, object]) -> Completion:
-    return pair[0]._completion
 
 
 class HandleMaker:
@@ -298,7 +307,10 @@ def resolve_futures(
         if isinstance(outcome, BaseException):
             handle.set_exception(outcome)
             failed += 1
-        else:
-            handle.set_created(outcome, answer)
+        else:  # set_created(outcome, answer), without a Python call per event
+            handle._created = outcome
+            handle._answer = answer
+            handle._event = None
+            handle.set_result(NOT_BUILT)
             created += 1
     return created, failed
