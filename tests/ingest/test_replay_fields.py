@@ -20,6 +20,7 @@ from paygentic_client._runtime.replay import (
     identity_of_json,
     sent_fields,
 )
+from paygentic_client._runtime.timestamps import fromisoformat
 from paygentic_client.models import CreateUsageEventRequest, CreateUsageEventRequestProperty
 
 STAMP = datetime.datetime(2024, 5, 1, 9, 0, tzinfo=datetime.UTC)
@@ -199,7 +200,7 @@ def test_the_shortcut_answers_as_comparing_the_whole_fields_does(case: str) -> N
         whole = fields == replay._billed_fields(
             created["customerId"],
             created["merchantId"],
-            replay.fromisoformat(created["timestamp"]),
+            fromisoformat(created["timestamp"]),
             created["properties"],
         )
     except (KeyError, TypeError, ValueError):
