@@ -109,18 +109,6 @@ def instructions(row: str, count: int, against: str | None) -> int:
 
 
 def per_event(row: str, count: int, against: str | None) -> float:
-    # A first run outside valgrind writes the bytecode caches: a module compiled in one of
-    # the measured runs (after an edit, or a package never imported before) would count its
-    # compilation as events' work.
-    subprocess.run(
-        [sys.executable, __file__, "--child", row, "--events", "0"],
-        check=True,
-        capture_output=True,
-        env={
-            **os.environ,
-            "PYTHONPATH": os.pathsep.join([str(HERE)] + ([against] if against else [])),
-        },
-    )
     return (instructions(row, count, against) - instructions(row, 0, against)) / count
 
 
