@@ -12,10 +12,13 @@ The design, one file each:
 - stores.py: where events wait, behind one protocol: memory, or a durable SQLite spool
   (spool.py) with `spool=PATH`.
 - threaded.py (`UsageIngester`) and aio.py (`AsyncUsageIngester`): the drivers; they only
-  perform the engine's actions with threads or asyncio tasks. forks.py: what fork() does to
-  either (one registry, one set of hooks: the child starts each ingester afresh).
+  perform the engine's actions with threads or asyncio tasks. What they share is written once:
+  driver_base.py (settings, the engine and its reporter, encoding, stats, the start afresh
+  after fork), driver_flows.py (a sender that outlives a bug; the close and its deadlines),
+  store_plan.py (what spool= and store= open), group_commit.py (spool appends that share a
+  commit). forks.py: what fork() does to either (one registry, one set of hooks).
 - core.py: pure helpers (encoding, batch bodies, what an answer means, the failure log);
-  handles.py: the threaded ingester's handles; idempotency.py: derived keys.
+  handles.py: both drivers' handles; idempotency.py: derived keys.
 """
 
 from ..errors import (

@@ -17,115 +17,43 @@ from __future__ import annotations
 import asyncio
 import concurrent.futures
 import contextlib
-import logging
 import os
-import threading
 import time
-import weakref
-from collections.abc import Callable, Generator, Iterable
+from collections.abc import Callable, Iterable
 from functools import partial
-from types import TracebackType
 from typing import Any, TypeVar
 
-from .._runtime.hooks import DEFAULT_STALLED_AFTER, RejectedHook, StalledHook, StallWatch
-from .._runtime.replay import SentFields
+from .._runtime.hooks import DEFAULT_STALLED_AFTER, RejectedHook, StalledHook
 from .._runtime.transport import asend
 from ..client import AuthenticatedClient, Client
-from ..errors import IngesterClosedError, QueueFullError
+from ..errors import IngesterClosedError
 from ..models.create_usage_event_request import CreateUsageEventRequest
-from ..models.usage_event import UsageEvent
 from . import forks
 from .core import (
     DEFAULT,
     DEFAULT_CLOSE_TIMEOUT,
     DEFAULT_MAX_BATCH_BYTES,
-    GIVE_UP_GRACE,
     MAX_BATCH_SIZE,
-    NOT_BUILT,
-    YIELD_EVERY,
-    AnswerBody,
-    CreatedJson,
     Default,
-    IngestStats,
-    check_settings,
-    encode_billed,
-    fits,
     send_kwargs,
 )
-from .engine import Engine, Flow, Resolve, Send, Settings, StoreCall, Wait
-from .observe import Reporter
+from .driver_base import Appended, DriverBase, Hooks
+from .driver_flows import Blocking, Cancel, CloseFlow, Join, remaining, sending
+from .engine import Engine, Resolve, Send, Settings, StoreCall, Wait
+from .group_commit import LoopGroupCommit
+from .handles import AsyncEventFuture, resolve_futures
 from .spool import DEFAULT_LEASE, Durability, Spool
-from .stores import MemoryStore, SpoolStore, Store, reopen, stop_nothing, watch
+from .store_plan import StorePlan
+from .stores import Row, Store, stop_nothing
 
-logger = logging.getLogger("paygentic_client.ingest")
+__all__ = ["AsyncEventFuture", "AsyncUsageIngester"]
+
 
 T = TypeVar("T")
-
-
-class AsyncEventFuture(asyncio.Future[UsageEvent]):
-    """The handle AsyncUsageIngester.submit returns: an asyncio.Future that resolves to the
-    created UsageEvent, or fails with the reason.
-
-    It is resolved with the created event's JSON, or its position in the batch's AnswerBody
-    (NOT_BUILT as the Future's own result), and the first result() or await builds the
-    UsageEvent from it and keeps it: building one (from_dict) costs more CPU than everything
-    else the ingester does for an event, and callers that submit and move on never need it.
-    Slots, set by set_created: no __dict__ per handle for the garbage collector.
-    """
-
-    __slots__ = ("_answer", "_created", "_event")
-    _created: CreatedJson | int | None
-    _answer: AnswerBody | None
-    _event: UsageEvent | None
-
-    def set_created(self, created: CreatedJson | int, answer: AnswerBody | None = None) -> None:
-        """Resolve the future with the created event's JSON, or its position in answer."""
-        self._created = created
-        self._answer = answer
-        self._event = None
-        self.set_result(NOT_BUILT)
-
-    def result(self) -> UsageEvent:
-        return self._built(super().result())
-
-    def __await__(self) -> Generator[Any, None, UsageEvent]:
-        # asyncio.Future's own __await__ (in C) reads the result without calling result().
-        return self._built((yield from super().__await__()))
-
-    __iter__ = __await__
-
-    def _built(self, outcome: UsageEvent) -> UsageEvent:
-        """The UsageEvent, given what the Future itself resolved to."""
-        if outcome is not NOT_BUILT:
-            return outcome
-        if self._event is None:  # one loop, one thread: nothing to lock
-            created = self._created
-            if self._answer is not None:
-                assert isinstance(created, int)
-                created = self._answer.created(created)
-                self._answer = None
-            assert isinstance(created, dict)
-            self._event = UsageEvent.from_dict(created)
-            self._created = None
-        return self._event
-
-
 Handle = AsyncEventFuture
 
-# An event on its way into a spool: its key, payload, billed fields and handle.
-_Appended = tuple[str, bytes, "SentFields | None", Handle]
 
-
-def _rows_of(events: list[_Appended]) -> list[tuple[str, bytes, SentFields | None]]:
-    return [(key, payload, billed) for key, payload, billed, _ in events]
-
-
-def _check_size(key: str, payload: bytes, max_batch_bytes: int) -> None:
-    if not fits(0, 0, len(payload), max_size=1, max_bytes=max_batch_bytes):
-        raise ValueError(f"event {key!r} alone is larger than max_batch_bytes")
-
-
-class AsyncUsageIngester:
+class AsyncUsageIngester(DriverBase[AsyncEventFuture]):
     """Collects usage events into batches sent by tasks on the running event loop.
 
     The settings are those of UsageIngester (max_batch_size, max_batch_bytes,
@@ -140,6 +68,9 @@ class AsyncUsageIngester:
     How: submit() adds the event to the engine's store; max_in_flight sender tasks, started
     with the first submit() (or `async with`), claim batches and send them.
     """
+
+    kind = "asyncio"
+    resolver = staticmethod(resolve_futures)
 
     def __init__(
         self,
@@ -160,72 +91,30 @@ class AsyncUsageIngester:
         on_stalled: StalledHook | None = None,
         stalled_after: float = DEFAULT_STALLED_AFTER,
     ) -> None:
-        check_settings(max_batch_size, max_batch_bytes, flush_interval, max_queue, max_in_flight)
-        StallWatch(stalled_after)  # raises on a bad value, before anything is opened
-        self._hooks: dict[str, Any] = {"on_rejected": on_rejected, "on_stalled": on_stalled}
-        self._stalled_after = stalled_after
-        self._reporter: Reporter | None = None
-        self._client = client
-        self._settings = Settings(max_batch_size, max_batch_bytes, flush_interval, max_queue)
-        self._max_in_flight = max_in_flight
-        self._submit_timeout = submit_timeout
-        self._close_timeout = close_timeout
-        if store is not None and spool is not None:
-            raise ValueError("pass spool= or store=, not both")
-        self._given_store = store  # the caller's (the PostgreSQL outbox); a child's reopen()
-        self._given_spool = spool if isinstance(spool, Spool) else None
-        self._spool_options: dict[str, Any] | None = None
-        if isinstance(spool, Spool):
-            self._spool_options = {"path": spool.path, "durability": spool.durability}
-            self._spool_options["lease"] = spool.lease
-        elif spool is not None:
-            self._spool_options = {"path": spool, "durability": durability, "lease": spool_lease}
-        self._closed = False
-        self._reset()
+        self._setup(
+            client,
+            Settings(max_batch_size, max_batch_bytes, flush_interval, max_queue),
+            StorePlan.of(spool, durability, spool_lease, store),
+            Hooks(on_rejected, on_stalled, stalled_after),
+            max_in_flight=max_in_flight,
+            submit_timeout=submit_timeout,
+            close_timeout=close_timeout,
+        )
+        self._guard = contextlib.nullcontext()  # one loop, one thread: nothing to lock
+        self._begin()
         forks.track(self)
 
-    def _reset(self) -> None:
-        """No engine yet with a spool path (it is opened, in its thread, by the first submit()
-        or `async with`: there is no loop here); a memory one at once."""
+    def _restart(self) -> None:
+        """No engine yet when the plan opens a spool file (the first submit() or `async with`
+        opens it, in its thread: there is no loop here); else one at once."""
         self._worker: concurrent.futures.ThreadPoolExecutor | None = None
-        # Held around every spool call in the worker: a fork waits for it (see forks.py).
-        self._in_store = threading.Lock()
+        self._fork_locks = (self._in_store,)
         self._tasks: list[asyncio.Task[None]] = []
-        self._running = False  # sender tasks run (see _send_loop)
+        self._running = False  # sender tasks run: submit() need not start them
         self._waiters: set[asyncio.Future[None]] = set()
-        # Events waiting for the appender task, by submit() (see _append).
-        self._appends: list[tuple[list[_Appended], asyncio.Future[None]]] = []
-        self._appender: asyncio.Task[None] | None = None
-        self._engine: Engine[Handle] | None = None
-        self._unwatch = stop_nothing  # see _start_senders
-        if self._given_store is not None:
-            self._engine = self._new_engine(self._given_store)
-        elif self._given_spool is not None:
-            self._engine = self._new_engine(SpoolStore(self._given_spool))
-        elif self._spool_options is None:
-            self._engine = self._new_engine(MemoryStore())
-
-    def _new_engine(self, store: Store) -> Engine[Handle]:
-        if self._reporter is not None:  # a forked child's: the parent's engine is gone
-            self._reporter.forget()
-        reporter = self._reporter = Reporter(
-            "asyncio", store, stall=StallWatch(self._stalled_after), **self._hooks
-        )
-        engine: Engine[Handle] = Engine(
-            store,
-            self._client,
-            self._settings,
-            clock=time.monotonic,
-            wake=self._wake,
-            observer=reporter,
-        )
-        spool = store.spool if isinstance(store, SpoolStore) else None
-        reporter.watch(
-            engine.backlog,
-            time.monotonic,
-            None if spool is None else lambda: self._gated(spool.status),
-        )
-        return engine
+        self._group: LoopGroupCommit[Appended[Handle], Row] = LoopGroupCommit()
+        plan = self._plan
+        self._engine = None if plan.opens_a_file else self._new_engine(plan.open(), self._wake)
 
     # -- public API -------------------------------------------------------------------------
 
@@ -235,19 +124,18 @@ class AsyncUsageIngester:
         Raises QueueFullError when the queue stayed full for submit_timeout seconds,
         IngesterClosedError after close(), and SpoolError when the spool cannot store it.
         """
-        key, payload, billed = encode_billed(event)
-        _check_size(key, payload, self._settings.max_batch_bytes)
+        key, payload, billed = self._encoded(event)
         engine = self._engine or await self._open(key)
         if not engine.has_room():
             await self._wait_for_room(engine, key)
-        handle = AsyncEventFuture(loop=asyncio.get_running_loop())
+        handle = Handle(loop=asyncio.get_running_loop())
         if not engine.store.inline:
             await self._append(engine, [(key, payload, billed, handle)])
             return handle
         woke = engine.submit(key, payload, billed, handle)  # raises once closed
         if not self._running:
             self._start_senders(engine)
-        if woke or (engine.busy() and engine.counters.submitted % YIELD_EVERY == 0):
+        if woke or self._turn_due(engine):
             await asyncio.sleep(0)  # let the senders run (see YIELD_EVERY)
         return handle
 
@@ -256,81 +144,30 @@ class AsyncUsageIngester:
         With a spool they are committed in one transaction, all or none, before it returns.
         Raises as submit() does; in memory, a QueueFullError leaves the events before the
         one that did not fit enqueued."""
-        encoded = [encode_billed(event) for event in events]
-        for key, payload, _ in encoded:
-            _check_size(key, payload, self._settings.max_batch_bytes)
+        encoded = [self._encoded(event) for event in events]
         if not encoded:
             return []
         engine = self._engine or await self._open(encoded[0][0])
         loop = asyncio.get_running_loop()
         if not engine.store.inline:
-            appended: list[_Appended] = [
-                (key, payload, billed, Handle(loop=loop)) for key, payload, billed in encoded
-            ]
+            appended: list[Appended[Handle]] = [(*event, Handle(loop=loop)) for event in encoded]
             await self._append(engine, appended)
             return [event[3] for event in appended]
         handles: list[Handle] = []
         for key, payload, billed in encoded:
             if not engine.has_room():
                 await self._wait_for_room(engine, key)
-            handle = Handle(loop=loop)
+            handles.append(handle := Handle(loop=loop))
             engine.submit(key, payload, billed, handle)
-            handles.append(handle)
             if not self._running:
                 self._start_senders(engine)
         await asyncio.sleep(0)  # let the senders run
         return handles
 
-    async def _append(self, engine: Engine[Handle], events: list[_Appended]) -> None:
-        """Append events to the spool: every submit of one loop turn shares one thread hop
-        and one transaction (the appender task takes them all); returns once they are
-        committed and their handles known to the engine."""
-        if not engine.accepting():
-            raise IngesterClosedError("the ingester is closed", events[0][0])
-        committed: asyncio.Future[None] = asyncio.get_running_loop().create_future()
-        self._appends.append((events, committed))
-        if self._appender is None or self._appender.done():
-            self._appender = asyncio.get_running_loop().create_task(self._append_loop(engine))
-        await committed
-
-    async def _append_loop(self, engine: Engine[Handle]) -> None:
-        """The appender task: started by the first submit of a loop turn, so it runs once
-        that turn's other submits have queued their events too."""
-        store = engine.store
-        while self._appends:
-            group, self._appends = self._appends, []
-            events = [event for queued, _ in group for event in queued]
-            try:
-                rows = await self._run(partial(store.append_many, _rows_of(events)))
-            except BaseException as error:  # each submit() of the group raises it
-                for _, committed in group:
-                    if not committed.done():
-                        committed.set_exception(error)
-                if not isinstance(error, Exception):  # cancelled: so is what waits next
-                    for _, committed in self._appends:
-                        committed.cancel()
-                    self._appends = []
-                    raise
-                continue
-            # No await from here on: the senders run on this loop too, and must not see the
-            # result of a claim of these rows before their handles are registered.
-            # Submitters first, then the senders the registrations wake: each submit() resumes
-            # before a sender claims, as it did with an append per event.
-            for _, committed in group:
-                if not committed.done():  # its submit() may have been cancelled
-                    committed.set_result(None)
-            for (key, payload, billed, handle), row in zip(events, rows, strict=True):
-                engine.submit(key, payload, billed, handle, row)
-            if not self._running:
-                self._start_senders(engine)
-
     async def flush(self, timeout: float | None = None) -> bool:
         """Send what is queued now and wait until every event submitted so far is resolved.
         Returns False if `timeout` seconds passed first."""
-        engine = self._engine
-        if engine is None:
-            return True
-        waiting = engine.flush()
+        waiting = [] if self._engine is None else self._engine.flush()
         if not waiting:
             return True
         _, not_done = await asyncio.wait(waiting, timeout=timeout)
@@ -342,59 +179,18 @@ class AsyncUsageIngester:
         acknowledged by then fail with IngesterClosedError (its __cause__ is the last delivery
         failure) and a log line gives their count, the last cause and every key; with a spool
         they stay in it."""
-        if isinstance(timeout, Default):
-            timeout = self._close_timeout
-        self._closed = True
-        engine = self._engine
-        if engine is None:
-            self._stop_worker()
-            return
-        deadline = None if timeout is None else time.monotonic() + timeout
-        first = engine.accepting()
-        engine.close()
-        if not first:  # closed before: only wait for a sender still busy with an answer
-            await self._join(deadline)
-            return
-        if not await self._join(deadline):
-            engine.abandon()
-            # A request already on the wire gets GIVE_UP_GRACE seconds to be answered.
-            if not await self._join(time.monotonic() + GIVE_UP_GRACE):
-                for task in self._tasks:
-                    task.cancel()  # with a spool, its claim runs out; the rows stay pending
-                await self._join(time.monotonic() + GIVE_UP_GRACE)
-        stopped = all(task.done() for task in self._tasks)
-        unwatch, self._unwatch = self._unwatch, stop_nothing
-        await self._run(unwatch)  # it joins the watch's thread: not on the loop
-        await self._drive(engine.finish(senders_stopped=stopped))
-        self._stop_worker()
-        reporter = self._reporter
-        assert reporter is not None
-        reporter.close_telemetry()
-        if reporter.has_hooks:  # they run on a thread: wait for it in another
-            remaining = None if deadline is None else max(0.0, deadline - time.monotonic())
-            await asyncio.to_thread(reporter.close_hooks, remaining)
-
-    def stats(self) -> IngestStats:
-        if self._engine is None:
-            return IngestStats(submitted=0, delivered=0, failed=0, retried_batches=0, in_queue=0)
-        return self._engine.stats()
+        flow = self._closing(timeout)
+        if flow is not None:
+            await self._drive(flow)
+        if self._worker is not None:
+            self._worker.shutdown(wait=False)
 
     async def __aenter__(self) -> AsyncUsageIngester:
-        engine = await self._open()  # a bad spool fails here, and recovery starts
-        self._start_senders(engine)
+        self._start_senders(await self._open())  # a bad spool fails here, and recovery starts
         return self
 
-    async def __aexit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        traceback: TracebackType | None,
-    ) -> None:
+    async def __aexit__(self, *exc_info: object) -> None:
         await self.close()
-
-    def __repr__(self) -> str:
-        state = "closed" if self._closed else "open"
-        return f"<AsyncUsageIngester {state} {self.stats()}>"
 
     # -- the engine's loop side ---------------------------------------------------------------
 
@@ -403,65 +199,84 @@ class AsyncUsageIngester:
         if self._engine is None:
             if self._closed:
                 raise IngesterClosedError("the ingester is closed", key)
-            options = self._spool_options
-            assert options is not None
-            spool = await self._run(lambda: Spool(**options))
+            store = await self._run(self._plan.open)
             if self._engine is None:
-                self._engine = self._new_engine(SpoolStore(spool))
+                self._engine = self._new_engine(store, self._wake)
             else:  # another submit() opened it meanwhile
-                await self._run(spool.close)
+                await self._run(store.close)
         return self._engine
+
+    async def _append(self, engine: Engine[Handle], events: list[Appended[Handle]]) -> None:
+        """Append events to the spool: every submit of one loop turn shares one thread hop
+        and one transaction; returns once they are committed and their handles known to the
+        engine (registered with no await after the commit: the senders run on this loop too,
+        and must not see a claim of these rows before)."""
+        if not engine.accepting():
+            raise IngesterClosedError("the ingester is closed", events[0][0])
+        append_many = engine.store.append_many
+        await self._group.run(
+            events,
+            lambda group: self._run(partial(append_many, [event[:3] for event in group])),
+            partial(self._appended, engine),
+        )
+
+    def _appended(
+        self, engine: Engine[Handle], events: list[Appended[Handle]], rows: list[Row]
+    ) -> None:
+        self._register(engine, events, rows)
+        if not self._running:
+            self._start_senders(engine)
 
     def _start_senders(self, engine: Engine[Handle]) -> None:
         """Sender tasks on the running loop, unless they run already."""
-        if any(not task.done() for task in self._tasks) or not engine.accepting():
+        if self._running or not engine.accepting():
             return
         loop = asyncio.get_running_loop()
         self._tasks = [
-            loop.create_task(self._send_loop(engine)) for _ in range(self._max_in_flight)
+            loop.create_task(self._drive(sending(engine))) for _ in range(self._max_in_flight)
         ]
+        self._running = True  # until the last of them ends (a closing, or its loop's end)
+        for task in self._tasks:
+            task.add_done_callback(self._sender_ended)
         if engine.store.shared and self._unwatch is stop_nothing:
-            # The outbox's NOTIFY wakes the senders at once (polling stays the fallback); it
-            # comes on the watch's thread, and the engine is the loop's. Weakly: the thread
-            # must not keep this ingester alive.
-            changed = weakref.WeakMethod(self._store_changed)
-            self._unwatch = watch(engine.store, partial(_tell_loop, loop, changed))
+            self._watch_store(engine.store, partial(_call_soon, loop))
 
-    async def _send_loop(self, engine: Engine[Handle]) -> None:
-        while True:
-            try:
-                await self._drive(engine.sender())
-                return
-            except Exception:  # a bug must not stop sending: a fresh flow takes over
-                logger.exception("an ingester's sender failed unexpectedly")
-                await asyncio.sleep(0)
+    def _sender_ended(self, _: asyncio.Task[None]) -> None:
+        self._running = any(not task.done() for task in self._tasks)
 
-    async def _drive(self, flow: Flow[None]) -> None:
+    async def _drive(self, flow: CloseFlow) -> None:
         """Run one of the engine's flows: perform each action it yields, hand back the result."""
         result: Any = None
         while True:
             try:
-                action = flow.send(result)
+                action: Any = flow.send(result)
             except StopIteration:
                 return
-            if type(action) is Wait:
+            kind = type(action)
+            if kind is Wait:
                 await self._wait(action.until)
                 result = None
-            elif type(action) is Send:
+            elif kind is Send:
                 try:
                     with action.delivery.current():  # the HTTP attempt's span nests in it
                         result = await asend(self._client, send_kwargs(action.body), max_retries=0)
                 except Exception as error:
                     result = error
-            elif type(action) is Resolve:
-                result = _resolve(action.pairs, action.answer)
-                assert self._reporter is not None
-                self._reporter.report_deliveries()  # as the threaded driver does
-            elif type(action) is StoreCall:
+            elif kind is Resolve:
+                result = self._resolve(action)
+            elif kind is StoreCall:
                 try:
                     result = await self._run(action.call)
                 except Exception as error:
                     result = error
+            elif kind is Join:
+                result = await self._join(action.until)
+            elif kind is Cancel:
+                for task in self._tasks:
+                    task.cancel()  # with a spool, its claim runs out; the rows stay pending
+                result = True
+            elif kind is Blocking:
+                result = await asyncio.to_thread(action.call)
 
     async def _wait(self, until: float | None) -> None:
         """Until the engine's clock reads `until`, or the engine wakes its waiters."""
@@ -486,17 +301,11 @@ class AsyncUsageIngester:
             _wake_one(waiter)
         self._waiters.clear()
 
-    def _store_changed(self) -> None:
-        """On the loop, from the store's watch: other processes added events."""
-        if self._engine is not None:
-            self._engine.store_changed()
-
-    async def _join(self, deadline: float | None) -> bool:
-        """Wait for the sender tasks to end, until deadline; whether they all did."""
+    async def _join(self, until: float | None) -> bool:
+        """Wait for the sender tasks to end, until then; whether they all did."""
         running = [task for task in self._tasks if not task.done()]
         if running:
-            timeout = None if deadline is None else max(0.0, deadline - time.monotonic())
-            await asyncio.wait(running, timeout=timeout)
+            await asyncio.wait(running, timeout=remaining(until))
         return all(task.done() for task in self._tasks)
 
     async def _wait_for_room(self, engine: Engine[Handle], key: str) -> None:
@@ -505,10 +314,7 @@ class AsyncUsageIngester:
                 while not engine.has_room() and engine.accepting():
                     await self._wait(None)
         except TimeoutError:
-            raise QueueFullError(
-                f"the ingest queue stayed full for {self._submit_timeout} s; event {key!r} "
-                "was not enqueued"
-            ) from None
+            raise self._queue_full(key) from None
 
     async def _run(self, work: Callable[[], T]) -> T:
         """work() in the spool's own thread."""
@@ -516,74 +322,13 @@ class AsyncUsageIngester:
             self._worker = concurrent.futures.ThreadPoolExecutor(1, "paygentic-spool-sqlite")
         return await asyncio.get_running_loop().run_in_executor(self._worker, self._gated, work)
 
-    def _gated(self, work: Callable[[], T]) -> T:
-        with self._in_store:
-            return work()
 
-    def _stop_worker(self) -> None:
-        if self._worker is not None:
-            self._worker.shutdown(wait=False)
-
-    # -- fork (see forks.py) ----------------------------------------------------------------
-
-    def _hold_for_fork(self) -> None:
-        """No spool call in flight in the worker thread while the child is made."""
-        self._in_store.acquire()
-
-    def _release_after_fork(self) -> None:
-        self._in_store.release()
-
-    def _after_fork_in_child(self) -> None:
-        """In a forked child: start afresh (see the module docstring); the parent's spool
-        connection is kept, never used or closed."""
-        if self._engine is not None and isinstance(self._engine.store, SpoolStore):
-            forks.keep_inherited(self._engine.store)
-        self._given_spool = None  # the child opens its own
-        if self._given_store is not None:
-            forks.keep_inherited(self._given_store)  # the parent's: never used or closed here
-        if self._closed:  # closed in the parent: closed here, and nothing opened
-            self._start_closed()
-            return
-        if self._given_store is not None:
-            self._given_store = reopen(self._given_store)
-        self._reset()
-
-    def _start_closed(self) -> None:
-        """A fresh memory engine, closed, and nothing opened: every submit() raises."""
-        self._closed = True
-        self._spool_options = None
-        self._given_store = None
-        self._given_spool = None
-        self._reset()
-        assert self._engine is not None
-        self._engine.close()
-
-
-def _tell_loop(
-    loop: asyncio.AbstractEventLoop, method: weakref.WeakMethod[Callable[[], None]]
-) -> None:
-    """From a store's watch thread: method() on the loop, while both live."""
-    bound = method()
-    if bound is not None:
-        with contextlib.suppress(RuntimeError):  # the loop was closed with the ingester open
-            loop.call_soon_threadsafe(bound)
+def _call_soon(loop: asyncio.AbstractEventLoop, method: Callable[[], None]) -> None:
+    """From a store's watch thread: method() on the loop."""
+    with contextlib.suppress(RuntimeError):  # the loop was closed with the ingester open
+        loop.call_soon_threadsafe(method)
 
 
 def _wake_one(waiter: asyncio.Future[None]) -> None:
     if not waiter.done():
         waiter.set_result(None)
-
-
-def _resolve(pairs: list[tuple[Handle, Any]], answer: AnswerBody | None) -> tuple[int, int]:
-    """Resolve each future with its outcome unless its caller cancelled it; the counts."""
-    created = failed = 0
-    for handle, outcome in pairs:
-        if handle.done():
-            continue
-        if isinstance(outcome, BaseException):
-            handle.set_exception(outcome)
-            failed += 1
-        else:
-            handle.set_created(outcome, answer)
-            created += 1
-    return created, failed

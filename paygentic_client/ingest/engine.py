@@ -128,6 +128,11 @@ class Lifecycle(enum.Enum):
     ABANDONED = "abandoned"  # the close deadline passed: nothing more is sent
     CLOSED = "closed"  # finished: what was left failed, the store is closed
 
+    # Members are singletons that compare by identity: hashing by identity (in C) is as
+    # correct, and `state in ACCEPTING`, which submit() asks for every event, then calls no
+    # Python-level Enum.__hash__.
+    __hash__ = object.__hash__
+
 
 OPEN, FLUSHING, CLOSING, ABANDONED, CLOSED = Lifecycle
 

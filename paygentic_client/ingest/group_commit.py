@@ -1,5 +1,5 @@
-"""Group commit for threads: concurrent callers share one commit, the way PostgreSQL and
-Kafka amortise a log flush.
+"""Group commit: concurrent callers share one commit, the way PostgreSQL and Kafka amortise a
+log flush. GroupCommit is for threads; LoopGroupCommit for the tasks of one event loop.
 
 Each caller queues its items and waits. The first caller in while no commit runs becomes
 the leader: it takes every item queued so far (its own and its followers'), commits them
@@ -16,11 +16,12 @@ again).
 
 from __future__ import annotations
 
+import asyncio
 import threading
-from collections.abc import Callable, Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from typing import Generic, TypeVar
 
-__all__ = ["GroupCommit"]
+__all__ = ["GroupCommit", "LoopGroupCommit"]
 
 T = TypeVar("T")
 R = TypeVar("R")
@@ -92,3 +93,63 @@ class GroupCommit(Generic[T, R]):
                 slot.turn.release()
             if successor is not None:
                 successor.turn.release()
+
+
+class LoopGroupCommit(Generic[T, R]):
+    """Group commit for the tasks of one event loop: every caller of one loop turn shares
+    one commit. The first caller starts a committing task, which runs once that turn's
+    other callers have queued their items too; callers that come during a commit share the
+    next one.
+
+    commit(items) (awaited: it runs in a thread) returns one result per item; then, with no
+    await between, each caller is released and committed(items, results) runs (an
+    ingester registers the handles there: no other task may see the committed rows before).
+    An exception of commit is raised to every caller of its group; a cancelled commit
+    cancels the callers queued for the next one too. The callables come with each run (the
+    first caller's serve its group and the next ones): nothing here keeps their owner alive.
+    """
+
+    def __init__(self) -> None:
+        self._queue: list[tuple[Sequence[T], asyncio.Future[None]]] = []
+        self._task: asyncio.Task[None] | None = None
+
+    async def run(
+        self,
+        items: Sequence[T],
+        commit: Callable[[list[T]], Awaitable[list[R]]],
+        committed: Callable[[list[T], list[R]], None],
+    ) -> None:
+        """Commit items (with whatever other callers queued meanwhile)."""
+        loop = asyncio.get_running_loop()
+        done: asyncio.Future[None] = loop.create_future()
+        self._queue.append((items, done))
+        if self._task is None or self._task.done():
+            self._task = loop.create_task(self._lead(commit, committed))
+        await done
+
+    async def _lead(
+        self,
+        commit: Callable[[list[T]], Awaitable[list[R]]],
+        committed: Callable[[list[T], list[R]], None],
+    ) -> None:
+        while self._queue:
+            group, self._queue = self._queue, []
+            items = [item for queued, _ in group for item in queued]
+            try:
+                results = await commit(items)
+            except BaseException as error:  # each caller of the group raises it
+                for _, done in group:
+                    if not done.done():
+                        done.set_exception(error)
+                if not isinstance(error, Exception):  # cancelled: so is what waits next
+                    for _, done in self._queue:
+                        done.cancel()
+                    self._queue = []
+                    raise
+                continue
+            # Callers first, then what committed() wakes: each caller resumes first, as it
+            # did with a commit of its own.
+            for _, done in group:
+                if not done.done():  # its caller may have been cancelled
+                    done.set_result(None)
+            committed(items, results)

@@ -1,4 +1,6 @@
-"""EventHandle: what UsageIngester.submit returns, a light stand-in for a Future.
+"""The handles the ingesters' submit() returns: EventHandle (UsageIngester's, a light stand-in
+for a concurrent.futures.Future) and AsyncEventFuture (AsyncUsageIngester's, an asyncio.Future),
+and how the engine's Resolve action resolves each kind.
 
 One concurrent.futures.Future per event made ~11 objects the garbage collector tracks (a
 Condition, its lists, bound methods): at 20,000 events/s the collector's passes over them took
@@ -9,18 +11,26 @@ serve them all, and a batch is resolved under one acquisition of that lock.
 
 from __future__ import annotations
 
+import asyncio
 import concurrent.futures
-import itertools
 import logging
 import threading
 import time
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Generator, Iterable, Sequence
 from typing import Any, Final
 
 from ..models.usage_event import UsageEvent
-from .core import AnswerBody, CreatedJson
+from .core import NOT_BUILT, AnswerBody, CreatedJson
 
-__all__ = ["Completion", "EventHandle", "HandleMaker", "resolve_handles", "wait_handles"]
+__all__ = [
+    "AsyncEventFuture",
+    "Completion",
+    "EventHandle",
+    "HandleMaker",
+    "resolve_futures",
+    "resolve_handles",
+    "wait_handles",
+]
 
 logger = logging.getLogger("paygentic_client.ingest")
 
@@ -170,29 +180,39 @@ def resolve_handles(
     run after, outside it."""
     created = failed = 0
     callbacks: list[tuple[Callable[[EventHandle], object], EventHandle]] = []
-    for completion, group in itertools.groupby(pairs, key=_completion_of):
-        with completion.condition:
-            for handle, outcome in group:
-                if handle._outcome is not _PENDING:
-                    continue
-                handle._outcome = outcome
-                if isinstance(outcome, BaseException):
-                    failed += 1
-                else:
-                    created += 1
-                    if isinstance(outcome, int):
-                        handle._answer = answer
-                if handle._callbacks is not None:
-                    callbacks.extend((fn, handle) for fn in handle._callbacks)
-                    handle._callbacks = None
-            completion.condition.notify_all()
+    # The runs of handles that share a Completion, each under one hold of its lock: tracked
+    # here by hand (itertools.groupby called a key function per event).
+    current: Completion | None = None
+    held: threading.Condition | None = None
+    try:
+        for handle, outcome in pairs:
+            if handle._completion is not current:
+                if held is not None:
+                    held.notify_all()
+                    held.release()
+                    held = None
+                current = handle._completion
+                current.condition.acquire()
+                held = current.condition
+            if handle._outcome is not _PENDING:
+                continue
+            handle._outcome = outcome
+            if isinstance(outcome, BaseException):
+                failed += 1
+            else:
+                created += 1
+                if isinstance(outcome, int):
+                    handle._answer = answer
+            if handle._callbacks is not None:
+                callbacks.extend((fn, handle) for fn in handle._callbacks)
+                handle._callbacks = None
+    finally:
+        if held is not None:
+            held.notify_all()
+            held.release()
     for fn, handle in callbacks:
         _call(fn, handle)
     return created, failed
-
-
-def _completion_of(pair: tuple[EventHandle, object]) -> Completion:
-    return pair[0]._completion
 
 
 class HandleMaker:
@@ -224,3 +244,73 @@ def wait_handles(handles: Sequence[EventHandle], timeout: float | None) -> bool:
         except TimeoutError:
             return False
     return True
+
+
+class AsyncEventFuture(asyncio.Future[UsageEvent]):
+    """The handle AsyncUsageIngester.submit returns: an asyncio.Future that resolves to the
+    created UsageEvent, or fails with the reason.
+
+    It is resolved with the created event's JSON, or its position in the batch's AnswerBody
+    (NOT_BUILT as the Future's own result), and the first result() or await builds the
+    UsageEvent from it and keeps it: building one (from_dict) costs more CPU than everything
+    else the ingester does for an event, and callers that submit and move on never need it.
+    Slots, set by set_created: no __dict__ per handle for the garbage collector.
+    """
+
+    __slots__ = ("_answer", "_created", "_event")
+    _created: CreatedJson | int | None
+    _answer: AnswerBody | None
+    _event: UsageEvent | None
+
+    def set_created(self, created: CreatedJson | int, answer: AnswerBody | None = None) -> None:
+        """Resolve the future with the created event's JSON, or its position in answer."""
+        self._created = created
+        self._answer = answer
+        self._event = None
+        self.set_result(NOT_BUILT)
+
+    def result(self) -> UsageEvent:
+        return self._built(super().result())
+
+    def __await__(self) -> Generator[Any, None, UsageEvent]:
+        # asyncio.Future's own __await__ (in C) reads the result without calling result().
+        return self._built((yield from super().__await__()))
+
+    __iter__ = __await__
+
+    def _built(self, outcome: UsageEvent) -> UsageEvent:
+        """The UsageEvent, given what the Future itself resolved to."""
+        if outcome is not NOT_BUILT:
+            return outcome
+        if self._event is None:  # one loop, one thread: nothing to lock
+            created = self._created
+            if self._answer is not None:
+                assert isinstance(created, int)
+                created = self._answer.created(created)
+                self._answer = None
+            assert isinstance(created, dict)
+            self._event = UsageEvent.from_dict(created)
+            self._created = None
+        return self._event
+
+
+def resolve_futures(
+    pairs: Iterable[tuple[AsyncEventFuture, CreatedJson | int | BaseException]],
+    answer: AnswerBody | None = None,
+) -> tuple[int, int]:
+    """resolve_handles for AsyncEventFutures (on their loop): each is resolved unless its
+    caller cancelled it; how many this call resolved as created and as failed."""
+    created = failed = 0
+    for handle, outcome in pairs:
+        if handle.done():
+            continue
+        if isinstance(outcome, BaseException):
+            handle.set_exception(outcome)
+            failed += 1
+        else:  # set_created(outcome, answer), without a Python call per event
+            handle._created = outcome
+            handle._answer = answer
+            handle._event = None
+            handle.set_result(NOT_BUILT)
+            created += 1
+    return created, failed

@@ -180,15 +180,21 @@ class Reporter(Observer):
         accepted: Mapping[Any, float],
         now: float,
     ) -> None:
-        rejected: list[tuple[str, str]] = []
+        outcomes = verdict.outcomes
+        # Comprehensions, not one loop over all three: without telemetry (the default) only
+        # the first runs, and it is the cheapest pass there is over a batch's outcomes.
+        rejected = [
+            (key, _reason(outcome))
+            for key, outcome in zip(batch.keys, outcomes, strict=True)
+            if isinstance(outcome, Exception)
+        ]
         latencies: list[float] = []
-        timed = self._timed
-        for key, row, outcome in zip(batch.keys, batch.rows, verdict.outcomes, strict=True):
-            if isinstance(outcome, Exception):
-                reason = outcome.reason if isinstance(outcome, EventRejectedError) else None
-                rejected.append((key, reason or str(outcome)))
-            elif timed and (at := accepted.get(row)) is not None:
-                latencies.append(now - at)
+        if self._timed:
+            latencies = [
+                now - at
+                for row, outcome in zip(batch.rows, outcomes, strict=True)
+                if not isinstance(outcome, Exception) and (at := accepted.get(row)) is not None
+            ]
         delivery.finished("partly_rejected" if rejected else "delivered")
         self._deliveries.append((len(batch.keys) - len(rejected), latencies))
         if rejected:
@@ -203,6 +209,12 @@ class Reporter(Observer):
             self.hooks.rejected(key, reason)
         for category, count in by_category.items():
             self.telemetry.rejected(count, category)
+
+
+def _reason(outcome: Exception) -> str:
+    """What an on_rejected hook and the rejected counter are told about a rejected event."""
+    reason = outcome.reason if isinstance(outcome, EventRejectedError) else None
+    return reason or str(outcome)
 
 
 def retry_error_type(verdict: Retry) -> str:

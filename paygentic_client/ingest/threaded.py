@@ -20,46 +20,40 @@ from __future__ import annotations
 
 import atexit
 import contextlib
-import logging
+import operator
 import os
 import threading
 import time
 import weakref
-from collections.abc import Callable, Iterable
-from types import TracebackType
-from typing import Any, Final, TypeVar
+from collections.abc import Iterable
+from typing import Any, Final
 
-from .._runtime.hooks import DEFAULT_STALLED_AFTER, RejectedHook, StalledHook, StallWatch
+from .._runtime.hooks import DEFAULT_STALLED_AFTER, RejectedHook, StalledHook
 from .._runtime.replay import SentFields
 from .._runtime.transport import send
 from ..client import AuthenticatedClient, Client
-from ..errors import IngesterClosedError, QueueFullError
+from ..errors import IngesterClosedError
 from ..models.create_usage_event_request import CreateUsageEventRequest
 from . import forks
 from .core import (
     DEFAULT,
     DEFAULT_CLOSE_TIMEOUT,
     DEFAULT_MAX_BATCH_BYTES,
-    GIVE_UP_GRACE,
     MAX_BATCH_SIZE,
-    YIELD_EVERY,
     Default,
-    IngestStats,
-    check_settings,
-    encode_billed,
-    fits,
     send_kwargs,
 )
-from .engine import Engine, Flow, Resolve, Send, Settings, Wait
+from .driver_base import Appended, DriverBase, Hooks
+from .driver_flows import Blocking, Cancel, CloseFlow, Join, remaining, sending
+from .engine import Engine, Resolve, Send, Settings, Wait
 from .group_commit import GroupCommit
 from .handles import EventHandle, HandleMaker, resolve_handles, wait_handles
-from .observe import Reporter
 from .spool import DEFAULT_LEASE, Durability, Spool
-from .stores import MemoryStore, SpoolStore, Store, reopen, stop_nothing, watch
+from .store_plan import StorePlan
+from .stores import Store
 
 __all__ = ["DEFAULT_CLOSE_TIMEOUT", "DEFAULT_EXIT_TIMEOUT", "EventHandle", "UsageIngester"]
 
-logger = logging.getLogger("paygentic_client.ingest")
 
 # How long a still-open UsageIngester may spend delivering at interpreter exit.
 DEFAULT_EXIT_TIMEOUT: Final = 10.0
@@ -67,10 +61,9 @@ DEFAULT_EXIT_TIMEOUT: Final = 10.0
 DEFAULT_MAX_IN_FLIGHT: Final = 4
 
 Handle = EventHandle
-T = TypeVar("T")
 
 
-class UsageIngester:
+class UsageIngester(DriverBase[EventHandle]):
     """Collects usage events into batches sent by background threads.
 
     client: the AuthenticatedClient (or Client) to send with; the ingester does not close it.
@@ -128,6 +121,10 @@ class UsageIngester:
     batching saved.
     """
 
+    kind = "thread"
+    _engine: Engine[EventHandle]
+    resolver = staticmethod(resolve_handles)
+
     def __init__(
         self,
         client: AuthenticatedClient | Client,
@@ -148,86 +145,41 @@ class UsageIngester:
         on_stalled: StalledHook | None = None,
         stalled_after: float = DEFAULT_STALLED_AFTER,
     ) -> None:
-        check_settings(max_batch_size, max_batch_bytes, flush_interval, max_queue, max_in_flight)
-        StallWatch(stalled_after)  # raises on a bad value, before anything is opened
-        self._hooks: dict[str, Any] = {"on_rejected": on_rejected, "on_stalled": on_stalled}
-        self._stalled_after = stalled_after
-        self._reporter: Reporter | None = None
-        self._client = client
-        self._settings = Settings(max_batch_size, max_batch_bytes, flush_interval, max_queue)
-        self._max_in_flight = max_in_flight
-        self._submit_timeout = submit_timeout
+        self._setup(
+            client,
+            Settings(max_batch_size, max_batch_bytes, flush_interval, max_queue),
+            StorePlan.of(spool, durability, spool_lease, store),
+            Hooks(on_rejected, on_stalled, stalled_after),
+            max_in_flight=max_in_flight,
+            submit_timeout=submit_timeout,
+            close_timeout=close_timeout,
+        )
         self._exit_timeout = exit_timeout
-        self._close_timeout = close_timeout
-        self._new_handle = HandleMaker(max_batch_size)
-        # A store of the caller's (the PostgreSQL outbox): used as it is; a forked child
-        # gets its reopen().
-        self._given_store = store
-        if store is not None:
-            if spool is not None:
-                raise ValueError("pass spool= or store=, not both")
-            self._spool_options: dict[str, Any] | None = None
-        elif isinstance(spool, Spool):
-            self._spool_options = {
-                "path": spool.path,
-                "durability": spool.durability,
-                "lease": spool.lease,
-            }
-            store = SpoolStore(spool)
-        elif spool is not None:
-            self._spool_options = {"path": spool, "durability": durability, "lease": spool_lease}
-            store = SpoolStore(Spool(**self._spool_options))
-        else:
-            self._spool_options = None
-            store = MemoryStore()
-        self._start(store)
+        self._begin()
         forks.track(self)
         _open_ingesters.add(self)
 
-    def _start(self, store: Store) -> None:
-        """A fresh engine on store; the sender threads start with the first submit() (or at
-        once with a spool: it may hold events of an earlier process)."""
-        self._lock = threading.Lock()
-        # Held around every store call a sender makes (a spool's are outside _lock): a fork
-        # waits for it, so that no thread of this ingester is inside SQLite when the child
-        # is made (a mutex SQLite held then would stay held in the child forever).
-        self._in_store = threading.Lock()
+    def _restart(self) -> None:
+        """A fresh engine on the plan's store; the sender threads start with the first
+        submit() (or at once with a spool: it may hold events of an earlier process)."""
+        store = self._plan.open()
+        self._lock = self._guard = threading.Lock()
+        self._fork_locks = (self._lock, self._in_store)
         # Every change the engine makes that a waiting thread may act on (a batch to claim,
         # room in the queue, a state) notifies all: senders and blocked submits re-check.
         self._changed = threading.Condition(self._lock)
-        if self._reporter is not None:  # a forked child's: the parent's engine is gone
-            self._reporter.forget()
-        reporter = self._reporter = Reporter(
-            "thread", store, stall=StallWatch(self._stalled_after), **self._hooks
-        )
-        self._engine: Engine[Handle] = Engine(
-            store,
-            self._client,
-            self._settings,
-            clock=time.monotonic,
-            wake=self._changed.notify_all,
-            observer=reporter,
-        )
-        spool = store.spool if isinstance(store, SpoolStore) else None
-        reporter.watch(
-            self._engine.backlog,
-            time.monotonic,
-            None if spool is None else lambda: self._in_spool(spool.status),
-        )
+        self._new_handle = HandleMaker(self._settings.max_batch_size)
+        self._engine = self._new_engine(store, self._changed.notify_all)
         # Through a weak reference: a closed ingester must not be kept alive (and forked along,
         # see forks.py) by a cycle through its group commit.
         commit = weakref.WeakMethod(self._commit_appends)
-        self._group: GroupCommit[_Appended, None] = GroupCommit(
+        self._group: GroupCommit[Appended[EventHandle], None] = GroupCommit(
             lambda events: commit()(events)  # type: ignore[misc]  # alive while it submits
         )
         self._senders: list[threading.Thread] = []
-        self._unwatch = stop_nothing
         if store.shared:
             self._start_senders()
-            # The outbox's NOTIFY wakes the senders at once (polling stays the fallback).
-            # Weakly, as the group commit: the watch's thread must not keep this alive.
-            changed = weakref.WeakMethod(self._store_changed)
-            self._unwatch = watch(store, lambda: _call_alive(changed))
+            self._watch_store(store, operator.call)
 
     # -- public API -------------------------------------------------------------------------
 
@@ -240,14 +192,13 @@ class UsageIngester:
         Raises QueueFullError when the queue stayed full for submit_timeout seconds,
         IngesterClosedError after close(), and SpoolError when the spool cannot store it.
         """
-        key, payload, billed = encode_billed(event)
-        _check_size(key, payload, self._settings.max_batch_bytes)
+        key, payload, billed = self._encoded(event)
         handle = self._new_handle()
         if not self._engine.store.inline:
             self._group.run([(key, payload, billed, handle)])
             return handle
         with self._lock:
-            turn = self._submit_in_memory(key, payload, billed, handle)
+            turn = self._add(key, payload, billed, handle)
         if turn:
             time.sleep(0)  # the senders' turn for the GIL: see YIELD_EVERY
         return handle
@@ -257,21 +208,19 @@ class UsageIngester:
         With a spool they are committed in one transaction, all or none, before it returns:
         much cheaper per event than a submit() each. Raises as submit() does; in memory, a
         QueueFullError leaves the events before the one that did not fit enqueued."""
-        encoded = [encode_billed(event) for event in events]
-        for key, payload, _ in encoded:
-            _check_size(key, payload, self._settings.max_batch_bytes)
-        handles = [self._new_handle() for _ in encoded]
+        appended: list[Appended[Handle]] = [
+            (*self._encoded(event), self._new_handle()) for event in events
+        ]
         if not self._engine.store.inline:
-            pairs = zip(encoded, handles, strict=True)
-            self._group.run([(key, payload, billed, h) for (key, payload, billed), h in pairs])
-            return handles
+            self._group.run(appended)
+            return [event[3] for event in appended]
         turn = False
         with self._lock:
-            for (key, payload, billed), handle in zip(encoded, handles, strict=True):
-                turn = self._submit_in_memory(key, payload, billed, handle) or turn
+            for key, payload, billed, handle in appended:
+                turn = self._add(key, payload, billed, handle) or turn
         if turn:
             time.sleep(0)
-        return handles
+        return [event[3] for event in appended]
 
     def flush(self, timeout: float | None = None) -> bool:
         """Send what is queued now and wait until every event submitted so far is resolved
@@ -290,71 +239,41 @@ class UsageIngester:
         their count, the last cause and every idempotency key. With a spool they stay in it,
         for the next ingester.
         """
-        if isinstance(timeout, Default):
-            timeout = self._close_timeout
-        deadline = None if timeout is None else time.monotonic() + timeout
-        engine = self._engine
-        with self._lock:
-            first = engine.accepting()
-            engine.close()
-        if not first:  # closed before: only wait for a sender still busy with an answer
-            self._join(deadline)
-            return
-        if not self._join(deadline):
-            with self._lock:
-                engine.abandon()
-            # A request already on the wire gets GIVE_UP_GRACE seconds to be answered.
-            self._join(time.monotonic() + GIVE_UP_GRACE)
-        stopped = not any(thread.is_alive() for thread in self._senders)
-        self._unwatch()  # outside the lock: its thread may be waiting for it
-        self._drive(engine.finish(senders_stopped=stopped))
+        flow = self._closing(timeout)
+        assert flow is not None
+        self._drive(flow)
         _open_ingesters.discard(self)
-        reporter = self._reporter
-        assert reporter is not None
-        reporter.close_telemetry()
-        if reporter.has_hooks:
-            reporter.close_hooks(
-                None if deadline is None else max(0.0, deadline - time.monotonic())
-            )
-
-    def stats(self) -> IngestStats:
-        with self._lock:
-            return self._engine.stats()
 
     def __enter__(self) -> UsageIngester:
         return self
 
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        traceback: TracebackType | None,
-    ) -> None:
+    def __exit__(self, *exc_info: object) -> None:
         self.close()
-
-    def __repr__(self) -> str:
-        return f"<UsageIngester {self._engine.state.value} {self.stats()}>"
 
     # -- threads ------------------------------------------------------------------------------
 
+    def _add(self, key: str, payload: bytes, billed: SentFields | None, handle: Handle) -> bool:
+        """Under _lock: one event into a memory store; whether to give the senders a turn."""
+        engine = self._engine
+        if not engine.has_room():
+            self._wait_for_room(key)
+        engine.submit(key, payload, billed, handle)
+        if not self._senders:
+            self._start_senders()
+        return self._turn_due(engine)
+
     def _start_senders(self) -> None:
+        flows = [sending(self._engine) for _ in range(self._max_in_flight)]
         self._senders = [
-            threading.Thread(target=self._send_loop, name=f"paygentic-ingest-send-{n}", daemon=True)
-            for n in range(self._max_in_flight)
+            threading.Thread(
+                target=self._drive, args=(flow,), name=f"paygentic-ingest-send-{n}", daemon=True
+            )
+            for n, flow in enumerate(flows)
         ]
         for thread in self._senders:
             thread.start()
 
-    def _send_loop(self) -> None:
-        engine = self._engine
-        while True:
-            try:
-                self._drive(engine.sender())
-                return
-            except Exception:  # a bug must not stop sending: a fresh flow takes over
-                logger.exception("an ingester's sender failed unexpectedly")
-
-    def _drive(self, flow: Flow[None]) -> None:
+    def _drive(self, flow: CloseFlow) -> None:
         """Run one of the engine's flows: its steps under the lock, its actions outside."""
         result: Any = None
         lock = self._lock
@@ -372,52 +291,29 @@ class UsageIngester:
             result = self._perform(action)
 
     def _perform(self, action: Any) -> Any:
-        if type(action) is Send:
+        kind = type(action)
+        if kind is Send:
             try:
                 with action.delivery.current():  # the HTTP attempt's span nests in the batch's
                     return send(self._client, send_kwargs(action.body), max_retries=0)
             except Exception as error:
                 return error
-        if type(action) is Resolve:
-            counts = resolve_handles(action.pairs, action.answer)
-            assert self._reporter is not None
-            self._reporter.report_deliveries()  # outside the lock: see observe.py
-            return counts
+        if kind is Resolve:
+            return self._resolve(action)
+        if kind is Join:
+            for thread in self._senders:
+                thread.join(remaining(action.until))
+            return not any(thread.is_alive() for thread in self._senders)
+        if kind is Cancel:
+            return False  # a thread cannot be stopped
+        if kind is Blocking:
+            return action.call()
         try:  # a StoreCall
-            with self._in_store:
-                return action.call()
+            return self._gated(action.call)
         except Exception as error:
             return error
 
-    def _store_changed(self) -> None:
-        """From the store's watch thread: other processes added events."""
-        with self._lock:
-            self._engine.store_changed()
-
-    def _in_spool(self, read: Callable[[], T]) -> T:
-        """A spool read from another thread (the metric reader's), behind the fork's gate."""
-        with self._in_store:
-            return read()
-
-    def _join(self, deadline: float | None) -> bool:
-        """Wait for the sender threads to end, until deadline; whether they all did."""
-        for thread in self._senders:
-            thread.join(None if deadline is None else max(0.0, deadline - time.monotonic()))
-        return not any(thread.is_alive() for thread in self._senders)
-
-    def _submit_in_memory(
-        self, key: str, payload: bytes, billed: SentFields | None, handle: Handle
-    ) -> bool:
-        """Under _lock: add one event to a memory store; whether to give the senders a turn."""
-        engine = self._engine
-        if not engine.has_room():
-            self._wait_for_room(key)
-        engine.submit(key, payload, billed, handle)
-        if not self._senders:
-            self._start_senders()
-        return engine.counters.submitted % YIELD_EVERY == 0 and engine.busy()
-
-    def _commit_appends(self, events: list[_Appended]) -> list[None | Exception]:
+    def _commit_appends(self, events: list[Appended[EventHandle]]) -> list[None | Exception]:
         """A group commit's leader (see group_commit.py): appends every event waiting, in one
         transaction, and registers their handles. Under _lock, so that no sender takes the
         result of a claim of these rows before their handles are known."""
@@ -425,11 +321,7 @@ class UsageIngester:
             engine = self._engine
             if not engine.accepting():
                 return [IngesterClosedError("the ingester is closed", event[0]) for event in events]
-            rows = engine.store.append_many(
-                [(key, payload, billed) for key, payload, billed, _ in events]
-            )
-            for (key, payload, billed, handle), row in zip(events, rows, strict=True):
-                engine.submit(key, payload, billed, handle, row)
+            self._register(engine, events, engine.store.append_many([e[:3] for e in events]))
         return [None] * len(events)
 
     def _wait_for_room(self, key: str) -> None:
@@ -439,67 +331,7 @@ class UsageIngester:
             return engine.has_room() or not engine.accepting()
 
         if not self._changed.wait_for(room_or_closed, timeout=self._submit_timeout):
-            raise QueueFullError(
-                f"the ingest queue stayed full for {self._submit_timeout} s; event {key!r} "
-                "was not enqueued (the API is slow or unreachable, or events come faster "
-                "than it takes them)"
-            )
-
-    # -- fork (see forks.py) ----------------------------------------------------------------
-
-    def _hold_for_fork(self) -> None:
-        """No submit (a spool append is under _lock) and no sender store call in flight."""
-        self._lock.acquire()
-        self._in_store.acquire()
-
-    def _release_after_fork(self) -> None:
-        self._in_store.release()
-        self._lock.release()
-
-    def _after_fork_in_child(self) -> None:
-        """In a forked child: a fresh engine and lock (the parent's may be held by a thread
-        that does not exist here), no senders yet, and the spool opened again. The parent's
-        Spool object is kept, never closed or used: closing the child's copy of its
-        connection could delete the WAL file under the parent."""
-        old = self._engine.store
-        if isinstance(old, SpoolStore) or old is self._given_store:
-            forks.keep_inherited(old)
-        # A parent's thread may have held a handle group's lock at the fork.
-        self._new_handle = HandleMaker(self._settings.max_batch_size)
-        if not self._engine.accepting():  # closed (or closing) in the parent: closed here
-            self._start_closed()
-            return
-        try:
-            options = self._spool_options
-            store: Store = MemoryStore() if options is None else SpoolStore(Spool(**options))
-            if self._given_store is not None:
-                store = self._given_store = reopen(self._given_store)
-        except Exception:
-            logger.exception("the ingester could not open its spool again after fork()")
-            self._start_closed()  # submits raise IngesterClosedError, saying it is closed
-            return
-        self._start(store)
-
-    def _start_closed(self) -> None:
-        """A fresh engine that is closed: every submit() raises IngesterClosedError."""
-        self._start(MemoryStore())
-        with self._lock:  # closing wakes the engine's waiters: a Condition asks for its lock
-            self._engine.close()
-
-
-# An event on its way into a spool: its key, payload, billed fields and handle.
-_Appended = tuple[str, bytes, "SentFields | None", "Handle"]
-
-
-def _call_alive(method: weakref.WeakMethod[Callable[[], None]]) -> None:
-    bound = method()
-    if bound is not None:
-        bound()
-
-
-def _check_size(key: str, payload: bytes, max_batch_bytes: int) -> None:
-    if not fits(0, 0, len(payload), max_size=1, max_bytes=max_batch_bytes):
-        raise ValueError(f"event {key!r} alone is larger than max_batch_bytes")
+            raise self._queue_full(key)
 
 
 # Ingesters still open at interpreter exit: each gets exit_timeout seconds to deliver.

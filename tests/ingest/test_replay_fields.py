@@ -20,6 +20,7 @@ from paygentic_client._runtime.replay import (
     identity_of_json,
     sent_fields,
 )
+from paygentic_client._runtime.timestamps import fromisoformat
 from paygentic_client.models import CreateUsageEventRequest, CreateUsageEventRequestProperty
 
 STAMP = datetime.datetime(2024, 5, 1, 9, 0, tzinfo=datetime.UTC)
@@ -171,3 +172,37 @@ def test_an_answer_that_repeats_the_request_takes_the_shortcut(
     monkeypatch.setattr(replay, "identity_of_json", not_asked)
     created = echo(sent, **changes)
     assert conflict_with_json("k1", sent_fields(sent.to_wire_dict()), created) is None
+
+
+SHAPES: dict[str, dict[str, Any]] = {
+    "a metric more": {"properties": [{"billableMetricId": "bm_1", "quantity": 3}] * 2},
+    "no metric": {"properties": []},
+    "no timestamp": {"timestamp": None},
+    "a timestamp that is not one": {"timestamp": "yesterday"},
+    "no customer": {"customerId": None},
+    "properties that are an object": {"properties": {"billableMetricId": "bm_1"}},
+    "a metric without its quantity": {"properties": [{"billableMetricId": "bm_1"}]},
+    "true for 1": {"properties": [{"billableMetricId": "bm_1", "quantity": True}]},
+}
+
+
+@pytest.mark.parametrize("case", [*CASES, *SHAPES])
+def test_the_shortcut_answers_as_comparing_the_whole_fields_does(case: str) -> None:
+    """_repeats compares field by field and stops at the first difference: for every case,
+    the same answer as building the created event's fields and comparing them whole."""
+    sent, changes, _ = CASES.get(case, (request(1), SHAPES.get(case, {}), False))
+    created = echo(sent, **changes)
+    for key, value in list(created.items()):
+        if value is None:
+            del created[key]
+    fields = sent_fields(sent.to_wire_dict())
+    try:
+        whole = fields == replay._billed_fields(
+            created["customerId"],
+            created["merchantId"],
+            fromisoformat(created["timestamp"]),
+            created["properties"],
+        )
+    except (KeyError, TypeError, ValueError):
+        whole = False
+    assert replay._repeats(fields, created) is whole
