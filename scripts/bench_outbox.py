@@ -136,8 +136,8 @@ def relay_ratio(dsn: str, events: int, rounds: int) -> tuple[list[float], list[f
     """events/s of the in-memory ingester and of one relay, alternated: memory, relay,
     memory, ..., memory (rounds relay runs). Each relay run is compared with the mean of the
     two in-memory runs around it: this VM's speed drifts within a minute, and the first relay
-    run of a fresh table is the slowest (PostgreSQL sets every new row's hint bits as it is
-    first read), which one run alone would report as the relay's speed."""
+    run on a fresh outbox table was the slowest of every run measured here (0.64x where the
+    next two made 0.85-0.87x), which one run alone would report as the relay's speed."""
     runs = count()
 
     def memory() -> float:
