@@ -45,11 +45,17 @@ class Store(MemoryStore):
     lease = 3.0
     where = " from the test store"
 
-    def __init__(self) -> None:
+    def __init__(self, lease: float = 3.0) -> None:
         super().__init__()
+        self.lease = lease
         self.calls: list[str] = []
         self.failing: set[str] = set()
         self.settled: list[tuple[list[str], list[Outcome]]] = []
+        self.mine: list[list[bool]] = []  # of each settle: which events this process holds
+        self.renewed: list[list[str]] = []  # the keys of each batch whose claim was renewed
+        self.released: list[list[str]] = []  # and of each batch given back
+        # What another process answered for this one's events, read by answers_for_me().
+        self.answers: list[tuple[Row, Outcome]] = []
 
     def _call(self, name: str) -> None:
         self.calls.append(name)
@@ -62,17 +68,21 @@ class Store(MemoryStore):
 
     def renew(self, batch: Batch[Row]) -> None:
         self._call("renew")
+        self.renewed.append(list(batch.keys))
 
     def release(self, batch: Batch[Row]) -> None:
         self._call("release")
+        self.released.append(list(batch.keys))
 
     def settle(self, batch: Batch[Row], outcomes: Sequence[Outcome], mine: Sequence[bool]) -> None:
         self._call("settle")
         self.settled.append((list(batch.keys), list(outcomes)))
+        self.mine.append(list(mine))
 
     def answers_for_me(self) -> list[tuple[Row, Outcome]]:
         self._call("answers")
-        return []
+        answers, self.answers = self.answers, []
+        return answers
 
     def close(self) -> None:
         self._call("close")
@@ -81,7 +91,12 @@ class Store(MemoryStore):
 class Rig:
     """An engine on a fake clock, and what its wake-ups and handles were."""
 
-    def __init__(self, store: MemoryStore | None = None, **settings: Any) -> None:
+    def __init__(
+        self,
+        store: MemoryStore | None = None,
+        observer: Recorder | None = None,
+        **settings: Any,
+    ) -> None:
         self.clock = FakeClock()
         self.wakes = 0
         self.store = store if store is not None else MemoryStore()
@@ -95,7 +110,7 @@ class Rig:
         self.client = AuthenticatedClient(
             base_url="https://api.test.invalid", token="tok_engine1234", retry_policy=EXACT
         )
-        self.observer = Recorder()
+        self.observer = observer if observer is not None else Recorder()
         self.engine: Engine[str] = Engine(
             self.store,
             self.client,
@@ -122,6 +137,9 @@ class Recorder(Observer):
 
     def submitted(self, count: int) -> None:
         self.seen.append(("submitted", count))
+
+    def trouble(self, cause: str) -> None:
+        self.seen.append(("trouble", cause))
 
     def attempt_started(self, size: int) -> BatchDelivery:
         self.seen.append(("started", size))
