@@ -62,7 +62,7 @@ def warnings(caplog: pytest.LogCaptureFixture) -> list[str]:
     return [r.getMessage() for r in caplog.records if r.levelno == logging.WARNING]
 
 
-# -- submitting --------------------------------------------------------------------------------
+# -- submitting, and the byte budget -----------------------------------------------------------
 
 
 def test_submit_says_whether_it_woke_the_senders() -> None:
@@ -83,6 +83,38 @@ def test_an_event_the_driver_already_appended_is_taken_once_even_while_closing()
     assert sent_keys(next(flow)) == ["eng_1"]
     resolve = flow.send(created(1))
     assert isinstance(resolve, Resolve) and resolve.pairs == [("handle_1", 0)]
+
+
+def test_submit_after_the_close_says_the_ingester_is_closed() -> None:
+    rig = Rig()
+    rig.engine.close()
+    with pytest.raises(IngesterClosedError) as caught:
+        rig.submit(1)
+    assert str(caught.value) == "the ingester is closed"
+
+
+def test_a_second_event_one_byte_over_the_budget_wakes_the_senders() -> None:
+    rig = Rig(max_batch_bytes=ENVELOPE + 2 * EVENT_BYTES)  # two events miss by one byte
+    rig.submit(1)
+    assert rig.wakes == 1
+    rig.submit(2)
+    assert rig.wakes == 2
+    flow = rig.engine.sender()
+    assert sent_keys(next(flow)) == ["eng_1"]  # at once, and only what fits
+
+
+def test_after_a_claim_took_everything_two_events_that_fit_exactly_wait() -> None:
+    rig = Rig(max_batch_bytes=ENVELOPE + 2 * EVENT_BYTES + 1)
+    rig.submit(1)
+    rig.engine.flush()
+    flow = rig.engine.sender()
+    next(flow)
+    flow.send(created(1))
+    assert flow.send((1, 0)) == Wait(None)
+    woken = rig.wakes
+    rig.submit(2, 3)
+    assert rig.wakes == woken + 1  # by the first of them only
+    assert flow.send(None) == Wait(100.0 + FLUSH)
 
 
 def test_the_backlog_pending_handles_and_busy_follow_a_batch() -> None:
@@ -107,7 +139,39 @@ def test_the_backlog_pending_handles_and_busy_follow_a_batch() -> None:
     assert (stats.submitted, stats.delivered, stats.in_queue) == (2, 2, 0)
 
 
-# -- when a batch is claimed -----------------------------------------------------------------
+def test_a_driver_sees_whether_the_engine_accepts_and_has_room_after_the_close() -> None:
+    rig = Rig(max_queue=1)
+    assert rig.engine.accepting()
+    rig.submit(1)
+    assert not rig.engine.has_room()
+    rig.engine.flush()
+    assert rig.engine.accepting()  # flushing
+    rig.engine.close()
+    assert not rig.engine.accepting()
+    finish = rig.engine.finish(senders_stopped=True)
+    next(finish)
+    with pytest.raises(StopIteration):
+        finish.send((0, 1))
+    assert rig.engine.has_room()  # a producer waiting for room is let go: nothing waits
+    assert not rig.engine.accepting()
+
+
+def test_an_engine_without_an_observer_delivers() -> None:
+    clock = FakeClock()
+    store = MemoryStore()
+    client = Rig().client
+    settings = Settings(max_batch_size=10, max_batch_bytes=4096, flush_interval=1.0, max_queue=10)
+    engine: Engine[str] = Engine(store, client, settings, clock=clock, wake=lambda: None)
+    engine.submit(*encode_billed(usage(1)), "handle_1")
+    engine.flush()
+    flow = engine.sender()
+    send = next(flow)
+    assert isinstance(send, Send) and send.delivery is NO_DELIVERY
+    resolve = flow.send(created(1))
+    assert isinstance(resolve, Resolve) and resolve.pairs == [("handle_1", 0)]
+
+
+# -- when a batch is claimed -------------------------------------------------------------------
 
 
 def test_a_flush_that_claims_a_full_batch_claims_the_rest_at_once() -> None:
@@ -163,7 +227,7 @@ def test_closing_without_a_shared_store_a_sender_with_nothing_to_claim_waits_to_
         second.send(None)
 
 
-# -- what other processes left in a shared store -------------------------------------------
+# -- what other processes left in a shared store -----------------------------------------------
 
 
 def test_events_another_process_left_are_sent_at_the_poll_and_counted_recovered() -> None:
@@ -181,6 +245,21 @@ def test_events_another_process_left_are_sent_at_the_poll_and_counted_recovered(
     flow.send((1, 0))
     stats = rig.engine.stats()
     assert (stats.submitted, stats.delivered, stats.recovered, stats.in_queue) == (1, 1, 1, 0)
+
+
+def test_recovered_events_add_up_over_batches() -> None:
+    store = Store()
+    rig = Rig(store, max_batch_size=1)
+    left_by_another_process(store, 7)
+    left_by_another_process(store, 8)
+    flow = rig.engine.sender()
+    for n in (7, 8):
+        rig.clock.now += FLUSH
+        assert sent_keys(flow.send(drive_store(flow.send(None)))) == [f"eng_{n}"]
+        resolve = flow.send(drive_store(flow.send(created(n))))
+        assert isinstance(resolve, Resolve) and resolve.pairs == []
+        flow.send((0, 0))
+    assert rig.engine.stats().recovered == 2
 
 
 def test_while_closing_a_sender_looks_for_the_answers_to_its_events_every_closing_poll() -> None:
@@ -205,6 +284,48 @@ def test_while_closing_a_sender_looks_for_the_answers_to_its_events_every_closin
     assert (stats.delivered, stats.failed, stats.recovered, stats.in_queue) == (1, 1, 0, 0)
     assert rig.engine.pending() == []
     assert store.calls == ["claim", "answers", "claim", "answers"]
+
+
+def test_answers_other_processes_left_over_several_looks_add_up() -> None:
+    store = Store()
+    rig = Rig(store)
+    rig.submit(1, 2, 3, 4)
+    rows = taken_by_another_process(store)
+    rig.engine.close()
+    flow = rig.engine.sender()
+    answers = flow.send(drive_store(next(flow)))
+    rejected = RuntimeError("refused by the API")
+    store.answers = [(rows[0], {"id": "usg_1"}), (rows[1], rejected)]
+    resolve = flow.send(drive_store(answers))
+    assert isinstance(resolve, Resolve) and len(resolve.pairs) == 2
+    wait = flow.send((1, 1))
+    assert isinstance(wait, Wait) and wait.until is not None
+    rig.clock.now = wait.until
+    answers = flow.send(drive_store(flow.send(None)))
+    store.answers = [(rows[2], {"id": "usg_3"}), (rows[3], rejected)]
+    resolve = flow.send(drive_store(answers))
+    assert isinstance(resolve, Resolve) and len(resolve.pairs) == 2
+    with pytest.raises(StopIteration):
+        flow.send((1, 1))
+    stats = rig.engine.stats()
+    assert (stats.delivered, stats.failed, stats.in_queue) == (2, 2, 0)
+
+
+def test_the_close_looks_at_once_for_answers_to_events_another_process_holds() -> None:
+    store = Store()
+    rig = Rig(store)
+    rig.submit(1)
+    taken_by_another_process(store)
+    flow = rig.engine.sender()
+    assert next(flow) == Wait(100.0 + FLUSH)
+    rig.clock.now = 100.0 + FLUSH
+    answers = flow.send(drive_store(flow.send(None)))  # claimed nothing: held elsewhere
+    assert flow.send(drive_store(answers)) == Wait(100.0 + 2 * FLUSH)  # the next poll
+    rig.engine.close()
+    claim = flow.send(None)  # woken by the close: it looks now, not at the next poll
+    assert isinstance(claim, StoreCall)
+    drive_store(claim)
+    assert store.calls == ["claim", "answers", "claim"]
 
 
 def test_answers_that_cannot_be_read_are_logged_and_looked_for_again(
@@ -263,6 +384,28 @@ def test_a_207_resolves_each_handle_with_its_own_outcome() -> None:
     assert rig.observer.seen[-1] == ("ended", 2, 1, 1, [0.0, 0.0])
 
 
+def test_an_answer_stored_for_another_request_under_the_key_fails_its_handle() -> None:
+    rig = Rig()
+    rig.submit(1)
+    rig.engine.flush()
+    flow = rig.engine.sender()
+    next(flow)
+    someone_elses = {
+        "idempotencyKey": "eng_1",
+        "id": "usg_1",
+        "customerId": "cus_someone_else",
+        "merchantId": "org_engine",
+        "timestamp": "2024-05-01T00:00:00Z",
+        "properties": [{"billableMetricId": "bm_e", "quantity": 1}],
+    }
+    body = {"object": "batchUsageEvents", "successful": [someone_elses], "failed": []}
+    resolve = flow.send(httpx.Response(201, json=body))
+    assert isinstance(resolve, Resolve)
+    [(handle, error)] = resolve.pairs
+    assert handle == "handle_1" and isinstance(error, IdempotencyConflictError)
+    assert error.idempotency_key == "eng_1"
+
+
 def test_a_retry_after_from_the_api_sets_the_wait() -> None:
     rig = Rig()
     rig.submit(1)
@@ -275,6 +418,19 @@ def test_a_retry_after_from_the_api_sets_the_wait() -> None:
     assert flow.send(slow_down) == Wait(103.0)  # not the policy's first backoff, 0.5 s
 
 
+def test_a_refusal_that_echoes_the_token_is_reported_without_it() -> None:
+    rig = Rig()
+    rig.submit(1)
+    rig.engine.flush()
+    flow = rig.engine.sender()
+    next(flow)
+    echo = httpx.Response(401, json={"message": "bad token tok_engine1234", "error": "auth"})
+    flow.send(echo)
+    cause = rig.engine.stats().stall_cause
+    assert cause is not None and cause.startswith("HTTP 401")
+    assert "tok_engine1234" not in cause
+
+
 def test_the_last_cause_is_no_answer_yet_until_a_send_fails() -> None:
     rig = Rig()
     rig.submit(1)
@@ -284,6 +440,42 @@ def test_the_last_cause_is_no_answer_yet_until_a_send_fails() -> None:
     assert rig.engine.last_cause() == "no answer yet"
     flow.send(refused(503))
     assert rig.engine.last_cause() == "HTTP 503"
+
+
+class Tracing(Recorder):
+    """An observer whose batches are traced: each attempt gets a delivery of its own."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.deliveries: list[BatchDelivery] = []
+        self.ended: list[BatchDelivery] = []
+
+    def attempt_started(self, size: int) -> BatchDelivery:
+        delivery = BatchDelivery()
+        self.deliveries.append(delivery)
+        return delivery
+
+    def attempt_ended(self, delivery: BatchDelivery, *args: Any) -> None:
+        self.ended.append(delivery)
+
+
+def test_each_attempt_is_sent_within_the_delivery_the_observer_gave_it() -> None:
+    tracing = Tracing()
+    rig = Rig(observer=tracing)
+    rig.submit(1)
+    rig.engine.flush()
+    flow = rig.engine.sender()
+    first = next(flow)
+    assert isinstance(first, Send) and first.delivery is tracing.deliveries[0]
+    flow.send(refused(503))
+    rig.clock.now = 100.5
+    again = flow.send(None)
+    assert isinstance(again, Send) and again.delivery is tracing.deliveries[1]
+    flow.send(created(1))
+    assert tracing.ended == tracing.deliveries
+
+
+# -- failures, and what the close then says ----------------------------------------------------
 
 
 def test_a_body_that_cannot_be_built_is_logged_once_and_tried_again(
@@ -309,7 +501,93 @@ def test_a_body_that_cannot_be_built_is_logged_once_and_tried_again(
     assert rig.engine.pending() == ["handle_bad"]  # the event is kept
 
 
-# -- the stall ---------------------------------------------------------------------------------
+def test_the_cause_of_a_body_that_cannot_be_built_is_kept_for_the_close() -> None:
+    rig = Rig()
+    rig.engine.submit("eng_bad", cast(Any, "not bytes"), None, "handle_bad")
+    rig.engine.close()
+    flow = rig.engine.sender()
+    assert next(flow) == Wait(100.5)
+    rig.engine.abandon()
+    with pytest.raises(StopIteration):
+        flow.send(None)
+    finish = rig.engine.finish(senders_stopped=True)
+    resolve = next(finish)
+    assert isinstance(resolve, Resolve)
+    [(_, error)] = resolve.pairs
+    assert isinstance(error.__cause__, TypeError)
+
+
+def test_a_failing_store_tells_the_observer_and_backs_off_longer_each_time() -> None:
+    store = Store()
+    rig = Rig(store)
+    rig.submit(1)
+    rig.engine.flush()
+    store.failing.add("claim")
+    flow = rig.engine.sender()
+    waits = []
+    claim = next(flow)
+    for _ in range(4):
+        wait = flow.send(drive_store(claim))
+        assert isinstance(wait, Wait) and wait.until is not None
+        waits.append(wait.until - rig.clock.now)
+        rig.clock.now = wait.until
+        claim = flow.send(None)
+    assert waits == [0.5, 1.0, 2.0, 4.0]
+    cause = "could not claim events: spool test: could not claim: the disk is full"
+    assert rig.observer.seen[-4:] == [("trouble", cause)] * 4
+    assert rig.engine.stats().stalled_for == 7.5
+
+
+def test_a_store_that_keeps_failing_is_the_cause_of_what_the_close_fails(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    store = Store()
+    store.failing.add("claim")
+    rig = Rig(store)
+    rig.submit(1)
+    rig.engine.close()
+    flow = rig.engine.sender()
+    with caplog.at_level(logging.INFO, "paygentic_client.ingest"):
+        assert flow.send(drive_store(next(flow))) == Wait(100.5)
+    assert warnings(caplog) == [
+        "could not claim events: spool test: could not claim: the disk is full; "
+        "trying again in 0.50 s"
+    ]
+    rig.engine.abandon()
+    with pytest.raises(StopIteration):
+        flow.send(None)
+    finish = rig.engine.finish(senders_stopped=False)
+    resolve = finish.send(drive_store(next(finish)))
+    assert isinstance(resolve, Resolve)
+    [(_, error)] = resolve.pairs
+    assert isinstance(error, IngesterClosedError)
+    assert isinstance(error.__cause__, SpoolError)
+    assert "could not claim events" in str(error)
+
+
+def test_failures_are_warned_about_at_most_every_ten_seconds_of_the_engines_clock(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    rig = Rig()
+    rig.submit(1)
+    rig.engine.flush()
+    flow = rig.engine.sender()
+    next(flow)
+    warned_at = []
+    with caplog.at_level(logging.INFO, "paygentic_client.ingest"):
+        while rig.clock.now < 112:
+            caplog.clear()
+            wait = flow.send(refused(503))
+            if warnings(caplog):
+                warned_at.append(rig.clock.now)
+            assert isinstance(wait, Wait) and wait.until is not None
+            rig.clock.now = wait.until
+            flow.send(None)
+    # Failed at 100, 100.5, 101.5, 103.5, 107.5, 111.5: warned at the first and 10 s on.
+    assert warned_at == [100.0, 111.5]
+
+
+# -- the stall, and the counts when a flow ends early ------------------------------------------
 
 
 def test_delivery_stays_stalled_while_any_batch_waits_to_be_sent_again() -> None:
@@ -334,28 +612,41 @@ def test_delivery_stays_stalled_while_any_batch_waits_to_be_sent_again() -> None
     assert (stats.stalled_for, stats.stall_cause, stats.delivered) == (None, None, 2)
 
 
-def test_a_failing_store_tells_the_observer_and_backs_off_longer_each_time() -> None:
-    store = Store()
-    rig = Rig(store)
-    rig.submit(1)
+def test_a_batch_sent_in_halves_after_a_retry_leaves_delivery_unstalled() -> None:
+    rig = Rig()
+    rig.submit(1, 2)
     rig.engine.flush()
-    store.failing.add("claim")
     flow = rig.engine.sender()
-    waits = []
-    claim = next(flow)
-    for _ in range(4):
-        wait = flow.send(drive_store(claim))
-        assert isinstance(wait, Wait) and wait.until is not None
-        waits.append(wait.until - rig.clock.now)
-        rig.clock.now = wait.until
-        claim = flow.send(None)
-    assert waits == [0.5, 1.0, 2.0, 4.0]
-    cause = "could not claim events: spool test: could not claim: the disk is full"
-    assert rig.observer.seen[-4:] == [("trouble", cause)] * 4
-    assert rig.engine.stats().stalled_for == 7.5
+    next(flow)
+    flow.send(refused(503))
+    rig.clock.now = 100.5
+    flow.send(None)
+    assert sent_keys(flow.send(refused(413))) == ["eng_1"]
+    flow.send(created(1))
+    assert sent_keys(flow.send((1, 0))) == ["eng_2"]
+    flow.send(created(2))
+    assert flow.send((1, 0)) == Wait(None)
+    stats = rig.engine.stats()
+    assert (stats.delivered, stats.stalled_for, stats.stall_cause) == (2, None, None)
 
 
-# -- the lease of a batch that is retried --------------------------------------------------
+def test_a_sender_dropped_while_it_retries_gives_back_its_counts() -> None:
+    rig = Rig(max_batch_size=1)
+    rig.submit(1, 2)
+    dropped, other = rig.engine.sender(), rig.engine.sender()
+    assert sent_keys(next(dropped)) == ["eng_1"]
+    dropped.send(refused(503))  # stalled, and eng_1 waits to be sent again
+    assert sent_keys(next(other)) == ["eng_2"]
+    dropped.close()  # its driver's task was cancelled
+    assert rig.engine.busy()  # eng_2 is still with a sender
+    other.send(created(2))
+    other.send((1, 0))
+    assert not rig.engine.busy()
+    stats = rig.engine.stats()  # nothing waits to be sent again: not stalled
+    assert (stats.stalled_for, stats.stall_cause, stats.delivered) == (None, None, 1)
+
+
+# -- the lease of a batch that is retried ------------------------------------------------------
 
 
 def test_a_claim_is_renewed_every_third_of_the_lease_while_its_batch_is_retried() -> None:
@@ -379,6 +670,27 @@ def test_a_claim_is_renewed_every_third_of_the_lease_while_its_batch_is_retried(
     # doubling to 4 s): renewed once more than 10 s had passed since the claim or renewal.
     assert renewed_at == [111.5, 123.5]
     assert store.calls == ["claim", "renew", "renew"]
+
+
+def test_a_claim_is_not_renewed_at_exactly_a_third_of_its_lease() -> None:
+    store = Store()  # a 3 s lease: renewed once more than 1 s has passed
+    rig = Rig(store)
+    rig.submit(1)
+    rig.engine.flush()
+    flow = rig.engine.sender()
+    first = flow.send(drive_store(next(flow)))
+    in_one_second = httpx.Response(
+        429, headers={"Retry-After": "1"}, json={"message": "slow down", "error": "rate_limited"}
+    )
+    assert flow.send(in_one_second) == Wait(101.0)
+    rig.clock.now = 101.0
+    assert flow.send(None) == first  # not renewed
+    assert flow.send(in_one_second) == Wait(102.0)
+    rig.clock.now = 102.0
+    renew = flow.send(None)
+    assert isinstance(renew, StoreCall)
+    assert flow.send(drive_store(renew)) == first
+    assert store.renewed == [["eng_1"]]
 
 
 def test_a_renewal_that_fails_is_logged_and_the_batch_sent_again(
@@ -423,7 +735,21 @@ def test_a_claim_that_cannot_be_given_back_at_the_deadline_is_logged(
     )
 
 
-# -- an observer that watches for stalls --------------------------------------------------
+def test_the_batch_given_back_at_the_deadline_is_the_one_in_hand() -> None:
+    store = Store()
+    rig = Rig(store)
+    rig.submit(1, 2)
+    rig.engine.close()
+    flow = rig.engine.sender()
+    flow.send(drive_store(next(flow)))
+    flow.send(refused(503))
+    rig.engine.abandon()
+    with pytest.raises(StopIteration):
+        flow.send(drive_store(flow.send(None)))
+    assert store.released == [["eng_1", "eng_2"]]
+
+
+# -- an observer that watches for stalls -------------------------------------------------------
 
 
 class StallWatcher(Recorder):
@@ -507,207 +833,6 @@ def test_a_store_that_cannot_close_is_logged_not_raised(
     ]
 
 
-def test_an_answer_after_the_close_failed_its_handle_counts_nothing_more() -> None:
-    rig = Rig()
-    rig.submit(1)
-    rig.engine.close()
-    flow = rig.engine.sender()
-    assert sent_keys(next(flow)) == ["eng_1"]
-    finish = rig.engine.finish(senders_stopped=False)  # the deadline passed meanwhile
-    failed = next(finish)
-    assert isinstance(failed, Resolve) and [h for h, _ in failed.pairs] == ["handle_1"]
-    with pytest.raises(StopIteration):
-        finish.send((0, 1))
-    late = flow.send(created(1))
-    assert isinstance(late, Resolve) and late.pairs == []
-    with pytest.raises(StopIteration):
-        flow.send((0, 0))
-    stats = rig.engine.stats()
-    assert (stats.delivered, stats.failed, stats.recovered, stats.in_queue) == (0, 1, 0, 0)
-    assert rig.engine.state is CLOSED
-
-
-# -- more edges: the byte budget, the lifecycle seen by a driver ------------------------------
-
-
-def test_a_second_event_one_byte_over_the_budget_wakes_the_senders() -> None:
-    rig = Rig(max_batch_bytes=ENVELOPE + 2 * EVENT_BYTES)  # two events miss by one byte
-    rig.submit(1)
-    assert rig.wakes == 1
-    rig.submit(2)
-    assert rig.wakes == 2
-    flow = rig.engine.sender()
-    assert sent_keys(next(flow)) == ["eng_1"]  # at once, and only what fits
-
-
-def test_after_a_claim_took_everything_two_events_that_fit_exactly_wait() -> None:
-    rig = Rig(max_batch_bytes=ENVELOPE + 2 * EVENT_BYTES + 1)
-    rig.submit(1)
-    rig.engine.flush()
-    flow = rig.engine.sender()
-    next(flow)
-    flow.send(created(1))
-    assert flow.send((1, 0)) == Wait(None)
-    woken = rig.wakes
-    rig.submit(2, 3)
-    assert rig.wakes == woken + 1  # by the first of them only
-    assert flow.send(None) == Wait(100.0 + FLUSH)
-
-
-def test_a_driver_sees_whether_the_engine_accepts_and_has_room_after_the_close() -> None:
-    rig = Rig(max_queue=1)
-    assert rig.engine.accepting()
-    rig.submit(1)
-    assert not rig.engine.has_room()
-    rig.engine.flush()
-    assert rig.engine.accepting()  # flushing
-    rig.engine.close()
-    assert not rig.engine.accepting()
-    finish = rig.engine.finish(senders_stopped=True)
-    next(finish)
-    with pytest.raises(StopIteration):
-        finish.send((0, 1))
-    assert rig.engine.has_room()  # a producer waiting for room is let go: nothing waits
-    assert not rig.engine.accepting()
-
-
-def test_submit_after_the_close_says_the_ingester_is_closed() -> None:
-    rig = Rig()
-    rig.engine.close()
-    with pytest.raises(IngesterClosedError) as caught:
-        rig.submit(1)
-    assert str(caught.value) == "the ingester is closed"
-
-
-def test_an_engine_without_an_observer_delivers() -> None:
-    clock = FakeClock()
-    store = MemoryStore()
-    client = Rig().client
-    settings = Settings(max_batch_size=10, max_batch_bytes=4096, flush_interval=1.0, max_queue=10)
-    engine: Engine[str] = Engine(store, client, settings, clock=clock, wake=lambda: None)
-    engine.submit(*encode_billed(usage(1)), "handle_1")
-    engine.flush()
-    flow = engine.sender()
-    send = next(flow)
-    assert isinstance(send, Send) and send.delivery is NO_DELIVERY
-    resolve = flow.send(created(1))
-    assert isinstance(resolve, Resolve) and resolve.pairs == [("handle_1", 0)]
-
-
-# -- what an answer means -------------------------------------------------------------------
-
-
-def test_a_refusal_that_echoes_the_token_is_reported_without_it() -> None:
-    rig = Rig()
-    rig.submit(1)
-    rig.engine.flush()
-    flow = rig.engine.sender()
-    next(flow)
-    echo = httpx.Response(401, json={"message": "bad token tok_engine1234", "error": "auth"})
-    flow.send(echo)
-    cause = rig.engine.stats().stall_cause
-    assert cause is not None and cause.startswith("HTTP 401")
-    assert "tok_engine1234" not in cause
-
-
-def test_an_answer_stored_for_another_request_under_the_key_fails_its_handle() -> None:
-    rig = Rig()
-    rig.submit(1)
-    rig.engine.flush()
-    flow = rig.engine.sender()
-    next(flow)
-    someone_elses = {
-        "idempotencyKey": "eng_1",
-        "id": "usg_1",
-        "customerId": "cus_someone_else",
-        "merchantId": "org_engine",
-        "timestamp": "2024-05-01T00:00:00Z",
-        "properties": [{"billableMetricId": "bm_e", "quantity": 1}],
-    }
-    body = {"object": "batchUsageEvents", "successful": [someone_elses], "failed": []}
-    resolve = flow.send(httpx.Response(201, json=body))
-    assert isinstance(resolve, Resolve)
-    [(handle, error)] = resolve.pairs
-    assert handle == "handle_1" and isinstance(error, IdempotencyConflictError)
-    assert error.idempotency_key == "eng_1"
-
-
-class Tracing(Recorder):
-    """An observer whose batches are traced: each attempt gets a delivery of its own."""
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.deliveries: list[BatchDelivery] = []
-        self.ended: list[BatchDelivery] = []
-
-    def attempt_started(self, size: int) -> BatchDelivery:
-        delivery = BatchDelivery()
-        self.deliveries.append(delivery)
-        return delivery
-
-    def attempt_ended(self, delivery: BatchDelivery, *args: Any) -> None:
-        self.ended.append(delivery)
-
-
-def test_each_attempt_is_sent_within_the_delivery_the_observer_gave_it() -> None:
-    tracing = Tracing()
-    rig = Rig(observer=tracing)
-    rig.submit(1)
-    rig.engine.flush()
-    flow = rig.engine.sender()
-    first = next(flow)
-    assert isinstance(first, Send) and first.delivery is tracing.deliveries[0]
-    flow.send(refused(503))
-    rig.clock.now = 100.5
-    again = flow.send(None)
-    assert isinstance(again, Send) and again.delivery is tracing.deliveries[1]
-    flow.send(created(1))
-    assert tracing.ended == tracing.deliveries
-
-
-# -- counters that add up ----------------------------------------------------------------------
-
-
-def test_recovered_events_add_up_over_batches() -> None:
-    store = Store()
-    rig = Rig(store, max_batch_size=1)
-    left_by_another_process(store, 7)
-    left_by_another_process(store, 8)
-    flow = rig.engine.sender()
-    for n in (7, 8):
-        rig.clock.now += FLUSH
-        assert sent_keys(flow.send(drive_store(flow.send(None)))) == [f"eng_{n}"]
-        resolve = flow.send(drive_store(flow.send(created(n))))
-        assert isinstance(resolve, Resolve) and resolve.pairs == []
-        flow.send((0, 0))
-    assert rig.engine.stats().recovered == 2
-
-
-def test_answers_other_processes_left_over_several_looks_add_up() -> None:
-    store = Store()
-    rig = Rig(store)
-    rig.submit(1, 2, 3, 4)
-    rows = taken_by_another_process(store)
-    rig.engine.close()
-    flow = rig.engine.sender()
-    answers = flow.send(drive_store(next(flow)))
-    rejected = RuntimeError("refused by the API")
-    store.answers = [(rows[0], {"id": "usg_1"}), (rows[1], rejected)]
-    resolve = flow.send(drive_store(answers))
-    assert isinstance(resolve, Resolve) and len(resolve.pairs) == 2
-    wait = flow.send((1, 1))
-    assert isinstance(wait, Wait) and wait.until is not None
-    rig.clock.now = wait.until
-    answers = flow.send(drive_store(flow.send(None)))
-    store.answers = [(rows[2], {"id": "usg_3"}), (rows[3], rejected)]
-    resolve = flow.send(drive_store(answers))
-    assert isinstance(resolve, Resolve) and len(resolve.pairs) == 2
-    with pytest.raises(StopIteration):
-        flow.send((1, 1))
-    stats = rig.engine.stats()
-    assert (stats.delivered, stats.failed, stats.in_queue) == (2, 2, 0)
-
-
 def test_what_the_close_fails_adds_to_what_the_api_rejected_and_says_why(
     caplog: pytest.LogCaptureFixture,
 ) -> None:
@@ -735,161 +860,21 @@ def test_what_the_close_fails_adds_to_what_the_api_rejected_and_says_why(
     )
 
 
-# -- failures, and what the close then says ----------------------------------------------------
-
-
-def test_a_store_that_keeps_failing_is_the_cause_of_what_the_close_fails(
-    caplog: pytest.LogCaptureFixture,
-) -> None:
-    store = Store()
-    store.failing.add("claim")
-    rig = Rig(store)
+def test_an_answer_after_the_close_failed_its_handle_counts_nothing_more() -> None:
+    rig = Rig()
     rig.submit(1)
     rig.engine.close()
     flow = rig.engine.sender()
-    with caplog.at_level(logging.INFO, "paygentic_client.ingest"):
-        assert flow.send(drive_store(next(flow))) == Wait(100.5)
-    assert warnings(caplog) == [
-        "could not claim events: spool test: could not claim: the disk is full; "
-        "trying again in 0.50 s"
-    ]
-    rig.engine.abandon()
+    assert sent_keys(next(flow)) == ["eng_1"]
+    finish = rig.engine.finish(senders_stopped=False)  # the deadline passed meanwhile
+    failed = next(finish)
+    assert isinstance(failed, Resolve) and [h for h, _ in failed.pairs] == ["handle_1"]
     with pytest.raises(StopIteration):
-        flow.send(None)
-    finish = rig.engine.finish(senders_stopped=False)
-    resolve = finish.send(drive_store(next(finish)))
-    assert isinstance(resolve, Resolve)
-    [(_, error)] = resolve.pairs
-    assert isinstance(error, IngesterClosedError)
-    assert isinstance(error.__cause__, SpoolError)
-    assert "could not claim events" in str(error)
-
-
-def test_failures_are_warned_about_at_most_every_ten_seconds_of_the_engines_clock(
-    caplog: pytest.LogCaptureFixture,
-) -> None:
-    rig = Rig()
-    rig.submit(1)
-    rig.engine.flush()
-    flow = rig.engine.sender()
-    next(flow)
-    warned_at = []
-    with caplog.at_level(logging.INFO, "paygentic_client.ingest"):
-        while rig.clock.now < 112:
-            caplog.clear()
-            wait = flow.send(refused(503))
-            if warnings(caplog):
-                warned_at.append(rig.clock.now)
-            assert isinstance(wait, Wait) and wait.until is not None
-            rig.clock.now = wait.until
-            flow.send(None)
-    # Failed at 100, 100.5, 101.5, 103.5, 107.5, 111.5: warned at the first and 10 s on.
-    assert warned_at == [100.0, 111.5]
-
-
-def test_the_cause_of_a_body_that_cannot_be_built_is_kept_for_the_close() -> None:
-    rig = Rig()
-    rig.engine.submit("eng_bad", cast(Any, "not bytes"), None, "handle_bad")
-    rig.engine.close()
-    flow = rig.engine.sender()
-    assert next(flow) == Wait(100.5)
-    rig.engine.abandon()
+        finish.send((0, 1))
+    late = flow.send(created(1))
+    assert isinstance(late, Resolve) and late.pairs == []
     with pytest.raises(StopIteration):
-        flow.send(None)
-    finish = rig.engine.finish(senders_stopped=True)
-    resolve = next(finish)
-    assert isinstance(resolve, Resolve)
-    [(_, error)] = resolve.pairs
-    assert isinstance(error.__cause__, TypeError)
-
-
-# -- the lease ---------------------------------------------------------------------------------
-
-
-def test_a_claim_is_not_renewed_at_exactly_a_third_of_its_lease() -> None:
-    store = Store()  # a 3 s lease: renewed once more than 1 s has passed
-    rig = Rig(store)
-    rig.submit(1)
-    rig.engine.flush()
-    flow = rig.engine.sender()
-    first = flow.send(drive_store(next(flow)))
-    in_one_second = httpx.Response(
-        429, headers={"Retry-After": "1"}, json={"message": "slow down", "error": "rate_limited"}
-    )
-    assert flow.send(in_one_second) == Wait(101.0)
-    rig.clock.now = 101.0
-    assert flow.send(None) == first  # not renewed
-    assert flow.send(in_one_second) == Wait(102.0)
-    rig.clock.now = 102.0
-    renew = flow.send(None)
-    assert isinstance(renew, StoreCall)
-    assert flow.send(drive_store(renew)) == first
-    assert store.renewed == [["eng_1"]]
-
-
-def test_the_batch_given_back_at_the_deadline_is_the_one_in_hand() -> None:
-    store = Store()
-    rig = Rig(store)
-    rig.submit(1, 2)
-    rig.engine.close()
-    flow = rig.engine.sender()
-    flow.send(drive_store(next(flow)))
-    flow.send(refused(503))
-    rig.engine.abandon()
-    with pytest.raises(StopIteration):
-        flow.send(drive_store(flow.send(None)))
-    assert store.released == [["eng_1", "eng_2"]]
-
-
-# -- the stall and the counts when a flow ends early --------------------------------------------
-
-
-def test_a_batch_sent_in_halves_after_a_retry_leaves_delivery_unstalled() -> None:
-    rig = Rig()
-    rig.submit(1, 2)
-    rig.engine.flush()
-    flow = rig.engine.sender()
-    next(flow)
-    flow.send(refused(503))
-    rig.clock.now = 100.5
-    flow.send(None)
-    assert sent_keys(flow.send(refused(413))) == ["eng_1"]
-    flow.send(created(1))
-    assert sent_keys(flow.send((1, 0))) == ["eng_2"]
-    flow.send(created(2))
-    assert flow.send((1, 0)) == Wait(None)
+        flow.send((0, 0))
     stats = rig.engine.stats()
-    assert (stats.delivered, stats.stalled_for, stats.stall_cause) == (2, None, None)
-
-
-def test_a_sender_dropped_while_it_retries_gives_back_its_counts() -> None:
-    rig = Rig(max_batch_size=1)
-    rig.submit(1, 2)
-    dropped, other = rig.engine.sender(), rig.engine.sender()
-    assert sent_keys(next(dropped)) == ["eng_1"]
-    dropped.send(refused(503))  # stalled, and eng_1 waits to be sent again
-    assert sent_keys(next(other)) == ["eng_2"]
-    dropped.close()  # its driver's task was cancelled
-    assert rig.engine.busy()  # eng_2 is still with a sender
-    other.send(created(2))
-    other.send((1, 0))
-    assert not rig.engine.busy()
-    stats = rig.engine.stats()  # nothing waits to be sent again: not stalled
-    assert (stats.stalled_for, stats.stall_cause, stats.delivered) == (None, None, 1)
-
-
-def test_the_close_looks_at_once_for_answers_to_events_another_process_holds() -> None:
-    store = Store()
-    rig = Rig(store)
-    rig.submit(1)
-    taken_by_another_process(store)
-    flow = rig.engine.sender()
-    assert next(flow) == Wait(100.0 + FLUSH)
-    rig.clock.now = 100.0 + FLUSH
-    answers = flow.send(drive_store(flow.send(None)))  # claimed nothing: held elsewhere
-    assert flow.send(drive_store(answers)) == Wait(100.0 + 2 * FLUSH)  # the next poll
-    rig.engine.close()
-    claim = flow.send(None)  # woken by the close: it looks now, not at the next poll
-    assert isinstance(claim, StoreCall)
-    drive_store(claim)
-    assert store.calls == ["claim", "answers", "claim"]
+    assert (stats.delivered, stats.failed, stats.recovered, stats.in_queue) == (0, 1, 0, 0)
+    assert rig.engine.state is CLOSED
