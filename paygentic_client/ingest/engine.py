@@ -261,7 +261,7 @@ class Engine(Generic[H]):
         self._next_poll = clock() + self._poll  # a shared store: the next look for others'
         self._changes = 0  # how many times the store said others added events (store_changed)
         self._store_failures = 0  # in a row
-        self._retrying = 0  # batches between failed sends
+        self._retrying: set[Batch[Row]] = set()  # batches between failed sends
         self._stalled_since: float | None = None  # since the first failure after a success
 
     # -- what the drivers call (each returns at once) --------------------------------------
@@ -399,8 +399,7 @@ class Engine(Generic[H]):
             logger.log(words.level, undelivered_message(keys, words.why))
             last_error = self.failures.last_error
             pairs = [
-                (handle, words.error(key, last_error))
-                for handle, key in zip(left.values(), keys, strict=True)
+                (handle, words.error(self._keys[row], last_error)) for row, handle in left.items()
             ]
             _, failed = yield Resolve(pairs)
             self.counters.failed += failed
@@ -467,14 +466,12 @@ class Engine(Generic[H]):
 
     def _deliver(self, batch: Batch[Row]) -> Flow[None]:
         """Send the batch until it is answered, then settle it; at abandon, give it back."""
-        retrying = [False]
         try:
-            yield from self._until_answered(batch, retrying)
-        finally:
-            if retrying[0]:
-                self._retrying -= 1
+            yield from self._until_answered(batch)
+        finally:  # also when the driver drops the flow (a cancelled task)
+            self._retrying.discard(batch)
 
-    def _until_answered(self, batch: Batch[Row], retrying: list[bool]) -> Flow[None]:
+    def _until_answered(self, batch: Batch[Row]) -> Flow[None]:
         size = len(batch)
         lease = LeaseSchedule(self.store.lease, self._clock)
         body: bytes | None = None
@@ -482,7 +479,8 @@ class Engine(Generic[H]):
         said_unexpected = False
         while self.state is not ABANDONED:
             try:
-                body = body or batch_body(batch)
+                if body is None:
+                    body = batch_body(batch)
             except Exception as error:  # a bug: the events are kept, and tried again
                 if not said_unexpected:
                     logger.exception("delivering a batch%s failed unexpectedly", self.store.where)
@@ -498,23 +496,20 @@ class Engine(Generic[H]):
                 self._observer.attempt_ended(
                     delivery, batch, verdict, self._accepted, self._clock()
                 )
-            if isinstance(verdict, Split):
-                first, second = batch.halves()
-                yield from self._deliver(first)
-                yield from self._deliver(second)
-                return
             if not isinstance(verdict, Retry):
-                if retrying[0]:  # answered: this batch no longer keeps delivery stalled
-                    retrying[0] = False
-                    self._retrying -= 1
-                yield from self._settle(batch, verdict)
+                # Answered (a 413 too): this batch no longer keeps delivery stalled.
+                self._retrying.discard(batch)
+                if isinstance(verdict, Split):
+                    first, second = batch.halves()
+                    yield from self._deliver(first)
+                    yield from self._deliver(second)
+                else:
+                    yield from self._settle(batch, verdict)
                 return
             if verdict.unexpected and not said_unexpected:
                 logger.error("a batch%s could not be sent: %s", self.store.where, verdict.error)
                 said_unexpected = True
-            if not retrying[0]:
-                retrying[0] = True
-                self._retrying += 1
+            self._retrying.add(batch)
             self.counters.retried_batches += 1
             delay = self._client.retry_policy.wait_before(attempt, verdict.retry_after)
             self._stalled()
