@@ -112,7 +112,7 @@ _INSERT: Final = (
 # The rows in the order given (WITH ORDINALITY), so that seq follows it.
 _INSERT_MANY: Final = (
     f"INSERT INTO {TABLE} (idempotency_key, payload) "
-    "SELECT key, payload FROM unnest(%s::text[], %s::bytea[]) WITH ORDINALITY "
+    "SELECT key, payload FROM unnest(%b::text[], %b::bytea[]) WITH ORDINALITY "
     "AS given(key, payload, position) ORDER BY position "
     "ON CONFLICT (idempotency_key) DO NOTHING RETURNING idempotency_key"
 )

@@ -22,6 +22,7 @@ from paygentic_client.errors import IdempotencyConflictError, OutboxError
 from paygentic_client.ingest import outbox
 from paygentic_client.ingest.core import encode_event
 from paygentic_client.ingest.outbox import PostgresOutbox, record, record_many
+from paygentic_client.models import Metadata
 
 
 def test_a_rolled_back_transaction_records_nothing_and_a_committed_one_is_delivered_once(
@@ -46,6 +47,21 @@ def test_a_rolled_back_transaction_records_nothing_and_a_committed_one_is_delive
         relay.close(timeout=PATIENCE)
     assert sorted(sandbox.stored_keys()) == ["ob_00002", "ob_00003"]
     assert len(sandbox.network.sent) == 1  # one batch, sent once
+
+
+def test_record_many_stores_keys_and_bodies_byte_for_byte(outbox_dsn: str) -> None:
+    # record_many() sends its two arrays in binary (no text escaping): keys and bodies with
+    # quotes, backslashes, braces, commas, NULL-like text and non-ASCII come back unchanged.
+    odd = ['q"uote', "back\\slash", "{brace},comma", "NULL", "caf\u00e9 \U0001f600", " lead"]
+    events = [event(n, prefix=text) for n, text in enumerate(odd)]
+    for one in events:
+        one.metadata = Metadata.from_dict({"note": f'{one.idempotency_key} \\ " ,{{}}'})
+    with psycopg.connect(outbox_dsn) as conn:
+        record_many(conn, events)
+        conn.commit()
+    assert rows(outbox_dsn) == [
+        (key, "pending", payload) for key, payload in (encode_event(one) for one in events)
+    ]
 
 
 def test_the_same_key_with_another_body_is_refused_at_once_and_the_same_body_is_a_no_op(
