@@ -24,11 +24,10 @@ import argparse
 import asyncio
 import itertools
 import json
-import os
-import re
-import subprocess
 import sys
 from pathlib import Path
+
+import cachegrind
 
 HERE = Path(__file__).resolve().parent
 ROWS = ("thread", "asyncio")
@@ -82,30 +81,8 @@ def run(row: str, count: int) -> None:
 
 def instructions(row: str, count: int, against: str | None) -> int:
     """Instructions of a whole interpreter running the row with count events (cachegrind)."""
-    path = [str(HERE)] + ([against] if against else [])
-    done = subprocess.run(
-        [
-            "valgrind",
-            "--tool=cachegrind",
-            "--cache-sim=no",
-            "--cachegrind-out-file=/dev/null",
-            sys.executable,
-            __file__,
-            "--child",
-            row,
-            "--events",
-            str(count),
-        ],
-        capture_output=True,
-        text=True,
-        check=True,
-        # A fixed hash seed: the same dict layouts, so the same instructions run to run.
-        env={**os.environ, "PYTHONHASHSEED": "0", "PYTHONPATH": os.pathsep.join(path)},
-    )
-    found = re.search(r"I\s+refs:\s+([\d,]+)", done.stderr)
-    if found is None:
-        raise RuntimeError(f"no instruction count in cachegrind's output:\n{done.stderr}")
-    return int(found.group(1).replace(",", ""))
+    arguments = [__file__, "--child", row, "--events", str(count)]
+    return cachegrind.instructions(arguments, [str(HERE), *([against] if against else [])])
 
 
 def per_event(row: str, count: int, against: str | None) -> float:

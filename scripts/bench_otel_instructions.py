@@ -29,12 +29,12 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import re
-import subprocess
 import sys
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
+
+import cachegrind
 
 HERE = Path(__file__).resolve().parent
 ROWS = ("off", "no-sdk", "sdk", "span", "span+attrs", "record", "floor")
@@ -169,38 +169,11 @@ def run(row: str, calls: int) -> None:
 
 
 def instructions(row: str, calls: int) -> int:
-    """Instructions of a whole interpreter running `calls` calls of the row (cachegrind)."""
-    done = subprocess.run(
-        [
-            "valgrind",
-            "--tool=cachegrind",
-            "--cache-sim=no",
-            "--cachegrind-out-file=/dev/null",
-            sys.executable,
-            __file__,
-            "--child",
-            row,
-            "--calls",
-            str(calls),
-        ],
-        capture_output=True,
-        text=True,
-        check=True,
-        # A fixed hash seed: the same dict layouts, so the same instructions run to run. A
-        # PYTHONPATH of the caller's comes after scripts/ (another checkout's paygentic_client
-        # there is measured instead of this one's: a before/after comparison).
-        env={
-            **os.environ,
-            "PYTHONHASHSEED": "0",
-            "PYTHONPATH": os.pathsep.join(
-                filter(None, [str(HERE), os.environ.get("PYTHONPATH", "")])
-            ),
-        },
-    )
-    found = re.search(r"I\s+refs:\s+([\d,]+)", done.stderr)
-    if found is None:
-        raise RuntimeError(f"no instruction count in cachegrind's output:\n{done.stderr}")
-    return int(found.group(1).replace(",", ""))
+    """Instructions of a whole interpreter running `calls` calls of the row (cachegrind). A
+    PYTHONPATH of the caller's comes after scripts/ (another checkout's paygentic_client
+    there is measured instead of this one's: a before/after comparison)."""
+    arguments = [__file__, "--child", row, "--calls", str(calls)]
+    return cachegrind.instructions(arguments, [str(HERE), os.environ.get("PYTHONPATH", "")])
 
 
 def table(rows: list[str], calls: int, baseline_row: str, unit: str) -> None:
