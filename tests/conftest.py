@@ -11,7 +11,7 @@ import os
 from typing import Any
 
 import pytest
-from support.ingest_harness import ingest_driver, ingest_store, ingesting
+from support.ingest_harness import direct_spool, ingest_driver, ingest_store, ingesting
 from support.inprocess_sandbox import in_process_sandbox
 from support.otel_capture import otel
 from support.postgres_fixture import outbox_dsn, postgres, postgres_server, restartable_postgres
@@ -29,6 +29,7 @@ from support.tmpfs import small_tmpfs
 
 __all__ = [
     "client_sandbox",
+    "direct_spool",
     "drift_sandbox",
     "ingest_driver",
     "ingest_store",
@@ -68,6 +69,7 @@ SLOW_FIXTURES = {
     "paygentic_sandbox_server",
     "property_sandbox",
     "client_sandbox",
+    "direct_spool",
     "drift_sandbox",
     "ingest_driver",
     "ingest_store",

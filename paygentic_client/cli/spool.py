@@ -37,6 +37,8 @@ def status(path: Path, out: TextIO, *, as_json: bool = False) -> int:
     age = "-" if figures.oldest_age is None else f"{figures.oldest_age:.1f} s"
     print(f"pending: {figures.pending}", file=out)
     print(f"claimed: {figures.claimed}", file=out)
+    if figures.journaled:  # of the pending: theirs to send
+        print(f"in live processes' journals: {figures.journaled}", file=out)
     print(f"rejected: {figures.rejected}", file=out)
     print(f"oldest pending: {age}", file=out)
     print(f"live submitters: {report.live_submitters}", file=out)
@@ -55,6 +57,7 @@ def status_json(path: Path, report: SpoolReport) -> dict[str, Any]:
         "path": str(path),
         "pending": figures.pending,
         "claimed": figures.claimed,
+        "journaled": figures.journaled,
         "rejected": figures.rejected,
         "rejectedByReason": report.rejected_by_reason,
         "oldestAgeSeconds": figures.oldest_age,
@@ -116,6 +119,7 @@ class DrainResult:
     rejected: int
     left: int
     cause: str | None
+    journaled: int = 0  # left with live processes, in their journals: theirs to send
 
 
 def drain(
@@ -137,7 +141,8 @@ def drain(
     last = before
     moved_at = time.monotonic()
     try:
-        while last.pending and time.monotonic() - moved_at < patience:
+        # A live process's journaled events are its own to send: not the drain's to wait for.
+        while last.pending > last.journaled and time.monotonic() - moved_at < patience:
             time.sleep(poll)
             now = spool.status()
             if now.pending < last.pending:
@@ -154,7 +159,7 @@ def _stuck_because(path: Path, last: SpoolStatus, stall_cause: str | None) -> st
     """Why nothing moved: a full disk (a claim writes: what to free), else the last failure
     the delivery met (an answer of the API, the spool's own error), else claims that live
     processes hold."""
-    if not last.pending:
+    if last.pending <= last.journaled:
         return None
     disk = disk_of(path)
     if disk.full:
@@ -168,8 +173,10 @@ def _stuck_because(path: Path, last: SpoolStatus, stall_cause: str | None) -> st
 
 def _result(before: SpoolStatus, after: SpoolStatus, cause: str | None) -> DrainResult:
     rejected = after.rejected - before.rejected
-    delivered = before.pending - after.pending - rejected
-    return DrainResult(max(0, delivered), rejected, after.pending, cause)
+    # Counted from what the drain could deliver: a live process's journaled events are not.
+    delivered = (before.pending - before.journaled) - (after.pending - after.journaled) - rejected
+    left = after.pending - after.journaled
+    return DrainResult(max(0, delivered), rejected, left, cause, after.journaled)
 
 
 def _open(path: Path) -> Spool:
@@ -191,4 +198,6 @@ def drain_message(result: DrainResult, path: Path) -> tuple[int, str]:
     if result.rejected:
         see = f"paygentic-usage spool rejected {path}"
         return 1, f"{done}; {result.rejected} rejected by the API (see `{see}`)"
+    if result.journaled:
+        return 0, f"{done}; {result.journaled} more are with live processes, which send them"
     return 0, f"{done}; the spool is empty"

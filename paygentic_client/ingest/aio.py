@@ -129,7 +129,7 @@ class AsyncUsageIngester(DriverBase[AsyncEventFuture]):
         if not engine.has_room():
             await self._wait_for_room(engine, key)
         handle = Handle(loop=asyncio.get_running_loop())
-        if not engine.store.inline:
+        if not engine.store.append_inline:
             await self._append(engine, [(key, payload, billed, handle)])
             return handle
         woke = engine.submit(key, payload, billed, handle)  # raises once closed
@@ -149,7 +149,7 @@ class AsyncUsageIngester(DriverBase[AsyncEventFuture]):
             return []
         engine = self._engine or await self._open(encoded[0][0])
         loop = asyncio.get_running_loop()
-        if not engine.store.inline:
+        if not engine.store.append_inline or not engine.store.bounded:  # all or none
             appended: list[Appended[Handle]] = [(*event, Handle(loop=loop)) for event in encoded]
             await self._append(engine, appended)
             return [event[3] for event in appended]

@@ -251,6 +251,7 @@ class PostgresOutbox:
     tries again later."""
 
     inline = False
+    append_inline = False
     shared = True
     bounded = False
 

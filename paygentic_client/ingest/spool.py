@@ -67,13 +67,16 @@ from pathlib import Path
 from typing import Final, Literal
 
 from ..errors import SpoolError, SpoolStorageError
+from .journal import Journal, journal_stems, read_journal, remove_journal
 from .spool_disk import disk_of, file_bytes
 from .spool_liveness import (
     OwnLock,
     gone_owners,
     held_owners,
+    lock_directory,
     refuse_network_filesystem,
     remove_if_gone,
+    stem_is_gone,
 )
 
 logger = logging.getLogger("paygentic_client.ingest")
@@ -88,6 +91,7 @@ __all__ = [
     "SpoolReport",
     "SpoolStatus",
     "SpooledEvent",
+    "os_error",
 ]
 
 Durability = Literal["process-crash", "power-loss"]
@@ -144,7 +148,16 @@ _ANSWER_TABLES: Final = (
         answered_at REAL NOT NULL
     )""",
     "CREATE INDEX IF NOT EXISTS answers_by_submitter ON answers (submitter)",
+    # The moves of journals (journal.py) whose events this file holds: a journal's MOVING
+    # record counts once its (stem, move) is here. move -1: the whole journal was imported.
+    """CREATE TABLE IF NOT EXISTS journal_moves (
+        stem TEXT NOT NULL,
+        move INTEGER NOT NULL,
+        PRIMARY KEY (stem, move)
+    )""",
 )
+# journal_moves' move for "every event of this journal is in the file".
+_IMPORTED: Final = -1
 # A submitter shows it is alive once a third of its lease (claims and renewals do it); it
 # counts as gone after a whole lease without, and its row (and any answers left for it) is
 # removed after this many leases.
@@ -208,12 +221,15 @@ class RejectedEvent:
 class SpoolStatus:
     """pending: events not yet answered (claimed ones included); claimed: those of them a
     live lease holds (being sent); rejected: events kept with the API's reason;
-    oldest_age: seconds since the oldest pending event was submitted (None when empty)."""
+    oldest_age: seconds since the oldest pending event was submitted (None when empty);
+    journaled: those pending events that are in the journal of a live process (journal.py),
+    which that process sends: no other process can take them while it lives."""
 
     pending: int
     claimed: int
     rejected: int
     oldest_age: float | None
+    journaled: int = 0
 
 
 @dataclass(frozen=True, slots=True)
@@ -282,6 +298,8 @@ class Spool:
         self._lock = threading.Lock()
         self._seen_at = -math.inf  # when this Spool last wrote that it is alive (wall clock)
         self._gone: list[str] = []  # the owners the last claim found ended
+        self._imported: list[str] = []  # the journals the running claim imported
+        self._journals = 0  # how many this Spool opened
         self._closed = False
         refuse_network_filesystem(self.path)
         self._own_lock = None if read_only else self._take_own_lock()
@@ -308,7 +326,7 @@ class Spool:
                 os.close(os.open(self.path, os.O_WRONLY | os.O_CREAT | os.O_CLOEXEC, 0o600))
             return OwnLock(self.path, self.owner)
         except OSError as error:
-            raise _os_error(self.path, "open", error) from error
+            raise os_error(self.path, "open", error) from error
 
     def _release_own_lock(self) -> None:
         if self._own_lock is not None:
@@ -489,11 +507,18 @@ class Spool:
         Events another Spool appended are claimed only once they are `lease` seconds old:
         their submitter (which holds their handles) sends them while it lives; what a
         process that ended left (its lock is free) is taken over at once, its claims too."""
-        with self._lock, self._transaction("claim events"):
+        with self._lock:
+            claimed = self._claim(max_count, max_bytes)
+            self._remove_imported_journals()
+        return claimed
+
+    def _claim(self, max_count: int, max_bytes: int | None) -> list[SpooledEvent]:
+        with self._transaction("claim events"):
             # The clock is read inside the write transaction: every lease another process of
             # this host wrote before it was written at an earlier time.
             now = self._clock()
             self._show_alive_when_due(now)
+            self._import_journals(now)
             where = self._claimable(now)
             rows = self._connection.execute(
                 f"SELECT seq, key, payload FROM pending WHERE {_CLAIMABLE} "
@@ -561,6 +586,130 @@ class Spool:
                 "WHERE owner = ? AND seq = ? AND key = ?",
                 rows,
             )
+
+    # -- journals (journal.py) ------------------------------------------------------------------
+
+    def open_journal(self) -> Journal | None:
+        """A journal of this Spool's own, for an ingester's store; None where a journal could
+        not be told from a live process's once its owner ends (read-only, no flock)."""
+        if self._own_lock is None or not self._own_lock.lockable:
+            return None
+        directory = lock_directory(self.path)
+        # `<pid>-<token>-<n>`: its owner's lock file's name and a number, so that two
+        # ingesters on one Spool object have a journal each.
+        self._journals += 1
+        stem = f"{self._own_lock.stem}-{self._journals}"
+        try:
+            return Journal(directory, stem, sync=self.durability == "power-loss")
+        except OSError as error:
+            raise os_error(self.path, "open its journal", error) from error
+
+    def move_from_journal(
+        self,
+        journal: Journal,
+        move: int,
+        pending: Sequence[tuple[str, bytes, float]],
+        rejected: Sequence[tuple[str, bytes, float, str]] = (),
+    ) -> None:
+        """In one transaction: the journal's events as rows (pending: submitted by this Spool;
+        rejected: with the API's reason) and the move's id, which makes the journal's MOVING
+        record count (written before, by the caller)."""
+        with self._lock, self._transaction("store events"):
+            now = self._clock()
+            self._connection.executemany(
+                "INSERT INTO pending (key, payload, submitted_at, submitter) VALUES (?, ?, ?, ?)",
+                [(key, payload, at, self.owner) for key, payload, at in pending],
+            )
+            self._connection.executemany(
+                "INSERT INTO rejected (key, payload, submitted_at, rejected_at, reason) "
+                "VALUES (?, ?, ?, ?, ?)",
+                [(key, payload, at, now, reason) for key, payload, at, reason in rejected],
+            )
+            self._connection.execute(
+                "INSERT INTO journal_moves (stem, move) VALUES (?, ?)", (journal.stem, move)
+            )
+
+    def forget_journal(self, journal: Journal) -> None:
+        """Its owner removed the journal's files: its moves are of no more use."""
+        with self._lock, self._transaction("forget a journal"):
+            self._connection.execute("DELETE FROM journal_moves WHERE stem = ?", (journal.stem,))
+
+    def _import_journals(self, now: float) -> None:
+        """In a claim's transaction: the events of the journals whose owner ended (its lock is
+        free, or its lock file gone), as pending rows this Spool submitted, claimable at once;
+        the journal is marked imported in the same transaction, and its files removed after
+        (a crash between leaves files that the mark says to remove, not to import again)."""
+        self._imported = []
+        if self._own_lock is None or not self._own_lock.lockable:
+            return
+        directory = lock_directory(self.path)
+        stems = journal_stems(directory)
+        # The moves of journals whose files are gone (imported, or removed by their owner at
+        # close): a live owner's current segment exists from before its first move.
+        self._connection.execute(
+            "DELETE FROM journal_moves WHERE stem NOT IN (SELECT value FROM json_each(?))",
+            (json.dumps(sorted(stems)),),
+        )
+        for stem in sorted(stems):
+            if not stem_is_gone(directory, stem):  # this Spool's own journals are alive
+                continue
+            moves = {
+                move
+                for (move,) in self._connection.execute(
+                    "SELECT move FROM journal_moves WHERE stem = ?", (stem,)
+                )
+            }
+            if _IMPORTED not in moves:
+                events = read_journal(directory, stem).unsettled(moves)
+                self._connection.executemany(
+                    "INSERT INTO pending (key, payload, submitted_at, submitter) "
+                    "VALUES (?, ?, ?, ?)",
+                    [(key, payload, at, self.owner) for _, key, payload, at in events],
+                )
+                self._connection.execute("DELETE FROM journal_moves WHERE stem = ?", (stem,))
+                self._connection.execute(
+                    "INSERT INTO journal_moves (stem, move) VALUES (?, ?)", (stem, _IMPORTED)
+                )
+                if events:
+                    logger.info(
+                        "spool %s: took over %d events a process that ended left in its journal",
+                        self.path,
+                        len(events),
+                    )
+            self._imported.append(stem)
+
+    def _remove_imported_journals(self) -> None:
+        """After the claim's commit: the files of the journals it imported."""
+        directory = lock_directory(self.path)
+        for stem in self._imported:
+            remove_journal(directory, stem)
+        self._imported = []
+
+    def _journal_backlog(self) -> tuple[int, int, float | None]:
+        """Events in journals not yet in the file (of live processes, or of ended ones not yet
+        imported), how many of them live processes hold, and the oldest one's submission
+        time."""
+        directory = lock_directory(self.path)
+        stems = journal_stems(directory)
+        if not stems or not self._has_table("journal_moves"):
+            return 0, 0, None
+        count, live, oldest = 0, 0, None
+        for stem in stems:
+            moves = {
+                move
+                for (move,) in self._connection.execute(
+                    "SELECT move FROM journal_moves WHERE stem = ?", (stem,)
+                )
+            }
+            if _IMPORTED in moves:
+                continue
+            events = read_journal(directory, stem).unsettled(moves)
+            count += len(events)
+            if not stem_is_gone(directory, stem):
+                live += len(events)
+            for _, _, _, at in events:
+                oldest = at if oldest is None else min(oldest, at)
+        return count, live, oldest
 
     # -- being alive --------------------------------------------------------------------------
 
@@ -767,8 +916,11 @@ class Spool:
             (now, ahead, json.dumps(gone)),
         ).fetchone()
         rejected = self._connection.execute("SELECT count(*) FROM rejected").fetchone()
+        journaled, live, journal_oldest = self._journal_backlog()
+        if journal_oldest is not None:
+            oldest = journal_oldest if oldest is None else min(oldest, journal_oldest)
         age = None if oldest is None else max(0.0, now - oldest)
-        return SpoolStatus(pending, claimed, rejected[0], age)
+        return SpoolStatus(pending + journaled, claimed, rejected[0], age, live)
 
     def report(self) -> SpoolReport:
         """status() with the rejected events by reason, the live submitters, the file's size
@@ -810,7 +962,13 @@ class Spool:
     def _has_submitters(self) -> bool:
         """A file opened read-only may predate the submitters table (a writable open adds
         it)."""
-        return bool(self._scalar("SELECT count(*) FROM sqlite_master WHERE name = 'submitters'"))
+        return self._has_table("submitters")
+
+    def _has_table(self, name: str) -> bool:
+        found = self._connection.execute(
+            "SELECT count(*) FROM sqlite_master WHERE name = ?", (name,)
+        ).fetchone()
+        return bool(found[0])
 
     def rejected(self) -> Iterator[RejectedEvent]:
         """The rejected events, oldest first (read in pages: the table may be large)."""
@@ -988,7 +1146,7 @@ _OS_REASONS: Final[dict[int, str]] = {
 }
 
 
-def _os_error(path: Path, doing: str, error: OSError) -> SpoolError:
+def os_error(path: Path, doing: str, error: OSError) -> SpoolError:
     """An OSError of the spool's own files (the new file, the lock file) as a SpoolError."""
     reason = _OS_REASONS.get(error.errno or 0, error.strerror or str(error))
     message = f"spool {path}: could not {doing}: {reason} [{error}]"

@@ -52,6 +52,7 @@ __all__ = [
     "lock_directory",
     "refuse_network_filesystem",
     "remove_if_gone",
+    "stem_is_gone",
 ]
 
 # Filesystem types (the third field of /proc/mounts) that share files between hosts.
@@ -104,6 +105,9 @@ class OwnLock:
         path = _lock_path(spool_path, owner)
         assert path is not None  # our own owner name, of this host
         self.path = path
+        self.stem = path.stem  # `<pid>-<token>`: also names the owner's journal (journal.py)
+        # Whether others can tell when it is dropped (no flock on Windows).
+        self.lockable = sys.platform != "win32"
         self._inherited = False
         self._fd: int | None = None
         if sys.platform == "win32":
@@ -170,6 +174,25 @@ def _is_gone(path: Path) -> bool:
         return _try_lock(fd)
     finally:
         os.close(fd)  # drops the lock if we took it
+
+
+def stem_is_gone(directory: Path, stem: str) -> bool:
+    """Whether the owner of a journal `<pid>-<token>-<n>` (journal.py) has ended: the lock of
+    `<pid>-<token>.lock` is free, or the file is gone (an owner takes it before it writes
+    anything, and removes it last)."""
+    path = directory / f"{stem.rsplit('-', 1)[0]}.lock"
+    if sys.platform == "win32":
+        return False
+    try:
+        fd = os.open(path, os.O_RDONLY | os.O_CLOEXEC)
+    except FileNotFoundError:
+        return True
+    except OSError:
+        return False
+    try:
+        return _try_lock(fd)
+    finally:
+        os.close(fd)
 
 
 def gone_owners(spool_path: Path, owners: Iterable[str]) -> list[str]:

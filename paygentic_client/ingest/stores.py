@@ -12,19 +12,24 @@ The engine does not know which one it has: it reads the flags and calls the meth
 
 from __future__ import annotations
 
+import contextlib
 import json
 import logging
 import math
+import sys
+import threading
+import time
 from collections import deque
 from collections.abc import Callable, Hashable, Sequence
 from dataclasses import dataclass
-from typing import Any, Protocol
+from typing import Any, Final, Protocol
 
 from .._runtime.jsonbody import decode_json
 from .._runtime.replay import SentFields
-from ..errors import EventRejectedError, IngesterClosedError
+from ..errors import EventRejectedError, IngesterClosedError, SpoolError
 from .core import Batch, CreatedJson
-from .spool import Answer, Spool, SpooledEvent
+from .journal import Journal
+from .spool import Answer, Spool, SpooledEvent, os_error
 
 __all__ = [
     "Left",
@@ -39,6 +44,8 @@ __all__ = [
     "stop_nothing",
     "watch",
 ]
+
+logger = logging.getLogger("paygentic_client.ingest")
 
 # A stored event as its store knows it (hashable): in memory, its number; in a spool, its seq
 # and its key (a spool may reuse a seq once its table has emptied, so the pair is the
@@ -65,13 +72,16 @@ class Left:
 
 class Store(Protocol):
     """inline: the engine calls the store itself (cheap, never fails); otherwise it asks its
-    driver to. shared: other processes add and claim events too, so the engine looks for
-    their events and answers every flush_interval. bounded: events wait in memory, so
+    driver to. append_inline: a submit() appends itself, under the driver's lock (cheap, never
+    waits); otherwise appends are group-committed, in a thread for asyncio. shared: other
+    processes add and claim events too, so the engine looks for their events and answers every
+    flush_interval. bounded: events wait in memory, so
     max_queue applies. lease: seconds a claim holds (math.inf: forever). where: how log
     lines name it (" from the spool"). A shared store may also offer watch(changed): see
     watch() below."""
 
     inline: bool
+    append_inline: bool
     shared: bool
     bounded: bool
     lease: float
@@ -98,6 +108,7 @@ class MemoryStore:
     per queued event for the garbage collector to walk: its handle, in the engine)."""
 
     inline = True
+    append_inline = True
     shared = False
     bounded = True
     lease = math.inf
@@ -120,6 +131,16 @@ class MemoryStore:
 
     def append_many(self, events: Sequence[tuple[str, bytes, SentFields | None]]) -> list[Row]:
         return [self.append(key, payload, identity) for key, payload, identity in events]
+
+    def append_as(self, row: int, key: str, payload: bytes, identity: SentFields | None) -> None:
+        """Queue an event under a row its owner numbered (a SpoolStore's journal)."""
+        self._seqs.append(row)
+        self._keys.append(key)
+        self._payloads.append(payload)
+        self._identities.append(identity)
+
+    def __len__(self) -> int:
+        return len(self._seqs)
 
     def claim(self, max_count: int, max_bytes: int) -> Batch[Row]:
         """The oldest events, up to max_count of them and max_bytes of payloads plus one
@@ -166,29 +187,82 @@ class MemoryStore:
 
 
 class SpoolStore:
-    """A Spool (spool.py) as the engine's store: rows are claimed under a lease, settled
-    once the API's answer is known (created rows deleted, rejected ones kept with the
-    reason), and answers for events another live process submitted are left for it."""
+    """A Spool (spool.py) as the engine's store.
 
-    inline = False
+    This process's own events are committed to its journal (journal.py: one write each, no
+    SQLite transaction) and delivered from memory; once answered, the journal says so (the
+    rejected ones move into the spool's rejected table). What the database holds (events
+    processes left at close or by dying, which a claim takes over, imports included) is
+    claimed under a lease and settled there: created rows deleted, rejected ones kept with
+    the reason, answers for events another live process submitted left for it. At close,
+    this process's events still unanswered move into the database, for any process to send.
+
+    Without a journal (Windows: no way to tell a live process's journal from a dead one's)
+    every event goes through the database."""
+
     shared = True
     bounded = False
+    inline = False
     where = " from the spool"
 
     def __init__(self, spool: Spool) -> None:
         self.spool = spool
         self.lease = spool.lease
+        self._journal = spool.open_journal()
+        # A journal write at process-crash durability is cheap and never waits: the drivers
+        # make it in submit() itself, no group commit, no thread.
+        self.append_inline = self._journal is not None and spool.durability == "process-crash"
+        self._lock = threading.Lock()
+        self._own = MemoryStore()  # this process's events not yet claimed (rows: journal n)
+        self._submitted: dict[int, float] = {}  # own events not yet answered: when (wall)
+        self._released: list[Batch[Row]] = []  # own batches given back at the deadline
+        self._moves = 0
+        self._next_look = 0.0  # when to look in the database again while own events wait
+
+    # -- appending ----------------------------------------------------------------------------
 
     def append(self, key: str, payload: bytes, identity: SentFields | None) -> Row:
-        return (self.spool.append(key, payload), key)
+        if self._journal is None:
+            return (self.spool.append(key, payload), key)
+        return self._journaled([(key, payload, identity)])[0]
 
     def append_many(self, events: Sequence[tuple[str, bytes, SentFields | None]]) -> list[Row]:
-        # One transaction, so one commit (and at power-loss durability one fsync) for all.
-        seqs = self.spool.append_many([(key, payload) for key, payload, _ in events])
-        return [(seq, event[0]) for seq, event in zip(seqs, events, strict=True)]
+        if self._journal is None:
+            # One transaction, so one commit (and at power-loss durability one fsync) for all.
+            seqs = self.spool.append_many([(key, payload) for key, payload, _ in events])
+            return [(seq, event[0]) for seq, event in zip(seqs, events, strict=True)]
+        return self._journaled(events)
+
+    def _journaled(self, events: Sequence[tuple[str, bytes, SentFields | None]]) -> list[Row]:
+        journal = self._journal
+        assert journal is not None
+        now = time.time()
+        with self._lock:
+            try:
+                ns = journal.append([(key, payload) for key, payload, _ in events], now)
+            except OSError as error:
+                raise journal_error(self.spool, "store events", error) from error
+            own, submitted = self._own, self._submitted
+            for n, (key, payload, identity) in zip(ns, events, strict=True):
+                own.append_as(n, key, payload, identity)
+                submitted[n] = now
+        return ns  # type: ignore[return-value]  # list[int] is a list of rows
+
+    # -- claiming -----------------------------------------------------------------------------
 
     def claim(self, max_count: int, max_bytes: int) -> Batch[Row]:
+        """This process's own events first; the database's when none wait, and every
+        LOOK_EVERY seconds while they do (so that what others left is not starved)."""
+        if self._journal is not None:
+            with self._lock:
+                now = time.monotonic()
+                if len(self._own) and now < self._next_look:
+                    return self._own.claim(max_count, max_bytes)
+                self._next_look = now + LOOK_EVERY
         claimed = self.spool.claim(max_count, max_bytes)
+        if not claimed and self._journal is not None:
+            with self._lock:
+                return self._own.claim(max_count, max_bytes)
         # No identities: a handle is looked up by row, and a recovered row's request is not
         # in memory.
         return Batch.of(
@@ -196,12 +270,22 @@ class SpoolStore:
         )
 
     def renew(self, batch: Batch[Row]) -> None:
-        self.spool.renew(_events(batch))
+        if not _journaled(batch):
+            self.spool.renew(_events(batch))  # own events are held while this process lives
 
     def release(self, batch: Batch[Row]) -> None:
+        if _journaled(batch):
+            with self._lock:
+                self._released.append(batch)  # close() moves them into the database
+            return
         self.spool.release(_events(batch))
 
+    # -- settling -----------------------------------------------------------------------------
+
     def settle(self, batch: Batch[Row], outcomes: Sequence[Outcome], mine: Sequence[bool]) -> None:
+        if _journaled(batch):
+            self._settle_own(batch, outcomes)
+            return
         events = _events(batch)
         delivered: list[SpooledEvent] = []
         rejected: list[tuple[SpooledEvent, str]] = []
@@ -212,6 +296,57 @@ class SpoolStore:
                 delivered.append(event)
         answers = answers_for_others(events, outcomes, mine)
         self.spool.settle(delivered, rejected, answers)
+
+    def _settle_own(self, batch: Batch[Row], outcomes: Sequence[Outcome]) -> None:
+        """Created: the journal says so. Rejected: into the rejected table, by a move."""
+        journal = self._journal
+        assert journal is not None
+        created: list[int] = []
+        rejected: list[tuple[int, str, bytes, str]] = []
+        for n, key, payload, outcome in zip(
+            batch.rows, batch.keys, batch.payloads, outcomes, strict=True
+        ):
+            if isinstance(outcome, Exception):
+                rejected.append((n, key, payload, reason_of(outcome)))  # type: ignore[arg-type]
+            else:
+                created.append(n)  # type: ignore[arg-type]
+        with self._lock:
+            if rejected:
+                self._move([], [(n, key, payload, reason) for n, key, payload, reason in rejected])
+            try:
+                journal.settled(created)
+            except OSError as error:
+                raise journal_error(self.spool, "record the API's answer", error) from error
+            for n in created:
+                self._submitted.pop(n, None)
+
+    def _move(
+        self,
+        pending: list[tuple[int, str, bytes]],
+        rejected: list[tuple[int, str, bytes, str]],
+    ) -> None:
+        """Under _lock: own events into the database (pending, or rejected with a reason),
+        the journal's MOVING record first, so that neither a crash nor a failed transaction
+        loses or doubles one."""
+        journal = self._journal
+        assert journal is not None
+        self._moves += 1
+        move = self._moves
+        ns = [event[0] for event in pending] + [event[0] for event in rejected]
+        try:
+            journal.moving(move, ns)
+        except OSError as error:
+            raise journal_error(self.spool, "store events", error) from error
+        at = self._submitted
+        self.spool.move_from_journal(
+            journal,
+            move,
+            [(key, payload, at.get(n, 0.0)) for n, key, payload in pending],
+            [(key, payload, at.get(n, 0.0), reason) for n, key, payload, reason in rejected],
+        )
+        journal.forget(ns)
+        for n in ns:
+            at.pop(n, None)
 
     def answers_for_me(self) -> list[tuple[Row, Outcome]]:
         return [((a.seq, a.key), outcome_of(a)) for a in self.spool.answers_for_me()]
@@ -227,7 +362,65 @@ class SpoolStore:
         )
 
     def close(self) -> None:
-        self.spool.close()
+        """Own events still unanswered (waiting, or given back at the deadline) move into
+        the database; then the journal goes. If that fails (a full disk), the journal stays,
+        and the next claim of another process (or the next ingester) imports it."""
+        journal = self._journal
+        try:
+            if journal is not None:
+                with self._lock:
+                    self._close_journal(journal)
+        finally:
+            self.spool.close()
+
+    def _close_journal(self, journal: Journal) -> None:
+        left = self._own.claim(len(self._own), sys.maxsize)
+        batches = [*self._released, left]
+        pending = [
+            (n, key, payload)
+            for batch in batches
+            for n, key, payload in zip(batch.rows, batch.keys, batch.payloads, strict=True)
+        ]
+        try:
+            if pending:
+                self._move(pending, [])  # type: ignore[arg-type]  # rows are journal numbers
+        except (OSError, SpoolError) as error:
+            logger.warning(
+                "spool %s: %d events stay in this process's journal (%s); the next ingester "
+                "delivers them",
+                self.spool.path,
+                len(pending),
+                error,
+            )
+            journal.close(remove=False)
+            return
+        self._released = []
+        if journal.outstanding:  # still with a sender that never ended: leave it
+            journal.close(remove=False)
+            return
+        journal.close(remove=True)
+        with contextlib.suppress(SpoolError):
+            self.spool.forget_journal(journal)
+
+    def abandon_in_child(self) -> None:
+        """After fork(), in the child: the parent's journal is the parent's."""
+        if self._journal is not None:
+            self._journal.abandon()
+
+
+# How often a store with events of its own waiting still looks in the database for what
+# other processes left (the engine's flush_interval paces the looks when none wait).
+LOOK_EVERY: Final = 1.0
+
+
+def _journaled(batch: Batch[Row]) -> bool:
+    """A batch of this process's own journaled events (rows are journal numbers)."""
+    return bool(batch.rows) and type(batch.rows[0]) is int
+
+
+def journal_error(spool: Spool, doing: str, error: OSError) -> SpoolError:
+    """An OSError of the journal's file as the SpoolError (or SpoolStorageError) it means."""
+    return os_error(spool.path, doing, error)
 
 
 def _take(queue: deque[Any], count: int) -> list[Any]:

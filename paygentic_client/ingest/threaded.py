@@ -194,7 +194,7 @@ class UsageIngester(DriverBase[EventHandle]):
         """
         key, payload, billed = self._encoded(event)
         handle = self._new_handle()
-        if not self._engine.store.inline:
+        if not self._engine.store.append_inline:
             self._group.run([(key, payload, billed, handle)])
             return handle
         with self._lock:
@@ -211,7 +211,8 @@ class UsageIngester(DriverBase[EventHandle]):
         appended: list[Appended[Handle]] = [
             (*self._encoded(event), self._new_handle()) for event in events
         ]
-        if not self._engine.store.inline:
+        store = self._engine.store
+        if not store.append_inline or not store.bounded:  # all or none: one append
             self._group.run(appended)
             return [event[3] for event in appended]
         turn = False

@@ -15,6 +15,7 @@ in process behind a network double that answers what a test scripts
 from __future__ import annotations
 
 import datetime
+import errno
 import itertools
 import logging
 import time
@@ -34,6 +35,7 @@ from paygentic_client.errors import (
     IngesterClosedError,
     SpoolError,
 )
+from paygentic_client.ingest.journal import Journal
 from paygentic_client.ingest.spool import Spool
 from paygentic_client.models import CreateUsageEventRequest, CreateUsageEventRequestProperty
 
@@ -234,8 +236,19 @@ class DiskFull:
             return real(spool, *args, **kwargs)
 
         monkeypatch.setattr(Spool, method, failing)
+        if method == "settle":  # an ingester's own events are settled in its journal
+            real_settled = Journal.settled
+
+            def failing_write(journal: Journal, ns: Any) -> None:
+                self.calls += 1
+                if self.full:
+                    raise OSError(errno.ENOSPC, "No space left on device")
+                real_settled(journal, ns)
+
+            monkeypatch.setattr(Journal, "settled", failing_write)
 
 
+@pytest.mark.usefixtures("direct_spool")
 @pytest.mark.parametrize("ingest_store", ["spool"], indirect=True)
 def test_a_full_disk_while_claiming_stalls_delivery_until_space_comes_back(
     ingesting: IngestingFactory,
@@ -273,7 +286,8 @@ def test_a_full_disk_while_settling_keeps_trying_and_close_names_it(
     ingester.close(0.2)
     error = handle.exception(timeout=0)
     assert isinstance(error, IngesterClosedError)
-    assert "last cause: could not record the API's answer: spool x" in str(error)
+    assert "last cause: could not record the API's answer: spool " in str(error)
+    assert "disk is full" in str(error)
     assert isinstance(error.__cause__, SpoolError)
     # Still pending: the next ingester sends it again, and the API answers with the same event.
     assert ingester.spool_status()[0] == 1
@@ -295,6 +309,7 @@ def test_settling_resumes_by_itself_when_space_comes_back(
     assert ingester.spool_status() == (0, 0, 0)
 
 
+@pytest.mark.usefixtures("direct_spool")
 def test_an_ingester_on_a_disk_that_fills_up_delivers_once_space_is_freed(
     api: InProcessSandbox, run: Run, small_tmpfs: TmpfsFactory, ingest_driver: str
 ) -> None:

@@ -103,6 +103,7 @@ def test_a_failed_group_commit_raises_to_every_caller_of_the_group() -> None:
         mixed.run([2])
 
 
+@pytest.mark.usefixtures("direct_spool")
 def test_threads_submitting_to_a_spool_share_transactions_and_return_once_committed(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -134,6 +135,7 @@ def test_threads_submitting_to_a_spool_share_transactions_and_return_once_commit
         ingester.close(timeout=0)
 
 
+@pytest.mark.usefixtures("direct_spool")
 def test_submit_many_commits_a_list_in_one_transaction_threads(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -149,6 +151,7 @@ def test_submit_many_commits_a_list_in_one_transaction_threads(
         ingester.close(timeout=0)
 
 
+@pytest.mark.usefixtures("direct_spool")
 def test_async_submits_of_one_loop_turn_share_one_transaction(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:

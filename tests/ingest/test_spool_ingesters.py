@@ -358,6 +358,7 @@ def assert_claimed_throughout(samples: list[tuple[int, int, int]]) -> None:
     assert all(claimed == 1 for pending, claimed, _ in samples[10:] if pending)
 
 
+@pytest.mark.usefixtures("direct_spool")
 def test_threaded_renews_the_lease_of_a_batch_it_keeps_retrying(
     spool_path: Path, in_process_sandbox: InProcessFactory
 ) -> None:
@@ -521,6 +522,7 @@ def test_async_close_deadline_leaves_the_events_in_the_spool_released(
     assert status_of(spool_path) == (2, 0, 0)
 
 
+@pytest.mark.usefixtures("direct_spool")
 def test_async_renews_the_lease_of_a_batch_it_keeps_retrying(
     spool_path: Path, in_process_sandbox: InProcessFactory
 ) -> None:
@@ -557,6 +559,7 @@ def test_async_spool_errors_are_paygentic_errors(
         run(main)
 
 
+@pytest.mark.usefixtures("direct_spool")
 def test_async_spool_runs_sqlite_off_the_loop_thread(
     spool_path: Path, monkeypatch: pytest.MonkeyPatch, in_process_sandbox: InProcessFactory
 ) -> None:
@@ -911,6 +914,7 @@ def assert_answered_by_the_other_process(
     assert status_of(path) == (0, 0, 1)
 
 
+@pytest.mark.usefixtures("direct_spool")
 def test_threaded_handles_resolve_when_another_process_delivers_their_events(
     spool_path: Path, in_process_sandbox: InProcessFactory
 ) -> None:
@@ -924,6 +928,7 @@ def test_threaded_handles_resolve_when_another_process_delivers_their_events(
     assert_answered_by_the_other_process(outcomes, ingester.stats(), api, spool_path)
 
 
+@pytest.mark.usefixtures("direct_spool")
 def test_async_handles_resolve_when_another_process_delivers_their_events(
     spool_path: Path, in_process_sandbox: InProcessFactory
 ) -> None:
@@ -967,6 +972,7 @@ def assert_refused_by_the_other_process(handles: list[Any], stats: IngestStats, 
     assert status_of(path) == (0, 0, 3)
 
 
+@pytest.mark.usefixtures("direct_spool")
 def test_threaded_close_reads_the_answers_another_process_left_while_it_waited(
     spool_path: Path, in_process_sandbox: InProcessFactory
 ) -> None:
@@ -981,6 +987,7 @@ def test_threaded_close_reads_the_answers_another_process_left_while_it_waited(
     assert_refused_by_the_other_process(handles, ingester.stats(), spool_path)
 
 
+@pytest.mark.usefixtures("direct_spool")
 def test_async_close_reads_the_answers_another_process_left_while_it_waited(
     spool_path: Path, in_process_sandbox: InProcessFactory
 ) -> None:
@@ -1004,6 +1011,7 @@ def test_async_close_reads_the_answers_another_process_left_while_it_waited(
 SPIN = 0.3  # seconds of CPU in that second that would be one
 
 
+@pytest.mark.usefixtures("direct_spool")
 def test_threaded_events_another_process_holds_are_not_claimed_in_a_loop(
     spool_path: Path, in_process_sandbox: InProcessFactory
 ) -> None:
@@ -1021,6 +1029,7 @@ def test_threaded_events_another_process_holds_are_not_claimed_in_a_loop(
     assert all(h.result(timeout=0) for h in handles)
 
 
+@pytest.mark.usefixtures("direct_spool")
 def test_async_events_another_process_holds_are_not_claimed_in_a_loop(
     spool_path: Path, in_process_sandbox: InProcessFactory
 ) -> None:

@@ -40,6 +40,7 @@ class Store(MemoryStore):
     lease, that records its calls and fails on demand."""
 
     inline = False
+    append_inline = False
     shared = True
     bounded = False
     lease = 3.0

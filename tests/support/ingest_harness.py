@@ -190,3 +190,11 @@ def ingesting(ingest_driver: str, ingest_store: str, tmp_path: Path) -> Iterator
             ingester.stop()
         else:
             ingester.close(1.0)
+
+
+@pytest.fixture
+def direct_spool(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Spools without journals (journal.py), as on a platform without flock: every event of
+    an ingester goes through the database (appends, claims, leases, answers left for another
+    live process), which is what these tests are about."""
+    monkeypatch.setattr(Spool, "open_journal", lambda spool: None)

@@ -1,0 +1,126 @@
+"""The journal (journal.py) on its own, and a spool taking over a journal its owner left:
+what it reads back, a torn last record, segments that go only from the oldest, a write cut
+off by a full disk, and an import that happens once."""
+
+from __future__ import annotations
+
+import errno
+import os
+import stat
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from paygentic_client.ingest.journal import Journal, journal_stems, read_journal
+from paygentic_client.ingest.spool import Spool
+from paygentic_client.ingest.spool_liveness import lock_directory
+
+pytestmark = pytest.mark.timeout(30)
+
+
+def events(prefix: str, count: int) -> list[tuple[str, bytes]]:
+    return [(f"{prefix}{n}", b'{"n":%d}' % n) for n in range(count)]
+
+
+def keys(rows: list[tuple[int, str, bytes, float]]) -> list[str]:
+    return [key for _, key, _, _ in rows]
+
+
+def test_what_is_read_back_is_what_was_neither_settled_nor_moved(tmp_path: Path) -> None:
+    journal = Journal(tmp_path, "1-a", sync=False)
+    ns = journal.append(events("k", 6), 100.0)
+    assert ns == [1, 2, 3, 4, 5, 6]
+    journal.settled([1, 3])
+    journal.moving(1, [2])  # committed (the database has it)
+    journal.moving(2, [4])  # never committed
+    contents = read_journal(tmp_path, "1-a")
+    assert keys(contents.unsettled({1})) == ["k3", "k4", "k5"]
+    assert contents.unsettled(set())[0] == (2, "k1", b'{"n":1}', 100.0)
+    assert journal_stems(tmp_path) == {"1-a"}
+    assert stat.S_IMODE(os.stat(tmp_path / "1-a.00000000.journal").st_mode) == 0o600
+
+
+def test_a_torn_last_record_ends_the_reading(tmp_path: Path) -> None:
+    journal = Journal(tmp_path, "1-a", sync=False)
+    journal.append(events("k", 3), 1.0)
+    journal.close(remove=False)
+    path = tmp_path / "1-a.00000000.journal"
+    data = path.read_bytes()
+    path.write_bytes(data[:-5])  # a crash in the middle of the last write
+    assert keys(read_journal(tmp_path, "1-a").unsettled(set())) == ["k0", "k1"]
+    path.write_bytes(data[:-5] + b"\0" * 5)  # or garbage where it ended: its check fails
+    assert keys(read_journal(tmp_path, "1-a").unsettled(set())) == ["k0", "k1"]
+
+
+def test_segments_go_from_the_oldest_only(tmp_path: Path) -> None:
+    journal = Journal(tmp_path, "1-a", sync=False, segment_bytes=100)
+    first = journal.append(events("a", 3), 1.0)  # fills segment 0: segment 1 starts
+    second = journal.append(events("b", 3), 1.0)  # segment 1: segment 2 starts
+    assert len(list(tmp_path.glob("*.journal"))) == 3
+    journal.settled(second)  # written in segment 2; segment 1 is settled, 0 is not
+    assert (tmp_path / "1-a.00000001.journal").exists()  # behind an unsettled segment
+    journal.settled(first[:2])
+    assert keys(read_journal(tmp_path, "1-a").unsettled(set())) == ["a2"]
+    journal.settled(first[2:])
+    assert sorted(p.name for p in tmp_path.glob("*.journal")) == ["1-a.00000002.journal"]
+    assert read_journal(tmp_path, "1-a").unsettled(set()) == []
+    assert journal.outstanding == 0
+
+
+def test_a_write_the_disk_cut_short_is_cut_off(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    journal = Journal(tmp_path, "1-a", sync=False)
+    journal.append(events("k", 2), 1.0)
+    real_write = os.write
+
+    def half_then_full(fd: int, data: Any) -> int:
+        real_write(fd, bytes(data)[: len(data) // 2])
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    monkeypatch.setattr(os, "write", half_then_full)
+    with pytest.raises(OSError):
+        journal.append(events("lost", 2), 1.0)
+    monkeypatch.setattr(os, "write", real_write)
+    journal.append(events("after", 1), 1.0)  # space is back
+    assert keys(read_journal(tmp_path, "1-a").unsettled(set())) == ["k0", "k1", "after0"]
+
+
+def test_a_spool_imports_a_journal_whose_owner_ended_once(tmp_path: Path) -> None:
+    path = tmp_path / "s.db"
+    with Spool(path):  # creates the file and its lock directory
+        pass
+    directory = lock_directory(path)
+    left = Journal(directory, "999999-dead-1", sync=False)  # no lock file: its owner ended
+    left.append(events("k", 4), 5.0)
+    left.settled([1])
+    left.moving(1, [2])  # never committed: k1 is still to send
+    left.close(remove=False)
+    with Spool(path) as first:
+        assert first.status().pending == 3  # counted before it is imported
+        claimed = first.claim(100)
+        assert [event.key for event in claimed] == ["k1", "k2", "k3"]
+        assert journal_stems(directory) == set()  # imported, then removed
+        first.settle(claimed)
+    with Spool(path) as second:
+        assert second.claim(100) == []
+        assert second.status().pending == 0
+
+
+def test_an_ingester_store_moves_what_is_left_into_the_database_at_close(
+    tmp_path: Path,
+) -> None:
+    from paygentic_client.ingest.stores import SpoolStore
+
+    path = tmp_path / "s.db"
+    store = SpoolStore(Spool(path))
+    rows = store.append_many([(key, payload, None) for key, payload in events("k", 3)])
+    batch = store.claim(2, 10_000)
+    assert batch.rows == rows[:2]
+    store.settle(batch, [{"id": "e0"}, ValueError("bad")], [True, True])
+    store.close()  # k2 was never claimed: it moves into the database
+    assert journal_stems(lock_directory(path)) == set()
+    with Spool(path, adopt=True) as spool:  # as the drain (else: once a lease old)
+        assert [event.key for event in spool.claim(100)] == ["k2"]
+        assert [(event.key, event.reason) for event in spool.rejected()] == [("k1", "bad")]
