@@ -3,10 +3,11 @@ when submit() returns, before it ever reaches the SQLite database.
 
 Why: a SQLite commit costs about 50 µs of CPU (and a thread hand-off per caller to share
 one), and every event was written three times (inserted, claimed, deleted): the spooled
-ingester made a third of the in-memory one's throughput. A journal record is one write() to
-a file this process alone appends to (a few µs), and the process delivers its own events
-from memory: the database sees only what outlives the process that submitted it (events
-left at close, or by a process that died) and the events the API rejected.
+ingester made a third of the in-memory one's throughput. A journal record is copied into a
+shared memory mapping of a file this process alone writes (about a microsecond, no system
+call, the GIL kept), and the process delivers its own events from memory: the database sees
+only what outlives the process that submitted it (events left at close, or by a process
+that died) and the events the API rejected.
 
 Files: `<spool>.d/<pid>-<token>-<n>.<segment>.journal` (0600, in the lock directory, 0700),
 beside the owner's lock file `<pid>-<token>.lock` (spool_liveness.py), which tells whether it
@@ -16,24 +17,28 @@ lives; n numbers the journals of one Spool (an ingester each). A segment holds r
 - SETTLED: numbers of events the API answered (created; rejected ones are moved);
 - MOVING: a move id and numbers of events about to be written into the database (at close,
   or rejected): they count as moved once the database holds the move id
-  (Spool.journal_moves), in the same transaction as the rows.
+  (Spool.move_from_journal), in the same transaction as the rows.
 
-Each record is `length, crc32, type, body`; a torn last record (a crash in a write) fails
-its check and ends the reading. A write that fails (a full disk) is cut off again, so that
-what follows is never read as garbage.
+Each record is `length, crc32, type, body`; a torn last record (a crash in the middle of a
+copy) fails its check and ends the reading, and so do the zeros after the last record.
 
-Durability: "process-crash": a record is in the operating system's cache once write()
-returns, which a killed process does not lose; "power-loss": every append (and settle and
-move) is fdatasync'ed before it returns, and so is the directory when a segment is created.
+Durability: "process-crash": a record copied into the mapping is in the operating system's
+page cache, which a killed process does not lose; "power-loss": every record is msync'ed
+before the call returns, and the directory is fsync'ed when a segment is created.
 
-Segments: a new one starts once the current one passed SEGMENT_BYTES; segments are deleted
-from the oldest, once every event they hold is settled or moved. Only from the oldest: a
-later segment may hold the SETTLED record of an event in an earlier one.
+Space: a segment's blocks are allocated when it is created (posix_fallocate), so a full disk
+fails there, with ENOSPC and nothing written, not later as a SIGBUS in the middle of a copy.
+A new segment starts when a record does not fit in the current one: the first at the first
+record, of 64 KiB, each next one twice the last, up to SEGMENT_BYTES;
+segments are deleted from the oldest, once every event they hold is settled or moved. Only
+from the oldest: a later segment may hold the SETTLED record of an event in an earlier one.
 """
 
 from __future__ import annotations
 
 import contextlib
+import errno
+import mmap
 import os
 import struct
 import sys
@@ -52,7 +57,8 @@ __all__ = [
     "remove_journal",
 ]
 
-SEGMENT_BYTES: Final = 8 * 1024 * 1024
+SEGMENT_BYTES: Final = 4 * 1024 * 1024
+FIRST_SEGMENT_BYTES: Final = 64 * 1024
 _HEADER: Final = struct.Struct("<IIB")  # body length, crc32 of type + body, type
 _APPEND_HEAD: Final = struct.Struct("<qdI")  # n, submitted_at, key length
 _NUMBER: Final = struct.Struct("<q")
@@ -84,32 +90,33 @@ class Journal:
         # Per segment (oldest first): its number and how many of its events are outstanding.
         self._segments: list[list[int]] = []
         self._segment_of: dict[int, int] = {}  # outstanding event -> its segment's number
-        self._fd = -1
-        self._size = 0
-        self._open_segment(0)
+        self._map: mmap.mmap | None = None  # of the current segment; none before a record
+        self._size = 0  # of the current segment
+        self._at = 0  # where its next record goes
+        self._closed = False
 
     # -- writing ------------------------------------------------------------------------------
 
     def append(self, events: Sequence[tuple[str, bytes]], now: float) -> list[int]:
         """Record events (key, payload); their numbers, once written (see durability)."""
         first = self._next
-        ns = list(range(first, first + len(events)))
+        head, crc = _APPEND_HEAD.pack, zlib.crc32
         chunks = []
-        for n, (key, payload) in zip(ns, events, strict=True):
+        n = first
+        for key, payload in events:
             encoded = key.encode()
-            chunks.append(
-                _record(APPEND, _APPEND_HEAD.pack(n, now, len(encoded)) + encoded + payload)
-            )
-        self._write(b"".join(chunks))
-        self._next = first + len(events)
-        segment = self._segments[-1]
-        segment[1] += len(ns)
+            body = head(n, now, len(encoded)) + encoded + payload
+            chunks.append(_HEADER.pack(len(body), crc(body, APPEND), APPEND) + body)
+            n += 1
+        self._write(chunks[0] if len(chunks) == 1 else b"".join(chunks))
+        self._next = n
+        segment = self._segments[-1]  # the one written to
+        segment[1] += n - first
         number = segment[0]
         segment_of = self._segment_of
-        for n in ns:
-            segment_of[n] = number
-        self._rotate_when_full()
-        return ns
+        for each in range(first, n):
+            segment_of[each] = number
+        return list(range(first, n))
 
     def settled(self, ns: Sequence[int]) -> None:
         """The API answered these events (created): they are not to be sent again."""
@@ -138,37 +145,51 @@ class Journal:
 
     def close(self, *, remove: bool) -> None:
         """Close the file; with remove, delete every segment (nothing is outstanding)."""
-        if self._fd >= 0:
-            os.close(self._fd)
-            self._fd = -1
+        self._closed = True
+        self._unmap()
         if remove:
             remove_journal(self.directory, self.stem)
 
     def abandon(self) -> None:
-        """In a forked child: close the inherited descriptor, write and delete nothing."""
-        if self._fd >= 0:
-            os.close(self._fd)
-            self._fd = -1
+        """In a forked child: drop the inherited mapping, write and delete nothing."""
+        self._closed = True
+        self._unmap()
 
     # -- segments -----------------------------------------------------------------------------
 
     def _path(self, number: int) -> Path:
         return self.directory / f"{self.stem}.{number:08d}{SUFFIX}"
 
-    def _open_segment(self, number: int) -> None:
-        flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_APPEND | os.O_CLOEXEC
-        fd = os.open(self._path(number), flags, 0o600)
+    def _open_segment(self, fits: int) -> None:
+        """A new segment, its blocks allocated now (a full disk fails here, with ENOSPC,
+        rather than as SIGBUS at a later write into the mapping). The first one is made at
+        the first record (an ingester that submits nothing, as the drain's, makes none) and
+        small; each next one twice the last, up to SEGMENT_BYTES (or what `fits` needs)."""
+        last = self._segments[-1][0] if self._segments else -1
+        size = max(fits, min(self._segment_bytes, max(FIRST_SEGMENT_BYTES, 2 * self._size)))
+        path = self._path(last + 1)
+        number = last + 1
+        fd = os.open(path, os.O_RDWR | os.O_CREAT | os.O_EXCL | os.O_CLOEXEC, 0o600)
+        try:
+            _allocate(fd, size)
+            mapped = mmap.mmap(fd, size)
+        except BaseException:
+            os.close(fd)
+            with contextlib.suppress(OSError):
+                path.unlink()
+            raise
+        os.close(fd)  # the mapping keeps the file
         if self._sync:
             _sync_directory(self.directory)
-        if self._fd >= 0:
-            os.close(self._fd)
-        self._fd, self._size = fd, 0
+        self._unmap()
+        self._map, self._size, self._at = mapped, size, 0
         self._segments.append([number, 0])
+        self._drop_settled_segments()
 
-    def _rotate_when_full(self) -> None:
-        if self._size >= self._segment_bytes:
-            self._open_segment(self._segments[-1][0] + 1)
-            self._drop_settled_segments()
+    def _unmap(self) -> None:
+        if self._map is not None:
+            self._map.close()
+            self._map = None
 
     def _drop_settled_segments(self) -> None:
         segments = self._segments
@@ -178,31 +199,32 @@ class Journal:
                 self._path(number).unlink()
 
     def _write(self, data: bytes) -> None:
-        fd = self._fd
-        view = memoryview(data)
-        written = 0
-        try:
-            while written < len(data):
-                written += os.write(fd, view[written:])
-            if self._sync:
-                _datasync(fd)
-        except OSError:
-            # Cut the partial record off: what is written next must start on a boundary.
-            with contextlib.suppress(OSError):
-                os.ftruncate(fd, self._size)
-            raise
-        self._size += written
+        """Copy data into the mapping (the page cache: a killed process does not lose it; no
+        system call, and the GIL stays held), in a new segment when it does not fit, which is
+        then where the caller's events are counted; at power-loss durability msync it."""
+        if self._closed:
+            raise OSError(errno.EBADF, "the journal is closed")
+        at = self._at
+        end = at + len(data)
+        if end > self._size:
+            self._open_segment(len(data))
+            at, end = 0, len(data)
+        mapped = self._map
+        assert mapped is not None
+        mapped[at:end] = data
+        self._at = end
+        if self._sync:
+            start = at - at % mmap.PAGESIZE
+            mapped.flush(start, end - start)
 
 
-def _datasync(fd: int) -> None:
-    if sys.platform == "darwin":  # fsync does not reach the platter there
-        import fcntl
-
-        fcntl.fcntl(fd, fcntl.F_FULLFSYNC)
-    elif hasattr(os, "fdatasync"):
-        os.fdatasync(fd)
-    else:
-        os.fsync(fd)
+def _allocate(fd: int, size: int) -> None:
+    if hasattr(os, "posix_fallocate"):
+        os.posix_fallocate(fd, 0, size)
+        return
+    zeros = bytes(1 << 20)  # no posix_fallocate (macOS): write the zeros
+    for start in range(0, size, len(zeros)):
+        os.write(fd, zeros[: min(len(zeros), size - start)])
 
 
 def _sync_directory(directory: Path) -> None:
@@ -289,6 +311,8 @@ def _records(data: bytes) -> Iterator[tuple[int, memoryview]]:
     offset = 0
     while offset + _HEADER.size <= len(data):
         length, crc, kind = _HEADER.unpack_from(data, offset)
+        if kind == 0:
+            return  # the allocated rest of the segment: zeros
         start = offset + _HEADER.size
         body = view[start : start + length]
         if len(body) < length or zlib.crc32(body, kind) != crc:

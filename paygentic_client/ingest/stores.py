@@ -222,9 +222,18 @@ class SpoolStore:
     # -- appending ----------------------------------------------------------------------------
 
     def append(self, key: str, payload: bytes, identity: SentFields | None) -> Row:
-        if self._journal is None:
+        journal = self._journal
+        if journal is None:
             return (self.spool.append(key, payload), key)
-        return self._journaled([(key, payload, identity)])[0]
+        now = time.time()
+        with self._lock:  # the one-event case of _journaled(): a submit() each
+            try:
+                n = journal.append(((key, payload),), now)[0]
+            except OSError as error:
+                raise journal_error(self.spool, "store events", error) from error
+            self._own.append_as(n, key, payload, identity)
+            self._submitted[n] = now
+        return n
 
     def append_many(self, events: Sequence[tuple[str, bytes, SentFields | None]]) -> list[Row]:
         if self._journal is None:

@@ -5,10 +5,10 @@ off by a full disk, and an import that happens once."""
 from __future__ import annotations
 
 import errno
+import mmap
 import os
 import stat
 from pathlib import Path
-from typing import Any
 
 import pytest
 
@@ -44,21 +44,22 @@ def test_what_is_read_back_is_what_was_neither_settled_nor_moved(tmp_path: Path)
 def test_a_torn_last_record_ends_the_reading(tmp_path: Path) -> None:
     journal = Journal(tmp_path, "1-a", sync=False)
     journal.append(events("k", 3), 1.0)
+    end = journal._at  # where the records end (zeros follow, to the segment's size)
     journal.close(remove=False)
     path = tmp_path / "1-a.00000000.journal"
     data = path.read_bytes()
-    path.write_bytes(data[:-5])  # a crash in the middle of the last write
+    path.write_bytes(data[: end - 5] + bytes(len(data) - end + 5))  # a crash mid-copy
     assert keys(read_journal(tmp_path, "1-a").unsettled(set())) == ["k0", "k1"]
-    path.write_bytes(data[:-5] + b"\0" * 5)  # or garbage where it ended: its check fails
+    path.write_bytes(data[: end - 5] + b"\xff" * 5 + data[end:])  # or garbage: its check fails
     assert keys(read_journal(tmp_path, "1-a").unsettled(set())) == ["k0", "k1"]
 
 
 def test_segments_go_from_the_oldest_only(tmp_path: Path) -> None:
-    journal = Journal(tmp_path, "1-a", sync=False, segment_bytes=100)
-    first = journal.append(events("a", 3), 1.0)  # fills segment 0: segment 1 starts
-    second = journal.append(events("b", 3), 1.0)  # segment 1: segment 2 starts
+    journal = Journal(tmp_path, "1-a", sync=False, segment_bytes=120)
+    first = journal.append(events("a", 3), 1.0)  # segment 0, nearly full
+    second = journal.append(events("b", 3), 1.0)  # does not fit: segment 1
+    journal.settled(second)  # does not fit: segment 2; segment 1 is settled, 0 is not
     assert len(list(tmp_path.glob("*.journal"))) == 3
-    journal.settled(second)  # written in segment 2; segment 1 is settled, 0 is not
     assert (tmp_path / "1-a.00000001.journal").exists()  # behind an unsettled segment
     journal.settled(first[:2])
     assert keys(read_journal(tmp_path, "1-a").unsettled(set())) == ["a2"]
@@ -68,23 +69,44 @@ def test_segments_go_from_the_oldest_only(tmp_path: Path) -> None:
     assert journal.outstanding == 0
 
 
-def test_a_write_the_disk_cut_short_is_cut_off(
+def test_a_full_disk_fails_a_new_segment_cleanly_and_the_journal_goes_on_once_freed(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    journal = Journal(tmp_path, "1-a", sync=False)
+    journal = Journal(tmp_path, "1-a", sync=False, segment_bytes=100)
     journal.append(events("k", 2), 1.0)
-    real_write = os.write
 
-    def half_then_full(fd: int, data: Any) -> int:
-        real_write(fd, bytes(data)[: len(data) // 2])
+    def full(fd: int, offset: int, length: int) -> None:
         raise OSError(errno.ENOSPC, "No space left on device")
 
-    monkeypatch.setattr(os, "write", half_then_full)
-    with pytest.raises(OSError):
-        journal.append(events("lost", 2), 1.0)
-    monkeypatch.setattr(os, "write", real_write)
+    real = os.posix_fallocate
+    monkeypatch.setattr(os, "posix_fallocate", full)
+    with pytest.raises(OSError, match="No space"):
+        journal.append(events("lost", 2), 1.0)  # does not fit: a new segment is needed
+    assert len(list(tmp_path.glob("*.journal"))) == 1  # the failed one is not left behind
+    monkeypatch.setattr(os, "posix_fallocate", real)
     journal.append(events("after", 1), 1.0)  # space is back
     assert keys(read_journal(tmp_path, "1-a").unsettled(set())) == ["k0", "k1", "after0"]
+
+
+def test_power_loss_durability_syncs_every_record(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    synced: list[tuple[int, int]] = []
+    real_flush = mmap.mmap.flush
+
+    class Watched(mmap.mmap):
+        def flush(self, offset: int = 0, size: int = 0) -> None:
+            synced.append((offset, size))
+            real_flush(self, offset, size)
+
+    monkeypatch.setattr(mmap, "mmap", Watched)
+    journal = Journal(tmp_path, "1-a", sync=True)
+    journal.append(events("k", 3), 1.0)
+    journal.settled([1])
+    assert len(synced) == 2 and all(offset % mmap.PAGESIZE == 0 for offset, _ in synced)
+    plain = Journal(tmp_path, "1-b", sync=False)
+    plain.append(events("k", 3), 1.0)
+    assert len(synced) == 2
 
 
 def test_a_spool_imports_a_journal_whose_owner_ended_once(tmp_path: Path) -> None:
