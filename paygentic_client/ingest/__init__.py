@@ -10,13 +10,14 @@ The design, one file each:
   and its flows yield what to do: send this body, wait until then, call the store, resolve
   these handles.
 - stores.py: where events wait, behind one protocol: memory, or a durable SQLite spool
-  (spool.py) with `spool=PATH`.
+  (spool.py) with `spool=PATH`, to which each ingester commits its own events through a
+  journal of its own (journal.py) and delivers them from memory.
 - threaded.py (`UsageIngester`) and aio.py (`AsyncUsageIngester`): the drivers; they only
   perform the engine's actions with threads or asyncio tasks. What they share is written once:
   driver_base.py (settings, the engine and its reporter, encoding, stats, the start afresh
   after fork), driver_flows.py (a sender that outlives a bug; the close and its deadlines),
   store_plan.py (what spool= and store= open), group_commit.py (spool appends that share a
-  commit). forks.py: what fork() does to either (one registry, one set of hooks).
+  commit or a sync). forks.py: what fork() does to either (one registry, one set of hooks).
 - core.py: pure helpers (encoding, batch bodies, what an answer means, the failure log);
   handles.py: both drivers' handles; idempotency.py: derived keys.
 """

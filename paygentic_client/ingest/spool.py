@@ -22,6 +22,13 @@ processes share them, so they are read with care for a clock that jumps: a lease
 submission time, or a sign of life) further ahead of now than the longest lease of the
 processes sharing the file was written before the clock went back, and counts as expired.
 
+Journals (journal.py): an ingester's store (stores.SpoolStore) commits its own events to a
+journal file of its own in the lock directory, not to this database, and delivers them from
+memory. What reaches the database: the rejected ones and those left at close (moved, with
+the journal's move id in the table journal_moves, in one transaction), and the journals of
+processes that ended, which a claim imports (and marks imported, in its transaction). The
+table is added like the answer tables; a version 1 process ignores journals.
+
 Takeover in seconds (spool_liveness.py): each writable Spool holds a flock on a lock file of
 its own beside the spool, which the kernel drops when the process ends; a claim treats the
 claimed rows and unclaimed events of an owner whose lock it can take as free at once, without

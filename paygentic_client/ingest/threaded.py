@@ -90,7 +90,7 @@ class UsageIngester(DriverBase[EventHandle]):
         its event). The spool takes the queue's place: max_queue and submit_timeout do not
         apply. close() waits for this process's own events, not for what it recovers.
     durability: with a spool path, "process-crash" (default: survives kill -9) or
-        "power-loss" (an fsync per submit; survives a power cut).
+        "power-loss" (a sync per submit, shared by concurrent ones; survives a power cut).
     spool_lease: with a spool path, the seconds another process waits before it takes over
         the events this one claimed and did not settle (a process that died).
     store: a store of its own instead of memory or a spool: PostgresOutbox(dsn) relays the
