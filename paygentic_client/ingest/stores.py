@@ -228,7 +228,7 @@ class SpoolStore:
         now = time.time()
         with self._lock:  # the one-event case of _journaled(): a submit() each
             try:
-                n = journal.append(((key, payload),), now)[0]
+                n = journal.append_one(key, payload, now)
             except OSError as error:
                 raise journal_error(self.spool, "store events", error) from error
             self._own.append_as(n, key, payload, identity)
