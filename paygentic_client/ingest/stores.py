@@ -319,20 +319,23 @@ class SpoolStore:
                 rejected.append((n, key, payload, reason_of(outcome)))  # type: ignore[arg-type]
             else:
                 created.append(n)  # type: ignore[arg-type]
+        # The created first: if the move then fails, the engine tries the whole settle again,
+        # and a SETTLED record written twice changes nothing, where a move made twice would
+        # keep a rejected event twice.
         with self._lock:
-            if rejected:
-                self._move([], [(n, key, payload, reason) for n, key, payload, reason in rejected])
             try:
                 journal.settled(created)
             except OSError as error:
                 raise journal_error(self.spool, "record the API's answer", error) from error
             for n in created:
                 self._submitted.pop(n, None)
+            if rejected:
+                self._move(rejected)
 
     def _move(
         self,
-        pending: list[tuple[int, str, bytes]],
-        rejected: list[tuple[int, str, bytes, str]],
+        rejected: Sequence[tuple[int, str, bytes, str]],
+        pending: Sequence[tuple[int, str, bytes]] = (),
     ) -> None:
         """Under _lock: own events into the database (pending, or rejected with a reason),
         the journal's MOVING record first, so that neither a crash nor a failed transaction
@@ -392,7 +395,7 @@ class SpoolStore:
         ]
         try:
             if pending:
-                self._move(pending, [])  # type: ignore[arg-type]  # rows are journal numbers
+                self._move([], pending)  # type: ignore[arg-type]  # rows are journal numbers
         except (OSError, SpoolError) as error:
             logger.warning(
                 "spool %s: %d events stay in this process's journal (%s); the next ingester "

@@ -9,12 +9,15 @@ import mmap
 import os
 import stat
 from pathlib import Path
+from typing import Any
 
 import pytest
 
+from paygentic_client.errors import SpoolStorageError
 from paygentic_client.ingest.journal import Journal, journal_stems, read_journal
 from paygentic_client.ingest.spool import Spool
 from paygentic_client.ingest.spool_liveness import lock_directory
+from paygentic_client.ingest.stores import SpoolStore
 
 pytestmark = pytest.mark.timeout(30)
 
@@ -133,8 +136,6 @@ def test_a_spool_imports_a_journal_whose_owner_ended_once(tmp_path: Path) -> Non
 def test_an_ingester_store_moves_what_is_left_into_the_database_at_close(
     tmp_path: Path,
 ) -> None:
-    from paygentic_client.ingest.stores import SpoolStore
-
     path = tmp_path / "s.db"
     store = SpoolStore(Spool(path))
     rows = store.append_many([(key, payload, None) for key, payload in events("k", 3)])
@@ -146,3 +147,45 @@ def test_an_ingester_store_moves_what_is_left_into_the_database_at_close(
     with Spool(path, adopt=True) as spool:  # as the drain (else: once a lease old)
         assert [event.key for event in spool.claim(100)] == ["k2"]
         assert [(event.key, event.reason) for event in spool.rejected()] == [("k1", "bad")]
+
+
+def test_a_settle_tried_again_after_a_failed_move_keeps_each_rejected_event_once(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    path = tmp_path / "s.db"
+    store = SpoolStore(Spool(path))
+    store.append_many([(key, payload, None) for key, payload in events("k", 2)])
+    batch = store.claim(2, 10_000)
+    real = Spool.move_from_journal
+    calls: list[int] = []
+
+    def full_once(spool: Spool, *args: Any) -> None:
+        calls.append(1)
+        if len(calls) == 1:
+            raise SpoolStorageError("spool s.db: could not store events: the disk is full")
+        real(spool, *args)
+
+    monkeypatch.setattr(Spool, "move_from_journal", full_once)
+    outcomes: list[Any] = [{"id": "e0"}, ValueError("bad")]
+    with pytest.raises(SpoolStorageError):
+        store.settle(batch, outcomes, [True, True])
+    store.settle(batch, outcomes, [True, True])  # the engine tries again
+    store.close()
+    with Spool(path, adopt=True) as spool:
+        assert spool.claim(100) == []
+        assert [(event.key, event.reason) for event in spool.rejected()] == [("k1", "bad")]
+
+
+def test_what_a_dead_ingester_answered_or_moved_is_not_taken_over(tmp_path: Path) -> None:
+    path = tmp_path / "s.db"
+    spool = Spool(path)
+    store = SpoolStore(spool)
+    store.append_many([(key, payload, None) for key, payload in events("k", 3)])
+    batch = store.claim(2, 10_000)
+    store.settle(batch, [{"id": "e0"}, ValueError("bad")], [True, True])
+    # It dies: no close (its journal stays), its lock goes with the process.
+    spool._connection.close()
+    spool._release_own_lock()
+    with Spool(path) as taker:
+        assert [event.key for event in taker.claim(100)] == ["k2"]
+        assert [event.key for event in taker.rejected()] == ["k1"]
