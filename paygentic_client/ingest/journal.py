@@ -23,8 +23,9 @@ Each record is `length, crc32, type, body`; a torn last record (a crash in the m
 copy) fails its check and ends the reading, and so do the zeros after the last record.
 
 Durability: "process-crash": a record copied into the mapping is in the operating system's
-page cache, which a killed process does not lose; "power-loss": every record is msync'ed
-before the call returns, and the directory is fsync'ed when a segment is created.
+page cache, which a killed process does not lose; "power-loss": the file is fdatasync'ed
+after every write (so a group commit's one write is one sync), and the directory is
+fsync'ed when a segment is created.
 
 Space: a segment's blocks are allocated when it is created (posix_fallocate), so a full disk
 fails there, with ENOSPC and nothing written, not later as a SIGBUS in the middle of a copy.
@@ -91,6 +92,7 @@ class Journal:
         self._segments: list[list[int]] = []
         self._segment_of: dict[int, int] = {}  # outstanding event -> its segment's number
         self._map: mmap.mmap | None = None  # of the current segment; none before a record
+        self._fd = -1  # the current segment's file
         self._size = 0  # of the current segment
         self._at = 0  # where its next record goes
         self._closed = False
@@ -190,11 +192,13 @@ class Journal:
             with contextlib.suppress(OSError):
                 path.unlink()
             raise
-        os.close(fd)  # the mapping keeps the file
         if self._sync:
             _sync_directory(self.directory)
         self._unmap()
-        self._map, self._size, self._at = mapped, size, 0
+        # The descriptor stays open for the syncs (power-loss): fdatasync lets other threads
+        # run while the disk works, where mmap.flush (msync) holds the GIL throughout, which
+        # left every group commit a group of one.
+        self._map, self._fd, self._size, self._at = mapped, fd, size, 0
         self._segments.append([number, 0])
         self._drop_settled_segments()
 
@@ -202,6 +206,8 @@ class Journal:
         if self._map is not None:
             self._map.close()
             self._map = None
+            os.close(self._fd)
+            self._fd = -1
 
     def _drop_settled_segments(self) -> None:
         segments = self._segments
@@ -226,8 +232,23 @@ class Journal:
         mapped[at:end] = data
         self._at = end
         if self._sync:
-            start = at - at % mmap.PAGESIZE
-            mapped.flush(start, end - start)
+            _datasync(self._fd, mapped)
+
+
+def _datasync(fd: int, mapped: mmap.mmap) -> None:
+    """The mapping's pages on the disk. Linux: fdatasync writes back the file's dirty pages,
+    those written through a shared mapping too. Elsewhere msync first (and macOS's fsync
+    does not reach the platter: F_FULLFSYNC)."""
+    if sys.platform == "linux":
+        os.fdatasync(fd)
+        return
+    mapped.flush()
+    if sys.platform == "darwin":
+        import fcntl
+
+        fcntl.fcntl(fd, fcntl.F_FULLFSYNC)
+    else:
+        os.fsync(fd)
 
 
 def _allocate(fd: int, size: int) -> None:
