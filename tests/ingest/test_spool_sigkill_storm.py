@@ -24,6 +24,7 @@ import time
 from collections.abc import Callable, Iterator, Sequence
 from functools import partial
 from pathlib import Path
+from typing import Any
 from unittest import mock
 
 import pytest
@@ -45,6 +46,8 @@ MANY = PRODUCERS - 1  # the producer that calls submit_many()
 LIST = 10  # events per submit_many()
 PAUSE = 0.004  # after every ten events of a producer: the kills land while it submits
 KILLS = 20  # per driver, as the threads-only storm had
+# Both drivers': quick batches, a short lease.
+OPTIONS: dict[str, Any] = {"flush_interval": 0.02, "spool_lease": 0.5, "max_batch_size": 50}
 
 
 def key(producer: int, n: int) -> str:
@@ -124,14 +127,7 @@ def with_threads(
     producing = Producing(paths)
     with mock.patch.object(Journal, "append", producing.watching()):
         client = AuthenticatedClient(base_url=url, token=TOKEN)
-        ingester = UsageIngester(
-            client,
-            spool=paths.spool,
-            durability=durability,
-            flush_interval=0.02,
-            spool_lease=0.5,
-            max_batch_size=50,
-        )
+        ingester = UsageIngester(client, spool=paths.spool, durability=durability, **OPTIONS)
 
         def producer(p: int) -> None:
             for numbers in calls(p, starts[p], stop):
@@ -159,14 +155,7 @@ def with_asyncio(
 
     async def produce() -> None:
         client = AuthenticatedClient(base_url=url, token=TOKEN)
-        ingester = AsyncUsageIngester(
-            client,
-            spool=paths.spool,
-            durability=durability,
-            flush_interval=0.02,
-            spool_lease=0.5,
-            max_batch_size=50,
-        )
+        ingester = AsyncUsageIngester(client, spool=paths.spool, durability=durability, **OPTIONS)
 
         async def producer(p: int) -> None:
             for numbers in calls(p, starts[p], stop):
