@@ -37,7 +37,7 @@ from __future__ import annotations
 import enum
 import logging
 import math
-from collections.abc import Callable, Generator, Iterable, Mapping
+from collections.abc import Callable, Generator, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Final, Generic, TypeVar
 
@@ -245,6 +245,15 @@ class Engine(Generic[H]):
         self._wake = wake
         self._observer = observer if observer is not None else Observer()
         self._budget = claim_budget(settings.max_batch_bytes)
+        # A store that is not inline may still answer some calls without I/O (a spool's
+        # journal: its own events, in memory): the engine makes those itself, sparing the
+        # driver a call outside the lock (in asyncio, a thread hop each way).
+        self._claim_now: Callable[[int, int], Batch[Row] | None] | None = getattr(
+            store, "claim_now", None
+        )
+        self._settle_now: Callable[[Batch[Row], Sequence[Outcome]], bool] | None = getattr(
+            store, "settle_now", None
+        )
         self._poll = settings.flush_interval if store.shared else math.inf
         self.state = OPEN
         self.counters = Counters()
@@ -433,7 +442,12 @@ class Engine(Generic[H]):
         counted = self._unclaimed
         changes = self._changes
         max_size = self._settings.max_batch_size
-        claimed = yield from self._call(self.store.claim, max_size, self._budget)
+        quick = self._claim_now(max_size, self._budget) if self._claim_now else None
+        claimed = (
+            quick
+            if quick is not None
+            else (yield from self._call(self.store.claim, max_size, self._budget))
+        )
         now = self._clock()
         if isinstance(claimed, Exception):
             yield from self._store_trouble("could not claim events", claimed)
@@ -542,7 +556,7 @@ class Engine(Generic[H]):
         )
         handles = self._handles
         mine = [row in handles for row in batch.rows]
-        while True:
+        while not (self._settle_now and self._settle_now(batch, outcomes)):
             settled = yield from self._call(self.store.settle, batch, outcomes, mine)
             if not isinstance(settled, Exception):
                 break

@@ -278,6 +278,30 @@ class SpoolStore:
             (event.key, event.payload, (event.seq, event.key), None) for event in claimed
         )
 
+    def claim_now(self, max_count: int, max_bytes: int) -> Batch[Row] | None:
+        """claim() when it needs no I/O (own events wait, no look in the database is due),
+        for the engine to make itself; None: call claim()."""
+        if self._journal is None:
+            return None
+        with self._lock:
+            if len(self._own) and time.monotonic() < self._next_look:
+                return self._own.claim(max_count, max_bytes)
+        return None
+
+    def settle_now(self, batch: Batch[Row], outcomes: Sequence[Outcome]) -> bool:
+        """settle() when it needs no I/O but a copy into the journal's mapping (own events,
+        all created, at process-crash durability; a new segment, every few MiB, is a system
+        call): whether it did; False: call settle()."""
+        if not (self.append_inline and _journaled(batch)):
+            return False
+        if any(isinstance(outcome, Exception) for outcome in outcomes):
+            return False  # a rejection moves into the database
+        try:
+            self._settle_own(batch, outcomes)
+        except Exception:  # settle() tries again, and reports what fails
+            return False
+        return True
+
     def renew(self, batch: Batch[Row]) -> None:
         if not _journaled(batch):
             self.spool.renew(_events(batch))  # own events are held while this process lives
