@@ -878,3 +878,50 @@ def test_an_answer_after_the_close_failed_its_handle_counts_nothing_more() -> No
     stats = rig.engine.stats()
     assert (stats.delivered, stats.failed, stats.recovered, stats.in_queue) == (0, 1, 0, 0)
     assert rig.engine.state is CLOSED
+
+
+# -- calls a store answers without I/O (a spool's journal) ------------------------------------
+
+
+class QuickStore(Store):
+    """A Store that also claims and settles without I/O when `quick` (as a spool's journal
+    does for its own events), and says it cannot when not."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.quick = True
+
+    def claim_now(self, max_count: int, max_bytes: int) -> Any:
+        self.calls.append("claim_now")
+        return MemoryStore.claim(self, max_count, max_bytes) if self.quick else None
+
+    def settle_now(self, batch: Any, outcomes: Any) -> bool:
+        self.calls.append("settle_now")
+        return self.quick
+
+
+def test_what_a_store_can_claim_and_settle_without_io_the_engine_does_itself() -> None:
+    store = QuickStore()
+    rig = Rig(store)
+    rig.submit(1, 2)
+    rig.engine.flush()
+    flow = rig.engine.sender()
+    send = next(flow)  # no StoreCall: claimed by the engine itself
+    assert sent_keys(send) == ["eng_1", "eng_2"]
+    resolve = flow.send(created(1, 2))  # settled by the engine itself too
+    assert isinstance(resolve, Resolve) and len(resolve.pairs) == 2
+    assert store.calls == ["claim_now", "settle_now"]
+
+
+def test_when_the_store_cannot_without_io_the_driver_makes_the_calls() -> None:
+    store = QuickStore()
+    store.quick = False
+    rig = Rig(store)
+    rig.submit(1, 2)
+    rig.engine.flush()
+    flow = rig.engine.sender()
+    send = flow.send(drive_store(next(flow)))
+    assert sent_keys(send) == ["eng_1", "eng_2"]
+    resolve = flow.send(drive_store(flow.send(created(1, 2))))
+    assert isinstance(resolve, Resolve) and len(resolve.pairs) == 2
+    assert store.calls == ["claim_now", "claim", "settle_now", "settle"]

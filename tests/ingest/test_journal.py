@@ -187,3 +187,23 @@ def test_what_a_dead_ingester_answered_or_moved_is_not_taken_over(tmp_path: Path
     with Spool(path) as taker:
         assert [event.key for event in taker.claim(100)] == ["k2"]
         assert [event.key for event in taker.rejected()] == ["k1"]
+
+
+def test_the_store_claims_and_settles_without_io_only_what_needs_none(tmp_path: Path) -> None:
+    store = SpoolStore(Spool(tmp_path / "s.db"))
+    store.append_many([(key, payload, None) for key, payload in events("k", 4)])
+    assert store.claim_now(1, 10_000) is None  # a look into the database is due first
+    assert store.claim(1, 10_000).keys == ["k0"]  # nothing there: its own
+    second = store.claim_now(1, 10_000)
+    assert second is not None and second.keys == ["k1"]
+    assert store.settle_now(second, [{"id": "e1"}])
+    third = store.claim_now(2, 10_000)
+    assert third is not None and third.keys == ["k2", "k3"]
+    assert not store.settle_now(third, [{"id": "e2"}, ValueError("bad")])  # a move: settle()
+    store.close()
+    durable = SpoolStore(Spool(tmp_path / "d.db", durability="power-loss"))
+    durable.append_many([(key, payload, None) for key, payload in events("p", 1)])
+    batch = durable.claim(1, 10_000)
+    assert not durable.settle_now(batch, [{"id": "p0"}])  # a sync: settle()
+    durable.settle(batch, [{"id": "p0"}], [True])
+    durable.close()
