@@ -78,7 +78,9 @@ class Store(Protocol):
     flush_interval. bounded: events wait in memory, so
     max_queue applies. lease: seconds a claim holds (math.inf: forever). where: how log
     lines name it (" from the spool"). A shared store may also offer watch(changed): see
-    watch() below."""
+    watch() below. A store that is not inline may offer claim_now(max_count, max_bytes) and
+    settle_now(batch, outcomes): claim() and settle() when they need no I/O (None, False:
+    they do), which the engine then makes itself (SpoolStore's own journaled events)."""
 
     inline: bool
     append_inline: bool
