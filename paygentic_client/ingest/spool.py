@@ -246,9 +246,9 @@ class SpoolReport:
 
     rejected_by_reason: how many rejected events have each reason, most frequent first;
     live_submitters: the processes that have the spool open for writing and are alive;
-    file_bytes: the database and its write-ahead log on disk; free_bytes: what is left on
-    their filesystem (None when unknown); disk_full: too little is left to deliver a batch
-    (what_to_free says what to do)."""
+    file_bytes: the database, its write-ahead log and the journals on disk; free_bytes: what
+    is left on their filesystem (None when unknown); disk_full: too little is left to deliver a
+    batch (what_to_free says what to do)."""
 
     status: SpoolStatus
     rejected_by_reason: dict[str, int] = field(default_factory=dict)

@@ -39,10 +39,14 @@ def spool_files(path: Path) -> list[Path]:
 
 
 def file_bytes(path: Path) -> int:
-    """Bytes the spool takes on disk: the database and its write-ahead log (the -shm index
-    is a fixed few tens of kB, not data)."""
+    """Bytes the spool takes on disk: the database, its write-ahead log and the journals in
+    its lock directory (the -shm index is a fixed few tens of kB, not data)."""
+    files = list(spool_files(path)[:2])
+    with contextlib.suppress(FileNotFoundError):
+        directory = path.with_name(path.name + ".d")
+        files += [entry for entry in directory.iterdir() if entry.name.endswith(".journal")]
     total = 0
-    for file in spool_files(path)[:2]:
+    for file in files:
         with contextlib.suppress(FileNotFoundError):
             total += file.stat().st_size
     return total

@@ -207,3 +207,17 @@ def test_the_store_claims_and_settles_without_io_only_what_needs_none(tmp_path: 
     assert not durable.settle_now(batch, [{"id": "p0"}])  # a sync: settle()
     durable.settle(batch, [{"id": "p0"}], [True])
     durable.close()
+
+
+def test_the_spools_size_counts_the_journals(tmp_path: Path) -> None:
+    from paygentic_client.ingest.spool_disk import file_bytes
+
+    path = tmp_path / "s.db"
+    store = SpoolStore(Spool(path))
+    before = file_bytes(path)
+    store.append_many([(key, payload, None) for key, payload in events("k", 1)])
+    assert file_bytes(path) >= before + 64 * 1024  # the first segment, allocated
+    batch = store.claim(1, 10_000)
+    store.settle(batch, [{"id": "e0"}], [True])
+    store.close()
+    assert file_bytes(path) < before + 64 * 1024
