@@ -68,9 +68,29 @@ def warnings(caplog: pytest.LogCaptureFixture) -> list[str]:
 def test_submit_says_whether_it_woke_the_senders() -> None:
     rig = Rig(max_batch_size=3)
     woke = [rig.engine.submit(*encode_billed(usage(n)), f"handle_{n}") for n in range(1, 6)]
-    # The first event (a sender starts its flush_interval), then each event from a full batch.
-    assert woke == [True, False, True, True, True]
-    assert rig.wakes == 4
+    # The first event (a sender starts its flush_interval), then the one that made a full
+    # batch; not those after it (a wake per event cost asyncio a loop turn per event).
+    assert woke == [True, False, True, False, False]
+    assert rig.wakes == 2
+
+
+def test_after_a_claim_the_next_full_batch_wakes_the_senders_again() -> None:
+    rig = Rig(max_batch_size=2)
+    rig.submit(1, 2, 3)
+    flow = rig.engine.sender()
+    assert sent_keys(next(flow)) == ["eng_1", "eng_2"]  # one left unclaimed
+    woken = rig.wakes
+    rig.submit(4)
+    assert rig.wakes == woken + 1  # a full batch again
+    rig.submit(5)
+    assert rig.wakes == woken + 1
+
+
+def test_only_the_event_that_crosses_the_byte_budget_wakes_the_senders() -> None:
+    rig = Rig(max_batch_bytes=ENVELOPE + 2 * EVENT_BYTES)  # two events miss by one byte
+    woke = [rig.engine.submit(*encode_billed(usage(n)), f"handle_{n}") for n in range(1, 5)]
+    assert woke == [True, True, False, False]
+    assert rig.wakes == 2
 
 
 def test_an_event_the_driver_already_appended_is_taken_once_even_while_closing() -> None:

@@ -16,7 +16,7 @@ SCRIPT = SCRIPTS / "bench_ingest_instructions.py"
 
 @pytest.mark.slow
 @pytest.mark.timeout(60)
-@pytest.mark.parametrize("row", ["thread", "asyncio"])
+@pytest.mark.parametrize("row", ["thread", "asyncio", "thread-socket", "asyncio-socket"])
 def test_a_row_runs_and_the_ingester_delivers_every_event(row: str) -> None:
     env = {**os.environ, "PYTHONPATH": str(SCRIPTS)}
     done = subprocess.run(
