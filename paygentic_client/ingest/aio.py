@@ -44,7 +44,7 @@ from .group_commit import LoopGroupCommit
 from .handles import AsyncEventFuture, resolve_futures
 from .spool import DEFAULT_LEASE, Durability, Spool
 from .store_plan import StorePlan
-from .stores import Row, Store, append_durably, stop_nothing
+from .stores import Row, Store, stop_nothing
 
 __all__ = ["AsyncEventFuture", "AsyncUsageIngester"]
 
@@ -214,10 +214,10 @@ class AsyncUsageIngester(DriverBase[AsyncEventFuture]):
         and must not see a claim of these rows before)."""
         if not engine.accepting():
             raise IngesterClosedError("the ingester is closed", events[0][0])
-        append = partial(append_durably, engine.store)
+        append_many = engine.store.append_many
         await self._group.run(
             events,
-            lambda group: self._run(partial(append, [event[:3] for event in group])),
+            lambda group: self._run(partial(append_many, [event[:3] for event in group])),
             partial(self._appended, engine),
         )
 

@@ -96,8 +96,6 @@ class Journal:
         self._size = 0  # of the current segment
         self._at = 0  # where its next record goes
         self._closed = False
-        # fdatasync reaches what was written through the mapping on Linux only.
-        self._sync_later = sync and sys.platform == "linux"
 
     # -- writing ------------------------------------------------------------------------------
 
@@ -112,7 +110,7 @@ class Journal:
             body = head(n, now, len(encoded)) + encoded + payload
             chunks.append(_HEADER.pack(len(body), crc(body, APPEND), APPEND) + body)
             n += 1
-        self._write(chunks[0] if len(chunks) == 1 else b"".join(chunks), not self._sync_later)
+        self._write(chunks[0] if len(chunks) == 1 else b"".join(chunks))
         self._next = n
         segment = self._segments[-1]  # the one written to
         segment[1] += n - first
@@ -122,24 +120,12 @@ class Journal:
             segment_of[each] = number
         return list(range(first, n))
 
-    def sync_target(self) -> int | None:
-        """At power-loss durability on Linux, appends are not synced when written (settled()
-        and moving() are), so that a group commit syncs once, outside its driver's lock:
-        this is a descriptor of the current segment to hand to sync_file() then, without
-        the journal's lock (an earlier segment was synced when the next one was made).
-        None: nothing to sync (process-crash durability, nothing written, or appends that
-        synced themselves)."""
-        if not self._sync_later or self._map is None:
-            return None
-        return os.dup(self._fd)
-
     def append_one(self, key: str, payload: bytes, now: float) -> int:
         """append() of one event (a submit() each: the path to keep short); its number."""
         n = self._next
         encoded = key.encode()
         body = _APPEND_HEAD.pack(n, now, len(encoded)) + encoded + payload
-        record = _HEADER.pack(len(body), zlib.crc32(body, APPEND), APPEND) + body
-        self._write(record, not self._sync_later)
+        self._write(_HEADER.pack(len(body), zlib.crc32(body, APPEND), APPEND) + body)
         self._next = n + 1
         segment = self._segments[-1]  # the one written to
         segment[1] += 1
@@ -208,8 +194,6 @@ class Journal:
             raise
         if self._sync:
             _sync_directory(self.directory)
-            if self._map is not None:  # what sync_target() would have synced
-                _datasync(self._fd, self._map)
         self._unmap()
         # The descriptor stays open for the syncs (power-loss): fdatasync lets other threads
         # run while the disk works, where mmap.flush (msync) holds the GIL throughout, which
@@ -232,11 +216,10 @@ class Journal:
             with contextlib.suppress(FileNotFoundError):
                 self._path(number).unlink()
 
-    def _write(self, data: bytes, sync: bool = True) -> None:
+    def _write(self, data: bytes) -> None:
         """Copy data into the mapping (the page cache: a killed process does not lose it; no
         system call, and the GIL stays held), in a new segment when it does not fit, which is
-        then where the caller's events are counted; at power-loss durability sync it (unless
-        told not to: sync_target())."""
+        then where the caller's events are counted; at power-loss durability msync it."""
         if self._closed:
             raise OSError(errno.EBADF, "the journal is closed")
         at = self._at
@@ -248,7 +231,7 @@ class Journal:
         assert mapped is not None
         mapped[at:end] = data
         self._at = end
-        if self._sync and sync:
+        if self._sync:
             _datasync(self._fd, mapped)
 
 
@@ -266,14 +249,6 @@ def _datasync(fd: int, mapped: mmap.mmap) -> None:
         fcntl.fcntl(fd, fcntl.F_FULLFSYNC)
     else:
         os.fsync(fd)
-
-
-def sync_file(fd: int) -> None:
-    """fdatasync a descriptor sync_target() gave, then close it."""
-    try:
-        os.fdatasync(fd)
-    finally:
-        os.close(fd)
 
 
 def _allocate(fd: int, size: int) -> None:

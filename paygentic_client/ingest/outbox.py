@@ -301,9 +301,6 @@ class PostgresOutbox:
         with self._connection("storing a usage event") as connection, connection.cursor() as cur:
             return self._append_on(cur, key, payload)
 
-    def sync(self) -> None:
-        pass  # append_many() committed: PostgreSQL made it durable
-
     def append_many(self, events: Sequence[tuple[str, bytes, SentFields | None]]) -> list[Row]:
         """Several events in one transaction: all of them or none."""
         with (

@@ -28,7 +28,7 @@ from .._runtime.jsonbody import decode_json
 from .._runtime.replay import SentFields
 from ..errors import EventRejectedError, IngesterClosedError, SpoolError
 from .core import Batch, CreatedJson
-from .journal import Journal, sync_file
+from .journal import Journal
 from .spool import Answer, Spool, SpooledEvent, os_error
 
 __all__ = [
@@ -39,7 +39,6 @@ __all__ = [
     "SpoolStore",
     "Store",
     "answers_for_others",
-    "append_durably",
     "outcome_of",
     "reopen",
     "stop_nothing",
@@ -94,10 +93,6 @@ class Store(Protocol):
     def append_many(self, events: Sequence[tuple[str, bytes, SentFields | None]]) -> list[Row]:
         """Add several events at once (with a spool: in one transaction); their rows."""
 
-    def sync(self) -> None:
-        """What append_many() wrote, durable as the store's durability says (a store may
-        leave that to this call, which its driver makes outside its lock)."""
-
     def claim(self, max_count: int, max_bytes: int) -> Batch[Row]: ...
     def renew(self, batch: Batch[Row]) -> None: ...
     def release(self, batch: Batch[Row]) -> None: ...
@@ -148,9 +143,6 @@ class MemoryStore:
 
     def __len__(self) -> int:
         return len(self._seqs)
-
-    def sync(self) -> None:
-        pass  # memory: nothing to make durable
 
     def claim(self, max_count: int, max_bytes: int) -> Batch[Row]:
         """The oldest events, up to max_count of them and max_bytes of payloads plus one
@@ -287,20 +279,6 @@ class SpoolStore:
         return Batch.of(
             (event.key, event.payload, (event.seq, event.key), None) for event in claimed
         )
-
-    def sync(self) -> None:
-        """At power-loss durability: the journal's appends on the disk, without this
-        store's lock (claims and settles go on meanwhile)."""
-        journal = self._journal
-        if journal is None:
-            return  # the database committed (and synced) them
-        with self._lock:
-            target = journal.sync_target()
-        if target is not None:
-            try:
-                sync_file(target)
-            except OSError as error:
-                raise journal_error(self.spool, "store events", error) from error
 
     def claim_now(self, max_count: int, max_bytes: int) -> Batch[Row] | None:
         """claim() when it needs no I/O (own events wait, no look in the database is due),
@@ -481,15 +459,6 @@ def _journaled(batch: Batch[Row]) -> bool:
 def journal_error(spool: Spool, doing: str, error: OSError) -> SpoolError:
     """An OSError of the journal's file as the SpoolError (or SpoolStorageError) it means."""
     return os_error(spool.path, doing, error)
-
-
-def append_durably(
-    store: Store, events: Sequence[tuple[str, bytes, SentFields | None]]
-) -> list[Row]:
-    """store.append_many(events), synced: their rows once durable."""
-    rows = store.append_many(events)
-    store.sync()
-    return rows
 
 
 def _take(queue: deque[Any], count: int) -> list[Any]:

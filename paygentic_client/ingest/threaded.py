@@ -316,16 +316,13 @@ class UsageIngester(DriverBase[EventHandle]):
 
     def _commit_appends(self, events: list[Appended[EventHandle]]) -> list[None | Exception]:
         """A group commit's leader (see group_commit.py): appends every event waiting, in one
-        transaction, and registers their handles, under _lock, so that no sender takes the
-        result of a claim of these rows before their handles are known; then the store syncs
-        them (power-loss), outside it. A sender may send them before: the callers return
-        only once they are synced."""
+        transaction, and registers their handles. Under _lock, so that no sender takes the
+        result of a claim of these rows before their handles are known."""
         with self._lock:
             engine = self._engine
             if not engine.accepting():
                 return [IngesterClosedError("the ingester is closed", event[0]) for event in events]
             self._register(engine, events, engine.store.append_many([e[:3] for e in events]))
-        engine.store.sync()  # outside the lock: the senders go on while the disk syncs
         return [None] * len(events)
 
     def _wait_for_room(self, key: str) -> None:

@@ -13,10 +13,10 @@ from typing import Any
 import pytest
 
 from paygentic_client.errors import SpoolStorageError
-from paygentic_client.ingest.journal import Journal, journal_stems, read_journal, sync_file
+from paygentic_client.ingest.journal import Journal, journal_stems, read_journal
 from paygentic_client.ingest.spool import Spool
 from paygentic_client.ingest.spool_liveness import lock_directory
-from paygentic_client.ingest.stores import SpoolStore, append_durably
+from paygentic_client.ingest.stores import SpoolStore
 
 pytestmark = pytest.mark.timeout(30)
 
@@ -102,35 +102,12 @@ def test_power_loss_durability_syncs_every_write(
 
     monkeypatch.setattr(os, "fdatasync", watched)
     journal = Journal(tmp_path, "1-a", sync=True)
-    journal.append(events("k", 3), 1.0)  # the caller syncs, outside its lock
-    assert synced == []
-    target = journal.sync_target()
-    assert target is not None
-    sync_file(target)
-    assert synced == [target]
-    journal.settled([1])  # syncs itself
+    journal.append(events("k", 3), 1.0)  # one write: one sync
+    journal.settled([1])
     assert len(synced) == 2
     plain = Journal(tmp_path, "1-b", sync=False)
     plain.append(events("k", 3), 1.0)
-    assert plain.sync_target() is None
     assert len(synced) == 2
-
-
-def test_a_store_at_power_loss_syncs_its_appends_once_per_group(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    synced: list[int] = []
-    real = os.fdatasync
-
-    def watched(fd: int) -> None:
-        synced.append(fd)
-        real(fd)
-
-    store = SpoolStore(Spool(tmp_path / "s.db", durability="power-loss"))
-    monkeypatch.setattr(os, "fdatasync", watched)
-    rows = append_durably(store, [(key, payload, None) for key, payload in events("k", 5)])
-    assert len(rows) == 5 and len(synced) == 1
-    store.close()
 
 
 def test_a_spool_imports_a_journal_whose_owner_ended_once(tmp_path: Path) -> None:
