@@ -102,13 +102,12 @@ class Journal:
     def append(self, events: Sequence[tuple[str, bytes]], now: float) -> list[int]:
         """Record events (key, payload); their numbers, once written (see durability)."""
         first = self._next
-        head, crc = _APPEND_HEAD.pack, zlib.crc32
+        head = _APPEND_HEAD.pack
         chunks = []
         n = first
         for key, payload in events:
             encoded = key.encode()
-            body = head(n, now, len(encoded)) + encoded + payload
-            chunks.append(_HEADER.pack(len(body), crc(body, APPEND), APPEND) + body)
+            chunks.append(_record(APPEND, head(n, now, len(encoded)) + encoded + payload))
             n += 1
         self._write(chunks[0] if len(chunks) == 1 else b"".join(chunks))
         self._next = n
@@ -163,11 +162,6 @@ class Journal:
         self._unmap()
         if remove:
             remove_journal(self.directory, self.stem)
-
-    def abandon(self) -> None:
-        """In a forked child: drop the inherited mapping, write and delete nothing."""
-        self._closed = True
-        self._unmap()
 
     # -- segments -----------------------------------------------------------------------------
 

@@ -232,7 +232,7 @@ class SpoolStore:
             try:
                 n = journal.append_one(key, payload, now)
             except OSError as error:
-                raise journal_error(self.spool, "store events", error) from error
+                raise os_error(self.spool.path, "store events", error) from error
             self._own.append_as(n, key, payload, identity)
             self._submitted[n] = now
         return n
@@ -252,7 +252,7 @@ class SpoolStore:
             try:
                 ns = journal.append([(key, payload) for key, payload, _ in events], now)
             except OSError as error:
-                raise journal_error(self.spool, "store events", error) from error
+                raise os_error(self.spool.path, "store events", error) from error
             own, submitted = self._own, self._submitted
             for n, (key, payload, identity) in zip(ns, events, strict=True):
                 own.append_as(n, key, payload, identity)
@@ -264,12 +264,12 @@ class SpoolStore:
     def claim(self, max_count: int, max_bytes: int) -> Batch[Row]:
         """This process's own events first; the database's when none wait, and every
         LOOK_EVERY seconds while they do (so that what others left is not starved)."""
+        own = self.claim_now(max_count, max_bytes)
+        if own is not None:
+            return own
         if self._journal is not None:
             with self._lock:
-                now = time.monotonic()
-                if len(self._own) and now < self._next_look:
-                    return self._own.claim(max_count, max_bytes)
-                self._next_look = now + LOOK_EVERY
+                self._next_look = time.monotonic() + LOOK_EVERY
         claimed = self.spool.claim(max_count, max_bytes)
         if not claimed and self._journal is not None:
             with self._lock:
@@ -352,7 +352,7 @@ class SpoolStore:
             try:
                 journal.settled(created)
             except OSError as error:
-                raise journal_error(self.spool, "record the API's answer", error) from error
+                raise os_error(self.spool.path, "record the API's answer", error) from error
             for n in created:
                 self._submitted.pop(n, None)
             if rejected:
@@ -374,7 +374,7 @@ class SpoolStore:
         try:
             journal.moving(move, ns)
         except OSError as error:
-            raise journal_error(self.spool, "store events", error) from error
+            raise os_error(self.spool.path, "store events", error) from error
         at = self._submitted
         self.spool.move_from_journal(
             journal,
@@ -440,11 +440,6 @@ class SpoolStore:
         with contextlib.suppress(SpoolError):
             self.spool.forget_journal(journal)
 
-    def abandon_in_child(self) -> None:
-        """After fork(), in the child: the parent's journal is the parent's."""
-        if self._journal is not None:
-            self._journal.abandon()
-
 
 # How often a store with events of its own waiting still looks in the database for what
 # other processes left (the engine's flush_interval paces the looks when none wait).
@@ -454,11 +449,6 @@ LOOK_EVERY: Final = 1.0
 def _journaled(batch: Batch[Row]) -> bool:
     """A batch of this process's own journaled events (rows are journal numbers)."""
     return bool(batch.rows) and type(batch.rows[0]) is int
-
-
-def journal_error(spool: Spool, doing: str, error: OSError) -> SpoolError:
-    """An OSError of the journal's file as the SpoolError (or SpoolStorageError) it means."""
-    return os_error(spool.path, doing, error)
 
 
 def _take(queue: deque[Any], count: int) -> list[Any]:
