@@ -25,7 +25,8 @@ copy) fails its check and ends the reading, and so do the zeros after the last r
 Durability: "process-crash": a record copied into the mapping is in the operating system's
 page cache, which a killed process does not lose; "power-loss": the file is fdatasync'ed
 after every write (so a group commit's one write is one sync), and the directory is
-fsync'ed when a segment is created.
+fsync'ed when a segment is created. If the sync of appended events fails, they are marked
+settled before the error is raised: a submit that raised never delivers its event.
 
 Space: a segment's blocks are allocated when it is created (posix_fallocate), so a full disk
 fails there, with ENOSPC and nothing written, not later as a SIGBUS in the middle of a copy.
@@ -117,7 +118,10 @@ class Journal:
         segment_of = self._segment_of
         for each in range(first, n):
             segment_of[each] = number
-        return list(range(first, n))
+        ns = list(range(first, n))
+        if self._sync:
+            self._sync_appended(ns)
+        return ns
 
     def append_one(self, key: str, payload: bytes, now: float) -> int:
         """append() of one event (a submit() each: the path to keep short); its number."""
@@ -129,18 +133,24 @@ class Journal:
         segment = self._segments[-1]  # the one written to
         segment[1] += 1
         self._segment_of[n] = segment[0]
+        if self._sync:
+            self._sync_appended([n])
         return n
 
     def settled(self, ns: Sequence[int]) -> None:
         """The API answered these events (created): they are not to be sent again."""
         if ns:
             self._write(_record(SETTLED, _numbers(ns)))
+            if self._sync:
+                self._sync_now()
             self.forget(ns)
 
     def moving(self, move: int, ns: Sequence[int]) -> None:
         """These events are about to be written into the database with move id `move`;
         call forget(ns) once it committed."""
         self._write(_record(MOVING, _NUMBER.pack(move) + _numbers(ns)))
+        if self._sync:
+            self._sync_now()
 
     def forget(self, ns: Sequence[int]) -> None:
         """These events are settled or moved: their segments may go."""
@@ -213,7 +223,7 @@ class Journal:
     def _write(self, data: bytes) -> None:
         """Copy data into the mapping (the page cache: a killed process does not lose it; no
         system call, and the GIL stays held), in a new segment when it does not fit, which is
-        then where the caller's events are counted; at power-loss durability msync it."""
+        then where the caller's events are counted."""
         if self._closed:
             raise OSError(errno.EBADF, "the journal is closed")
         at = self._at
@@ -225,8 +235,24 @@ class Journal:
         assert mapped is not None
         mapped[at:end] = data
         self._at = end
-        if self._sync:
-            _datasync(self._fd, mapped)
+
+    def _sync_now(self) -> None:
+        assert self._map is not None
+        _datasync(self._fd, self._map)
+
+    def _sync_appended(self, ns: list[int]) -> None:
+        """Sync what was just appended; if that fails, mark the events settled before the
+        error goes to their submit: a submit that raised must never deliver its event, and
+        the records are in the page cache, where a process that dies later would leave them
+        for the next one to import and send. (After a failed fsync nothing more is promised
+        of the disk: the mark is kept as far as the page cache is.)"""
+        try:
+            self._sync_now()
+        except OSError:
+            with contextlib.suppress(OSError):
+                self._write(_record(SETTLED, _numbers(ns)))
+            self.forget(ns)
+            raise
 
 
 def _datasync(fd: int, mapped: mmap.mmap) -> None:

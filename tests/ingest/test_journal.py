@@ -12,7 +12,7 @@ from typing import Any
 
 import pytest
 
-from paygentic_client.errors import SpoolStorageError
+from paygentic_client.errors import SpoolError, SpoolStorageError
 from paygentic_client.ingest.journal import Journal, journal_stems, read_journal
 from paygentic_client.ingest.spool import Spool
 from paygentic_client.ingest.spool_liveness import lock_directory
@@ -108,6 +108,50 @@ def test_power_loss_durability_syncs_every_write(
     plain = Journal(tmp_path, "1-b", sync=False)
     plain.append(events("k", 3), 1.0)
     assert len(synced) == 2
+
+
+@pytest.mark.parametrize("many", [False, True])
+def test_events_whose_sync_failed_are_marked_settled_so_a_submit_that_raised_never_delivers(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, many: bool
+) -> None:
+    real = os.fdatasync
+    failing = [True]
+
+    def sync(fd: int) -> None:
+        if failing[0]:
+            failing[0] = False
+            raise OSError(errno.EIO, "Input/output error")
+        real(fd)
+
+    monkeypatch.setattr(os, "fdatasync", sync)
+    journal = Journal(tmp_path, "1-a", sync=True)
+    with pytest.raises(OSError, match="Input/output error"):
+        if many:
+            journal.append(events("lost", 3), 1.0)
+        else:
+            journal.append_one("lost0", b"{}", 1.0)
+    assert journal.outstanding == 0
+    kept = journal.append(events("kept", 2), 2.0)
+    assert kept == ([4, 5] if many else [2, 3])  # numbers are not reused
+    # What a process that took the journal over (this one died) would send:
+    assert keys(read_journal(tmp_path, "1-a").unsettled(set())) == ["kept0", "kept1"]
+    journal.close(remove=False)
+
+
+def test_a_store_whose_sync_failed_raises_a_spool_error_and_keeps_nothing_to_send(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def broken(fd: int) -> None:
+        raise OSError(errno.EIO, "Input/output error")
+
+    store = SpoolStore(Spool(tmp_path / "s.db", durability="power-loss"))
+    with monkeypatch.context() as patched:
+        patched.setattr(os, "fdatasync", broken)
+        with pytest.raises(SpoolError, match="Input/output error"):
+            store.append_many([(key, payload, None) for key, payload in events("lost", 2)])
+    store.append_many([(key, payload, None) for key, payload in events("kept", 1)])
+    assert store.claim(10, 10_000).keys == ["kept0"]
+    store.close()
 
 
 def test_a_spool_imports_a_journal_whose_owner_ended_once(tmp_path: Path) -> None:
