@@ -7,6 +7,7 @@ from __future__ import annotations
 import errno
 import os
 import stat
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -69,6 +70,136 @@ def test_segments_go_from_the_oldest_only(tmp_path: Path) -> None:
     assert sorted(p.name for p in tmp_path.glob("*.journal")) == ["1-a.00000002.journal"]
     assert read_journal(tmp_path, "1-a").unsettled(set()) == []
     assert journal.outstanding == 0
+
+
+def test_a_segment_counts_every_event_written_to_it_and_goes_once_all_are_answered(
+    tmp_path: Path,
+) -> None:
+    journal = Journal(tmp_path, "1-a", sync=False)
+    ns = journal.append(events("a", 2), 1.0)
+    ns += [journal.append_one(f"b{n}", b"{}", 1.0) for n in range(2)]
+    ns += journal.append(events("c", 2), 1.0)
+    assert journal.outstanding == 6
+    journal.append([("big", bytes(70 * 1024))], 1.0)  # does not fit: segment 1
+    first = tmp_path / "1-a.00000000.journal"
+    for n in ns[:-1]:  # every event of segment 0 but one, each from another kind of write
+        journal.settled([n])
+        assert first.exists()
+    journal.settled(ns[-1:])
+    assert not first.exists()
+    assert journal.outstanding == 1
+
+
+def test_each_new_segment_is_twice_the_last_up_to_the_limit_and_a_record_may_fill_one(
+    tmp_path: Path,
+) -> None:
+    journal = Journal(tmp_path, "1-a", sync=False, segment_bytes=256 * 1024)
+    # A record of exactly the first segment's size: header 9 bytes, event head 20, key 1.
+    journal.append([("k", bytes(64 * 1024 - 30))], 1.0)
+    assert [p.stat().st_size for p in sorted(tmp_path.glob("*.journal"))] == [64 * 1024]
+    for n in range(4):  # of 100 KiB each: one in the next segment, two in each after
+        journal.append([(f"k{n}", bytes(100 * 1024))], 1.0)
+    sizes = [p.stat().st_size // 1024 for p in sorted(tmp_path.glob("*.journal"))]
+    assert sizes == [64, 128, 256, 256]
+
+
+def test_a_closed_journal_refuses_every_write_and_makes_no_file(tmp_path: Path) -> None:
+    journal = Journal(tmp_path, "1-a", sync=False)
+    (n,) = journal.append(events("k", 1), 1.0)
+    journal.close(remove=False)
+    before = sorted(tmp_path.iterdir())
+    for write in (
+        lambda: journal.append(events("late", 1), 2.0),
+        lambda: journal.append_one("late", b"{}", 2.0),
+        lambda: journal.settled([n]),
+        lambda: journal.moving(1, [n]),
+    ):
+        with pytest.raises(OSError, match="the journal is closed") as raised:
+            write()
+        assert raised.value.errno == errno.EBADF
+    assert sorted(tmp_path.iterdir()) == before
+    assert keys(read_journal(tmp_path, "1-a").unsettled(set())) == ["k0"]
+
+
+def test_a_journal_reads_only_its_own_segments(tmp_path: Path) -> None:
+    mine = Journal(tmp_path, "7-a-1", sync=False)
+    other = Journal(tmp_path, "7-a-10", sync=False)  # a stem that starts like mine
+    mine.append(events("mine", 2), 1.0)
+    other.append(events("other", 2), 1.0)
+    (tmp_path / "7-a.lock").write_text("")
+    assert keys(read_journal(tmp_path, "7-a-1").unsettled(set())) == ["mine0", "mine1"]
+    assert journal_stems(tmp_path) == {"7-a-1", "7-a-10"}
+
+
+def test_segment_files_that_vanish_meanwhile_are_passed_over(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from paygentic_client.ingest import journal as module
+
+    journal = Journal(tmp_path, "1-a", sync=False, segment_bytes=120)
+    first = journal.append(events("a", 3), 1.0)
+    journal.append(events("b", 3), 1.0)  # segment 1
+    gone = tmp_path / "1-a.00000000.journal"
+    gone.unlink()  # an importer removed it (its owner had died)
+    listed = module._segments(tmp_path, "1-a")
+    monkeypatch.setattr(module, "_segments", lambda directory, stem: [gone, *listed])
+    # Read while a segment goes: the next ones are still read.
+    assert keys(read_journal(tmp_path, "1-a").unsettled(set())) == ["b0", "b1", "b2"]
+    module.remove_journal(tmp_path, "1-a")  # a segment already gone is no error
+    monkeypatch.undo()
+    assert list(tmp_path.glob("*.journal")) == []
+    journal.settled(first)  # its own segment 0, already gone: no error either
+    journal.close(remove=True)
+
+
+def test_at_power_loss_a_new_segment_syncs_its_directory(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    directories: list[int] = []
+    real = os.fsync
+
+    def fsync(fd: int) -> None:
+        if stat.S_ISDIR(os.fstat(fd).st_mode):
+            directories.append(fd)
+        real(fd)
+
+    monkeypatch.setattr(os, "fsync", fsync)
+    Journal(tmp_path, "1-a", sync=False).append(events("k", 1), 1.0)
+    assert directories == []
+    Journal(tmp_path, "1-b", sync=True).append(events("k", 1), 1.0)
+    assert len(directories) == 1
+
+
+def test_without_linux_a_sync_is_an_msync_and_an_fsync(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    synced: list[int] = []
+    real = os.fsync
+
+    def fsync(fd: int) -> None:
+        if stat.S_ISREG(os.fstat(fd).st_mode):
+            synced.append(fd)
+        real(fd)
+
+    monkeypatch.setattr(os, "fsync", fsync)
+    monkeypatch.setattr(sys, "platform", "freebsd")  # mmap.flush, then fsync
+    journal = Journal(tmp_path, "1-a", sync=True)
+    journal.append(events("k", 2), 1.0)
+    assert len(synced) == 1
+    monkeypatch.undo()
+    assert keys(read_journal(tmp_path, "1-a").unsettled(set())) == ["k0", "k1"]
+
+
+def test_without_posix_fallocate_a_segment_is_written_as_zeros_of_its_size(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.delattr(os, "posix_fallocate")  # macOS has none
+    journal = Journal(tmp_path, "1-a", sync=False, segment_bytes=3 * 1024 * 1024)
+    journal.append(events("k", 2), 1.0)
+    journal.append([("big", bytes(2 * 1024 * 1024))], 1.0)  # 2 MiB + 1: more than one write
+    sizes = [p.stat().st_size for p in sorted(tmp_path.glob("*.journal"))]
+    assert sizes == [64 * 1024, 2 * 1024 * 1024 + 20 + 9 + 3]
+    assert keys(read_journal(tmp_path, "1-a").unsettled(set())) == ["k0", "k1", "big"]
 
 
 def test_a_full_disk_fails_a_new_segment_cleanly_and_the_journal_goes_on_once_freed(
