@@ -94,8 +94,8 @@ def test_each_new_segment_is_twice_the_last_up_to_the_limit_and_a_record_may_fil
     tmp_path: Path,
 ) -> None:
     journal = Journal(tmp_path, "1-a", sync=False, segment_bytes=256 * 1024)
-    # A record of exactly the first segment's size: header 9 bytes, event head 20, key 1.
-    journal.append([("k", bytes(64 * 1024 - 30))], 1.0)
+    journal.append([("a", bytes(10))], 1.0)  # 40 bytes: header 9, event head 20, key 1
+    journal.append([("k", bytes(64 * 1024 - 40 - 30))], 1.0)  # exactly the rest: it fits
     assert [p.stat().st_size for p in sorted(tmp_path.glob("*.journal"))] == [64 * 1024]
     for n in range(4):  # of 100 KiB each: one in the next segment, two in each after
         journal.append([(f"k{n}", bytes(100 * 1024))], 1.0)
@@ -114,10 +114,11 @@ def test_a_closed_journal_refuses_every_write_and_makes_no_file(tmp_path: Path) 
         lambda: journal.settled([n]),
         lambda: journal.moving(1, [n]),
     ):
-        with pytest.raises(OSError, match="the journal is closed") as raised:
+        with pytest.raises(OSError) as raised:
             write()
-        assert raised.value.errno == errno.EBADF
+        assert (raised.value.errno, raised.value.strerror) == (errno.EBADF, "the journal is closed")
     assert sorted(tmp_path.iterdir()) == before
+    journal.close(remove=False)  # twice: nothing more to do
     assert keys(read_journal(tmp_path, "1-a").unsettled(set())) == ["k0"]
 
 
@@ -267,6 +268,31 @@ def test_events_whose_sync_failed_are_marked_settled_so_a_submit_that_raised_nev
     # What a process that took the journal over (this one died) would send:
     assert keys(read_journal(tmp_path, "1-a").unsettled(set())) == ["kept0", "kept1"]
     journal.close(remove=False)
+
+
+def test_a_failed_sync_is_what_the_submit_hears_even_when_the_mark_cannot_be_written(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    real = os.posix_fallocate
+    allocations = [0]
+
+    def first_only(fd: int, offset: int, length: int) -> None:
+        allocations[0] += 1
+        if allocations[0] > 1:
+            raise OSError(errno.ENOSPC, "No space left on device")
+        real(fd, offset, length)
+
+    def broken(fd: int) -> None:
+        raise OSError(errno.EIO, "Input/output error")
+
+    monkeypatch.setattr(os, "posix_fallocate", first_only)
+    monkeypatch.setattr(os, "fdatasync", broken)
+    journal = Journal(tmp_path, "1-a", sync=True, segment_bytes=100)
+    # Two records of 38 bytes fill the segment of 100: the mark (25 bytes) needs a new one,
+    # which the full disk refuses. The submit hears of the sync, and nothing stays counted.
+    with pytest.raises(OSError, match="Input/output error"):
+        journal.append(events("k", 2), 1.0)
+    assert allocations == [2] and journal.outstanding == 0
 
 
 def test_a_store_whose_sync_failed_raises_a_spool_error_and_keeps_nothing_to_send(
