@@ -99,6 +99,14 @@ def rejected_of(path: Path) -> list[tuple[str, str]]:
         return [(event.key, event.reason) for event in spool.rejected()]
 
 
+# A lease short enough that what an earlier process left is taken over at once (LEFT_FOR
+# later), and long enough that this process's renewals keep it through a batch's retries on a
+# slow machine: at 0.05 s, under mutmut's trampolines, a batch retried past its lease was
+# claimed again by another sender, and its events counted as recovered twice.
+SHORT_LEASE = 0.5
+LEFT_FOR = 0.6
+
+
 def left_by_an_earlier_process(path: Path, events: list[CreateUsageEventRequest]) -> None:
     with Spool(path) as spool:
         spool.append_many([encode_event(event) for event in events])
@@ -305,9 +313,9 @@ def test_threaded_delivers_what_an_earlier_process_left_as_recovered(
     spool_path: Path, in_process_sandbox: InProcessFactory
 ) -> None:
     left_by_an_earlier_process(spool_path, [usage(n, prefix="old") for n in range(3)])
-    time.sleep(0.1)  # older than the lease below: their submitter is gone (the point here)
+    time.sleep(LEFT_FOR)  # older than the lease below: their submitter is gone (the point here)
     api = SandboxApi(in_process_sandbox())
-    with threaded(api, spool_path, spool_lease=0.05, max_batch_size=2) as ingester:
+    with threaded(api, spool_path, spool_lease=SHORT_LEASE, max_batch_size=2) as ingester:
         handle = ingester.submit(usage(0))
         deadline = time.monotonic() + PATIENCE
         while ingester.stats().recovered < 3 and time.monotonic() < deadline:
@@ -474,12 +482,12 @@ def test_async_retries_then_delivers_and_recovers_what_was_left(
     spool_path: Path, in_process_sandbox: InProcessFactory
 ) -> None:
     left_by_an_earlier_process(spool_path, [usage(n, prefix="old") for n in range(2)])
-    time.sleep(0.1)  # older than the lease below: their submitter is gone (the point here)
+    time.sleep(LEFT_FOR)  # older than the lease below: their submitter is gone (the point here)
     api = SandboxApi(in_process_sandbox())
     api.faults = ["503", "timeout"]
 
     async def main() -> Any:
-        async with asynchronous(api, spool_path, spool_lease=0.05) as ingester:
+        async with asynchronous(api, spool_path, spool_lease=SHORT_LEASE) as ingester:
             handle = await ingester.submit(usage(0))
             deadline = time.monotonic() + PATIENCE
             while ingester.stats().recovered < 2 and time.monotonic() < deadline:
