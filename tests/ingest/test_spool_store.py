@@ -9,6 +9,7 @@ import errno
 import logging
 import os
 import time
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -23,23 +24,27 @@ from paygentic_client.ingest.stores import SpoolStore
 pytestmark = pytest.mark.timeout(30)
 
 
+@pytest.fixture
+def store(tmp_path: Path) -> Iterator[SpoolStore]:
+    """A spool store on a new file, closed after the test."""
+    opened = SpoolStore(Spool(tmp_path / "s.db"))
+    yield opened
+    opened.close()
+
+
 def identity(n: int) -> SentFields:
     """What an event bills, as the replay check compares it (replay.sent_fields)."""
     return ("cus_s", "mer_s", datetime.datetime(2024, 1, 1, tzinfo=datetime.UTC), "bm", False, n)
 
 
-def test_a_claim_carries_each_events_identity_for_the_replay_check(tmp_path: Path) -> None:
+def test_a_claim_carries_each_events_identity_for_the_replay_check(store: SpoolStore) -> None:
     """An API that answers a key with another event is caught by comparing what was sent
     (its identity) with the answer: a journaled event must keep it, both ways of appending."""
-    store = SpoolStore(Spool(tmp_path / "s.db"))
-    try:
-        store.append("one", b"{}", identity(1))
-        store.append_many([("two", b"{}", identity(2)), ("three", b"{}", identity(3))])
-        batch = store.claim_now(10, 10_000) or store.claim(10, 10_000)
-        assert batch.keys == ["one", "two", "three"]
-        assert batch.identities == [identity(1), identity(2), identity(3)]
-    finally:
-        store.close()
+    store.append("one", b"{}", identity(1))
+    store.append_many([("two", b"{}", identity(2)), ("three", b"{}", identity(3))])
+    batch = store.claim_now(10, 10_000) or store.claim(10, 10_000)
+    assert batch.keys == ["one", "two", "three"]
+    assert batch.identities == [identity(1), identity(2), identity(3)]
 
 
 def test_claims_keep_to_the_byte_budget_for_own_events_and_those_of_the_database(
@@ -104,75 +109,63 @@ def test_a_close_whose_move_fails_keeps_the_journal_for_the_next_process_and_say
 
 
 def test_a_settle_without_io_that_cannot_write_says_so_and_settle_reports_it(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    store: SpoolStore, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    path = tmp_path / "s.db"
-    store = SpoolStore(Spool(path))
-    try:
-        store.append_many([("a", b"{}", None)])
-        batch = store.claim(1, 10_000)
+    path = store.spool.path
+    store.append_many([("a", b"{}", None)])
+    batch = store.claim(1, 10_000)
 
-        def broken(journal: Journal, ns: object) -> None:
-            raise OSError(errno.EIO, "Input/output error")
+    def broken(journal: Journal, ns: object) -> None:
+        raise OSError(errno.EIO, "Input/output error")
 
-        with monkeypatch.context() as patched:
-            patched.setattr(Journal, "settled", broken)
-            assert store.settle_now(batch, [{"id": "e"}]) is False  # settle() must try
-            with pytest.raises(SpoolError) as raised:
-                store.settle(batch, [{"id": "e"}], [True])
-        assert str(raised.value).startswith(f"spool {path}: could not record the API's answer")
-        store.settle(batch, [{"id": "e"}], [True])  # works again
-    finally:
-        store.close()
+    with monkeypatch.context() as patched:
+        patched.setattr(Journal, "settled", broken)
+        assert store.settle_now(batch, [{"id": "e"}]) is False  # settle() must try
+        with pytest.raises(SpoolError) as raised:
+            store.settle(batch, [{"id": "e"}], [True])
+    assert str(raised.value).startswith(f"spool {path}: could not record the API's answer")
+    store.settle(batch, [{"id": "e"}], [True])  # works again
 
 
 @pytest.mark.parametrize("many", [False, True])
 def test_a_journal_that_cannot_write_fails_the_append_with_the_spools_path(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, many: bool
+    store: SpoolStore, monkeypatch: pytest.MonkeyPatch, many: bool
 ) -> None:
-    path = tmp_path / "s.db"
-    store = SpoolStore(Spool(path))
-    try:
+    path = store.spool.path
 
-        def full(fd: int, offset: int, length: int) -> None:
-            raise OSError(errno.ENOSPC, "No space left on device")
+    def full(fd: int, offset: int, length: int) -> None:
+        raise OSError(errno.ENOSPC, "No space left on device")
 
-        with monkeypatch.context() as patched:
-            patched.setattr(os, "posix_fallocate", full)  # the first segment cannot be made
-            with pytest.raises(SpoolError) as raised:
-                if many:
-                    store.append_many([("a", b"{}", None)])
-                else:
-                    store.append("a", b"{}", None)
-        assert str(raised.value).startswith(f"spool {path}: could not store events")
-        assert isinstance(raised.value.__cause__, OSError)
-    finally:
-        store.close()
+    with monkeypatch.context() as patched:
+        patched.setattr(os, "posix_fallocate", full)  # the first segment cannot be made
+        with pytest.raises(SpoolError) as raised:
+            if many:
+                store.append_many([("a", b"{}", None)])
+            else:
+                store.append("a", b"{}", None)
+    assert str(raised.value).startswith(f"spool {path}: could not store events")
+    assert isinstance(raised.value.__cause__, OSError)
 
 
 def test_a_move_that_cannot_write_its_record_fails_with_the_spools_path(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    store: SpoolStore, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    path = tmp_path / "s.db"
-    store = SpoolStore(Spool(path))
-    try:
-        before = time.time()
-        store.append_many([("a", b"{}", None)])
-        batch = store.claim(1, 10_000)
+    path = store.spool.path
+    before = time.time()
+    store.append_many([("a", b"{}", None)])
+    batch = store.claim(1, 10_000)
 
-        def broken(journal: Journal, move: int, ns: object) -> None:
-            raise OSError(errno.EIO, "Input/output error")
+    def broken(journal: Journal, move: int, ns: object) -> None:
+        raise OSError(errno.EIO, "Input/output error")
 
-        with monkeypatch.context() as patched:
-            patched.setattr(Journal, "moving", broken)
-            with pytest.raises(SpoolError) as raised:
-                store.settle(batch, [ValueError("rejected")], [True])
-        assert str(raised.value).startswith(f"spool {path}: could not store events")
-        store.settle(batch, [ValueError("rejected")], [True])  # the move, tried again
-        (kept,) = store.spool.rejected()
-        assert kept.key == "a" and before <= kept.submitted_at <= time.time()
-    finally:
-        store.close()
+    with monkeypatch.context() as patched:
+        patched.setattr(Journal, "moving", broken)
+        with pytest.raises(SpoolError) as raised:
+            store.settle(batch, [ValueError("rejected")], [True])
+    assert str(raised.value).startswith(f"spool {path}: could not store events")
+    store.settle(batch, [ValueError("rejected")], [True])  # the move, tried again
+    (kept,) = store.spool.rejected()
+    assert kept.key == "a" and before <= kept.submitted_at <= time.time()
 
 
 def test_without_a_journal_an_append_goes_into_the_database(
@@ -187,49 +180,37 @@ def test_without_a_journal_an_append_goes_into_the_database(
         store.close()
 
 
-def test_with_a_journal_an_append_stays_out_of_the_database(tmp_path: Path) -> None:
-    store = SpoolStore(Spool(tmp_path / "s.db"))
-    try:
-        store.append("a", b"{}", None)
-        status = store.spool.status()
-        assert (status.pending, status.journaled) == (1, 1)  # its own journal's, not a row
-    finally:
-        store.close()
+def test_with_a_journal_an_append_stays_out_of_the_database(store: SpoolStore) -> None:
+    store.append("a", b"{}", None)
+    status = store.spool.status()
+    assert (status.pending, status.journaled) == (1, 1)  # its own journal's, not a row
 
 
-def test_an_answered_event_leaves_nothing_behind_in_the_store(tmp_path: Path) -> None:
-    store = SpoolStore(Spool(tmp_path / "s.db"))
-    try:
-        store.append_many([("a", b"{}", None), ("b", b"{}", None)])
-        batch = store.claim(2, 10_000)
-        store.settle(batch, [{"id": "e"}, ValueError("rejected")], [True, True])
-        assert store._submitted == {}  # nothing kept per event once answered
-    finally:
-        store.close()
+def test_an_answered_event_leaves_nothing_behind_in_the_store(store: SpoolStore) -> None:
+    store.append_many([("a", b"{}", None), ("b", b"{}", None)])
+    batch = store.claim(2, 10_000)
+    store.settle(batch, [{"id": "e"}, ValueError("rejected")], [True, True])
+    assert store._submitted == {}  # nothing kept per event once answered
 
 
 def test_a_claim_imports_every_ended_journal_past_a_live_one_and_says_so(
-    tmp_path: Path, caplog: pytest.LogCaptureFixture
+    store: SpoolStore, caplog: pytest.LogCaptureFixture
 ) -> None:
-    path = tmp_path / "s.db"
-    store = SpoolStore(Spool(path))  # alive: its journal is passed over, not imported
-    try:
-        store.append_many([("mine", b"{}", None)])
-        directory = lock_directory(path)
-        (live,) = journal_stems(directory)
-        dead = Journal(directory, "~ended-1", sync=False)  # sorts after every live stem
-        dead.append([("left0", b"{}"), ("left1", b"{}")], 1.0)
-        dead.close(remove=False)
-        early = Journal(directory, "0-ended-2", sync=False)  # and one before it
-        early.append([("early", b"{}")], 1.0)
-        early.close(remove=False)
-        with caplog.at_level(logging.INFO, logger="paygentic_client.ingest"):
-            claimed = store.spool.claim(10)
-        assert sorted(event.key for event in claimed) == ["early", "left0", "left1"]
-        assert journal_stems(directory) == {live}
-        assert sorted(caplog.messages) == [
-            f"spool {path}: took over 1 events a process that ended left in its journal",
-            f"spool {path}: took over 2 events a process that ended left in its journal",
-        ]
-    finally:
-        store.close()
+    path = store.spool.path
+    store.append_many([("mine", b"{}", None)])
+    directory = lock_directory(path)
+    (live,) = journal_stems(directory)
+    dead = Journal(directory, "~ended-1", sync=False)  # sorts after every live stem
+    dead.append([("left0", b"{}"), ("left1", b"{}")], 1.0)
+    dead.close(remove=False)
+    early = Journal(directory, "0-ended-2", sync=False)  # and one before it
+    early.append([("early", b"{}")], 1.0)
+    early.close(remove=False)
+    with caplog.at_level(logging.INFO, logger="paygentic_client.ingest"):
+        claimed = store.spool.claim(10)
+    assert sorted(event.key for event in claimed) == ["early", "left0", "left1"]
+    assert journal_stems(directory) == {live}
+    assert sorted(caplog.messages) == [
+        f"spool {path}: took over 1 events a process that ended left in its journal",
+        f"spool {path}: took over 2 events a process that ended left in its journal",
+    ]
