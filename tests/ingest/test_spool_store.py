@@ -8,6 +8,7 @@ import datetime
 import errno
 import logging
 import os
+import sqlite3
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -214,3 +215,37 @@ def test_a_claim_imports_every_ended_journal_past_a_live_one_and_says_so(
         f"spool {path}: took over 1 events a process that ended left in its journal",
         f"spool {path}: took over 2 events a process that ended left in its journal",
     ]
+
+
+def test_a_move_the_database_has_no_room_for_fails_as_storing_events(tmp_path: Path) -> None:
+    path = tmp_path / "s.db"
+    Spool(path).close()  # the file and its tables
+    room = path.stat().st_size + 8 * 1024  # a few pages more than the empty file
+    store = SpoolStore(Spool(path, max_bytes=room))
+    try:
+        store.append_many([(f"big{n}", b"x" * 10_000, None) for n in range(20)])
+        batch = store.claim(20, 1_000_000)
+        with pytest.raises(SpoolError) as raised:
+            store.settle(batch, [ValueError("rejected")] * 20, [True] * 20)
+        assert str(raised.value).startswith(f"spool {path}: could not store events")
+    finally:
+        store.close()
+
+
+def test_a_claim_forgets_the_moves_of_journals_whose_files_are_gone(tmp_path: Path) -> None:
+    path = tmp_path / "s.db"
+    with Spool(path) as spool:
+        directory = lock_directory(path)
+        kept = Journal(directory, "~ended-1", sync=False)  # files still there: not forgotten
+        kept.append([("k", b"{}")], 1.0)
+        kept.close(remove=False)
+        database = sqlite3.connect(path)
+        with database:
+            database.executemany(
+                "INSERT INTO journal_moves (stem, move) VALUES (?, ?)",
+                [("~ended-1", 7), ("~removed-2", 3)],  # the second one's files are gone
+            )
+        spool.claim(10)  # imports ~ended-1 (its mark replaces its moves); forgets ~removed-2
+        stems = {stem for (stem,) in database.execute("SELECT stem FROM journal_moves")}
+        database.close()
+    assert stems == {"~ended-1"}
