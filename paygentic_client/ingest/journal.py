@@ -140,17 +140,13 @@ class Journal:
     def settled(self, ns: Sequence[int]) -> None:
         """The API answered these events (created): they are not to be sent again."""
         if ns:
-            self._write(_record(SETTLED, _numbers(ns)))
-            if self._sync:
-                self._sync_now()
+            self._write_record(_record(SETTLED, _numbers(ns)))
             self.forget(ns)
 
     def moving(self, move: int, ns: Sequence[int]) -> None:
         """These events are about to be written into the database with move id `move`;
         call forget(ns) once it committed."""
-        self._write(_record(MOVING, _NUMBER.pack(move) + _numbers(ns)))
-        if self._sync:
-            self._sync_now()
+        self._write_record(_record(MOVING, _NUMBER.pack(move) + _numbers(ns)))
 
     def forget(self, ns: Sequence[int]) -> None:
         """These events are settled or moved: their segments may go."""
@@ -235,6 +231,12 @@ class Journal:
         assert mapped is not None
         mapped[at:end] = data
         self._at = end
+
+    def _write_record(self, record: bytes) -> None:
+        """_write() of an answer's or a move's record, synced at power-loss durability."""
+        self._write(record)
+        if self._sync:
+            self._sync_now()
 
     def _sync_now(self) -> None:
         assert self._map is not None

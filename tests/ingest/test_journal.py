@@ -8,6 +8,7 @@ import errno
 import os
 import stat
 import sys
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -153,18 +154,25 @@ def test_segment_files_that_vanish_meanwhile_are_passed_over(
     journal.close(remove=True)
 
 
-def test_at_power_loss_a_new_segment_syncs_its_directory(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    directories: list[int] = []
+def fsyncs(monkeypatch: pytest.MonkeyPatch, *, of: Callable[[int], bool]) -> list[int]:
+    """The descriptors os.fsync is called with from now on, of the files whose mode `of`
+    accepts (stat.S_ISDIR: directories; stat.S_ISREG: regular files)."""
+    seen: list[int] = []
     real = os.fsync
 
     def fsync(fd: int) -> None:
-        if stat.S_ISDIR(os.fstat(fd).st_mode):
-            directories.append(fd)
+        if of(os.fstat(fd).st_mode):
+            seen.append(fd)
         real(fd)
 
     monkeypatch.setattr(os, "fsync", fsync)
+    return seen
+
+
+def test_at_power_loss_a_new_segment_syncs_its_directory(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    directories = fsyncs(monkeypatch, of=stat.S_ISDIR)
     Journal(tmp_path, "1-a", sync=False).append(events("k", 1), 1.0)
     assert directories == []
     Journal(tmp_path, "1-b", sync=True).append(events("k", 1), 1.0)
@@ -174,15 +182,7 @@ def test_at_power_loss_a_new_segment_syncs_its_directory(
 def test_without_linux_a_sync_is_an_msync_and_an_fsync(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    synced: list[int] = []
-    real = os.fsync
-
-    def fsync(fd: int) -> None:
-        if stat.S_ISREG(os.fstat(fd).st_mode):
-            synced.append(fd)
-        real(fd)
-
-    monkeypatch.setattr(os, "fsync", fsync)
+    synced = fsyncs(monkeypatch, of=stat.S_ISREG)
     monkeypatch.setattr(sys, "platform", "freebsd")  # mmap.flush, then fsync
     journal = Journal(tmp_path, "1-a", sync=True)
     journal.append(events("k", 2), 1.0)
